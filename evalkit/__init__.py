@@ -1,0 +1,42 @@
+"""evalkit: assessment tables from party-building and enterprise-service records.
+
+The public API a plugin may use: the hook markers, the dataset and fact types, and the
+functions behind each step of the data flow (load → facts → rules → scores → report).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+import pluggy
+
+try:
+    __version__ = version("evalkit")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+hookspec = pluggy.HookspecMarker("evalkit")
+hookimpl = pluggy.HookimplMarker("evalkit")
+
+from .dataset import Dataset, Table, load_dataset  # noqa: E402
+from .errors import DatasetError, EvalkitError, PluginError, Problem, RulePackError, UsageError  # noqa: E402
+from .periods import Period, quarter_of  # noqa: E402
+from .schema import Column, RecordType, Ref  # noqa: E402
+
+__all__ = [
+    "Column",
+    "Dataset",
+    "DatasetError",
+    "EvalkitError",
+    "Period",
+    "PluginError",
+    "Problem",
+    "RecordType",
+    "Ref",
+    "RulePackError",
+    "Table",
+    "UsageError",
+    "__version__",
+    "hookimpl",
+    "hookspec",
+    "load_dataset",
+    "quarter_of",
+]

@@ -1,0 +1,138 @@
+"""Turning one spreadsheet cell (CSV text or an XLSX value) into a typed value.
+
+Each parser returns the value or raises `CellError` with what was expected; the loader turns
+that into a located `Problem`. Blank cells never reach a parser (they mean "missing").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from .hanzi import fold
+from .periods import Period
+from .schema import BOOL, DATE, DATETIME, ENUM, INT, LIST, PERIOD, STR, Column
+
+_TRUE = {"true", "1", "yes", "y", "是", "t"}
+_FALSE = {"false", "0", "no", "n", "否", "f"}
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DATETIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_LIST_SEPARATORS = re.compile(r"[;；]")
+
+
+class CellError(ValueError):
+    """The cell holds something its column does not accept."""
+
+
+def as_text(value: object) -> str:
+    """The text a user sees in the cell: XLSX numbers that are whole print without `.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool):
+        raise CellError
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        try:
+            number = float(str(value).strip())  # Excel writes 3 as "3.0" in some exports
+        except ValueError:
+            raise CellError from None
+    if not number.is_integer() or number < 0:
+        raise CellError
+    return int(number)
+
+
+def _date(value: object) -> date:
+    if isinstance(value, datetime):
+        if value.time() != datetime.min.time():
+            raise CellError
+        return value.date()
+    if isinstance(value, date):
+        return value
+    match = _DATE.fullmatch(str(value).strip())
+    if not match:
+        raise CellError
+    try:
+        return date(*map(int, match.groups()))
+    except ValueError:
+        raise CellError from None
+
+
+def _datetime(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    match = _DATETIME.fullmatch(str(value).strip())
+    if not match:
+        raise CellError
+    try:
+        return datetime(*(int(part or 0) for part in match.groups()))
+    except ValueError:
+        raise CellError from None
+
+
+def _bool(value: object) -> bool:
+    text = fold(as_text(value))
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellError
+
+
+def _list(value: object) -> tuple[str, ...]:
+    return tuple(item.strip() for item in _LIST_SEPARATORS.split(as_text(value)) if item.strip())
+
+
+def enum_lookup(column: Column) -> dict[str, str]:
+    """Every accepted spelling of the column's enum (code or label, folded) → its code."""
+    assert column.enum is not None
+    lookup = {}
+    for code, labels in column.enum.items():
+        lookup[code] = code
+        for label in labels:
+            lookup[fold(label)] = code
+    return lookup
+
+
+def parse_cell(column: Column, value: object, enum_codes: dict[str, str] | None = None) -> object:
+    """Parse a non-blank cell for `column`; `enum_codes` is `enum_lookup(column)`, cached by the caller."""
+    kind = column.type
+    if kind == STR:
+        return as_text(value)
+    if kind == INT:
+        return _int(value)
+    if kind == DATE:
+        return _date(value)
+    if kind == DATETIME:
+        return _datetime(value)
+    if kind == BOOL:
+        return _bool(value)
+    if kind == LIST:
+        return _list(value)
+    if kind == PERIOD:
+        try:
+            return Period.parse(as_text(value))
+        except ValueError:
+            raise CellError from None
+    if kind == ENUM:
+        code = (enum_codes or enum_lookup(column)).get(fold(as_text(value)))
+        if code is None:
+            raise CellError
+        return code
+    raise AssertionError(f"unknown column type {kind}")

@@ -1,0 +1,161 @@
+"""Loading a dataset folder into typed tables, collecting every problem on the way.
+
+`load_dataset` is the whole "load" arrow of the data flow: files → typed rows → cross-file
+validation. It either returns a `Dataset` nothing downstream needs to doubt, or raises
+`DatasetError` with every problem (file, row, column, value, expected).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cells import CellError, as_text, enum_lookup, is_blank, parse_cell
+from .errors import DatasetError, Problem, UsageError
+from .hanzi import fold
+from .readers import RawTable, find_tables
+from .schema import BOOL, CORE_RECORD_TYPES, ENUM, LIST, Column, RecordType
+from .validation import validate_dataset
+
+#: Cells longer than this are refused: a ledger never needs them, and they are how a damaged
+#: or hostile file would blow up memory.
+DEFAULT_MAX_CELL_CHARS = 1_000_000
+_BLANK = {BOOL: False, LIST: ()}  # what a blank cell means where blank is not "missing"
+
+
+@dataclass
+class Table:
+    """The valid rows of one record type, with where each came from."""
+
+    type: RecordType
+    file: str | None = None  # None: the dataset has no file for this record type
+    rows: list[dict] = field(default_factory=list)
+    row_numbers: list[int] = field(default_factory=list)
+    blank_rows: int = 0
+    rejected_rows: int = 0
+    rejected_ids: set[str] = field(default_factory=set)  # ids of rows refused for bad cells
+
+    def located(self) -> Iterator[tuple[int, dict]]:
+        """(spreadsheet row number, row) pairs, for problems found after parsing."""
+        return zip(self.row_numbers, self.rows)
+
+
+@dataclass
+class Dataset:
+    """A validated dataset: one `Table` per known record type (empty when it has no file)."""
+
+    folder: Path
+    tables: dict[str, Table]
+
+    def __getitem__(self, name: str) -> list[dict]:
+        return self.tables[name].rows
+
+    def by_id(self, name: str) -> dict[str, dict]:
+        return {row["id"]: row for row in self.tables[name].rows}
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(table.rows) for name, table in self.tables.items()}
+
+
+class _Header:
+    """Which column each header cell names, and the problems of the header row."""
+
+    def __init__(self, record_type: RecordType, raw: RawTable):
+        names = {}
+        for column in record_type.columns:
+            names[column.name.lower()] = column
+            names[fold(column.zh)] = column
+        self.slots: list[tuple[int, Column | None, str]] = []  # (cell index, column, header text)
+        self.problems: list[Problem] = []
+        seen: dict[str, int] = {}
+        for index, cell in enumerate(raw.header):
+            text = as_text(cell) if cell is not None else ""
+            if not text:
+                continue  # an unnamed column is not data (Excel leaves them behind)
+            column = names.get(fold(text))
+            key = column.name if column else text
+            if key in seen:
+                self.problems.append(Problem(raw.file, 1, text, "", f"each column once ({key} is also column {seen[key] + 1})"))
+                continue
+            seen[key] = index
+            self.slots.append((index, column, text))
+        for column in record_type.columns:
+            if column.must_have_value and column.name not in seen:
+                self.problems.append(Problem(raw.file, 1, column.name, "", f"a column {column.name} [{column.zh}]"))
+        self.width = len(raw.header)
+
+
+def _parse_table(record_type: RecordType, raw: RawTable, max_cell_chars: int) -> tuple[Table, list[Problem]]:
+    header = _Header(record_type, raw)
+    problems = list(header.problems)
+    table = Table(record_type, raw.file)
+    enums = {c.name: enum_lookup(c) for c in record_type.columns if c.type == ENUM}
+    for number, cells in raw.rows:
+        if all(is_blank(cell) for cell in cells):
+            table.blank_rows += 1
+            continue
+        row, row_problems = _parse_row(header, raw.file, number, cells, enums, max_cell_chars)
+        if row_problems:
+            problems += row_problems
+            table.rejected_rows += 1
+            if record_type.id_column and not is_blank(row.get(record_type.id_column)):
+                table.rejected_ids.add(row[record_type.id_column])
+        else:
+            table.rows.append(row)
+            table.row_numbers.append(number)
+    return table, problems
+
+
+def _parse_row(header: _Header, file: str, number: int, cells: list, enums: dict, max_chars: int):
+    row: dict = {}
+    problems = []
+    for index, column, text in header.slots:
+        value = cells[index] if index < len(cells) else None
+        name = column.name if column else text
+        if isinstance(value, str) and len(value) > max_chars:
+            problems.append(Problem(file, number, name, value[:40] + "…", f"a cell of at most {max_chars} characters"))
+            continue
+        if is_blank(value):
+            if column and column.must_have_value:
+                problems.append(Problem(file, number, name, "", f"a value ({column.expected()})"))
+            row[name] = _BLANK.get(column.type) if column else None
+            continue
+        if column is None:
+            row[name] = as_text(value)  # extra column: kept as text for plugins
+            continue
+        try:
+            row[name] = parse_cell(column, value, enums.get(name))
+        except CellError:
+            row[name] = as_text(value)
+            problems.append(Problem(file, number, name, as_text(value), column.expected()))
+    for index in range(header.width, len(cells)):
+        if not is_blank(cells[index]):
+            problems.append(Problem(file, number, f"column {index + 1}", as_text(cells[index]), "no cell beyond the last named column"))
+    return row, problems
+
+
+def load_dataset(
+    folder: str | Path,
+    record_types: Iterable[RecordType] = CORE_RECORD_TYPES,
+    known_rules: set[str] | None = None,
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
+) -> Dataset:
+    """Load and validate every record type in `folder`; raise `DatasetError` listing every problem.
+
+    `known_rules`, when given, are the rule ids a waiver may name.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder (a dataset is a folder of .csv/.xlsx files)")
+    types = {t.name: t for t in record_types}
+    raws, problems = find_tables(folder, list(types))
+    tables = {name: Table(t) for name, t in types.items()}
+    for raw in raws:
+        tables[raw.name], table_problems = _parse_table(types[raw.name], raw, max_cell_chars)
+        problems += table_problems
+    dataset = Dataset(folder, tables)
+    problems += validate_dataset(dataset, known_rules)
+    if problems:
+        raise DatasetError(problems)
+    return dataset

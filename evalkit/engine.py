@@ -1,0 +1,190 @@
+"""The rule engine adapter: the only module that imports durable-rules.
+
+durable-rules is fast and does real forward chaining, but it keeps process-global state, starts
+timer threads, swallows exceptions and has hard limits (see docs/engine.md). This module wraps it
+in the one shape that held up: a fresh timer-less host per run, one subject per `sid`, an anchor
+fact first, the subject's facts asserted one at a time in the given order, its state deleted
+afterwards, and "no rule matched" treated as the normal outcome it is.
+
+Input is engine-neutral (`EngineRule` with `conditions` trees); output is a list of `Firing`s
+in a deterministic order. Nothing here knows about findings, packs or policies.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import durable_rules_engine
+from durable.engine import Host, MessageNotHandledException, MessageObservedException
+
+from .conditions import AllOf, Always, AnyOf, Compare, Condition, FieldOf
+
+_RULESET = "evalkit"
+_ANCHOR = "__anchor__"
+_OPERATORS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """Match one fact of `kind` satisfying `condition`; `alias` names it for later patterns."""
+
+    alias: str
+    kind: str
+    condition: Condition = Always()
+
+
+@dataclass(frozen=True)
+class EngineRule:
+    """A rule: all its patterns must match facts of one subject (more than one pattern = a join)."""
+
+    name: str
+    patterns: tuple[Pattern, ...]
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One match of a rule: the facts that matched its patterns, in pattern order."""
+
+    rule: str
+    subject: str
+    facts: tuple[Mapping, ...]
+
+
+class RuleError(Exception):
+    """A rule's consequence failed (a chained-fact callback raised) for one subject."""
+
+    def __init__(self, rule: str, subject: str, error: BaseException):
+        self.rule, self.subject, self.error = rule, subject, error
+        super().__init__(f"rule {rule} on {subject}: {type(error).__name__}: {error}")
+
+
+class _QuietHost(Host):
+    """A host without the two self-re-arming timer threads that `Host` starts and never stops."""
+
+    def _run(self) -> None:
+        pass
+
+
+def _json_condition(condition: Condition) -> list[dict]:
+    """durable-rules JSON tests for a condition tree (a list to be and-ed)."""
+    if isinstance(condition, Always):
+        return []
+    if isinstance(condition, AllOf):
+        return [test for item in condition.items for test in _json_condition(item)]
+    if isinstance(condition, AnyOf):
+        return [{"$or": [_and(_json_condition(item)) for item in condition.items]}]
+    assert isinstance(condition, Compare)
+    value = condition.value
+    if isinstance(value, FieldOf):
+        value = {value.alias: value.field}
+    if condition.op == "==":
+        return [{condition.field: value}]
+    test = {_OPERATORS[condition.op]: {condition.field: value}}
+    if condition.op == "!=":  # a missing field fails every test, $neq included (ENGINE.md)
+        return [{"$or": [{"$nex": {condition.field: 1}}, test]}]
+    return [test]
+
+
+def _and(tests: list[dict]) -> dict:
+    return tests[0] if len(tests) == 1 else {"$and": tests}
+
+
+def compile_rules(rules: Sequence[EngineRule]) -> dict:
+    """The durable-rules ruleset definition (without actions) for `rules`."""
+    definition = {_ANCHOR: {"all": [{"m": {"kind": _ANCHOR}}]}}
+    for rule in rules:
+        # Every pattern starts with a positive `kind` test: a pattern of only negative tests
+        # would also match the engine's internal state messages.
+        definition[rule.name] = {
+            "all": [{p.alias: _and([{"kind": p.kind}, *_json_condition(p.condition)])} for p in rule.patterns]
+        }
+    return definition
+
+
+class _Run:
+    """The state of one evaluation run: the firings so far and the subject being evaluated."""
+
+    def __init__(self, rules: Sequence[EngineRule], chain: Callable[[Firing], Iterable[dict]] | None):
+        self.aliases = {rule.name: [p.alias for p in rule.patterns] for rule in rules}
+        self.chain = chain
+        self.firings: list[Firing] = []
+        self.errors: list[RuleError] = []
+        self.subject = ""
+        self.chained = 0  # numbers chained facts: identical content would be "already observed"
+
+    def action_for(self, rule_name: str) -> Callable:
+        run = self
+
+        class _Action:
+            # A bound method with one parameter: durable-rules treats two parameters as asynchronous.
+            def __call__(self, c) -> None:
+                run.fired(rule_name, c)
+
+        return _Action().__call__
+
+    def fired(self, rule_name: str, c) -> None:
+        if rule_name == _ANCHOR:
+            return
+        facts = tuple(_clean(c._m[alias]) for alias in self.aliases[rule_name])
+        firing = Firing(rule_name, self.subject, facts)
+        self.firings.append(firing)
+        if self.chain is None:
+            return
+        try:
+            for fact in self.chain(firing):
+                try:
+                    self.chained += 1
+                    c.assert_fact({**fact, "sid": c.s.sid, "_n": -self.chained})
+                except (MessageNotHandledException, MessageObservedException):
+                    pass  # a chained fact no rule wants is normal
+        except Exception as error:  # durable-rules would swallow it: keep it for the report
+            self.errors.append(RuleError(rule_name, self.subject, error))
+
+
+def _clean(message: Mapping) -> dict:
+    return {k: v for k, v in message.items() if k not in ("sid", "id", "$s", "_n")}
+
+
+class RuleEngine:
+    """Compiled rules, evaluated one subject at a time with a fresh engine state per run."""
+
+    def __init__(self, rules: Sequence[EngineRule]):
+        names = [rule.name for rule in rules]
+        if len(set(names)) != len(names) or _ANCHOR in names:
+            raise ValueError("engine rule names must be unique")
+        self.rules = tuple(rules)
+        self.definition = compile_rules(self.rules)
+
+    def run(
+        self,
+        subjects: Iterable[tuple[str, Sequence[Mapping]]],
+        chain: Callable[[Firing], Iterable[dict]] | None = None,
+    ) -> tuple[list[Firing], list[RuleError]]:
+        """Evaluate each (subject, facts) pair; return every firing and every failed consequence.
+
+        `chain(firing)` may return new facts to assert for the same subject (forward chaining).
+        Facts must hold only numbers and text; each needs a `kind`.
+        """
+        run = _Run(self.rules, chain)
+        definition = copy.deepcopy(self.definition)  # register_rulesets consumes its input
+        for name, rule in definition.items():
+            rule["run"] = run.action_for(name)
+        host = _QuietHost()
+        host.register_rulesets({_RULESET: definition})
+        ruleset = host.get_ruleset(_RULESET)
+        try:
+            for number, (subject, facts) in enumerate(subjects):
+                run.subject = subject
+                sid = str(number)
+                host.assert_fact(_RULESET, {"sid": sid, "kind": _ANCHOR})
+                for index, fact in enumerate(facts):
+                    try:
+                        host.assert_fact(_RULESET, {**fact, "sid": sid, "_n": index})
+                    except MessageNotHandledException:
+                        pass  # no rule matched: the fact passes
+                host.delete_state(_RULESET, sid)
+        finally:
+            durable_rules_engine.delete_ruleset(ruleset._handle)
+        return run.firings, run.errors

@@ -1,0 +1,52 @@
+"""Errors a user can cause. The CLI renders them as plain messages with their exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, located as a spreadsheet user would look for it."""
+
+    file: str
+    row: int | None  # as a spreadsheet shows it: the header is row 1; None for the whole file
+    column: str
+    value: str
+    expected: str
+
+    def __str__(self) -> str:
+        where = self.file if self.row is None else f"{self.file}:{self.row}"
+        column = f" [{self.column}]" if self.column else ""
+        value = f" {self.value!r}:" if self.value else ""
+        return f"{where}{column}{value} expected {self.expected}"
+
+
+class EvalkitError(Exception):
+    """Base of the errors caused by input; `exit_code` follows OUTPUT.md."""
+
+    exit_code = 2
+
+
+class UsageError(EvalkitError):
+    """A command line that cannot be carried out (bad period, missing folder, ...)."""
+
+
+class DatasetError(EvalkitError):
+    """The dataset does not validate; carries every problem found, sorted."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=_problem_order)
+        super().__init__(f"{len(self.problems)} problem(s) in the dataset")
+
+
+class RulePackError(EvalkitError):
+    """A rule pack is malformed; the message names the file, the rule and the key."""
+
+
+class PluginError(EvalkitError):
+    """A plugin could not be loaded or registered (two plugins claiming one rule id, ...)."""
+
+
+def _problem_order(p: Problem) -> tuple:
+    return (p.file, p.row or 0, p.column, p.value, p.expected)

@@ -1,0 +1,62 @@
+"""Assessment periods: a year (`2024`) or a quarter (`2024Q2`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+_PERIOD = re.compile(r"(\d{4})(?:[Qq]([1-4]))?")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    year: int
+    quarter: int | None = None  # None: the whole year
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Parse `2024` or `2024Q2`; raise ValueError otherwise."""
+        match = _PERIOD.fullmatch(text.strip())
+        if not match:
+            raise ValueError(f"{text!r} is not a period (expected a year such as 2024 or a quarter such as 2024Q2)")
+        return cls(int(match[1]), int(match[2]) if match[2] else None)
+
+    def __str__(self) -> str:
+        return f"{self.year}" if self.quarter is None else f"{self.year}Q{self.quarter}"
+
+    @property
+    def is_year(self) -> bool:
+        return self.quarter is None
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, 1 if self.quarter is None else 3 * self.quarter - 2, 1)
+
+    @property
+    def last_day(self) -> date:
+        if self.quarter is None or self.quarter == 4:
+            return date(self.year, 12, 31)
+        return date(self.year, 3 * self.quarter + 1, 1) - timedelta(days=1)
+
+    @property
+    def end(self) -> datetime:
+        """The end of the period's last day: "resolved by period end" means at or before this."""
+        return datetime.combine(self.last_day, datetime.max.time()).replace(microsecond=0)
+
+    def quarters(self) -> list[Period]:
+        """The quarters of this period (itself, for a quarter)."""
+        if self.quarter is not None:
+            return [self]
+        return [Period(self.year, q) for q in range(1, 5)]
+
+    def contains(self, day: date) -> bool:
+        return self.first_day <= day <= self.last_day
+
+    def within(self, other: Period | None) -> bool:
+        """True when this period lies within `other` (None: always)."""
+        return other is None or (other.year == self.year and other.quarter in (None, self.quarter))
+
+
+def quarter_of(day: date) -> Period:
+    return Period(day.year, (day.month - 1) // 3 + 1)

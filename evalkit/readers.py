@@ -1,0 +1,131 @@
+"""Finding a dataset's files and reading them into raw rows (header + cells), CSV or XLSX.
+
+Nothing is typed here: `dataset.py` parses the cells. Encodings are detected, never asked for:
+UTF-8 (with or without BOM), UTF-16 with BOM, and GB18030 (a superset of GBK, what Excel on a
+Chinese Windows writes by default).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problem
+
+
+@dataclass
+class RawTable:
+    """The cells of one record type as found in one file (or one sheet of a workbook)."""
+
+    name: str
+    file: str  # as shown to the user: "requests.csv" or "ledgers.xlsx#talent"
+    header: list[object]
+    rows: Iterator[tuple[int, list[object]]]  # (spreadsheet row number, cells)
+
+
+def decode(data: bytes) -> str:
+    """Decode CSV bytes, trying the encodings a spreadsheet program writes."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+    # Short GBK text can also be valid UTF-8 ("学习" in GBK reads as "ѧϰ"): such text is full of
+    # Greek, Cyrillic and other two-byte UTF-8 letters, which a Chinese ledger does not hold.
+    if _misread_letters(text) > _hanzi(text):
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
+    return text
+
+
+def _misread_letters(text: str) -> int:
+    return sum(1 for ch in text if "\u0100" <= ch < "\u0800")
+
+
+def _hanzi(text: str) -> int:
+    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+
+
+def read_csv(path: Path, name: str) -> RawTable | Problem:
+    try:
+        text = decode(path.read_bytes())
+    except UnicodeDecodeError as error:
+        return Problem(path.name, None, "", "", f"a text file in UTF-8 or GB18030 ({error.reason} at byte {error.start})")
+    if "\0" in text:
+        return Problem(path.name, None, "", "", "a CSV text file (this one holds binary data)")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return Problem(path.name, 1, "", "", "a header row (the file is empty)")
+    except csv.Error as error:
+        return Problem(path.name, 1, "", "", f"a readable CSV header ({error})")
+    return RawTable(name, path.name, header, _csv_rows(reader))
+
+
+def _csv_rows(reader) -> Iterator[tuple[int, list[object]]]:
+    # A spreadsheet shows one record per row even when a quoted cell spans lines, so the
+    # row number is the record's position, not the physical line.
+    for number, row in enumerate(reader, start=2):
+        yield number, row
+
+
+def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[RawTable], list[Problem]]:
+    """Read the sheets of `path` whose folded name is a key of `wanted` (→ record type)."""
+    from openpyxl import load_workbook  # imported late: CSV-only datasets never pay for it
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged file
+        return [], [Problem(path.name, None, "", "", f"a readable .xlsx workbook ({type(error).__name__}: {error})")]
+    tables, problems = [], []
+    try:
+        for sheet in book.worksheets:
+            name = wanted.get(sheet.title.strip().lower())
+            if name is None:
+                continue
+            rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+            label = f"{path.name}#{sheet.title}"
+            if not rows:
+                problems.append(Problem(label, 1, "", "", "a header row (the sheet is empty)"))
+                continue
+            tables.append(RawTable(name, label, rows[0], iter(enumerate(rows[1:], start=2))))
+    finally:
+        book.close()  # read-only workbooks hold the file open until closed
+    return tables, problems
+
+
+def find_tables(folder: Path, names: list[str]) -> tuple[list[RawTable], list[Problem]]:
+    """Locate every record type's file or sheet in `folder`; a record type found twice is a problem."""
+    wanted = {name.lower(): name for name in names}
+    tables: list[RawTable] = []
+    problems: list[Problem] = []
+    for path in sorted(folder.iterdir()):
+        suffix = path.suffix.lower()
+        if path.name.startswith(("~$", ".")) or not path.is_file():
+            continue  # Excel's lock files and hidden files
+        if suffix == ".csv" and path.stem.lower() in wanted:
+            found = read_csv(path, wanted[path.stem.lower()])
+            (problems if isinstance(found, Problem) else tables).append(found)
+        elif suffix in (".xlsx", ".xlsm"):
+            sheets, sheet_problems = read_workbook(path, wanted)
+            tables += sheets
+            problems += sheet_problems
+    seen: dict[str, str] = {}
+    unique = []
+    for table in tables:
+        if table.name in seen:
+            problems.append(Problem(table.file, None, "", "", f"one place for {table.name} (also in {seen[table.name]})"))
+        else:
+            seen[table.name] = table.file
+            unique.append(table)
+    return unique, problems

@@ -1,0 +1,315 @@
+"""The dataset format as data: record types, their columns, types, Chinese aliases and references.
+
+This table is the single source of the public contract (docs/data-format.md is generated from it
+and checked against it by a test). Plugins may add record types of their own with the same classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column types. A trailing "?" in DATA.md is `required=False` here.
+STR, INT, DATE, DATETIME, BOOL, LIST, ENUM, PERIOD = "str", "int", "date", "datetime", "bool", "list", "enum", "period"
+
+#: Every subject (organisation, enterprise, department, cadre) has an id unique across these tables.
+SUBJECT_TABLES = ("organizations", "enterprises", "departments", "cadres")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A column that names a record of another table (optionally only of some kinds)."""
+
+    table: str
+    kinds: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.kinds:
+            return f"the id of a {' or '.join(self.kinds)} in {self.table}"
+        return f"the id of a record in {self.table}"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a record type: its English name, Chinese label and what a cell may hold."""
+
+    name: str
+    zh: str
+    type: str = STR
+    required: bool = True
+    enum: dict[str, tuple[str, ...]] | None = None  # code -> Chinese labels (first is the main one)
+    ref: Ref | None = None
+    note: str = ""
+
+    @property
+    def must_have_value(self) -> bool:
+        """Booleans and lists are never required: a blank cell means false / empty."""
+        return self.required and self.type not in (BOOL, LIST)
+
+    def expected(self) -> str:
+        """What a valid cell of this column looks like, in words a spreadsheet user understands."""
+        if self.type == ENUM:
+            assert self.enum is not None
+            choices = ", ".join(f"{code} ({labels[0]})" for code, labels in self.enum.items())
+            return f"one of {choices}"
+        return {
+            STR: "text",
+            INT: "a whole number ≥ 0",
+            DATE: "a date YYYY-MM-DD",
+            DATETIME: "a date-time YYYY-MM-DD HH:MM",
+            BOOL: "true/false, 1/0, yes/no or 是/否",
+            LIST: "ids separated by ;",
+            PERIOD: "a year such as 2024 or a quarter such as 2024Q2",
+        }[self.type]
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A record type: one CSV file or one XLSX sheet named `name`."""
+
+    name: str
+    zh: str
+    columns: tuple[Column, ...]
+    id_column: str | None = "id"
+    doc: str = ""
+    kind_column: str | None = None  # the column other tables' Ref.kinds refer to
+    _by_name: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update({c.name: c for c in self.columns})
+
+    def column(self, name: str) -> Column:
+        return self._by_name[name]
+
+
+def _enum(*pairs: tuple[str, str]) -> dict[str, tuple[str, ...]]:
+    """Build an enum from (code, "label / alternative label") pairs."""
+    return {code: tuple(label.split(" / ")) for code, label in pairs}
+
+
+ORG_KINDS = _enum(
+    ("working_committee", "党工委 / 开发区党工委"),
+    ("general_committee", "综合党委 / 开发区综合党委"),
+    ("chain_committee", "产业链党委"),
+    ("branch", "党支部"),
+    ("joint_branch", "联合党支部"),
+)
+SEGMENTS = _enum(("upstream", "上游"), ("midstream", "中游"), ("downstream", "下游"))
+SIZES = _enum(("large", "大型"), ("medium", "中型"), ("small", "小型"), ("micro", "微型"))
+POST_ROLES = _enum(
+    ("leader", "牵头负责人"), ("instructor", "党建指导员"), ("liaison", "联络员"), ("pioneer", "强链先锋")
+)
+ACTIVITY_CATEGORIES = _enum(
+    ("business_collaboration", "业务协作"),
+    ("member_education", "党员教育"),
+    ("model_publicity", "典型宣传"),
+    ("volunteer_service", "志愿服务"),
+)
+MEETING_KINDS = _enum(("routine", "一季一议 / 日常"), ("ad_hoc", "一事一商 / 要事"))
+REQUEST_STATUSES = _enum(
+    ("submitted", "已点单"),
+    ("dispatched", "已派单"),
+    ("accepted", "已接单"),
+    ("resolved", "已办结"),
+    ("rejected", "已退回"),
+    ("withdrawn", "已撤回"),
+)
+SATISFACTION = _enum(("satisfied", "满意"), ("basically_satisfied", "基本满意"), ("dissatisfied", "不满意"))
+TALENT_TRACKS = _enum(
+    ("backbone_to_member", "骨干培养成党员"),
+    ("member_to_backbone", "党员培养成骨干"),
+    ("member_backbone_to_manager", "党员骨干培养成管理人员"),
+)
+SUBJECT_KINDS = _enum(("department", "部门"), ("cadre", "干部"), ("organization", "党组织"))
+
+CHAIN = Ref("organizations", ("chain_committee",))
+ORG = Ref("organizations")
+ENTERPRISE = Ref("enterprises")
+DEPARTMENT = Ref("departments")
+CADRE = Ref("cadres")
+
+
+def _c(name: str, zh: str, type: str = STR, *, opt: bool = False, **kw) -> Column:
+    return Column(name, zh, type, required=not opt, **kw)
+
+
+CORE_RECORD_TYPES: tuple[RecordType, ...] = (
+    RecordType(
+        "organizations",
+        "党组织",
+        (
+            _c("id", "编号"),
+            _c("name", "名称"),
+            _c("kind", "类型", ENUM, enum=ORG_KINDS),
+            _c("parent_id", "上级组织", opt=True, ref=ORG, note="no cycles; several roots allowed"),
+            _c("chain_id", "产业链", opt=True, ref=CHAIN, note="a chain committee names itself"),
+            _c("enterprise_id", "所在企业", opt=True, ref=ENTERPRISE, note="the enterprise of a branch"),
+            _c("established_on", "成立日期", DATE),
+            _c("member_count", "党员人数", INT),
+        ),
+        doc="party organisations (the tree)",
+        kind_column="kind",
+    ),
+    RecordType(
+        "enterprises",
+        "企业",
+        (
+            _c("id", "编号"),
+            _c("name", "企业名称"),
+            _c("chain_id", "产业链", ref=CHAIN),
+            _c("segment", "环节", ENUM, opt=True, enum=SEGMENTS),
+            _c("size", "规模", ENUM, enum=SIZES),
+            _c("chain_leader", "链主", BOOL),
+            _c("employees", "职工人数", INT),
+            _c("party_members", "党员人数", INT),
+            _c("party_org_id", "所属党组织", opt=True, ref=Ref("organizations", ("branch", "joint_branch"))),
+        ),
+        doc="chain enterprises",
+    ),
+    RecordType(
+        "departments",
+        "部门",
+        (_c("id", "编号"), _c("name", "部门名称")),
+        doc="government departments",
+    ),
+    RecordType(
+        "cadres",
+        "干部",
+        (
+            _c("id", "编号"),
+            _c("name", "姓名"),
+            _c("department_id", "所在部门", opt=True, ref=DEPARTMENT),
+            _c("enterprise_id", "所在企业", opt=True, ref=ENTERPRISE),
+            _c("title", "职务", opt=True),
+            _c("party_member", "是否党员", BOOL),
+        ),
+        doc="officials and enterprise party secretaries",
+    ),
+    RecordType(
+        "chain_posts",
+        "产业链岗位",
+        (
+            _c("chain_id", "产业链", ref=CHAIN),
+            _c("role", "岗位", ENUM, enum=POST_ROLES),
+            _c("cadre_id", "人员", ref=CADRE),
+            _c("since", "任职日期", DATE),
+        ),
+        id_column=None,
+        doc="who staffs each chain committee",
+    ),
+    RecordType(
+        "activity_bases",
+        "活动阵地",
+        (
+            _c("id", "编号"),
+            _c("name", "阵地名称"),
+            _c("org_id", "所属组织", ref=ORG),
+            _c("address", "地址", opt=True),
+            _c("opened_on", "启用日期", DATE),
+        ),
+        doc='activity venues (the "1" of 1+4)',
+    ),
+    RecordType(
+        "activities",
+        "活动",
+        (
+            _c("id", "编号"),
+            _c("org_id", "组织单位", ref=ORG, note="the organiser"),
+            _c("date", "活动日期", DATE),
+            _c("category", "活动类型", ENUM, enum=ACTIVITY_CATEGORIES),
+            _c("title", "活动主题"),
+            _c("base_id", "活动阵地", opt=True, ref=Ref("activity_bases")),
+            _c("participants", "参加人数", INT),
+            _c("co_hosts", "联办单位", LIST, ref=ORG, note="counts for each co-host too"),
+            _c("evidence", "佐证材料", opt=True),
+        ),
+        doc='branch and chain activities (the "4" of 1+4)',
+    ),
+    RecordType(
+        "meetings",
+        "议事会",
+        (
+            _c("id", "编号"),
+            _c("chain_id", "产业链", ref=CHAIN),
+            _c("date", "会议日期", DATE),
+            _c("kind", "会议类型", ENUM, enum=MEETING_KINDS),
+            _c("issues_raised", "议定事项", INT),
+            _c("issues_resolved", "解决事项", INT, note="at most issues_raised"),
+        ),
+        doc="chain council meetings (议事会)",
+    ),
+    RecordType(
+        "requests",
+        "诉求",
+        (
+            _c("id", "编号"),
+            _c("enterprise_id", "企业", ref=ENTERPRISE),
+            _c("category", "诉求类别"),
+            _c("title", "诉求内容"),
+            _c("submitted_at", "点单时间", DATETIME),
+            _c("dispatched_at", "派单时间", DATETIME, opt=True, note="≥ submitted_at"),
+            _c("dispatched_by", "派单组织", opt=True, ref=ORG),
+            _c("department_id", "承办部门", opt=True, ref=DEPARTMENT, note="required once dispatched"),
+            _c("accepted_at", "接单时间", DATETIME, opt=True, note="≥ dispatched_at"),
+            _c("cadre_id", "承办人", opt=True, ref=CADRE),
+            _c("due_on", "办结时限", DATE, opt=True, note="default: dispatch date + the pack's time limit"),
+            _c("resolved_at", "办结时间", DATETIME, opt=True, note="≥ accepted_at"),
+            _c("status", "状态", ENUM, enum=REQUEST_STATUSES),
+            _c("satisfaction", "满意度", ENUM, opt=True, enum=SATISFACTION),
+            _c("key_project", "专项推进", BOOL),
+            _c("batch_id", "集中办理批次", opt=True),
+            _c("reopened_from", "重复诉求", opt=True, ref=Ref("requests"), note="an earlier request repeated"),
+        ),
+        doc="enterprise service requests (点单 → 派单 → 接单)",
+    ),
+    RecordType(
+        "visits",
+        "走访",
+        (
+            _c("id", "编号"),
+            _c("cadre_id", "走访人", ref=CADRE),
+            _c("enterprise_id", "走访企业", ref=ENTERPRISE),
+            _c("date", "走访日期", DATE),
+            _c("policies_delivered", "发放政策数", INT),
+            _c("needs_recorded", "收集诉求数", INT),
+        ),
+        doc="cadres' visits to enterprises",
+    ),
+    RecordType(
+        "talent",
+        "三培养",
+        (
+            _c("id", "编号"),
+            _c("person", "姓名"),
+            _c("enterprise_id", "企业", ref=ENTERPRISE),
+            _c("track", "培养方向", ENUM, enum=TALENT_TRACKS),
+            _c("date", "完成日期", DATE),
+            _c("mentor_id", "培养联系人", opt=True, ref=CADRE),
+        ),
+        doc="the three cultivations (三培养)",
+    ),
+    RecordType(
+        "incidents",
+        "否决事项",
+        (
+            _c("id", "编号"),
+            _c("subject_kind", "对象类型", ENUM, enum=SUBJECT_KINDS),
+            _c("subject_id", "对象", note="a department, cadre or organisation, as subject_kind says"),
+            _c("date", "发生日期", DATE),
+            _c("reason", "事由"),
+        ),
+        doc="facts that veto a grade (一票否决)",
+    ),
+    RecordType(
+        "waivers",
+        "豁免",
+        (
+            _c("rule", "规则", note="a rule id of a loaded pack"),
+            _c("subject_id", "对象", note="any subject id"),
+            _c("period", "期间", PERIOD, opt=True, note="2024, 2024Q2, or empty for always"),
+            _c("reason", "理由"),
+            _c("approved_by", "审批人"),
+        ),
+        id_column=None,
+        doc="approved exemptions from a compliance rule",
+    ),
+)

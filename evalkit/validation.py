@@ -1,0 +1,165 @@
+"""Checks that need more than one cell: unique ids, references across files, request lifecycles.
+
+Every check yields `Problem`s located at the row and column to fix; none stops at the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from .cells import as_text
+from .errors import Problem
+from .schema import SUBJECT_KINDS, SUBJECT_TABLES, Column
+
+if TYPE_CHECKING:
+    from .dataset import Dataset, Table
+
+#: Which request fields each status requires ("req"), forbids ("-") or allows ("opt"), per DATA.md.
+STATUS_FIELDS = {
+    #            dispatched_at, accepted_at, resolved_at, satisfaction
+    "submitted": ("-", "-", "-", "-"),
+    "dispatched": ("req", "-", "-", "-"),
+    "accepted": ("req", "req", "-", "-"),
+    "resolved": ("req", "req", "req", "opt"),
+    "rejected": ("req", "opt", "-", "-"),
+    "withdrawn": ("opt", "opt", "-", "-"),
+}
+_STATUS_COLUMNS = ("dispatched_at", "accepted_at", "resolved_at", "satisfaction")
+_TIME_ORDER = (("dispatched_at", "submitted_at"), ("accepted_at", "dispatched_at"), ("resolved_at", "accepted_at"))
+
+
+def validate_dataset(dataset: Dataset, known_rules: set[str] | None) -> list[Problem]:
+    problems = list(_unique_ids(dataset))
+    problems += _references(dataset)
+    problems += _parent_cycles(dataset)
+    problems += _requests(dataset)
+    problems += _meetings(dataset)
+    problems += _chain_committees(dataset)
+    problems += _incidents(dataset)
+    problems += _waivers(dataset, known_rules)
+    return problems
+
+
+def _ids(table: Table) -> set[str]:
+    return {row["id"] for row in table.rows} | table.rejected_ids
+
+
+def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
+    subject_ids: dict[str, str] = {}  # unique across the subject tables together
+    for name, table in dataset.tables.items():
+        if table.type.id_column is None:
+            continue
+        seen = subject_ids if name in SUBJECT_TABLES else {}
+        for number, row in table.located():
+            where = f"{table.file} row {number}"
+            if row["id"] in seen:
+                yield Problem(table.file, number, "id", row["id"], f"a unique id (already used in {seen[row['id']]})")
+            else:
+                seen[row["id"]] = where
+
+
+def _references(dataset: Dataset) -> Iterator[Problem]:
+    ids = {name: _ids(table) for name, table in dataset.tables.items() if table.type.id_column}
+    kinds = {
+        name: {row["id"]: row.get(table.type.kind_column) for row in table.rows}
+        for name, table in dataset.tables.items()
+        if table.type.kind_column
+    }
+    for table in dataset.tables.values():
+        for column in table.type.columns:
+            if column.ref is None:
+                continue
+            for number, row in table.located():
+                values = row.get(column.name)
+                for value in values if isinstance(values, tuple) else (values,):
+                    if value is not None and not _resolves(column, value, ids, kinds):
+                        yield Problem(table.file, number, column.name, value, column.ref.describe())
+
+
+def _resolves(column: Column, value: str, ids: dict, kinds: dict) -> bool:
+    ref = column.ref
+    assert ref is not None
+    if value not in ids.get(ref.table, ()):
+        return False
+    if not ref.kinds or ref.table not in kinds:
+        return True
+    kind = kinds[ref.table].get(value)
+    return kind is None or kind in ref.kinds  # a rejected row's kind is unknown: already reported
+
+
+def _parent_cycles(dataset: Dataset) -> Iterator[Problem]:
+    table = dataset.tables["organizations"]
+    parent = {row["id"]: row["parent_id"] for row in table.rows}
+    numbers = {row["id"]: number for number, row in table.located()}
+    state: dict[str, str] = {}  # id -> "done" once known to reach a root
+    for start in sorted(parent):
+        path, node = [], start
+        while node is not None and node in parent and state.get(node) is None:
+            state[node] = "visiting"
+            path.append(node)
+            node = parent[node]
+        if node is not None and state.get(node) == "visiting":
+            cycle = path[path.index(node) :]
+            for member in cycle:
+                shown = " → ".join(cycle[cycle.index(member) :] + cycle[: cycle.index(member) + 1])
+                yield Problem(table.file, numbers[member], "parent_id", parent[member], f"no cycle of parents ({shown})")
+        for member in path:
+            state[member] = "done"
+
+
+def _requests(dataset: Dataset) -> Iterator[Problem]:
+    table = dataset.tables["requests"]
+    for number, row in table.located():
+        status = row["status"]
+        for column, need in zip(_STATUS_COLUMNS, STATUS_FIELDS[status]):
+            value = row.get(column)
+            if need == "req" and value is None:
+                yield Problem(table.file, number, column, "", f"a value when status is {status}")
+            elif need == "-" and value is not None:
+                yield Problem(table.file, number, column, as_text(value), f"blank when status is {status}")
+        if row.get("dispatched_at") is not None and row.get("department_id") is None:
+            yield Problem(table.file, number, "department_id", "", "a department once the request is dispatched")
+        if row.get("accepted_at") is not None and row.get("dispatched_at") is None:
+            yield Problem(table.file, number, "dispatched_at", "", "a dispatch time before the acceptance time")
+        for later, earlier in _TIME_ORDER:
+            if row.get(later) is not None and row.get(earlier) is not None and row[later] < row[earlier]:
+                yield Problem(table.file, number, later, as_text(row[later]), f"a time ≥ {earlier} ({as_text(row[earlier])})")
+        if row.get("reopened_from") == row["id"]:
+            yield Problem(table.file, number, "reopened_from", row["id"], "an earlier request, not the request itself")
+
+
+def _meetings(dataset: Dataset) -> Iterator[Problem]:
+    table = dataset.tables["meetings"]
+    for number, row in table.located():
+        if row["issues_resolved"] > row["issues_raised"]:
+            yield Problem(
+                table.file, number, "issues_resolved", str(row["issues_resolved"]),
+                f"at most issues_raised ({row['issues_raised']})",
+            )
+
+
+def _chain_committees(dataset: Dataset) -> Iterator[Problem]:
+    table = dataset.tables["organizations"]
+    for number, row in table.located():
+        if row["kind"] == "chain_committee" and row["chain_id"] not in (None, row["id"]):
+            yield Problem(table.file, number, "chain_id", row["chain_id"], f"blank or the committee's own id ({row['id']})")
+
+
+def _incidents(dataset: Dataset) -> Iterator[Problem]:
+    table = dataset.tables["incidents"]
+    tables = dict(zip(SUBJECT_KINDS, ("departments", "cadres", "organizations")))
+    ids = {kind: _ids(dataset.tables[name]) for kind, name in tables.items()}
+    for number, row in table.located():
+        if row["subject_id"] not in ids[row["subject_kind"]]:
+            yield Problem(table.file, number, "subject_id", row["subject_id"], f"the id of a {row['subject_kind']} in {tables[row['subject_kind']]}")
+
+
+def _waivers(dataset: Dataset, known_rules: set[str] | None) -> Iterator[Problem]:
+    table = dataset.tables["waivers"]
+    subjects = set().union(*(_ids(dataset.tables[name]) for name in SUBJECT_TABLES))
+    for number, row in table.located():
+        if known_rules is not None and row["rule"] not in known_rules:
+            yield Problem(table.file, number, "rule", row["rule"], "the id of a loaded rule (see `evalkit rules`)")
+        if row["subject_id"] not in subjects:
+            yield Problem(table.file, number, "subject_id", row["subject_id"], "the id of an organisation, enterprise, department or cadre")

@@ -1,0 +1,1 @@
+"""evalkit's default rule packs (YAML), shipped as package data `evalkit_rules`."""
