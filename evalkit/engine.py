@@ -17,12 +17,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import durable_rules_engine
-from durable.engine import Host, MessageNotHandledException, MessageObservedException
+from durable.engine import Host, MessageNotHandledException
 
 from .conditions import AllOf, Always, AnyOf, Compare, Condition, FieldOf
 
 _RULESET = "evalkit"
 _ANCHOR = "__anchor__"
+#: Derived facts one subject may produce before its rules are taken to chain without end.
+MAX_DERIVED_FACTS = 10_000
 _OPERATORS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 
 
@@ -112,17 +114,9 @@ class _Run:
         self.firings: list[Firing] = []
         self.errors: list[RuleError] = []
         self.subject = ""
-        self.chained = 0  # numbers chained facts: identical content would be "already observed"
-
-    def action_for(self, rule_name: str) -> Callable:
-        run = self
-
-        class _Action:
-            # A bound method with one parameter: durable-rules treats two parameters as asynchronous.
-            def __call__(self, c) -> None:
-                run.fired(rule_name, c)
-
-        return _Action().__call__
+        # Chained facts wait here and are asserted after the action returns: asserting from
+        # inside an action hangs or crashes the engine when one fact fired several rules.
+        self.pending: list[dict] = []
 
     def fired(self, rule_name: str, c) -> None:
         if rule_name == _ANCHOR:
@@ -133,18 +127,30 @@ class _Run:
         if self.chain is None:
             return
         try:
-            for fact in self.chain(firing):
-                try:
-                    self.chained += 1
-                    c.assert_fact({**fact, "sid": c.s.sid, "_n": -self.chained})
-                except (MessageNotHandledException, MessageObservedException):
-                    pass  # a chained fact no rule wants is normal
+            self.pending.extend(self.chain(firing))
         except Exception as error:  # durable-rules would swallow it: keep it for the report
             self.errors.append(RuleError(rule_name, self.subject, error))
 
 
+class _Action:
+    """The consequence of one engine rule: report the firing to the run."""
+
+    def __init__(self, run: _Run, rule_name: str):
+        self.run, self.rule_name = run, rule_name
+
+    def __call__(self, c) -> None:
+        self.run.fired(self.rule_name, c)
+
+
 def _clean(message: Mapping) -> dict:
-    return {k: v for k, v in message.items() if k not in ("sid", "id", "$s", "_n")}
+    return {k: v for k, v in message.items() if k not in ("sid", "id", "$s")}
+
+
+def _assert(host: Host, fact: dict) -> None:
+    try:
+        host.assert_fact(_RULESET, fact)
+    except MessageNotHandledException:
+        pass  # no rule matched: the normal outcome for a fact that passes
 
 
 class RuleEngine:
@@ -164,13 +170,16 @@ class RuleEngine:
     ) -> tuple[list[Firing], list[RuleError]]:
         """Evaluate each (subject, facts) pair; return every firing and every failed consequence.
 
-        `chain(firing)` may return new facts to assert for the same subject (forward chaining).
-        Facts must hold only numbers and text; each needs a `kind`.
+        `chain(firing)` may return new facts to assert for the same subject (forward chaining);
+        they are asserted after the subject's own facts, in the order they were derived. Facts
+        must hold only numbers and text and need a `kind`; each is asserted with `_n`, its
+        index in the subject's list (negative for derived facts), which firings carry back.
         """
         run = _Run(self.rules, chain)
         definition = copy.deepcopy(self.definition)  # register_rulesets consumes its input
         for name, rule in definition.items():
-            rule["run"] = run.action_for(name)
+            # A bound method of one parameter: durable-rules takes two parameters as asynchronous.
+            rule["run"] = _Action(run, name).__call__
         host = _QuietHost()
         host.register_rulesets({_RULESET: definition})
         ruleset = host.get_ruleset(_RULESET)
@@ -180,10 +189,15 @@ class RuleEngine:
                 sid = str(number)
                 host.assert_fact(_RULESET, {"sid": sid, "kind": _ANCHOR})
                 for index, fact in enumerate(facts):
-                    try:
-                        host.assert_fact(_RULESET, {**fact, "sid": sid, "_n": index})
-                    except MessageNotHandledException:
-                        pass  # no rule matched: the fact passes
+                    _assert(host, {**fact, "sid": sid, "_n": index})
+                chained = 0
+                while run.pending:  # forward chaining, one derived fact at a time
+                    chained += 1
+                    if chained > MAX_DERIVED_FACTS:
+                        run.errors.append(RuleError("(chaining)", subject, RecursionError("rules chain without end")))
+                        run.pending.clear()
+                        break
+                    _assert(host, {**run.pending.pop(0), "sid": sid, "_n": -chained})
                 host.delete_state(_RULESET, sid)
         finally:
             durable_rules_engine.delete_ruleset(ruleset._handle)

@@ -9,10 +9,15 @@ from datetime import date, datetime, timedelta
 _PERIOD = re.compile(r"(\d{4})(?:[Qq]([1-4]))?")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Period:
+    """Periods sort by year, then quarters before the whole year (a year's verdict follows them)."""
+
     year: int
     quarter: int | None = None  # None: the whole year
+
+    def __lt__(self, other: Period) -> bool:
+        return (self.year, self.quarter or 5) < (other.year, other.quarter or 5)
 
     @classmethod
     def parse(cls, text: str) -> Period:

@@ -43,10 +43,12 @@ N_ACTIVITIES = 500
 N_REQUESTS = 480  # plain requests of 2024, besides batches, repeats and the edges of the year
 N_REQUESTS_CARRIED_IN = 5  # submitted in late December 2023, dispatched in January 2024
 N_REQUESTS_OF_2023 = 3  # dispatched and handled in December 2023
-N_REQUESTS_OF_2025 = 10  # submitted in January-February 2025, before the export
+N_REQUESTS_OF_2025 = 30  # submitted in the three weeks before the export
+N_REQUESTS_PENDING = 5  # submitted over the weekend before the export (Monday 10 February, 09:00)
 N_REPEATS = 8  # requests that repeat (reopened_from) an earlier resolved one
 N_VISITS = 350
-N_VISITED_ENTERPRISES = 192
+N_VISITED_ENTERPRISES = 192  # the article: 走访企业190余家, 发放政策200余份
+N_POLICY_PACKAGES = 215
 TALENT_TRACKS = {
     "backbone_to_member": 27,
     "member_backbone_to_manager": 52,
@@ -68,18 +70,33 @@ class Chain:
 
 CHAINS = (
     Chain(
-        "C1", "食品饮料产业链党委", date(2022, 6, 15), 88, "开发区党工委副书记", "D1",
-        ("食品", "食品科技", "饮料", "乳业", "粮油", "调味品", "烘焙食品", "冷链物流"),
+        id="C1",
+        name="食品饮料产业链党委",
+        established_on=date(2022, 6, 15),
+        enterprises=88,
+        leader_title="开发区党工委副书记",
+        instructor_department="D1",
+        industries=("食品", "食品科技", "饮料", "乳业", "粮油", "调味品", "烘焙食品", "冷链物流"),
     ),
     Chain(
-        "C2", "生物医药产业链党委", date(2022, 9, 1), 60, "开发区党工委委员、管委会副主任", "D5",
-        ("生物医药", "制药", "生物科技", "医疗器械", "中药饮片", "药用辅料", "检测技术"),
+        id="C2",
+        name="生物医药产业链党委",
+        established_on=date(2022, 9, 1),
+        enterprises=60,
+        leader_title="开发区党工委委员、管委会副主任",
+        instructor_department="D5",
+        industries=("生物医药", "制药", "生物科技", "医疗器械", "中药饮片", "药用辅料", "检测技术"),
     ),
     Chain(
-        "C3", "高端装备产业链党委", date(2023, 2, 20), 72, "开发区党工委委员、管委会副主任", "D2",
-        ("智能装备", "机械制造", "精密机械", "数控设备", "液压机械", "电气设备", "汽车零部件"),
+        id="C3",
+        name="高端装备产业链党委",
+        established_on=date(2023, 2, 20),
+        enterprises=72,
+        leader_title="开发区党工委委员、管委会副主任",
+        instructor_department="D2",
+        industries=("智能装备", "机械制造", "精密机械", "数控设备", "液压机械", "电气设备", "汽车零部件"),
     ),
-)  # fmt: skip
+)
 CHAIN_IDS = tuple(chain.id for chain in CHAINS)
 LATE_POSTS = {("C3", "liaison"): date(2024, 7, 1)}  # vacant until then: CHN02 fails Q1-Q2
 
@@ -110,22 +127,38 @@ class JointBranch:
     chain_id: str | None
     established_on: date
     small_members: dict[str, int]  # chain -> enterprises with 1-2 members it covers
-    eligible_member: str | None  # chain of one enterprise with >= 3 members it covers (COV01)
+    eligible_enterprise_chain: str | None  # chain of an enterprise with >= 3 members it covers (COV01)
 
 
 JOINT_BRANCHES = (
     JointBranch(
-        "J1", "食品饮料产业链第一联合党支部", "C1", "C1", date(2023, 4, 18), {"C1": 10}, "C1"
+        id="J1",
+        name="食品饮料产业链第一联合党支部",
+        parent_id="C1",
+        chain_id="C1",
+        established_on=date(2023, 4, 18),
+        small_members={"C1": 10},
+        eligible_enterprise_chain="C1",
     ),
-    JointBranch(
-        "J2", "开发区综合党委小微企业联合党支部", "G1", None, date(2023, 9, 6),
-        {"C1": 3, "C2": 3, "C3": 3}, "C3",
+    JointBranch(  # under the general committee, which has no base: OPF01 fails (waived)
+        id="J2",
+        name="开发区综合党委小微企业联合党支部",
+        parent_id="G1",
+        chain_id=None,
+        established_on=date(2023, 9, 6),
+        small_members={"C1": 3, "C2": 3, "C3": 3},
+        eligible_enterprise_chain="C3",
     ),
-    JointBranch(
-        "J3", "开发区综合党委科创企业联合党支部", "G1", None, date(2024, 6, 12),
-        {"C2": 5, "C3": 4}, None,
+    JointBranch(  # its own base opens only in October
+        id="J3",
+        name="开发区综合党委科创企业联合党支部",
+        parent_id="G1",
+        chain_id=None,
+        established_on=date(2024, 6, 12),
+        small_members={"C2": 5, "C3": 4},
+        eligible_enterprise_chain=None,
     ),
-)  # fmt: skip
+)
 UNCOVERED_SMALL = ("C2", "C3")  # chains of enterprises with 1-2 members and no organisation
 
 
@@ -166,9 +199,9 @@ DEPARTMENTS = (
     Department("D1", "投资促进局", 6, 0.97, (25, 40), 0.96, 0.02, 0.0, 40),
     Department("D2", "经济发展局", 5, 0.95, (25, 40), 0.93, 0.03, 0.0, 36),
     Department("D3", "财政局", 5, 0.86, (25, 48), 0.82, 0.08, 0.02, 22),
-    Department("D4", "发展和改革局", 5, 0.92, (25, 40), 0.90, 0.05, 0.0, 26),
+    Department("D4", "发展和改革局", 5, 0.88, (25, 40), 0.85, 0.06, 0.01, 26),
     Department("D5", "科技局", 5, 0.98, (25, 36), 0.96, 0.02, 0.0, 34),
-    Department("D6", "市场监督管理局", 5, 0.78, (26, 50), 0.74, 0.14, 0.03, 16),
+    Department("D6", "市场监督管理局", 5, 0.82, (26, 50), 0.78, 0.12, 0.03, 16),
     Department("D7", "人力资源和社会保障局", 5, 0.94, (25, 40), 0.91, 0.04, 0.0, 38),
     Department("D8", "行政审批服务局", 4, 0.42, (30, 64), 0.58, 0.22, 0.06, 12),
 )
@@ -178,23 +211,25 @@ NON_MEMBER_CADRES = ("K005", "K020", "K030")
 
 # Request categories: the department that handles them, their weight, typical titles.
 REQUEST_CATEGORIES = {
-    "finance": ("D3", 15, ("申请流动资金贷款贴息", "咨询科创金融服务驿站融资对接",
-                           "申领稳岗扩产奖补资金", "办理政府采购合同融资")),
-    "talent": ("D7", 15, ("招聘一线技术工人", "申请引进博士人才安家补贴",
-                          "协调“共享用工”调剂岗位", "组织职工职业技能等级认定")),
+    "finance": (
+        "D3",
+        15,
+        ("申请流动资金贷款贴息", "咨询科创金融服务驿站融资对接", "申领稳岗扩产奖补资金", "办理政府采购合同融资"),
+    ),
+    "talent": (
+        "D7",
+        15,
+        ("招聘一线技术工人", "申请引进博士人才安家补贴", "协调“共享用工”调剂岗位", "组织职工职业技能等级认定"),
+    ),
     "land": ("D1", 6, ("协调项目二期建设用地", "申请租赁标准厂房", "解决厂区道路用地边界问题")),
     "investment": ("D1", 5, ("对接上下游配套企业落户", "协调新上生产线项目签约")),
-    "permits": ("D8", 13, ("办理建设工程规划许可", "办理排污许可变更", "申请施工许可并联审批",
-                           "办理食品经营许可变更")),
-    "policy": ("D2", 10, ("咨询工业企业技术改造奖补政策", "申报专精特新中小企业",
-                          "咨询“惠企政策包”兑现流程")),
+    "permits": ("D8", 13, ("办理建设工程规划许可", "办理排污许可变更", "申请施工许可并联审批", "办理食品经营许可变更")),
+    "policy": ("D2", 10, ("咨询工业企业技术改造奖补政策", "申报专精特新中小企业", "咨询“惠企政策包”兑现流程")),
     "utilities": ("D2", 5, ("协调工业用电增容", "解决厂区天然气接入", "协调污水管网接入")),
     "project": ("D4", 9, ("办理技改项目备案", "申报省重点建设项目", "协调项目能评审查")),
-    "technology": ("D5", 11, ("申报高新技术企业认定", "对接高校院所联合攻关",
-                              "申报科技计划项目", "建设企业技术中心")),
-    "market": ("D6", 11, ("办理商标注册指导", "申请产品质量检验检测服务",
-                          "咨询团体标准制定", "办理计量器具检定")),
-}  # fmt: skip
+    "technology": ("D5", 11, ("申报高新技术企业认定", "对接高校院所联合攻关", "申报科技计划项目", "建设企业技术中心")),
+    "market": ("D6", 11, ("办理商标注册指导", "申请产品质量检验检测服务", "咨询团体标准制定", "办理计量器具检定")),
+}
 COMPLEX_CATEGORIES = ("land", "project")  # often given a longer, explicit due date
 DEFAULT_DUE_DAYS = 10
 KEY_PROJECT_DUE_DAYS = 7
@@ -204,8 +239,7 @@ COMPLEX_DUE_DAYS = 30
 @dataclass(frozen=True)
 class Batch:
     id: str
-    department_id: str
-    category: str
+    category: str  # and so the department
     title: str
     first_submitted: date
     size: int
@@ -213,14 +247,14 @@ class Batch:
 
 
 BATCHES = (
-    Batch("BT01", "D7", "talent", "申请高校毕业生就业见习补贴", date(2024, 3, 11), 4, None),
-    Batch("BT02", "D3", "finance", "申报中小微企业贷款贴息", date(2024, 4, 8), 3, None),
-    Batch("BT03", "D8", "permits", "办理食品生产许可证延续", date(2024, 5, 20), 3, "one_open"),
-    Batch("BT04", "D5", "technology", "申报科技型中小企业评价入库", date(2024, 6, 3), 4, None),
-    Batch("BT05", "D7", "talent", "申请职业技能培训补贴", date(2024, 7, 15), 4, "one_withdrawn"),
-    Batch("BT06", "D1", "land", "协调园区标准厂房租赁", date(2024, 8, 26), 2, "two_cadres"),
-    Batch("BT07", "D2", "utilities", "申请工业用电报装增容", date(2024, 9, 9), 3, None),
-    Batch("BT08", "D3", "finance", "申领首台（套）装备保险补偿资金", date(2024, 11, 4), 2, None),
+    Batch("BT01", "talent", "申请高校毕业生就业见习补贴", date(2024, 3, 11), 4, None),
+    Batch("BT02", "finance", "申报中小微企业贷款贴息", date(2024, 4, 8), 3, None),
+    Batch("BT03", "permits", "办理食品生产许可证延续", date(2024, 5, 20), 3, "one_open"),
+    Batch("BT04", "technology", "申报科技型中小企业评价入库", date(2024, 6, 3), 4, None),
+    Batch("BT05", "talent", "申请职业技能培训补贴", date(2024, 7, 15), 4, "one_withdrawn"),
+    Batch("BT06", "land", "协调园区标准厂房租赁", date(2024, 8, 26), 2, "two_cadres"),
+    Batch("BT07", "utilities", "申请工业用电报装增容", date(2024, 9, 9), 3, None),
+    Batch("BT08", "finance", "申领首台（套）装备保险补偿资金", date(2024, 11, 4), 2, None),
 )
 REPEAT_WEIGHTS = {"D8": 4, "D6": 3, "D3": 2}  # repeats come back more where service is weak
 
@@ -237,45 +271,68 @@ CATEGORY_LABELS = {
     "volunteer_service": "志愿服务",
 }
 ACTIVITY_TITLES = {
-    "business_collaboration": ("供应链上下游对接会", "“共享用工”交流会", "银企对接进园区",
-                               "链上企业福利产品互换互购", "产学研合作洽谈会", "安全生产经验交流会"),
-    "member_education": ("主题党日：学习党的二十届三中全会精神", "党纪学习教育专题党课",
-                         "“三会一课”集中学习", "红色教育基地参观学习", "党员冬训专题学习"),
-    "model_publicity": ("“强链先锋”事迹宣讲", "优秀党员技术骨干分享会", "“党员先锋岗”评选表彰",
-                        "劳模工匠进企业", "身边好人好事宣讲"),
-    "volunteer_service": ("“一起益企”志愿服务", "社区环境整治志愿活动", "无偿献血志愿活动",
-                          "关爱一线职工送清凉", "防汛保供志愿服务"),
-}  # fmt: skip
+    "business_collaboration": (
+        "供应链上下游对接会",
+        "“共享用工”交流会",
+        "银企对接进园区",
+        "链上企业福利产品互换互购",
+        "产学研合作洽谈会",
+        "安全生产经验交流会",
+    ),
+    "member_education": (
+        "主题党日：学习党的二十届三中全会精神",
+        "党纪学习教育专题党课",
+        "“三会一课”集中学习",
+        "红色教育基地参观学习",
+        "党员冬训专题学习",
+    ),
+    "model_publicity": (
+        "“强链先锋”事迹宣讲",
+        "优秀党员技术骨干分享会",
+        "“党员先锋岗”评选表彰",
+        "劳模工匠进企业",
+        "身边好人好事宣讲",
+    ),
+    "volunteer_service": (
+        "“一起益企”志愿服务",
+        "社区环境整治志愿活动",
+        "无偿献血志愿活动",
+        "关爱一线职工送清凉",
+        "防汛保供志愿服务",
+    ),
+}
 CHAIN_ACTIVITY_CATEGORIES = ("business_collaboration", "volunteer_service")  # each quarter
-N_ZONE_EXCHANGES = 12  # 交流对接活动 led by the general committee, hosted by chain leaders
+ZONE_EXCHANGE_MONTHS = range(2, 13)  # 交流对接活动 (10余场) of the general committee
 CO_HOST_SIZES = ((1, 2, 3), (0.6, 0.25, 0.15))  # organiser plus 0-2 co-hosting branches
 EVIDENCE_KINDS = ("会议纪要.pdf", "活动照片.zip", "签到表.jpg")
 
 # A branch-quarter-category listed here has no activity: the OPF findings to expect.
-ACTIVITY_GAPS = frozenset({
-    # one quarter missed each: findings, no rectification
-    ("B03", 2, "model_publicity"),
-    ("B07", 3, "volunteer_service"),
-    ("B11", 1, "business_collaboration"),
-    ("B14", 4, "member_education"),
-    ("B18", 1, "volunteer_service"),
-    ("B22", 3, "model_publicity"),
-    ("B25", 2, "business_collaboration"),
-    ("B28", 4, "volunteer_service"),
-    ("B33", 3, "model_publicity"),
-    ("B36", 4, "member_education"),
-    # two or more quarters missed: OPF10 rectification
-    ("B09", 1, "volunteer_service"),
-    ("B09", 2, "volunteer_service"),
-    ("B16", 1, "model_publicity"),
-    ("B16", 3, "model_publicity"),
-    ("B16", 3, "business_collaboration"),
-    ("B27", 2, "volunteer_service"),
-    ("B27", 3, "volunteer_service"),
-    ("B27", 4, "volunteer_service"),
-    ("J1", 1, "member_education"),
-    ("J1", 4, "model_publicity"),
-})  # fmt: skip
+ACTIVITY_GAPS = frozenset(
+    {
+        # one quarter missed each: findings, no rectification
+        ("B03", 2, "model_publicity"),
+        ("B07", 3, "volunteer_service"),
+        ("B11", 1, "business_collaboration"),
+        ("B14", 4, "member_education"),
+        ("B18", 1, "volunteer_service"),
+        ("B22", 3, "model_publicity"),
+        ("B25", 2, "business_collaboration"),
+        ("B28", 4, "volunteer_service"),
+        ("B33", 3, "model_publicity"),
+        ("B36", 4, "member_education"),
+        # two or more quarters missed: OPF10 rectification
+        ("B09", 1, "volunteer_service"),
+        ("B09", 2, "volunteer_service"),
+        ("B16", 1, "model_publicity"),
+        ("B16", 3, "model_publicity"),
+        ("B16", 3, "business_collaboration"),
+        ("B27", 2, "volunteer_service"),
+        ("B27", 3, "volunteer_service"),
+        ("B27", 4, "volunteer_service"),
+        ("J1", 1, "member_education"),
+        ("J1", 4, "model_publicity"),
+    }
+)
 # The only activity of its kind in its quarter, held on a quarter's edge.
 EDGE_ACTIVITY_DATES = {
     ("B02", "member_education"): date(2024, 3, 31),
@@ -316,45 +373,55 @@ GIVEN_NAME_CHARS = (
     "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏飞辉建志宏海波宁浩博文凯雪梅"
     "琳颖晨阳瑞峰亮斌毅欣悦佳慧鑫宇航睿泽晓东春振国庆金凤莉倩"
 )
-PLACE_NAMES = ("济北", "济阳", "鲁北", "齐河湾", "黄河", "泺源")
+PLACE_NAMES = ("济北", "济阳", "北辰", "澄源", "河畔", "泺川")
 BRAND_CHARS = "禾润康瑞恒泰鼎盛源丰益嘉宏信达德隆元和顺安鸿睿沃锦晟拓辰航捷"
 
-ENTERPRISE_COLUMNS = (
-    "id", "name", "chain_id", "segment", "size", "chain_leader", "employees",
-    "party_members", "party_org_id",
-)  # fmt: skip
-ORGANIZATION_COLUMNS = (
-    "id", "name", "kind", "parent_id", "chain_id", "enterprise_id", "established_on",
-    "member_count",
-)  # fmt: skip
-REQUEST_COLUMNS = (
-    "id", "enterprise_id", "category", "title", "submitted_at", "dispatched_at",
-    "dispatched_by", "department_id", "accepted_at", "cadre_id", "due_on", "resolved_at",
-    "status", "satisfaction", "key_project", "batch_id", "reopened_from",
-)  # fmt: skip
-ACTIVITY_HEADERS = {
-    "id": "编号",
-    "org_id": "组织单位",
-    "date": "活动日期",
-    "category": "活动类型",
-    "title": "活动主题",
-    "base_id": "活动阵地",
-    "participants": "参加人数",
-    "co_hosts": "联办单位",
-    "evidence": "佐证材料",
+# Columns of each record type, in the order of DATA.md
+COLUMNS = {
+    name: tuple(columns.split())
+    for name, columns in {
+        "organizations": "id name kind parent_id chain_id enterprise_id established_on member_count",
+        "enterprises": "id name chain_id segment size chain_leader employees party_members party_org_id",
+        "departments": "id name",
+        "cadres": "id name department_id enterprise_id title party_member",
+        "chain_posts": "chain_id role cadre_id since",
+        "activity_bases": "id name org_id address opened_on",
+        "activities": "id org_id date category title base_id participants co_hosts evidence",
+        # topic is an extra column: kept, and ignored by the built-in rules
+        "meetings": "id chain_id date kind issues_raised issues_resolved topic",
+        "requests": "id enterprise_id category title submitted_at dispatched_at dispatched_by department_id "
+        "accepted_at cadre_id due_on resolved_at status satisfaction key_project batch_id reopened_from",
+        "visits": "id cadre_id enterprise_id date policies_delivered needs_recorded",
+        "talent": "id person enterprise_id track date mentor_id",
+        "incidents": "id subject_kind subject_id date reason",
+        "waivers": "rule subject_id period reason approved_by",
+    }.items()
 }
-VISIT_HEADERS = {
-    "id": "编号",
-    "cadre_id": "走访人",
-    "enterprise_id": "走访企业",
-    "date": "走访日期",
-    "policies_delivered": "发放政策数",
-    "needs_recorded": "收集诉求数",
+# Ledgers kept the way a branch secretary types them in Excel: Chinese headers and labels.
+CHINESE_HEADERS = {
+    "activities": {
+        "id": "编号",
+        "org_id": "组织单位",
+        "date": "活动日期",
+        "category": "活动类型",
+        "title": "活动主题",
+        "base_id": "活动阵地",
+        "participants": "参加人数",
+        "co_hosts": "联办单位",
+        "evidence": "佐证材料",
+    },
+    "visits": {
+        "id": "编号",
+        "cadre_id": "走访人",
+        "enterprise_id": "走访企业",
+        "date": "走访日期",
+        "policies_delivered": "发放政策数",
+        "needs_recorded": "收集诉求数",
+    },
 }
-TALENT_COLUMNS = ("id", "person", "enterprise_id", "track", "date", "mentor_id")
-MEETING_COLUMNS = (
-    "id", "chain_id", "date", "kind", "issues_raised", "issues_resolved", "topic",
-)  # fmt: skip  (topic is an extra column: kept and ignored by the rules)
+CHINESE_LABELS = {"activities": {"category": CATEGORY_LABELS}}
+WORKBOOK_NAME = "ledgers.xlsx"
+WORKBOOK_SHEETS = ("talent", "meetings")
 
 Record = dict[str, object]
 
@@ -383,8 +450,13 @@ def office_time(rng: random.Random, day: date) -> datetime:
 
 
 def after_hours(rng: random.Random, start: datetime, low: float, high: float) -> datetime:
-    """A moment `low` to `high` hours after `start`, to the minute."""
-    return start + timedelta(minutes=rng.randint(int(low * 60), int(high * 60)))
+    """A moment `low` to `high` hours after `start`, to the minute; offices work 08:00-20:00,
+    so a moment in the night moves to the next morning."""
+    moment = start + timedelta(minutes=rng.randint(int(low * 60), int(high * 60)))
+    if 8 <= moment.hour < 20:
+        return moment
+    morning = moment.date() + timedelta(days=1 if moment.hour >= 20 else 0)
+    return datetime.combine(morning, time(rng.randint(8, 9), rng.randrange(0, 60)))
 
 
 # Names
@@ -406,17 +478,18 @@ class NameMaker:
 
     def person(self) -> str:
         return self._unique(
-            lambda: self.rng.choice(SURNAMES)
-            + "".join(self.rng.sample(GIVEN_NAME_CHARS, self.rng.choice((1, 2, 2))))
+            lambda: self.rng.choice(SURNAMES) + "".join(self.rng.sample(GIVEN_NAME_CHARS, self.rng.choice((1, 2, 2))))
         )
 
     def enterprise(self, chain: Chain, size: str) -> str:
         suffix = self.rng.choice(("股份有限公司", "集团有限公司")) if size == "large" else "有限公司"
         return self._unique(
-            lambda: self.rng.choice(PLACE_NAMES)
-            + "".join(self.rng.sample(BRAND_CHARS, 2))
-            + self.rng.choice(chain.industries)
-            + suffix
+            lambda: (
+                self.rng.choice(PLACE_NAMES)
+                + "".join(self.rng.sample(BRAND_CHARS, 2))
+                + self.rng.choice(chain.industries)
+                + suffix
+            )
         )
 
 
@@ -440,8 +513,8 @@ def enterprise_roles() -> list[tuple[str, str, str | None]]:
     for joint in JOINT_BRANCHES:
         for chain_id, count in joint.small_members.items():
             roles += [(chain_id, "small", joint.id)] * count
-        if joint.eligible_member:
-            roles.append((joint.eligible_member, "eligible_in_joint", joint.id))
+        if joint.eligible_enterprise_chain:
+            roles.append((joint.eligible_enterprise_chain, "eligible_in_joint", joint.id))
     roles += [(chain_id, "small", None) for chain_id in UNCOVERED_SMALL]
     for chain in CHAINS:
         present = sum(1 for role in roles if role[0] == chain.id)
@@ -491,17 +564,19 @@ def make_enterprises(rng: random.Random, names: NameMaker) -> list[Record]:
         size = enterprise_size(rng, role)
         leader = role == "leader"
         segment = rng.choice(("upstream", "midstream", "downstream"))
-        enterprises.append({
-            "id": f"E{number:03d}",
-            "name": names.enterprise(chains[chain_id], size),
-            "chain_id": chain_id,
-            "segment": None if rng.random() < 0.06 else segment,
-            "size": size,
-            "chain_leader": leader,
-            "employees": employee_count(rng, size, leader),
-            "party_members": party_member_count(rng, role, size),
-            "party_org_id": org_id,
-        })  # fmt: skip
+        enterprises.append(
+            {
+                "id": f"E{number:03d}",
+                "name": names.enterprise(chains[chain_id], size),
+                "chain_id": chain_id,
+                "segment": None if rng.random() < 0.06 else segment,
+                "size": size,
+                "chain_leader": leader,
+                "employees": employee_count(rng, size, leader),
+                "party_members": party_member_count(rng, role, size),
+                "party_org_id": org_id,
+            }
+        )
     return enterprises
 
 
@@ -514,54 +589,74 @@ def branch_established_on(rng: random.Random, branch_id: str) -> date:
     return random_day(rng, date(2008, 1, 1), date(2022, 12, 31))
 
 
-def make_organizations(rng: random.Random, enterprises: list[Record]) -> list[Record]:
-    def organization(id_, name, kind, parent, chain, enterprise, established, members):
-        return {
-            "id": id_,
-            "name": name,
-            "kind": kind,
-            "parent_id": parent,
-            "chain_id": chain,
-            "enterprise_id": enterprise,
-            "established_on": established,
-            "member_count": members,
-        }
+def organization(
+    id_: str,
+    name: str,
+    kind: str,
+    established_on: date,
+    member_count: int,
+    parent_id: str | None = None,
+    chain_id: str | None = None,
+    enterprise_id: str | None = None,
+) -> Record:
+    return {
+        "id": id_,
+        "name": name,
+        "kind": kind,
+        "parent_id": parent_id,
+        "chain_id": chain_id,
+        "enterprise_id": enterprise_id,
+        "established_on": established_on,
+        "member_count": member_count,
+    }
 
+
+def make_organizations(rng: random.Random, enterprises: list[Record]) -> list[Record]:
+    """The four-level tree: 党工委 → 综合党委 → chain committees → branches."""
     organizations = [
-        organization(
-            "W1", "济北经济开发区党工委", "working_committee", None, None, None,
-            date(2006, 5, 12), 52,
-        ),
-        organization(
-            "G1", "济北经济开发区综合党委", "general_committee", "W1", None, None,
-            date(2018, 7, 1), 9,
-        ),
-    ]  # fmt: skip
+        organization("W1", "济北经济开发区党工委", "working_committee", date(2006, 5, 12), 52),
+        organization("G1", "济北经济开发区综合党委", "general_committee", date(2018, 7, 1), 9, "W1"),
+    ]
     for chain in CHAINS:
         organizations.append(
             organization(
-                chain.id, chain.name, "chain_committee", "G1", chain.id, None,
-                chain.established_on, rng.randint(7, 9),
+                chain.id,
+                chain.name,
+                "chain_committee",
+                chain.established_on,
+                rng.randint(7, 9),
+                parent_id="G1",
+                chain_id=chain.id,
             )
-        )  # fmt: skip
+        )
     home = {e["party_org_id"]: e for e in enterprises if e["party_members"] >= 3}
     for branch_id in branch_ids():
         enterprise = home[branch_id]
         organizations.append(
             organization(
-                branch_id, f"{enterprise['name']}党支部", "branch", branch_chain(branch_id),
-                branch_chain(branch_id), enterprise["id"],
-                branch_established_on(rng, branch_id), enterprise["party_members"],
+                branch_id,
+                f"{enterprise['name']}党支部",
+                "branch",
+                branch_established_on(rng, branch_id),
+                enterprise["party_members"],
+                parent_id=branch_chain(branch_id),
+                chain_id=branch_chain(branch_id),
+                enterprise_id=enterprise["id"],
             )
-        )  # fmt: skip
+        )
     for joint in JOINT_BRANCHES:
         members = sum(e["party_members"] for e in enterprises if e["party_org_id"] == joint.id)
         organizations.append(
             organization(
-                joint.id, joint.name, "joint_branch", joint.parent_id, joint.chain_id, None,
-                joint.established_on, members,
+                joint.id,
+                joint.name,
+                "joint_branch",
+                joint.established_on,
+                members,
+                parent_id=joint.parent_id,
+                chain_id=joint.chain_id,
             )
-        )  # fmt: skip
+        )
     return organizations
 
 
@@ -576,13 +671,15 @@ def make_activity_bases(rng: random.Random, organizations: list[Record]) -> list
         owner = names[base.org_id]
         name = base.name if base.org_id[0] in "CJ" else f"{owner.removesuffix('党支部')}{base.name}"
         opened = base.opened_on or random_day(rng, date(2019, 1, 1), date(2022, 12, 31))
-        bases.append({
-            "id": base.id,
-            "name": name,
-            "org_id": base.org_id,
-            "address": f"济北经济开发区{rng.choice(ROADS)}{rng.randint(1, 399)}号",
-            "opened_on": opened,
-        })  # fmt: skip
+        bases.append(
+            {
+                "id": base.id,
+                "name": name,
+                "org_id": base.org_id,
+                "address": f"济北经济开发区{rng.choice(ROADS)}{rng.randint(1, 399)}号",
+                "opened_on": opened,
+            }
+        )
     return bases
 
 
@@ -595,14 +692,16 @@ def make_cadres(rng: random.Random, names: NameMaker, enterprises: list[Record])
 
     def add(department_id, enterprise_id, title):
         cadre_id = f"K{len(cadres) + 1:03d}"
-        cadres.append({
-            "id": cadre_id,
-            "name": names.person(),
-            "department_id": department_id,
-            "enterprise_id": enterprise_id,
-            "title": title,
-            "party_member": cadre_id not in NON_MEMBER_CADRES,
-        })  # fmt: skip
+        cadres.append(
+            {
+                "id": cadre_id,
+                "name": names.person(),
+                "department_id": department_id,
+                "enterprise_id": enterprise_id,
+                "title": title,
+                "party_member": cadre_id not in NON_MEMBER_CADRES,
+            }
+        )
 
     for department in DEPARTMENTS:
         for rank in range(department.cadres):
@@ -640,44 +739,70 @@ def make_chain_posts(cadres: list[Record]) -> list[Record]:
 
 
 def checked_quarters(organization: Record) -> list[int]:
-    return [
-        quarter
-        for quarter in range(1, 5)
-        if organization["established_on"] <= quarter_first_day(quarter)
-    ]
+    return [quarter for quarter in range(1, 5) if organization["established_on"] <= quarter_first_day(quarter)]
 
 
-def pick_base(rng: random.Random, org_id: str, day: date, bases: list[Record], parents) -> str | None:
-    """A base of the organiser or of one of its ancestors, open that day, 70 % of the time."""
-    lineage = []
-    while org_id:
-        lineage.append(org_id)
-        org_id = parents[org_id]
-    open_bases = [b["id"] for b in bases if b["org_id"] in lineage and b["opened_on"] <= day]
-    return rng.choice(open_bases) if open_bases and rng.random() < 0.7 else None
+def random_day_in(rng: random.Random, quarter: int) -> date:
+    return random_day(rng, quarter_first_day(quarter), quarter_last_day(quarter))
 
 
-def activity(rng, org_id, day, category, title, co_hosts, members, base_id) -> Record:
-    evidence = f"{day.isoformat()}-{rng.choice(EVIDENCE_KINDS)}" if rng.random() < 0.85 else None
-    return {
-        "org_id": org_id,
-        "date": day,
-        "category": category,
-        "title": title,
-        "base_id": base_id,
-        "participants": max(5, min(80, int(members * rng.uniform(0.6, 1.1)) + rng.randint(2, 15))),
-        "co_hosts": co_hosts,
-        "evidence": evidence,
-    }
+def edge_day(hosts: list[str], category: str, quarter: int) -> date | None:
+    for host in hosts:
+        day = EDGE_ACTIVITY_DATES.get((host, category))
+        if day and quarter_of(day) == quarter:
+            return day
+    return None
 
 
-def branch_slot_activities(rng, branches, bases, parents) -> list[Record]:
+class ActivityMaker:
+    """Makes activity records with a plausible venue, turnout and evidence."""
+
+    def __init__(self, rng: random.Random, organizations: list[Record], bases: list[Record]):
+        self.rng = rng
+        self.bases = bases
+        self.parents = {org["id"]: org["parent_id"] for org in organizations}
+        self.members = {org["id"]: org["member_count"] for org in organizations}
+
+    def base_for(self, org_id: str, day: date) -> str | None:
+        """A base of the organiser or of an ancestor, open that day, 70 % of the time."""
+        lineage = []
+        while org_id:
+            lineage.append(org_id)
+            org_id = self.parents[org_id]
+        open_bases = [b["id"] for b in self.bases if b["org_id"] in lineage and b["opened_on"] <= day]
+        return self.rng.choice(open_bases) if open_bases and self.rng.random() < 0.7 else None
+
+    def make(
+        self,
+        hosts: list[str],
+        day: date,
+        category: str,
+        title: str | None = None,
+        base_id: str | None = None,
+    ) -> Record:
+        """An activity of hosts[0], co-hosted by the others."""
+        rng = self.rng
+        members = sum(self.members[host] for host in hosts)
+        evidence = f"{day.isoformat()}-{rng.choice(EVIDENCE_KINDS)}" if rng.random() < 0.85 else None
+        return {
+            "org_id": hosts[0],
+            "date": day,
+            "category": category,
+            "title": title or rng.choice(ACTIVITY_TITLES[category]),
+            "base_id": base_id or self.base_for(hosts[0], day),
+            "participants": max(5, min(80, int(members * rng.uniform(0.6, 1.1)) + rng.randint(3, 20))),
+            "co_hosts": sorted(hosts[1:]),
+            "evidence": evidence,
+        }
+
+
+def branch_slot_activities(maker: ActivityMaker, branches: list[Record]) -> list[Record]:
     """Every checked branch-quarter-category not in ACTIVITY_GAPS gets an activity.
 
     Branches of one chain (or, for joint branches without a chain, of one parent) often
     co-host: one activity then counts for its organiser and each co-host.
     """
-    members = {b["id"]: b["member_count"] for b in branches}
+    rng = maker.rng
     groups: dict[str, list[Record]] = {}
     for branch in branches:
         groups.setdefault(branch["chain_id"] or branch["parent_id"], []).append(branch)
@@ -685,111 +810,83 @@ def branch_slot_activities(rng, branches, bases, parents) -> list[Record]:
     for group in groups.values():
         for quarter in range(1, 5):
             for category in CATEGORIES:
-                hosts = [
+                waiting = [
                     b["id"]
                     for b in group
-                    if quarter in checked_quarters(b)
-                    and (b["id"], quarter, category) not in ACTIVITY_GAPS
+                    if quarter in checked_quarters(b) and (b["id"], quarter, category) not in ACTIVITY_GAPS
                 ]
-                rng.shuffle(hosts)
-                while hosts:
+                rng.shuffle(waiting)
+                while waiting:
                     size = rng.choices(*CO_HOST_SIZES)[0]
-                    together, hosts = hosts[:size], hosts[size:]
-                    day = next(
-                        (
-                            EDGE_ACTIVITY_DATES[(host, category)]
-                            for host in together
-                            if quarter_of(EDGE_ACTIVITY_DATES.get((host, category), YEAR_START))
-                            == quarter
-                            and (host, category) in EDGE_ACTIVITY_DATES
-                        ),
-                        random_day(rng, quarter_first_day(quarter), quarter_last_day(quarter)),
-                    )
-                    organiser = together[0]
-                    activities.append(
-                        activity(
-                            rng, organiser, day, category,
-                            rng.choice(ACTIVITY_TITLES[category]), sorted(together[1:]),
-                            sum(members[host] for host in together),
-                            pick_base(rng, organiser, day, bases, parents),
-                        )
-                    )  # fmt: skip
+                    hosts, waiting = waiting[:size], waiting[size:]
+                    day = edge_day(hosts, category, quarter) or random_day_in(rng, quarter)
+                    activities.append(maker.make(hosts, day, category))
     return activities
 
 
-def founding_activities(rng, branches, bases, parents) -> list[Record]:
+def founding_activities(maker: ActivityMaker, branches: list[Record]) -> list[Record]:
     """A branch set up in 2024 holds its founding meeting on the day it is established."""
     return [
-        activity(
-            rng, b["id"], b["established_on"], "member_education", "党支部成立大会暨首次主题党日",
-            [], b["member_count"], pick_base(rng, b["id"], b["established_on"], bases, parents),
-        )
+        maker.make([b["id"]], b["established_on"], "member_education", "党支部成立大会暨首次主题党日")
         for b in branches
         if b["established_on"] >= YEAR_START
-    ]  # fmt: skip
+    ]
 
 
-def committee_activities(rng, bases, parents) -> list[Record]:
-    """Chain committees' own activities (they do not count for their branches)."""
-    activities = []
-    for chain_id in CHAIN_IDS:
-        for quarter in range(1, 5):
-            for category in CHAIN_ACTIVITY_CATEGORIES:
-                day = random_day(rng, quarter_first_day(quarter), quarter_last_day(quarter))
-                activities.append(
-                    activity(
-                        rng, chain_id, day, category,
-                        "产业链党委" + rng.choice(ACTIVITY_TITLES[category]), [],
-                        rng.randint(30, 70), pick_base(rng, chain_id, day, bases, parents),
-                    )
-                )  # fmt: skip
+def committee_activities(maker: ActivityMaker, bases: list[Record]) -> list[Record]:
+    """Chain and general committees' own activities (they do not count for branches)."""
+    rng = maker.rng
+    activities = [
+        maker.make(
+            [chain_id],
+            random_day_in(rng, quarter),
+            category,
+            "产业链党委" + rng.choice(ACTIVITY_TITLES[category]),
+        )
+        for chain_id in CHAIN_IDS
+        for quarter in range(1, 5)
+        for category in CHAIN_ACTIVITY_CATEGORIES
+    ]
     chain_bases = {b["org_id"]: b["id"] for b in bases}
-    for number in range(N_ZONE_EXCHANGES):
+    for number, month in enumerate(ZONE_EXCHANGE_MONTHS):
         host = CHAIN_IDS[number % len(CHAIN_IDS)]
-        day = random_day(rng, date(YEAR, 1 + number, 1), date(YEAR, 1 + number, 28))
         activities.append(
-            activity(
-                rng, "G1", day, "business_collaboration", "链主企业轮值交流对接活动", [host],
-                rng.randint(40, 75), chain_bases[host],
+            maker.make(
+                ["G1", host],
+                random_day(rng, date(YEAR, month, 1), date(YEAR, month, 28)),
+                "business_collaboration",
+                "链主企业轮值交流对接活动",
+                chain_bases[host],
             )
-        )  # fmt: skip
+        )
     return activities
 
 
-def extra_activities(rng, count, branches, bases, parents) -> list[Record]:
+def extra_activities(maker: ActivityMaker, branches: list[Record], count: int) -> list[Record]:
     """Second activities of a kind in a quarter; never in a gap, nor on an edge slot."""
-    members = {b["id"]: b["member_count"] for b in branches}
+    rng = maker.rng
     slots = [
         (b["id"], quarter, category)
         for b in branches
         for quarter in checked_quarters(b)
         for category in CATEGORIES
-        if (b["id"], quarter, category) not in ACTIVITY_GAPS
-        and (b["id"], category) not in EDGE_ACTIVITY_DATES
+        if (b["id"], quarter, category) not in ACTIVITY_GAPS and (b["id"], category) not in EDGE_ACTIVITY_DATES
     ]
-    activities = []
-    for org_id, quarter, category in rng.sample(slots, count):
-        day = random_day(rng, quarter_first_day(quarter), quarter_last_day(quarter))
-        activities.append(
-            activity(
-                rng, org_id, day, category, rng.choice(ACTIVITY_TITLES[category]), [],
-                members[org_id], pick_base(rng, org_id, day, bases, parents),
-            )
-        )  # fmt: skip
-    return activities
+    return [
+        maker.make([org_id], random_day_in(rng, quarter), category)
+        for org_id, quarter, category in rng.sample(slots, count)
+    ]
 
 
-def make_activities(rng: random.Random, organizations, bases) -> list[Record]:
-    parents = {org["id"]: org["parent_id"] for org in organizations}
+def make_activities(rng: random.Random, organizations: list[Record], bases: list[Record]) -> list[Record]:
+    maker = ActivityMaker(rng, organizations, bases)
     branches = [org for org in organizations if org["kind"] in ("branch", "joint_branch")]
     activities = (
-        branch_slot_activities(rng, branches, bases, parents)
-        + founding_activities(rng, branches, bases, parents)
-        + committee_activities(rng, bases, parents)
+        branch_slot_activities(maker, branches)
+        + founding_activities(maker, branches)
+        + committee_activities(maker, bases)
     )
-    activities += extra_activities(
-        rng, N_ACTIVITIES - len(activities), branches, bases, parents
-    )
+    activities += extra_activities(maker, branches, N_ACTIVITIES - len(activities))
     activities.sort(key=lambda a: (a["date"], a["org_id"], a["category"]))
     for number, record in enumerate(activities, start=1):
         record["id"] = f"A{number:04d}"
@@ -797,9 +894,7 @@ def make_activities(rng: random.Random, organizations, bases) -> list[Record]:
 
 
 def make_meetings() -> list[Record]:
-    return [
-        dict(zip(MEETING_COLUMNS, meeting, strict=True)) for meeting in MEETINGS
-    ]
+    return [dict(zip(COLUMNS["meetings"], meeting, strict=True)) for meeting in MEETINGS]
 
 
 # Service requests: 点单 → 派单 → 接单 → 办结
@@ -812,8 +907,7 @@ class RequestDesk:
         self.rng = rng
         self.enterprises = enterprises
         self.enterprise_weights = [
-            {"large": 4, "medium": 2.5, "small": 1.2, "micro": 0.6}[e["size"]]
-            for e in enterprises
+            {"large": 4, "medium": 2.5, "small": 1.2, "micro": 0.6}[e["size"]] for e in enterprises
         ]
         self.cadres: dict[str, list[str]] = {}
         self.cadre_load: dict[str, float] = {}
@@ -854,9 +948,7 @@ class RequestDesk:
     def random_request(self, first: date, last: date) -> Record:
         rng = self.rng
         enterprise = rng.choices(self.enterprises, self.enterprise_weights)[0]
-        category = rng.choices(
-            list(REQUEST_CATEGORIES), [spec[1] for spec in REQUEST_CATEGORIES.values()]
-        )[0]
+        category = rng.choices(list(REQUEST_CATEGORIES), [spec[1] for spec in REQUEST_CATEGORIES.values()])[0]
         title = rng.choice(REQUEST_CATEGORIES[category][2])
         return self.new(enterprise, category, title, office_time(rng, random_day(rng, first, last)))
 
@@ -870,22 +962,20 @@ class RequestDesk:
             status="dispatched",
         )
         rng = self.rng
-        if request["large"] and rng.random() < 0.45 or rng.random() < 0.02:
+        if (request["large"] and rng.random() < 0.3) or rng.random() < 0.02:
             request.update(key_project=True, due_on=at.date() + timedelta(KEY_PROJECT_DUE_DAYS))
         elif request["category"] in COMPLEX_CATEGORIES and rng.random() < 0.5:
             request["due_on"] = at.date() + timedelta(COMPLEX_DUE_DAYS)
 
-    def handle(self, request: Record, dispatch_after_hours: tuple[float, float] | None = None) -> None:
+    def handle(self, request: Record) -> None:
         """Dispatch, accept, resolve (or withdraw, reject) as far as the export time allows."""
         rng = self.rng
-        outcome = rng.choices(("handled", "withdrawn", "rejected"), (0.95, 0.025, 0.025))[0]
+        outcome = rng.choices(("resolved", "withdrawn", "rejected"), (0.95, 0.025, 0.025))[0]
         if outcome == "withdrawn" and rng.random() < 0.4:
-            self.stop(request, "withdrawn")
+            request["status"] = outcome  # before the chain committee dispatched it
             return
         if request["dispatched_at"] is None:
-            low, high = dispatch_after_hours or rng.choices(
-                ((0.5, 6), (6, 30), (30, 72)), (0.7, 0.25, 0.05)
-            )[0]
+            low, high = rng.choices(((0.5, 6), (6, 30), (30, 72)), (0.7, 0.25, 0.05))[0]
             at = after_hours(rng, request["submitted_at"], low, high)
             if at > EXPORTED_AT:
                 return
@@ -896,22 +986,19 @@ class RequestDesk:
             accepted = after_hours(rng, request["dispatched_at"], 0.3, 23.5)
         else:
             accepted = after_hours(rng, request["dispatched_at"], *department.late_accept_hours)
-        if outcome != "handled" and rng.random() < 0.5:
-            self.stop(request, outcome)
+        if outcome != "resolved" and rng.random() < 0.5:
+            request["status"] = outcome  # before the department accepted it
             return
         if accepted > EXPORTED_AT:
             return
         request.update(accepted_at=accepted, status="accepted")
-        if outcome != "handled":
-            self.stop(request, outcome)
+        if outcome != "resolved":
+            request["status"] = outcome
             return
         resolved = self.resolution_time(request, department, skill)
         if resolved <= EXPORTED_AT:
-            request.update(resolved_at=resolved, status="resolved")
-            request["satisfaction"] = self.rating(department, resolved.date() > self.due(request))
-
-    def stop(self, request: Record, status: str) -> None:
-        request["status"] = status
+            late = resolved.date() > self.due(request)
+            request.update(resolved_at=resolved, status="resolved", satisfaction=self.rating(department, late))
 
     def due(self, request: Record) -> date:
         return request["due_on"] or request["dispatched_at"].date() + timedelta(DEFAULT_DUE_DAYS)
@@ -938,21 +1025,24 @@ class RequestDesk:
 
 
 def plain_requests(desk: RequestDesk) -> list[Record]:
-    requests = []
-    for _ in range(N_REQUESTS):
-        requests.append(desk.random_request(YEAR_START, YEAR_END))
-    for _ in range(N_REQUESTS_OF_2023):
-        requests.append(desk.random_request(date(2023, 12, 1), date(2023, 12, 12)))
-    for _ in range(N_REQUESTS_OF_2025):
-        requests.append(desk.random_request(date(2025, 1, 2), EXPORTED_AT.date() - timedelta(1)))
+    """Requests of 2024, with some from the months either side of it."""
+    rng = desk.rng
+    requests = [desk.random_request(YEAR_START, YEAR_END) for _ in range(N_REQUESTS)]
+    requests += [desk.random_request(date(2023, 12, 1), date(2023, 12, 12)) for _ in range(N_REQUESTS_OF_2023)]
+    requests += [desk.random_request(date(2025, 1, 20), date(2025, 2, 7)) for _ in range(N_REQUESTS_OF_2025)]
     for request in requests:
         desk.handle(request)
     for _ in range(N_REQUESTS_CARRIED_IN):
         request = desk.random_request(date(2023, 12, 27), date(2023, 12, 29))
-        request["submitted_at"] = request["submitted_at"].replace(hour=17)
-        # dispatched after the New Year holiday, on 2 January
-        hours_to_monday = (datetime(2024, 1, 2, 8, 30) - request["submitted_at"]).total_seconds()
-        desk.handle(request, (hours_to_monday / 3600, hours_to_monday / 3600 + 2))
+        after_new_year = after_hours(rng, datetime(2024, 1, 2, 8, 30), 0, 2)
+        desk.dispatch(request, after_new_year, request["chain_id"])
+        desk.handle(request)
+        requests.append(request)
+    for _ in range(N_REQUESTS_PENDING):  # dispatched from 08:00 on Monday, or not yet
+        request = desk.random_request(date(2025, 2, 8), date(2025, 2, 9))
+        monday_morning = after_hours(rng, datetime(2025, 2, 10, 8, 0), 0, 1.5)
+        if monday_morning <= EXPORTED_AT:
+            desk.dispatch(request, monday_morning, request["chain_id"])
         requests.append(request)
     return requests
 
@@ -962,7 +1052,8 @@ def batch_requests(desk: RequestDesk, enterprises: list[Record]) -> list[Record]
     rng = desk.rng
     requests = []
     for batch in BATCHES:
-        cadre_ids = rng.sample(desk.cadres[batch.department_id][1:], 2)
+        department_id = REQUEST_CATEGORIES[batch.category][0]
+        cadre_ids = rng.sample(desk.cadres[department_id][1:], 2)  # not the head
         dispatched = datetime.combine(batch.first_submitted + timedelta(4), time(9, 0))
         resolved = datetime.combine(dispatched.date() + timedelta(6), time(16, 0))
         for number, enterprise in enumerate(rng.sample(enterprises, batch.size)):
@@ -988,11 +1079,7 @@ def batch_requests(desk: RequestDesk, enterprises: list[Record]) -> list[Record]
 def repeat_requests(desk: RequestDesk, requests: list[Record]) -> list[Record]:
     """Enterprises that come back with the same problem after it was marked resolved."""
     rng = desk.rng
-    earlier = [
-        r
-        for r in requests
-        if r["status"] == "resolved" and r["dispatched_at"] < datetime(YEAR, 10, 1)
-    ]
+    earlier = [r for r in requests if r["status"] == "resolved" and r["dispatched_at"] < datetime(YEAR, 10, 1)]
     weights = [REPEAT_WEIGHTS.get(r["department_id"], 1) for r in earlier]
     originals = [next(r for r in earlier if r["dispatched_at"].year < YEAR)]
     while len(originals) < N_REPEATS:
@@ -1002,7 +1089,9 @@ def repeat_requests(desk: RequestDesk, requests: list[Record]) -> list[Record]:
     repeats = []
     for original in originals:
         enterprise = next(e for e in desk.enterprises if e["id"] == original["enterprise_id"])
-        submitted = office_time(rng, original["resolved_at"].date() + timedelta(rng.randint(10, 60)))
+        # back 10 to 60 days later; the one from December 2023 comes back in the new year
+        since = max(original["resolved_at"].date(), YEAR_START)
+        submitted = office_time(rng, since + timedelta(rng.randint(10, 60)))
         request = desk.new(enterprise, original["category"], "再次反映：" + original["title"], submitted)
         request["reopened_from"] = original
         desk.dispatch(request, after_hours(rng, submitted, 1, 8), enterprise["chain_id"], original["cadre_id"])
@@ -1058,7 +1147,6 @@ def make_visits(rng: random.Random, cadres: list[Record], enterprises: list[Reco
     """Each department visits its number of distinct enterprises; together about 190."""
     visited = rng.sample([e["id"] for e in enterprises], N_VISITED_ENTERPRISES)
     per_department: dict[str, list[str]] = {d.id: [] for d in DEPARTMENTS}
-    rng.shuffle(visited)
     for enterprise_id in visited:  # every visited enterprise by at least one department
         open_ = [d for d in DEPARTMENTS if len(per_department[d.id]) < d.visited]
         department = rng.choices(open_, [d.visited - len(per_department[d.id]) for d in open_])[0]
@@ -1078,20 +1166,20 @@ def make_visits(rng: random.Random, cadres: list[Record], enterprises: list[Reco
             "cadre_id": cadre_id,
             "enterprise_id": enterprise_id,
             "date": random_day(rng, YEAR_START, YEAR_END),
-            "policies_delivered": rng.choices((0, 1, 2, 3), (0.52, 0.32, 0.11, 0.05))[0],
+            "policies_delivered": 0,
             "needs_recorded": rng.choices((0, 1, 2, 3), (0.5, 0.3, 0.15, 0.05))[0],
         }
         for cadre_id, enterprise_id in pairs
     ]
+    for _ in range(N_POLICY_PACKAGES):  # at most 3 handed over on one visit
+        rng.choice([v for v in visits if v["policies_delivered"] < 3])["policies_delivered"] += 1
     visits.sort(key=lambda v: (v["date"], v["cadre_id"], v["enterprise_id"]))
     for number, visit in enumerate(visits, start=1):
         visit["id"] = f"V{number:04d}"
     return visits
 
 
-def make_talent(
-    rng: random.Random, names: NameMaker, cadres: list[Record], enterprises: list[Record]
-) -> list[Record]:
+def make_talent(rng: random.Random, names: NameMaker, cadres: list[Record], enterprises: list[Record]) -> list[Record]:
     with_members = [e for e in enterprises if e["party_members"] > 0]
     weights = [e["party_members"] for e in with_members]
     covered = [e for e in enterprises if e["party_org_id"]]
@@ -1102,13 +1190,15 @@ def make_talent(
                 enterprise = rng.choice(covered)
             else:
                 enterprise = rng.choices(with_members, weights)[0]
-            records.append({
-                "person": names.person(),
-                "enterprise_id": enterprise["id"],
-                "track": track,
-                "date": random_day(rng, YEAR_START, YEAR_END),
-                "mentor_id": None,
-            })  # fmt: skip
+            records.append(
+                {
+                    "person": names.person(),
+                    "enterprise_id": enterprise["id"],
+                    "track": track,
+                    "date": random_day(rng, YEAR_START, YEAR_END),
+                    "mentor_id": None,
+                }
+            )
     mentors = [c["id"] for c in cadres if c["department_id"] and c["id"] != MENTOR_OF_MANY]
     mentored = rng.sample(records, round(MENTORED_SHARE * len(records)))
     for number, record in enumerate(mentored):
@@ -1121,13 +1211,11 @@ def make_talent(
 
 
 def make_incidents() -> list[Record]:
-    columns = ("id", "subject_kind", "subject_id", "date", "reason")
-    return [dict(zip(columns, incident, strict=True)) for incident in INCIDENTS]
+    return [dict(zip(COLUMNS["incidents"], incident, strict=True)) for incident in INCIDENTS]
 
 
 def make_waivers() -> list[Record]:
-    columns = ("rule", "subject_id", "period", "reason", "approved_by")
-    return [dict(zip(columns, waiver, strict=True)) for waiver in WAIVERS]
+    return [dict(zip(COLUMNS["waivers"], waiver, strict=True)) for waiver in WAIVERS]
 
 
 # Writing
@@ -1147,28 +1235,27 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def write_csv(path: Path, columns, records, headers=None, labels=None) -> None:
-    """English headers by default; with `headers` (and enum `labels`), a BOM'd Chinese ledger."""
-    labels = labels or {}
-    encoding = "utf-8-sig" if headers else "utf-8"
-    with path.open("w", encoding=encoding, newline="") as file:
+def write_csv(path: Path, name: str, records: list[Record]) -> None:
+    """English headers and codes, or for a Chinese ledger its labels, with a BOM as Excel writes."""
+    columns = COLUMNS[name]
+    headers = CHINESE_HEADERS.get(name)
+    labels = CHINESE_LABELS.get(name, {})
+    with path.open("w", encoding="utf-8-sig" if headers else "utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\n")
         writer.writerow([headers[c] for c in columns] if headers else columns)
         for record in records:
-            writer.writerow(
-                [cell_text(labels[c][record[c]] if c in labels else record[c]) for c in columns]
-            )
+            writer.writerow([cell_text(labels[c][record[c]] if c in labels else record[c]) for c in columns])
 
 
-def write_workbook(path: Path, sheets: dict[str, tuple[tuple[str, ...], list[Record]]]) -> None:
+def write_workbook(path: Path, sheets: dict[str, list[Record]]) -> None:
     """An XLSX with real date cells, saved reproducibly (fixed properties and zip times)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for title, (columns, records) in sheets.items():
-        sheet = workbook.create_sheet(title)
-        sheet.append(list(columns))
+    for name, records in sheets.items():
+        sheet = workbook.create_sheet(name)
+        sheet.append(COLUMNS[name])
         for record in records:
-            sheet.append([record[c] for c in columns])
+            sheet.append([record[c] for c in COLUMNS[name]])
         for row in sheet.iter_rows(min_row=2):
             for cell in row:
                 if isinstance(cell.value, date):
@@ -1177,14 +1264,10 @@ def write_workbook(path: Path, sheets: dict[str, tuple[tuple[str, ...], list[Rec
     properties.creator = properties.lastModifiedBy = "evalkit sample_data/generate.py"
     properties.created = properties.modified = EXPORTED_AT
     buffer = io.BytesIO()
-    ExcelWriter(workbook, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
-    with (
-        zipfile.ZipFile(buffer) as source,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
+    ExcelWriter(workbook, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()  # save() closes it
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for entry in source.infolist():
-            fixed = zipfile.ZipInfo(entry.filename, ZIP_ENTRY_TIME)
-            target.writestr(fixed, source.read(entry), zipfile.ZIP_DEFLATED)
+            target.writestr(zipfile.ZipInfo(entry.filename, ZIP_ENTRY_TIME), source.read(entry), zipfile.ZIP_DEFLATED)
 
 
 def build_dataset(rng: random.Random) -> dict[str, list[Record]]:
@@ -1212,40 +1295,21 @@ def build_dataset(rng: random.Random) -> dict[str, list[Record]]:
 
 def write_dataset(dataset: dict[str, list[Record]], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    english = {
-        "organizations": ORGANIZATION_COLUMNS,
-        "enterprises": ENTERPRISE_COLUMNS,
-        "departments": ("id", "name"),
-        "cadres": ("id", "name", "department_id", "enterprise_id", "title", "party_member"),
-        "chain_posts": ("chain_id", "role", "cadre_id", "since"),
-        "activity_bases": ("id", "name", "org_id", "address", "opened_on"),
-        "requests": REQUEST_COLUMNS,
-        "incidents": ("id", "subject_kind", "subject_id", "date", "reason"),
-        "waivers": ("rule", "subject_id", "period", "reason", "approved_by"),
-    }
-    for name, columns in english.items():
-        write_csv(out / f"{name}.csv", columns, dataset[name])
-    write_csv(
-        out / "activities.csv", tuple(ACTIVITY_HEADERS), dataset["activities"],
-        ACTIVITY_HEADERS, {"category": CATEGORY_LABELS},
-    )  # fmt: skip
-    write_csv(out / "visits.csv", tuple(VISIT_HEADERS), dataset["visits"], VISIT_HEADERS)
-    write_workbook(
-        out / "ledgers.xlsx",
-        {
-            "talent": (TALENT_COLUMNS, dataset["talent"]),
-            "meetings": (MEETING_COLUMNS, dataset["meetings"]),
-        },
-    )
+    for name, records in dataset.items():
+        if name not in WORKBOOK_SHEETS:
+            write_csv(out / f"{name}.csv", name, records)
+    write_workbook(out / WORKBOOK_NAME, {name: dataset[name] for name in WORKBOOK_SHEETS})
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (2024)")
     parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parent,
+        "--out",
+        type=Path,
+        default=Path(__file__).resolve().parent,
         help="folder to write (default: the folder of this script)",
-    )  # fmt: skip
+    )
     args = parser.parse_args(argv)
     write_dataset(build_dataset(random.Random(args.seed)), args.out)
 

@@ -1,0 +1,180 @@
+"""The facts → rules arrow: build facts with the plugins, evaluate the packs' rules, collect findings.
+
+The engine decides; this module only translates: compiled rules become engine rules, facts
+become engine messages, firings become findings. A check rule gives one finding per fact of its
+kind: `skip` when its skip rule fired, `fail` when its fail rule fired (`waived` when a waiver
+covers it), `pass` otherwise. A failed finding is itself asserted as a fact, so chained rules
+(OPF10) see the engine's own findings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .conditions import AllOf, Compare, FieldOf
+from .dataset import Dataset
+from .engine import EngineRule, Firing, Pattern, RuleEngine
+from .facts import Fact, FactKind
+from .findings import Finding, Waiver, render_template, waivers_of
+from .packs import CompiledRule
+from .periods import Period
+
+
+@dataclass
+class RunError:
+    """Something that failed while running; the results it names are missing."""
+
+    plugin: str
+    error: str
+    rules: list[str] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"plugin": self.plugin, "error": self.error, "rules": self.rules, "subjects": self.subjects}
+
+
+@dataclass
+class Evaluation:
+    period: Period
+    facts: list[Fact]
+    findings: list[Finding]
+    errors: list[RunError]
+
+
+def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
+    """One engine rule per outcome a pack rule can have (fail, skip, applies, chained)."""
+    compiled = []
+    for rule in rules:
+        rid, kind = rule.spec.id, rule.spec.fact
+        if rule.fail is not None:
+            compiled.append(EngineRule(f"{rid}:fail", (Pattern("m", kind, rule.fail),)))
+        if rule.skip is not None:
+            compiled.append(EngineRule(f"{rid}:skip", (Pattern("m", kind, rule.skip),)))
+        if rule.applies is not None:
+            compiled.append(EngineRule(f"{rid}:applies", (Pattern("m", kind, rule.applies),)))
+        if rule.chain_findings is not None:
+            compiled.append(EngineRule(f"{rid}:chain", _distinct_quarters(rule)))
+    return compiled
+
+
+def _distinct_quarters(rule: CompiledRule) -> tuple[Pattern, ...]:
+    """N findings in N distinct quarters of one year, as a join of N ordered patterns."""
+    assert rule.chain_findings is not None
+    patterns = [Pattern("f0", "finding", rule.chain_findings)]
+    for n in range(1, rule.chain_count):
+        same_year = Compare("year", "==", FieldOf("f0", "year"))
+        later = Compare("quarter", ">", FieldOf(f"f{n - 1}", "quarter"))
+        patterns.append(Pattern(f"f{n}", "finding", AllOf((rule.chain_findings, same_year, later))))
+    return tuple(patterns)
+
+
+class _Outcomes:
+    """Which engine rules fired on which fact, per subject."""
+
+    def __init__(self, firings: Iterable[Firing]):
+        self.fired: set[tuple[str, str, int]] = set()
+        self.chained: dict[tuple[str, str], list[Firing]] = defaultdict(list)
+        for firing in firings:
+            rule, _, outcome = firing.rule.partition(":")
+            if outcome == "chain":
+                self.chained[(rule, firing.subject)].append(firing)
+            else:
+                self.fired.add((firing.rule, firing.subject, firing.facts[0]["_n"]))
+
+    def has(self, rule: str, outcome: str, subject: str, index: int) -> bool:
+        return (f"{rule}:{outcome}", subject, index) in self.fired
+
+
+def evaluate(
+    dataset: Dataset,
+    period: Period,
+    rules: Sequence[CompiledRule],
+    facts: list[Fact],
+    fact_kinds: dict[str, FactKind],
+    subjects: set[str] | None = None,
+) -> tuple[list[Finding], list[RunError]]:
+    """Evaluate `rules` over `facts` (optionally only `subjects`); return findings and rule errors."""
+    waivers = waivers_of(dataset["waivers"])
+    by_rule = {rule.spec.id: rule for rule in rules}
+    by_subject: dict[str, list[Fact]] = defaultdict(list)
+    for fact in sorted(facts, key=_fact_order):
+        if subjects is None or fact.subject in subjects:
+            by_subject[fact.subject].append(fact)
+
+    def chain(firing: Firing) -> list[dict]:
+        rule_id, _, outcome = firing.rule.partition(":")
+        if outcome != "fail":
+            return []
+        fact = firing.facts[0]
+        fact_period = Period.parse(fact["period"])
+        rule = by_rule[rule_id]
+        waived = any(w.covers(rule_id, firing.subject, fact_period) for w in waivers)
+        return [{"kind": "finding", "rule": rule_id, "pack": rule.pack, "subject": firing.subject,
+                 "status": "waived" if waived else "fail", "period": fact["period"],
+                 "year": fact["year"], "quarter": fact["quarter"]}]
+
+    engine = RuleEngine(engine_rules(rules))
+    subject_messages = (
+        (subject, [fact.message() | {"_n": n} for n, fact in enumerate(items)]) for subject, items in sorted(by_subject.items())
+    )
+    firings, rule_errors = engine.run(subject_messages, chain)
+    outcomes = _Outcomes(firings)
+    findings = []
+    for subject, items in sorted(by_subject.items()):
+        for rule in rules:
+            findings += _findings_for(rule, subject, items, outcomes, waivers, period, fact_kinds)
+    findings.sort(key=Finding.sort_key)
+    errors = [RunError("", str(e), [e.rule.partition(":")[0]], [e.subject]) for e in rule_errors]
+    return findings, errors
+
+
+def _fact_order(fact: Fact) -> tuple:
+    return (fact.subject, fact.kind, fact.period, sorted(fact.values.items(), key=lambda kv: kv[0]))
+
+
+def _findings_for(rule, subject, facts, outcomes, waivers, period, fact_kinds) -> list[Finding]:
+    spec = rule.spec
+    kind = fact_kinds[spec.fact]
+    if rule.chain_findings is not None:
+        if spec.only_for_year and not period.is_year:
+            return []
+        if not any(fact.kind == spec.fact for fact in facts):
+            return []
+        firings = outcomes.chained.get((spec.id, subject), [])
+        matched = sorted({f"{m['rule']}@{m['period']}" for firing in firings for m in firing.facts})
+        quarters = sorted({m["period"] for firing in firings for m in firing.facts})
+        status = "fail" if firings else "pass"
+        values = {"subject": subject, "period": str(period), "quarters": ", ".join(quarters), "count": len(quarters)}
+        return [_finding(rule, subject, kind.subject_kind, period, status, tuple(matched), values, waivers)]
+    found = []
+    for index, fact in enumerate(facts):
+        if fact.kind != spec.fact:
+            continue
+        if rule.applies is not None and not outcomes.has(spec.id, "applies", subject, index):
+            continue
+        if outcomes.has(spec.id, "skip", subject, index):
+            status = "skip"
+        elif outcomes.has(spec.id, "fail", subject, index):
+            status = "fail"
+        else:
+            status = "pass"
+        evidence = tuple(sorted(fact.evidence.get(spec.evidence, ()))) if spec.evidence and status != "skip" else ()
+        values = {**fact.message(), "evidence": ", ".join(evidence), "count": len(evidence)}
+        found.append(_finding(rule, subject, kind.subject_kind, fact.period, status, evidence, values, waivers))
+    return found
+
+
+def _finding(rule: CompiledRule, subject, subject_kind, period, status, evidence, values, waivers: list[Waiver]):
+    spec = rule.spec
+    values = {**spec.params, "last_day": period.last_day.isoformat(), **values}
+    template = spec.message.get("fail" if status == "fail" else status) or spec.message.get("pass")
+    messages = {lang: render_template(template(lang), values) if template else "" for lang in ("en", "zh")}
+    waiver = None
+    if status == "fail":
+        waiver = next((w for w in waivers if w.covers(spec.id, subject, period)), None)
+        if waiver is not None:
+            status = "waived"
+    advice = {lang: render_template(spec.advice(lang), values) for lang in ("en", "zh")} if spec.advice and status == "fail" else {}
+    return Finding(spec.id, rule.pack, subject, subject_kind, period, status, spec.severity, messages, evidence, waiver, advice)

@@ -1,0 +1,56 @@
+"""Facts: small flat statements about one subject in one period, the only input of the rules.
+
+Plugins build them from the dataset (counting and joining happen there, never in the engine)
+and declare each kind of fact they build, so rule packs can be checked against real field names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .periods import Period
+
+FactValue = int | float | str
+
+
+@dataclass(frozen=True)
+class FactKind:
+    """A kind of fact a plugin builds: its subject kind, its fields and its evidence lists (name → meaning)."""
+
+    name: str
+    subject_kind: str  # organization, enterprise, department or cadre
+    fields: Mapping[str, str]
+    doc: str = ""
+    evidence: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact: `values` are what rules test; `evidence` names the records behind them."""
+
+    kind: str
+    subject: str
+    period: Period
+    values: Mapping[str, FactValue]
+    evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def message(self) -> dict[str, FactValue]:
+        """The fact as the engine sees it: numbers and text only (no dates, no lists)."""
+        return {
+            **self.values,
+            "kind": self.kind,
+            "subject": self.subject,
+            "period": str(self.period),
+            "year": self.period.year,
+            "quarter": self.period.quarter or 0,
+        }
+
+
+#: Fields every fact carries besides its own.
+COMMON_FIELDS = {
+    "subject": "the subject's id",
+    "period": "the fact's period, e.g. 2024Q1",
+    "year": "the period's year",
+    "quarter": "the period's quarter (0 for a whole year)",
+}

@@ -1,0 +1,241 @@
+"""Rule packs: YAML files holding every rule's conditions, numbers and messages.
+
+A pack is validated twice: its shape by pydantic when read (a bad key names the file, the rule
+and the key), and its conditions against the fact kinds the loaded plugins declare (an unknown
+field is refused the same way). Packs come from plugins; `--rules-dir` replaces one by name or
+adds new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .conditions import Condition, ConditionError, parse_condition
+from .errors import RulePackError
+from .facts import COMMON_FIELDS, FactKind
+
+Status = Literal["pass", "fail", "skip", "waived", "error"]
+Number = int | float
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """A text in both report languages."""
+
+    en: str
+    zh: str
+
+    def __call__(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class ChainSpec(_Strict):
+    """A chained rule: fires when the engine's own findings matching `findings` fall in at least
+    `at_least` distinct values of `distinct` within one value of `within`."""
+
+    findings: str = Field(description="condition over finding fields: rule, pack, status, year, quarter")
+    distinct: Literal["quarter"] = "quarter"
+    within: Literal["year"] = "year"
+    at_least: int | str = Field(description="a number, or the name of a parameter")
+
+
+class RuleSpec(_Strict):
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9_]*[0-9]+$")
+    title: Text
+    severity: Literal["low", "medium", "high"]
+    fact: str
+    when: str | None = Field(None, description="check rules: fails when; chained rules: unused")
+    skip_when: str | None = None
+    applies_when: str | None = Field(None, description="facts outside it get no finding at all")
+    params: dict[str, Number | str] = {}
+    evidence: str | None = Field(None, description="which evidence list of the fact the finding carries")
+    message: dict[Literal["pass", "fail", "skip"], Text]
+    advice: Text | None = Field(None, description="what to do next, for a failed finding")
+    chain: ChainSpec | None = None
+    only_for_year: bool = False
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> RuleSpec:
+        if (self.when is None) == (self.chain is None):
+            raise ValueError("a rule needs exactly one of `when` (a condition) or `chain`")
+        return self
+
+
+class PackSpec(_Strict):
+    pack: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str
+    title: Text
+    kind: Literal["compliance", "score"] = "compliance"
+    settings: dict[str, Number | str] = {}
+    rules: list[RuleSpec]
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule with its conditions parsed, ready for the engine adapter."""
+
+    spec: RuleSpec
+    pack: str
+    fail: Condition | None
+    skip: Condition | None
+    applies: Condition | None
+    chain_findings: Condition | None = None
+    chain_count: int = 0
+
+
+@dataclass(frozen=True)
+class Pack:
+    spec: PackSpec
+    source: str  # the file it was read from
+    origin: str  # the plugin that provided it, or "--rules-dir"
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.pack
+
+
+def read_pack(path: str | Path, origin: str) -> Pack:
+    """Read and shape-check one pack file."""
+    path = Path(path)
+    try:
+        content = path.read_bytes()
+        data = yaml.safe_load(content.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise RulePackError(f"{path}: not a readable YAML rule pack ({error})") from None
+    if not isinstance(data, dict):
+        raise RulePackError(f"{path}: a rule pack is a mapping with keys pack, version, title, rules")
+    try:
+        spec = PackSpec.model_validate(data)
+    except ValidationError as error:
+        raise RulePackError(_describe(path, data, error)) from None
+    ids = [rule.id for rule in spec.rules]
+    for rule_id in ids:
+        if ids.count(rule_id) > 1:
+            raise RulePackError(f"{path}: rule {rule_id}: the id is used twice in this pack")
+    return Pack(spec, str(path), origin, hashlib.sha256(content).hexdigest())
+
+
+def _describe(path: Path, data: dict, error: ValidationError) -> str:
+    lines = [f"{path}: invalid rule pack"]
+    for item in error.errors():
+        loc = list(item["loc"])
+        where = ""
+        if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+            rules = data.get("rules") or []
+            rule = rules[loc[1]] if loc[1] < len(rules) and isinstance(rules[loc[1]], dict) else {}
+            where = f"rule {rule.get('id', '#' + str(loc[1] + 1))}: "
+            loc = loc[2:]
+        key = ".".join(str(part) for part in loc) or "(the rule itself)"
+        lines.append(f"  {where}key {key}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def merge_packs(provided: list[Pack], overrides: list[Pack]) -> list[Pack]:
+    """Plugins' packs, with `--rules-dir` packs replacing those of the same name or added."""
+    by_name: dict[str, Pack] = {}
+    for pack in provided:
+        if pack.name in by_name:
+            raise RulePackError(f"pack {pack.name} is provided twice: by {by_name[pack.name].origin} and by {pack.origin}")
+        by_name[pack.name] = pack
+    for pack in overrides:
+        by_name[pack.name] = pack
+    return sorted(by_name.values(), key=lambda p: p.name)
+
+
+def read_rules_dir(folder: str | Path) -> list[Pack]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RulePackError(f"{folder}: not a folder of rule packs")
+    return [read_pack(path, "--rules-dir") for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))]
+
+
+def compile_packs(packs: list[Pack], fact_kinds: dict[str, FactKind]) -> list[CompiledRule]:
+    """Check every rule against the declared fact kinds and parse its conditions."""
+    owners: dict[str, Pack] = {}
+    compiled = []
+    for pack in packs:
+        for rule in pack.spec.rules:
+            if rule.id in owners:
+                other = owners[rule.id]
+                raise RulePackError(
+                    f"rule {rule.id} is defined twice: in pack {other.name} ({other.origin}) "
+                    f"and in pack {pack.name} ({pack.origin})"
+                )
+            owners[rule.id] = pack
+            compiled.append(_compile_rule(pack, rule, fact_kinds))
+    return compiled
+
+
+def _compile_rule(pack: Pack, rule: RuleSpec, fact_kinds: dict[str, FactKind]) -> CompiledRule:
+    def fail(key: str, why: str) -> RulePackError:
+        return RulePackError(f"{pack.source}: rule {rule.id}: key {key}: {why}")
+
+    kind = fact_kinds.get(rule.fact)
+    if kind is None:
+        raise fail("fact", f"unknown fact kind {rule.fact!r} (known: {', '.join(sorted(fact_kinds))})")
+    fields = {**COMMON_FIELDS, **kind.fields}
+
+    def parse(key: str, text: str | None) -> Condition | None:
+        if text is None:
+            return None
+        try:
+            return parse_condition(text, rule.params, fields.__contains__)
+        except ConditionError as error:
+            raise fail(key, str(error)) from None
+
+    skip, applies = parse("skip_when", rule.skip_when), parse("applies_when", rule.applies_when)
+    parse("when", rule.when)  # alone first, so an error quotes the text the author wrote
+    fail_condition = parse("when", _without_skip(rule))
+    for status, text in rule.message.items():
+        for lang in ("en", "zh"):
+            _check_template(text(lang), lambda why, k=f"message.{status}.{lang}": fail(k, why))
+    if rule.evidence is not None and rule.evidence not in kind.evidence:
+        raise fail("evidence", f"unknown evidence {rule.evidence!r} of fact {rule.fact}")
+    if rule.chain is None:
+        return CompiledRule(rule, pack.name, fail_condition, skip, applies)
+    count = rule.chain.at_least
+    if isinstance(count, str):
+        if not isinstance(rule.params.get(count), int):
+            raise fail("chain.at_least", f"{count!r} is not a whole-number parameter of the rule")
+        count = rule.params[count]
+    if not 1 <= count <= 4:
+        raise fail("chain.at_least", "must be between 1 and 4 (quarters of a year)")
+    finding_fields = {"rule", "pack", "status", "year", "quarter", "period", "subject"}
+    try:
+        findings = parse_condition(rule.chain.findings, rule.params, finding_fields.__contains__)
+    except ConditionError as error:
+        raise fail("chain.findings", str(error)) from None
+    return CompiledRule(rule, pack.name, None, skip, applies, findings, count)
+
+
+def _without_skip(rule: RuleSpec) -> str | None:
+    """The fail condition as the engine gets it: it fails only where it is not skipped."""
+    if rule.when is None:
+        return None
+    parts = [f"({rule.when})"]
+    if rule.skip_when:
+        parts.append(f"not ({rule.skip_when})")
+    if rule.applies_when:
+        parts.append(f"({rule.applies_when})")
+    return " and ".join(parts)
+
+
+def _check_template(template: str, fail) -> None:
+    """Templates may only name values (`{period}`), never reach into them (`{x.__class__}`)."""
+    try:
+        for _, name, spec, _ in string.Formatter().parse(template):
+            if name is not None and not name.isidentifier():
+                raise fail(f"placeholder {{{name}}} must be a plain name")
+    except ValueError as error:
+        raise fail(f"not a valid message template ({error})") from None

@@ -1,0 +1,182 @@
+"""The plugin manager: finds plugins, registers them with pluggy, calls hooks one plugin at a time.
+
+Discovery order (as pytest's): built-ins → `-p MODULE` → entry points of group `evalkit` →
+`*.py` files of `--plugins-dir`. `-p no:NAME` blocks a plugin by name. Loading a plugin is always
+an explicit act (installing it, naming it, or putting it in the plugins folder);
+EVALKIT_DISABLE_PLUGIN_AUTOLOAD=1 turns entry-point discovery off.
+
+A plugin that fails to import, declares a misspelled hook or raises in a hook is recorded as a
+`PluginFailure` with its name; the others go on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+
+import pluggy
+
+from . import __version__, hookspecs
+from .errors import PluginError
+
+#: evalkit's own rule plugins, imported by name so the core never imports them itself.
+BUILTIN_PLUGINS = {
+    "one_plus_four": "evalkit_plugins.one_plus_four",
+    "chain_council": "evalkit_plugins.chain_council",
+    "coverage": "evalkit_plugins.coverage",
+}
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    source: str  # "builtin", "-p", "entry point (DIST)", or the file of a --plugins-dir module
+    version: str
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    plugin: str
+    error: str
+
+
+class Plugins:
+    """The registered plugins, what they are, and the ones that failed."""
+
+    def __init__(
+        self,
+        modules: Iterable[str] = (),
+        blocked: Iterable[str] = (),
+        plugins_dir: str | Path | None = None,
+        autoload: bool | None = None,
+    ):
+        self.manager = pluggy.PluginManager("evalkit")
+        self.manager.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+        self.failures: list[PluginFailure] = []
+        for name in blocked:
+            self.manager.set_blocked(name)
+        for name, module in BUILTIN_PLUGINS.items():
+            self._import(name, module, "builtin", __version__)
+        for module in modules:
+            self._import(module, module, "-p", "")
+        if autoload is None:
+            autoload = not os.environ.get("EVALKIT_DISABLE_PLUGIN_AUTOLOAD")
+        if autoload:
+            self._entry_points()
+        if plugins_dir is not None:
+            self._plugins_dir(Path(plugins_dir))
+        self._check_pending()
+
+    def _register(self, name: str, plugin: object, info: PluginInfo) -> None:
+        if self.manager.is_blocked(name):
+            return
+        if self.manager.get_plugin(name) is not None:
+            raise PluginError(f'two plugins are named "{name}": {self.infos[name].source} and {info.source}')
+        self.manager.register(plugin, name=name)
+        self.infos[name] = info
+
+    def _import(self, name: str, module: str, source: str, version: str) -> None:
+        if self.manager.is_blocked(name):
+            return
+        try:
+            imported = importlib.import_module(module)
+        except Exception as error:
+            self._fail(name, f'Error importing plugin "{name}": {type(error).__name__}: {error}')
+            return
+        self._register(name, imported, PluginInfo(name, source, version or _module_version(imported)))
+
+    def _entry_points(self) -> None:
+        for point in sorted(entry_points(group="evalkit"), key=lambda p: p.name):
+            if self.manager.is_blocked(point.name):
+                continue
+            dist = point.dist
+            source = f"entry point ({dist.name if dist else 'unknown distribution'})"
+            try:
+                plugin = point.load()
+            except Exception as error:
+                self._fail(point.name, f'Error importing plugin "{point.name}": {type(error).__name__}: {error}')
+                continue
+            self._register(point.name, plugin, PluginInfo(point.name, source, dist.version if dist else ""))
+
+    def _plugins_dir(self, folder: Path) -> None:
+        if not folder.is_dir():
+            raise PluginError(f"{folder}: not a folder of plugin modules")
+        for path in sorted(folder.glob("*.py")):
+            if path.name.startswith("_") or self.manager.is_blocked(path.stem):
+                continue
+            module_name = f"evalkit_local_{path.stem}"
+            try:
+                module = _import_file(module_name, path)
+            except Exception as error:
+                self._fail(path.stem, f'Error importing plugin "{path.stem}" ({path}): {type(error).__name__}: {error}')
+                continue
+            self._register(path.stem, module, PluginInfo(path.stem, str(path), _module_version(module)))
+
+    def _check_pending(self) -> None:
+        """A hook name no spec knows (a typo) fails its plugin loudly instead of being ignored."""
+        while True:
+            try:
+                self.manager.check_pending()
+                return
+            except pluggy.PluginValidationError as error:
+                name = self.manager.get_name(error.plugin) or str(error.plugin)
+                self.manager.unregister(error.plugin)
+                self.infos.pop(name, None)
+                self._fail(name, f'plugin "{name}": {error}')
+
+    def _fail(self, name: str, error: str) -> None:
+        self.failures.append(PluginFailure(name, error))
+
+    def call(self, hook: str, expected: type, **kwargs) -> list[tuple[str, list]]:
+        """Call `hook` on each plugin separately, in name order; (plugin, results) per plugin.
+
+        A plugin that raises or returns something other than a list of `expected` is recorded
+        as a failure and left out; the others' results still come back.
+        """
+        results = []
+        implementations = getattr(self.manager.hook, hook).get_hookimpls()
+        for impl in sorted(implementations, key=lambda i: i.plugin_name):
+            try:
+                returned = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception as error:
+                self._fail(impl.plugin_name, f"{hook} raised {type(error).__name__}: {error}")
+                continue
+            if returned is None:
+                continue
+            if not isinstance(returned, (list, tuple)) or not all(isinstance(item, expected) for item in returned):
+                self._fail(impl.plugin_name, f"{hook} must return a list of {expected.__name__}, got {_describe(returned)}")
+                continue
+            results.append((impl.plugin_name, list(returned)))
+        return results
+
+
+def _import_file(module_name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # process pools find the module by this name
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def _module_version(module: ModuleType) -> str:
+    return str(getattr(module, "__version__", ""))
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        kinds = sorted({type(item).__name__ for item in value})
+        return f"a list of {', '.join(kinds) or 'nothing'}"
+    return type(value).__name__

@@ -1,0 +1,92 @@
+"""A configured evalkit: plugins loaded, packs read and compiled, ready to load and evaluate data.
+
+This is the library's entry point; the CLI is a thin layer over it:
+
+    session = Session(rules_dir="my_rules")
+    dataset = session.load("sample_data")
+    result = session.check(dataset, Period.parse("2024"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .dataset import Dataset, load_dataset
+from .errors import PluginError
+from .evaluate import Evaluation, RunError, evaluate
+from .facts import Fact, FactKind
+from .packs import Pack, compile_packs, merge_packs, read_pack, read_rules_dir
+from .periods import Period
+from .plugins import PluginFailure, Plugins
+from .schema import CORE_RECORD_TYPES, RecordType
+
+
+class Session:
+    def __init__(
+        self,
+        modules: Iterable[str] = (),
+        blocked: Iterable[str] = (),
+        plugins_dir: str | Path | None = None,
+        rules_dir: str | Path | None = None,
+        autoload: bool | None = None,
+    ):
+        self.plugins = Plugins(modules, blocked, plugins_dir, autoload)
+        self.record_types = list(CORE_RECORD_TYPES)
+        for _, types in self.plugins.call("evalkit_record_types", RecordType):
+            self.record_types += types
+        self.fact_kinds: dict[str, FactKind] = {}
+        self.fact_kind_plugin: dict[str, str] = {}
+        for plugin, kinds in self.plugins.call("evalkit_fact_kinds", FactKind):
+            for kind in kinds:
+                if kind.name in self.fact_kinds:
+                    raise PluginError(
+                        f'fact kind "{kind.name}" is declared by two plugins: {self.fact_kind_plugin[kind.name]} and {plugin}'
+                    )
+                self.fact_kinds[kind.name] = kind
+                self.fact_kind_plugin[kind.name] = plugin
+        provided = [read_pack(path, plugin) for plugin, paths in self.plugins.call("evalkit_rule_packs", Path) for path in paths]
+        self.packs: list[Pack] = merge_packs(provided, read_rules_dir(rules_dir) if rules_dir else [])
+        self.rules = compile_packs(self.packs, self.fact_kinds)
+
+    def load(self, folder: str | Path) -> Dataset:
+        """Load and validate a dataset, with the plugins' record types and the loaded rule ids."""
+        return load_dataset(folder, self.record_types, known_rules={rule.spec.id for rule in self.rules})
+
+    def facts(self, dataset: Dataset, period: Period) -> list[Fact]:
+        settings = {pack.name: dict(pack.spec.settings) for pack in self.packs}
+        facts = []
+        for plugin, produced in self.plugins.call("evalkit_facts", Fact, dataset=dataset, period=period, settings=settings):
+            for fact in produced:
+                if self.fact_kind_plugin.get(fact.kind) != plugin:
+                    error = f'built facts of kind "{fact.kind}", which it does not declare (evalkit_fact_kinds)'
+                    self.plugins.failures.append(PluginFailure(plugin, error))
+                    break
+                facts.append(fact)
+        return facts
+
+    def check(self, dataset: Dataset, period: Period, subjects: set[str] | None = None, kinds=("compliance",)) -> Evaluation:
+        """Evaluate the rules of the packs of `kinds` and return the findings and run errors."""
+        facts = self.facts(dataset, period)
+        rules = [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
+        findings, rule_errors = evaluate(dataset, period, rules, facts, self.fact_kinds, subjects)
+        for error in rule_errors:
+            error.plugin = self._rule_origin(error.rules[0])
+        return Evaluation(period, facts, findings, self.plugin_errors(rules) + rule_errors)
+
+    def plugin_errors(self, rules) -> list[RunError]:
+        """Every plugin failure so far, with the rules whose facts that plugin should have built."""
+        errors = []
+        for failure in self.plugins.failures:
+            kinds = {kind for kind, plugin in self.fact_kind_plugin.items() if plugin == failure.plugin}
+            missing = sorted(rule.spec.id for rule in rules if rule.spec.fact in kinds)
+            errors.append(RunError(failure.plugin, failure.error, missing, []))
+        return errors
+
+    def _pack(self, name: str) -> Pack:
+        return next(pack for pack in self.packs if pack.name == name)
+
+    def _rule_origin(self, rule_id: str) -> str:
+        rule = next(rule for rule in self.rules if rule.spec.id == rule_id)
+        return self.fact_kind_plugin.get(rule.spec.fact, "")
+
