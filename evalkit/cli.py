@@ -3,16 +3,55 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
+
+from tabulate import tabulate
 
 from . import __version__
-from .dataset import load_dataset
-from .errors import DatasetError, EvalkitError
+from .errors import DatasetError, EvalkitError, UsageError
+from .periods import Period
+from .report import check_json, check_text
+from .schema import SUBJECT_TABLES
+from .session import Session
+
+
+def _session(args: argparse.Namespace) -> Session:
+    modules = [m for m in args.plugin if not m.startswith("no:")]
+    blocked = [m[3:] for m in args.plugin if m.startswith("no:")]
+    return Session(modules, blocked, args.plugins_dir, args.rules_dir)
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Print, or write `output` atomically: a failed run never leaves a half-written file."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    target = Path(output)
+    if not target.parent.is_dir():
+        raise UsageError(f"{output}: the folder {target.parent} does not exist")
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def _validate(args: argparse.Namespace) -> int:
-    dataset = load_dataset(args.dataset)
+    dataset = _session(args).load(args.dataset)
     counts = ", ".join(f"{name} {count}" for name, count in dataset.counts().items())
     blank = sum(table.blank_rows for table in dataset.tables.values())
     skipped = f"; {blank} blank row(s) skipped" if blank else ""
@@ -20,13 +59,80 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    session = _session(args)
+    period = _period(args.period)
+    dataset = session.load(args.dataset)
+    subjects = {args.subject} if args.subject else None
+    if args.subject and not any(args.subject in dataset.by_id(name) for name in SUBJECT_TABLES):
+        raise UsageError(f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id")
+    evaluation = session.check(dataset, period, subjects)
+    if args.format == "json":
+        text = check_json(evaluation, session.packs, args.lang)
+    else:
+        titles = {rule.spec.id: rule.spec.title for rule in session.rules}
+        names = {row["id"]: row["name"] for name in SUBJECT_TABLES for row in dataset[name]}
+        text = check_text(evaluation, titles, names, args.lang, args.subject)
+    _emit(text, args.output)
+    if evaluation.errors:
+        return 3
+    failed = any(finding.status == "fail" for finding in evaluation.findings)
+    return 1 if failed and not args.exit_zero else 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    session = _session(args)
+    packs = {pack.name: pack for pack in session.packs}
+    rows = []
+    for rule in session.rules:
+        spec = rule.spec
+        params = ", ".join(f"{k}={v}" for k, v in spec.params.items())
+        rows.append([spec.id, rule.pack, spec.title(args.lang), spec.severity, params, packs[rule.pack].origin])
+    print(tabulate(rows, headers=["rule", "pack", "title", "severity", "parameters", "source"]))
+    return _plugin_failures(session)
+
+
+def _plugins(args: argparse.Namespace) -> int:
+    session = _session(args)
+    rows = [[info.name, info.version, info.source] for info in session.plugins.infos.values()]
+    print(tabulate(rows, headers=["plugin", "version", "source"]))
+    return _plugin_failures(session)
+
+
+def _plugin_failures(session: Session) -> int:
+    for failure in session.plugins.failures:
+        print(f"error: plugin {failure.plugin}: {failure.error}", file=sys.stderr)
+    return 3 if session.plugins.failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="evalkit", description=__doc__)
+    parser = argparse.ArgumentParser(prog="evalkit", description="Assessment tables from party-building ledgers.")
     parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-p", dest="plugin", action="append", default=[], metavar="MODULE",
+                        help="load one more plugin module; -p no:NAME blocks the plugin NAME")
+    common.add_argument("--plugins-dir", metavar="DIR", help="load every *.py file of DIR as a plugin")
+    common.add_argument("--rules-dir", metavar="DIR", help="more rule packs, or replacements of shipped ones by name")
+    common.add_argument("--lang", choices=("en", "zh"), default="en", help="language of human-readable output")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    validate = commands.add_parser("validate", help="check files, types and references; list every problem")
+
+    validate = commands.add_parser("validate", parents=[common], help="check files, types, references; list every problem")
     validate.add_argument("dataset", help="the dataset folder")
     validate.set_defaults(run=_validate)
+
+    check = commands.add_parser("check", parents=[common], help="compliance findings (1+4, councils, coverage)")
+    check.add_argument("dataset", help="the dataset folder")
+    check.add_argument("--period", required=True, help="a year (2024) or a quarter (2024Q2)")
+    check.add_argument("--subject", metavar="ID", help="only this subject (a branch's self-check)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings failed")
+    check.set_defaults(run=_check)
+
+    rules = commands.add_parser("rules", parents=[common], help="every rule: id, pack, title, parameters, source")
+    rules.set_defaults(run=_rules)
+    plugins = commands.add_parser("plugins", parents=[common], help="loaded plugins, where each came from, version")
+    plugins.set_defaults(run=_plugins)
     return parser
 
 
@@ -37,8 +143,7 @@ def _print_dataset_error(error: DatasetError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except DatasetError as error:
@@ -47,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EvalkitError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -80,6 +80,8 @@ class _Header:
                 continue
             seen[key] = index
             self.slots.append((index, column, text))
+        #: Optional columns the file lacks: every row gets them blank, so rows always have all columns.
+        self.absent = {c.name: _BLANK.get(c.type) for c in record_type.columns if c.name not in seen}
         for column in record_type.columns:
             if column.must_have_value and column.name not in seen:
                 self.problems.append(Problem(raw.file, 1, column.name, "", f"a column {column.name} [{column.zh}]"))
@@ -108,7 +110,7 @@ def _parse_table(record_type: RecordType, raw: RawTable, max_cell_chars: int) ->
 
 
 def _parse_row(header: _Header, file: str, number: int, cells: list, enums: dict, max_chars: int):
-    row: dict = {}
+    row: dict = dict(header.absent)
     problems = []
     for index, column, text in header.slots:
         value = cells[index] if index < len(cells) else None

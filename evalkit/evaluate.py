@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .conditions import AllOf, Compare, FieldOf
 from .dataset import Dataset
 from .engine import EngineRule, Firing, Pattern, RuleEngine
 from .facts import Fact, FactKind
@@ -55,19 +54,10 @@ def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
         if rule.applies is not None:
             compiled.append(EngineRule(f"{rid}:applies", (Pattern("m", kind, rule.applies),)))
         if rule.chain_findings is not None:
-            compiled.append(EngineRule(f"{rid}:chain", _distinct_quarters(rule)))
+            # The engine picks the findings that count; the distinct quarters among them are
+            # tallied afterwards. Joins over derived facts crash durable-rules (docs/engine.md).
+            compiled.append(EngineRule(f"{rid}:chain", (Pattern("m", "finding", rule.chain_findings),)))
     return compiled
-
-
-def _distinct_quarters(rule: CompiledRule) -> tuple[Pattern, ...]:
-    """N findings in N distinct quarters of one year, as a join of N ordered patterns."""
-    assert rule.chain_findings is not None
-    patterns = [Pattern("f0", "finding", rule.chain_findings)]
-    for n in range(1, rule.chain_count):
-        same_year = Compare("year", "==", FieldOf("f0", "year"))
-        later = Compare("quarter", ">", FieldOf(f"f{n - 1}", "quarter"))
-        patterns.append(Pattern(f"f{n}", "finding", AllOf((rule.chain_findings, same_year, later))))
-    return tuple(patterns)
 
 
 class _Outcomes:
@@ -142,10 +132,12 @@ def _findings_for(rule, subject, facts, outcomes, waivers, period, fact_kinds) -
             return []
         if not any(fact.kind == spec.fact for fact in facts):
             return []
-        firings = outcomes.chained.get((spec.id, subject), [])
-        matched = sorted({f"{m['rule']}@{m['period']}" for firing in firings for m in firing.facts})
-        quarters = sorted({m["period"] for firing in firings for m in firing.facts})
-        status = "fail" if firings else "pass"
+        matches = [m for firing in outcomes.chained.get((spec.id, subject), []) for m in firing.facts]
+        matched = sorted({f"{m['rule']}@{m['period']}" for m in matches})
+        quarters = sorted({m["period"] for m in matches})
+        status = "fail" if len(quarters) >= rule.chain_count else "pass"
+        if status == "pass":
+            matched = []
         values = {"subject": subject, "period": str(period), "quarters": ", ".join(quarters), "count": len(quarters)}
         return [_finding(rule, subject, kind.subject_kind, period, status, tuple(matched), values, waivers)]
     found = []
