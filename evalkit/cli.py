@@ -109,14 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evalkit", description="Assessment tables from party-building ledgers.")
     parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-p", dest="plugin", action="append", default=[], metavar="MODULE",
-                        help="load one more plugin module; -p no:NAME blocks the plugin NAME")
+    common.add_argument(
+        "-p",
+        dest="plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="load one more plugin module; -p no:NAME blocks the plugin NAME",
+    )
     common.add_argument("--plugins-dir", metavar="DIR", help="load every *.py file of DIR as a plugin")
     common.add_argument("--rules-dir", metavar="DIR", help="more rule packs, or replacements of shipped ones by name")
     common.add_argument("--lang", choices=("en", "zh"), default="en", help="language of human-readable output")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    validate = commands.add_parser("validate", parents=[common], help="check files, types, references; list every problem")
+    validate = commands.add_parser(
+        "validate", parents=[common], help="check files, types, references; list every problem"
+    )
     validate.add_argument("dataset", help="the dataset folder")
     validate.set_defaults(run=_validate)
 

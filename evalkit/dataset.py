@@ -76,7 +76,9 @@ class _Header:
             column = names.get(fold(text))
             key = column.name if column else text
             if key in seen:
-                self.problems.append(Problem(raw.file, 1, text, "", f"each column once ({key} is also column {seen[key] + 1})"))
+                self.problems.append(
+                    Problem(raw.file, 1, text, "", f"each column once ({key} is also column {seen[key] + 1})")
+                )
                 continue
             seen[key] = index
             self.slots.append((index, column, text))
@@ -133,7 +135,11 @@ def _parse_row(header: _Header, file: str, number: int, cells: list, enums: dict
             problems.append(Problem(file, number, name, as_text(value), column.expected()))
     for index in range(header.width, len(cells)):
         if not is_blank(cells[index]):
-            problems.append(Problem(file, number, f"column {index + 1}", as_text(cells[index]), "no cell beyond the last named column"))
+            problems.append(
+                Problem(
+                    file, number, f"column {index + 1}", as_text(cells[index]), "no cell beyond the last named column"
+                )
+            )
     return row, problems
 
 

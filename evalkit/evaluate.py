@@ -101,13 +101,23 @@ def evaluate(
         fact_period = Period.parse(fact["period"])
         rule = by_rule[rule_id]
         waived = any(w.covers(rule_id, firing.subject, fact_period) for w in waivers)
-        return [{"kind": "finding", "rule": rule_id, "pack": rule.pack, "subject": firing.subject,
-                 "status": "waived" if waived else "fail", "period": fact["period"],
-                 "year": fact["year"], "quarter": fact["quarter"]}]
+        return [
+            {
+                "kind": "finding",
+                "rule": rule_id,
+                "pack": rule.pack,
+                "subject": firing.subject,
+                "status": "waived" if waived else "fail",
+                "period": fact["period"],
+                "year": fact["year"],
+                "quarter": fact["quarter"],
+            }
+        ]
 
     engine = RuleEngine(engine_rules(rules))
     subject_messages = (
-        (subject, [fact.message() | {"_n": n} for n, fact in enumerate(items)]) for subject, items in sorted(by_subject.items())
+        (subject, [fact.message() | {"_n": n} for n, fact in enumerate(items)])
+        for subject, items in sorted(by_subject.items())
     )
     firings, rule_errors = engine.run(subject_messages, chain)
     outcomes = _Outcomes(firings)
@@ -168,5 +178,11 @@ def _finding(rule: CompiledRule, subject, subject_kind, period, status, evidence
         waiver = next((w for w in waivers if w.covers(spec.id, subject, period)), None)
         if waiver is not None:
             status = "waived"
-    advice = {lang: render_template(spec.advice(lang), values) for lang in ("en", "zh")} if spec.advice and status == "fail" else {}
-    return Finding(spec.id, rule.pack, subject, subject_kind, period, status, spec.severity, messages, evidence, waiver, advice)
+    advice = (
+        {lang: render_template(spec.advice(lang), values) for lang in ("en", "zh")}
+        if spec.advice and status == "fail"
+        else {}
+    )
+    return Finding(
+        spec.id, rule.pack, subject, subject_kind, period, status, spec.severity, messages, evidence, waiver, advice
+    )

@@ -146,7 +146,9 @@ def merge_packs(provided: list[Pack], overrides: list[Pack]) -> list[Pack]:
     by_name: dict[str, Pack] = {}
     for pack in provided:
         if pack.name in by_name:
-            raise RulePackError(f"pack {pack.name} is provided twice: by {by_name[pack.name].origin} and by {pack.origin}")
+            raise RulePackError(
+                f"pack {pack.name} is provided twice: by {by_name[pack.name].origin} and by {pack.origin}"
+            )
         by_name[pack.name] = pack
     for pack in overrides:
         by_name[pack.name] = pack

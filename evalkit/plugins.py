@@ -152,7 +152,9 @@ class Plugins:
             if returned is None:
                 continue
             if not isinstance(returned, (list, tuple)) or not all(isinstance(item, expected) for item in returned):
-                self._fail(impl.plugin_name, f"{hook} must return a list of {expected.__name__}, got {_describe(returned)}")
+                self._fail(
+                    impl.plugin_name, f"{hook} must return a list of {expected.__name__}, got {_describe(returned)}"
+                )
                 continue
             results.append((impl.plugin_name, list(returned)))
         return results

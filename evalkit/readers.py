@@ -59,7 +59,9 @@ def read_csv(path: Path, name: str) -> RawTable | Problem:
     try:
         text = decode(path.read_bytes())
     except UnicodeDecodeError as error:
-        return Problem(path.name, None, "", "", f"a text file in UTF-8 or GB18030 ({error.reason} at byte {error.start})")
+        return Problem(
+            path.name, None, "", "", f"a text file in UTF-8 or GB18030 ({error.reason} at byte {error.start})"
+        )
     if "\0" in text:
         return Problem(path.name, None, "", "", "a CSV text file (this one holds binary data)")
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -124,7 +126,9 @@ def find_tables(folder: Path, names: list[str]) -> tuple[list[RawTable], list[Pr
     unique = []
     for table in tables:
         if table.name in seen:
-            problems.append(Problem(table.file, None, "", "", f"one place for {table.name} (also in {seen[table.name]})"))
+            problems.append(
+                Problem(table.file, None, "", "", f"one place for {table.name} (also in {seen[table.name]})")
+            )
         else:
             seen[table.name] = table.file
             unique.append(table)

@@ -20,10 +20,18 @@ HEADERS = {
     "zh": ("对象", "名称", "期间", "规则", "规则名称", "结果", "说明"),
 }
 WORDS = {
-    "en": {"summary": "{total} findings: {counts}", "next": "What to do next", "errors": "Errors while running",
-           "missing": "missing results"},
-    "zh": {"summary": "共 {total} 条检查结果：{counts}", "next": "下一步要做的", "errors": "运行中出错",
-           "missing": "缺少的结果"},
+    "en": {
+        "summary": "{total} findings: {counts}",
+        "next": "What to do next",
+        "errors": "Errors while running",
+        "missing": "missing results",
+    },
+    "zh": {
+        "summary": "共 {total} 条检查结果：{counts}",
+        "next": "下一步要做的",
+        "errors": "运行中出错",
+        "missing": "缺少的结果",
+    },
 }
 
 
@@ -56,7 +64,9 @@ def check_text(evaluation: Evaluation, titles: dict, names: dict[str, str], lang
     if subject and advice:
         parts.append(words["next"] + ":\n" + "\n".join(f"  {n}. {line}" for n, line in enumerate(advice, 1)))
     if evaluation.errors:
-        lines = [f"  {e.plugin}: {e.error} ({words['missing']}: {', '.join(e.rules) or '-'})" for e in evaluation.errors]
+        lines = [
+            f"  {e.plugin}: {e.error} ({words['missing']}: {', '.join(e.rules) or '-'})" for e in evaluation.errors
+        ]
         parts.append(words["errors"] + ":\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
@@ -65,5 +75,12 @@ def _row(finding: Finding, titles: dict, names: dict[str, str], lang: str) -> li
     message = finding.messages[lang]
     if finding.waiver is not None:
         message += f" [{finding.waiver.reason} / {finding.waiver.approved_by}]"
-    return [finding.subject, names.get(finding.subject, ""), str(finding.period), finding.rule,
-            titles[finding.rule](lang), STATUS_LABELS[lang][finding.status], message]
+    return [
+        finding.subject,
+        names.get(finding.subject, ""),
+        str(finding.period),
+        finding.rule,
+        titles[finding.rule](lang),
+        STATUS_LABELS[lang][finding.status],
+        message,
+    ]

@@ -45,7 +45,9 @@ class Session:
                     )
                 self.fact_kinds[kind.name] = kind
                 self.fact_kind_plugin[kind.name] = plugin
-        provided = [read_pack(path, plugin) for plugin, paths in self.plugins.call("evalkit_rule_packs", Path) for path in paths]
+        provided = [
+            read_pack(path, plugin) for plugin, paths in self.plugins.call("evalkit_rule_packs", Path) for path in paths
+        ]
         self.packs: list[Pack] = merge_packs(provided, read_rules_dir(rules_dir) if rules_dir else [])
         self.rules = compile_packs(self.packs, self.fact_kinds)
 
@@ -56,7 +58,9 @@ class Session:
     def facts(self, dataset: Dataset, period: Period) -> list[Fact]:
         settings = {pack.name: dict(pack.spec.settings) for pack in self.packs}
         facts = []
-        for plugin, produced in self.plugins.call("evalkit_facts", Fact, dataset=dataset, period=period, settings=settings):
+        for plugin, produced in self.plugins.call(
+            "evalkit_facts", Fact, dataset=dataset, period=period, settings=settings
+        ):
             for fact in produced:
                 if self.fact_kind_plugin.get(fact.kind) != plugin:
                     error = f'built facts of kind "{fact.kind}", which it does not declare (evalkit_fact_kinds)'
@@ -65,7 +69,9 @@ class Session:
                 facts.append(fact)
         return facts
 
-    def check(self, dataset: Dataset, period: Period, subjects: set[str] | None = None, kinds=("compliance",)) -> Evaluation:
+    def check(
+        self, dataset: Dataset, period: Period, subjects: set[str] | None = None, kinds=("compliance",)
+    ) -> Evaluation:
         """Evaluate the rules of the packs of `kinds` and return the findings and run errors."""
         facts = self.facts(dataset, period)
         rules = [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
@@ -89,4 +95,3 @@ class Session:
     def _rule_origin(self, rule_id: str) -> str:
         rule = next(rule for rule in self.rules if rule.spec.id == rule_id)
         return self.fact_kind_plugin.get(rule.spec.fact, "")
-

@@ -1,9 +1,9 @@
 """Helpers for tests of evalkit and of plugins: build a dataset folder from a dict, run the CLI.
 
-    from evalkit.testing import write_dataset, run_cli
-    write_dataset(tmp_path, {"departments": [{"id": "D1", "name": "Finance"}]})
-    result = run_cli(["check", str(tmp_path), "--period", "2024", "--format", "json"])
-    assert result.exit_code == 0 and result.json["findings"] == []
+from evalkit.testing import write_dataset, run_cli
+write_dataset(tmp_path, {"departments": [{"id": "D1", "name": "Finance"}]})
+result = run_cli(["check", str(tmp_path), "--period", "2024", "--format", "json"])
+assert result.exit_code == 0 and result.json["findings"] == []
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def write_dataset(folder: str | Path, tables: Mapping[str, Sequence[Mapping[str, object]]], encoding: str = "utf-8") -> Path:
+def write_dataset(
+    folder: str | Path, tables: Mapping[str, Sequence[Mapping[str, object]]], encoding: str = "utf-8"
+) -> Path:
     """Write one CSV per table; the header is the union of the rows' keys in first-seen order.
 
     An empty table writes no file. Values are written as they are (`None` as a blank cell, lists joined with `;`), so a test

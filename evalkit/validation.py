@@ -103,7 +103,9 @@ def _parent_cycles(dataset: Dataset) -> Iterator[Problem]:
             cycle = path[path.index(node) :]
             for member in cycle:
                 shown = " → ".join(cycle[cycle.index(member) :] + cycle[: cycle.index(member) + 1])
-                yield Problem(table.file, numbers[member], "parent_id", parent[member], f"no cycle of parents ({shown})")
+                yield Problem(
+                    table.file, numbers[member], "parent_id", parent[member], f"no cycle of parents ({shown})"
+                )
         for member in path:
             state[member] = "done"
 
@@ -124,7 +126,9 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
             yield Problem(table.file, number, "dispatched_at", "", "a dispatch time before the acceptance time")
         for later, earlier in _TIME_ORDER:
             if row.get(later) is not None and row.get(earlier) is not None and row[later] < row[earlier]:
-                yield Problem(table.file, number, later, as_text(row[later]), f"a time ≥ {earlier} ({as_text(row[earlier])})")
+                yield Problem(
+                    table.file, number, later, as_text(row[later]), f"a time ≥ {earlier} ({as_text(row[earlier])})"
+                )
         if row.get("reopened_from") == row["id"]:
             yield Problem(table.file, number, "reopened_from", row["id"], "an earlier request, not the request itself")
 
@@ -134,7 +138,10 @@ def _meetings(dataset: Dataset) -> Iterator[Problem]:
     for number, row in table.located():
         if row["issues_resolved"] > row["issues_raised"]:
             yield Problem(
-                table.file, number, "issues_resolved", str(row["issues_resolved"]),
+                table.file,
+                number,
+                "issues_resolved",
+                str(row["issues_resolved"]),
                 f"at most issues_raised ({row['issues_raised']})",
             )
 
@@ -143,7 +150,9 @@ def _chain_committees(dataset: Dataset) -> Iterator[Problem]:
     table = dataset.tables["organizations"]
     for number, row in table.located():
         if row["kind"] == "chain_committee" and row["chain_id"] not in (None, row["id"]):
-            yield Problem(table.file, number, "chain_id", row["chain_id"], f"blank or the committee's own id ({row['id']})")
+            yield Problem(
+                table.file, number, "chain_id", row["chain_id"], f"blank or the committee's own id ({row['id']})"
+            )
 
 
 def _incidents(dataset: Dataset) -> Iterator[Problem]:
@@ -152,7 +161,13 @@ def _incidents(dataset: Dataset) -> Iterator[Problem]:
     ids = {kind: _ids(dataset.tables[name]) for kind, name in tables.items()}
     for number, row in table.located():
         if row["subject_id"] not in ids[row["subject_kind"]]:
-            yield Problem(table.file, number, "subject_id", row["subject_id"], f"the id of a {row['subject_kind']} in {tables[row['subject_kind']]}")
+            yield Problem(
+                table.file,
+                number,
+                "subject_id",
+                row["subject_id"],
+                f"the id of a {row['subject_kind']} in {tables[row['subject_kind']]}",
+            )
 
 
 def _waivers(dataset: Dataset, known_rules: set[str] | None) -> Iterator[Problem]:
@@ -162,4 +177,10 @@ def _waivers(dataset: Dataset, known_rules: set[str] | None) -> Iterator[Problem
         if known_rules is not None and row["rule"] not in known_rules:
             yield Problem(table.file, number, "rule", row["rule"], "the id of a loaded rule (see `evalkit rules`)")
         if row["subject_id"] not in subjects:
-            yield Problem(table.file, number, "subject_id", row["subject_id"], "the id of an organisation, enterprise, department or cadre")
+            yield Problem(
+                table.file,
+                number,
+                "subject_id",
+                row["subject_id"],
+                "the id of an organisation, enterprise, department or cadre",
+            )

@@ -15,8 +15,13 @@ ROLES = ("leader", "instructor", "liaison", "pioneer")
 @hookimpl
 def evalkit_fact_kinds():
     return [
-        FactKind("chain_quarter", "organization", {"routine_meetings": "routine council meetings held in the quarter"},
-                 "one chain committee in one quarter", {"routine_meetings": "those meetings"}),
+        FactKind(
+            "chain_quarter",
+            "organization",
+            {"routine_meetings": "routine council meetings held in the quarter"},
+            "one chain committee in one quarter",
+            {"routine_meetings": "those meetings"},
+        ),
         FactKind(
             "chain_period",
             "organization",
@@ -54,8 +59,15 @@ def evalkit_facts(dataset, period):
     for chain in chains:
         for quarter in period.quarters():
             routine = sorted(m["id"] for m in meetings[chain] if m["kind"] == "routine" and quarter.contains(m["date"]))
-            facts.append(Fact("chain_quarter", chain, quarter, {"routine_meetings": len(routine)},
-                              {"routine_meetings": tuple(routine)}))
+            facts.append(
+                Fact(
+                    "chain_quarter",
+                    chain,
+                    quarter,
+                    {"routine_meetings": len(routine)},
+                    {"routine_meetings": tuple(routine)},
+                )
+            )
         held = {post["role"] for post in posts[chain]}
         raised = sum(m["issues_raised"] for m in meetings[chain])
         resolved = sum(m["issues_resolved"] for m in meetings[chain])

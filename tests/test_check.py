@@ -21,8 +21,16 @@ def full_branch_year(small, branch="B1"):
     """Give `branch` one activity of every kind in every quarter of 2024."""
     categories = ["business_collaboration", "member_education", "model_publicity", "volunteer_service"]
     small["activities"] = [
-        {"id": f"A{q}{n}", "org_id": branch, "date": f"2024-{3 * q:02d}-15", "category": c, "title": "t",
-         "participants": 5} for q in range(1, 5) for n, c in enumerate(categories)
+        {
+            "id": f"A{q}{n}",
+            "org_id": branch,
+            "date": f"2024-{3 * q:02d}-15",
+            "category": c,
+            "title": "t",
+            "participants": 5,
+        }
+        for q in range(1, 5)
+        for n, c in enumerate(categories)
     ]
 
 
@@ -36,7 +44,9 @@ def test_opf_pass_fail_and_evidence(tmp_path, small):
     assert [(f["rule"], f["period"], f["evidence"], f["message"]) for f in failed] == [
         ("OPF05", "2024Q3", [], "no volunteer_service activity in 2024Q3")
     ]
-    passed = next(f for f in data["findings"] if f["rule"] == "OPF02" and f["period"] == "2024Q1" and f["subject"] == "B1")
+    passed = next(
+        f for f in data["findings"] if f["rule"] == "OPF02" and f["period"] == "2024Q1" and f["subject"] == "B1"
+    )
     assert passed["evidence"] == ["A10"]
     assert statuses(data, "OPF10", "B1") == {"2024": "pass"}
 
@@ -86,7 +96,9 @@ def test_opf10_chains_on_failed_quarters_and_waivers(tmp_path, small):
     assert (opf10["period"], opf10["status"], opf10["severity"]) == ("2024", "fail", "high")
     assert opf10["evidence"] == ["OPF03@2024Q1", "OPF03@2024Q4"]
     # A waiver of the Q4 failure leaves one non-compliant quarter: no rectification.
-    small["waivers"] = [{"rule": "OPF03", "subject_id": "B1", "period": "2024Q4", "reason": "flood", "approved_by": "G"}]
+    small["waivers"] = [
+        {"rule": "OPF03", "subject_id": "B1", "period": "2024Q4", "reason": "flood", "approved_by": "G"}
+    ]
     _, data = check(write_dataset(tmp_path / "waived", small), "--period", "2024")
     assert statuses(data, "OPF03", "B1")["2024Q4"] == "waived"
     assert statuses(data, "OPF10", "B1") == {"2024": "pass"}
@@ -108,8 +120,9 @@ def test_chain_council_rules(tmp_path, small):
         {"chain_id": "C1", "role": "instructor", "cadre_id": "K2", "since": "2024-12-31"},
         {"chain_id": "C1", "role": "liaison", "cadre_id": "K1", "since": "2024-01-01"},
     ]
-    small["meetings"].append({"id": "M2", "chain_id": "C1", "date": "2024-06-30", "kind": "ad_hoc",
-                              "issues_raised": 3, "issues_resolved": 3})
+    small["meetings"].append(
+        {"id": "M2", "chain_id": "C1", "date": "2024-06-30", "kind": "ad_hoc", "issues_raised": 3, "issues_resolved": 3}
+    )
     _, data = check(write_dataset(tmp_path, small), "--period", "2024")
     assert statuses(data, "CHN01", "C1") == {"2024Q1": "pass", "2024Q2": "fail", "2024Q3": "fail", "2024Q4": "fail"}
     chn02 = next(f for f in data["findings"] if f["rule"] == "CHN02")
@@ -118,22 +131,36 @@ def test_chain_council_rules(tmp_path, small):
     assert (chn03["status"], chn03["evidence"]) == ("pass", ["M1", "M2"])  # 4 of 5 = 0.8 exactly
     _, q2 = check(write_dataset(tmp_path / "q2", small), "--period", "2024Q2")
     assert {f["rule"]: f["status"] for f in q2["findings"] if f["subject"] == "C1"} == {
-        "CHN01": "fail", "CHN02": "fail", "CHN03": "pass"}  # instructor not yet; M2's 3 of 3
+        "CHN01": "fail",
+        "CHN02": "fail",
+        "CHN03": "pass",
+    }  # instructor not yet; M2's 3 of 3
     _, q3 = check(write_dataset(tmp_path / "q3", small), "--period", "2024Q3")
     assert statuses(q3, "CHN03", "C1") == {"2024Q3": "skip"}
 
 
 def test_coverage_rules(tmp_path, small):
     small["enterprises"] += [
-        {"id": "E3", "name": "丙", "chain_id": "C1", "size": "small", "employees": 9, "party_members": 4,
-         "party_org_id": "J1"},
+        {
+            "id": "E3",
+            "name": "丙",
+            "chain_id": "C1",
+            "size": "small",
+            "employees": 9,
+            "party_members": 4,
+            "party_org_id": "J1",
+        },
         {"id": "E4", "name": "丁", "chain_id": "C1", "size": "micro", "employees": 5, "party_members": 1},
         {"id": "E5", "name": "戊", "chain_id": "C1", "size": "micro", "employees": 5, "party_members": 0},
     ]
     _, data = check(write_dataset(tmp_path, small), "--period", "2024Q1")
     coverage = {(f["rule"], f["subject"]): f["status"] for f in data["findings"] if f["pack"] == "coverage"}
-    assert coverage == {("COV01", "E1"): "pass", ("COV02", "E2"): "pass", ("COV01", "E3"): "fail",
-                        ("COV02", "E4"): "fail"}
+    assert coverage == {
+        ("COV01", "E1"): "pass",
+        ("COV02", "E2"): "pass",
+        ("COV01", "E3"): "fail",
+        ("COV02", "E4"): "fail",
+    }
     small["organizations"][3]["established_on"] = "2024-04-01"  # J1 not yet there at the end of Q1
     _, data = check(write_dataset(tmp_path / "late", small), "--period", "2024Q1")
     assert statuses(data, "COV02", "E2") == {"2024Q1": "fail"}
@@ -222,12 +249,20 @@ def test_plugin_failing_on_import_gives_exit_3_and_other_results(tmp_path, small
 def test_plugin_raising_in_facts_marks_its_rules_missing(tmp_path, small):
     plugins = tmp_path / "plugins"
     plugins.mkdir()
-    source = PLUGIN.replace("    return [Fact(\"branch_size\"", "    raise RuntimeError('ledger missing')\n    return [Fact(\"branch_size\"")
+    source = PLUGIN.replace(
+        '    return [Fact("branch_size"', "    raise RuntimeError('ledger missing')\n    return [Fact(\"branch_size\""
+    )
     (plugins / "big_branches.py").write_text(source, encoding="utf-8")
     code, data = check(write_dataset(tmp_path / "data", small), "--period", "2024", "--plugins-dir", str(plugins))
     assert code == 3
-    assert data["errors"] == [{"plugin": "big_branches", "error": "evalkit_facts raised RuntimeError: ledger missing",
-                               "rules": ["BIG01"], "subjects": []}]
+    assert data["errors"] == [
+        {
+            "plugin": "big_branches",
+            "error": "evalkit_facts raised RuntimeError: ledger missing",
+            "rules": ["BIG01"],
+            "subjects": [],
+        }
+    ]
     assert any(f["rule"] == "OPF01" for f in data["findings"])
 
 
@@ -236,8 +271,9 @@ def test_two_plugins_claiming_one_rule_id(tmp_path, small):
     plugins.mkdir()
     clash = PLUGIN.replace("BIG01", "OPF01").replace("pack: big_branches", "pack: clash")
     (plugins / "clash.py").write_text(clash.replace("big_branches.yaml", "clash.yaml"), encoding="utf-8")
-    result = run_cli(["check", str(write_dataset(tmp_path / "data", small)), "--period", "2024",
-                      "--plugins-dir", str(plugins)])
+    result = run_cli(
+        ["check", str(write_dataset(tmp_path / "data", small)), "--period", "2024", "--plugins-dir", str(plugins)]
+    )
     assert result.exit_code == 2
     assert "rule OPF01 is defined twice" in result.stderr
     assert "clash" in result.stderr and "one_plus_four" in result.stderr

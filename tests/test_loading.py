@@ -54,8 +54,18 @@ def test_missing_required_value_and_column(tmp_path, small):
 
 
 def test_chinese_headers_labels_and_traditional_forms(tmp_path, small):
-    small["activities"] = [{"编号": "A1", "組織單位": "B1", "活动日期": "2024-03-31", "活動類型": "黨員教育",
-                            "活动主题": "学习", "参加人数": "10.0", "联办单位": "J1；B1", "备注": "kept"}]
+    small["activities"] = [
+        {
+            "编号": "A1",
+            "組織單位": "B1",
+            "活动日期": "2024-03-31",
+            "活動類型": "黨員教育",
+            "活动主题": "学习",
+            "参加人数": "10.0",
+            "联办单位": "J1；B1",
+            "备注": "kept",
+        }
+    ]
     dataset = load_dataset(write_dataset(tmp_path, small))
     activity = dataset["activities"][0]
     assert activity["category"] == "member_education"
@@ -105,7 +115,9 @@ def test_xlsx_numeric_ids_are_text(tmp_path, small):
     book.save(folder / "departments.xlsx")
     with pytest.raises(DatasetError) as caught:  # D1 is gone, so references to it break
         load_dataset(folder)
-    assert ("requests.csv", 2, "department_id", "D1") in [(p.file, p.row, p.column, p.value) for p in caught.value.problems]
+    assert ("requests.csv", 2, "department_id", "D1") in [
+        (p.file, p.row, p.column, p.value) for p in caught.value.problems
+    ]
     dataset = load_dataset(write_dataset(tmp_path / "ok", {"departments": []}))
     assert dataset["departments"] == []
 
@@ -159,14 +171,23 @@ def test_meeting_resolved_at_most_raised(tmp_path, small):
 
 
 def test_incident_subject_follows_its_kind(tmp_path, small):
-    small["incidents"] = [{"id": "I1", "subject_kind": "cadre", "subject_id": "D1", "date": "2024-05-01", "reason": "x"}]
+    small["incidents"] = [
+        {"id": "I1", "subject_kind": "cadre", "subject_id": "D1", "date": "2024-05-01", "reason": "x"}
+    ]
     assert problems_of(write_dataset(tmp_path, small)) == [("incidents.csv", 2, "subject_id", "D1")]
 
 
 def test_rows_in_equal_rows_loaded_plus_rows_reported(tmp_path, small):
     small["visits"] = [
-        {"id": f"V{n}", "cadre_id": "K1", "enterprise_id": "E2", "date": "2024-04-01" if n % 3 else "bad",
-         "policies_delivered": 1, "needs_recorded": 0} for n in range(10)
+        {
+            "id": f"V{n}",
+            "cadre_id": "K1",
+            "enterprise_id": "E2",
+            "date": "2024-04-01" if n % 3 else "bad",
+            "policies_delivered": 1,
+            "needs_recorded": 0,
+        }
+        for n in range(10)
     ]
     folder = write_dataset(tmp_path, small)
     with open(folder / "visits.csv", "a", encoding="utf-8") as file:
