@@ -28,19 +28,11 @@ _MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 @dataclass(frozen=True)
 class Compare:
-    """`field op value`, where value is a constant or `FieldOf` another matched fact (joins)."""
+    """`field op value`: a fact field compared with a constant."""
 
     field: str
     op: str
-    value: Value | FieldOf
-
-
-@dataclass(frozen=True)
-class FieldOf:
-    """A field of a fact matched earlier in the same rule (`first.year`)."""
-
-    alias: str
-    field: str
+    value: Value
 
 
 @dataclass(frozen=True)
@@ -69,23 +61,21 @@ def parse_condition(
     text: str,
     params: Mapping[str, Value],
     is_field: Callable[[str], bool],
-    aliases: frozenset[str] = frozenset(),
 ) -> Condition:
     """Parse `text` into a condition tree.
 
-    Names are rule parameters (replaced by their value) or fact fields (`is_field`); in a join,
-    `alias.field` names a field of a fact matched earlier.
+    Names are rule parameters (replaced by their value) or fact fields (`is_field`).
     """
     try:
         tree = ast.parse(str(text).strip(), mode="eval").body
     except SyntaxError as error:
         raise ConditionError(f"not a valid condition: {error.msg} in {text!r}") from None
-    return _Builder(text, params, is_field, aliases).build(tree, negate=False)
+    return _Builder(text, params, is_field).build(tree, negate=False)
 
 
 class _Builder:
-    def __init__(self, text, params, is_field, aliases):
-        self.text, self.params, self.is_field, self.aliases = text, params, is_field, aliases
+    def __init__(self, text, params, is_field):
+        self.text, self.params, self.is_field = text, params, is_field
 
     def refuse(self, node: ast.AST, why: str) -> ConditionError:
         piece = ast.get_source_segment(self.text, node) or type(node).__name__
@@ -128,21 +118,17 @@ class _Builder:
             value = self.value(right)
         return Compare(left_field, _NEGATED[op] if negate else op, value)
 
-    def field(self, node: ast.AST) -> str | FieldOf | None:
+    def field(self, node: ast.AST) -> str | None:
         """The fact field `node` names, if it names one (parameters are values, not fields)."""
         if isinstance(node, ast.Name) and node.id not in self.params:
             if not self.is_field(node.id):
                 raise self.refuse(node, "unknown name (neither a field of the fact nor a parameter of the rule)")
             return node.id
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in self.aliases:
-            return FieldOf(node.value.id, node.attr)
         return None
 
-    def value(self, node: ast.AST) -> Value | FieldOf:
+    def value(self, node: ast.AST) -> Value:
         if isinstance(node, ast.Name):
             value = self.params[node.id]
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in self.aliases:
-            return FieldOf(node.value.id, node.attr)
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _is_number(node.operand):
             value = -node.operand.value
         elif isinstance(node, ast.Constant):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import durable_rules_engine
 from durable.engine import Host, MessageNotHandledException
 
-from .conditions import AllOf, Always, AnyOf, Compare, Condition, FieldOf
+from .conditions import AllOf, Always, AnyOf, Compare, Condition
 
 _RULESET = "evalkit"
 _ANCHOR = "__anchor__"
@@ -29,29 +29,21 @@ _OPERATORS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 
 
 @dataclass(frozen=True)
-class Pattern:
-    """Match one fact of `kind` satisfying `condition`; `alias` names it for later patterns."""
+class EngineRule:
+    """A rule: fires on each fact of `kind` that satisfies `condition`."""
 
-    alias: str
+    name: str
     kind: str
     condition: Condition = Always()
 
 
 @dataclass(frozen=True)
-class EngineRule:
-    """A rule: all its patterns must match facts of one subject (more than one pattern = a join)."""
-
-    name: str
-    patterns: tuple[Pattern, ...]
-
-
-@dataclass(frozen=True)
 class Firing:
-    """One match of a rule: the facts that matched its patterns, in pattern order."""
+    """One match of a rule: the fact (as asserted, with its `_n`) it fired on."""
 
     rule: str
     subject: str
-    facts: tuple[Mapping, ...]
+    fact: Mapping
 
 
 class RuleError(Exception):
@@ -79,8 +71,6 @@ def _json_condition(condition: Condition) -> list[dict]:
         return [{"$or": [_and(_json_condition(item)) for item in condition.items]}]
     assert isinstance(condition, Compare)
     value = condition.value
-    if isinstance(value, FieldOf):
-        value = {value.alias: value.field}
     if condition.op == "==":
         return [{condition.field: value}]
     test = {_OPERATORS[condition.op]: {condition.field: value}}
@@ -99,17 +89,14 @@ def compile_rules(rules: Sequence[EngineRule]) -> dict:
     for rule in rules:
         # Every pattern starts with a positive `kind` test: a pattern of only negative tests
         # would also match the engine's internal state messages.
-        definition[rule.name] = {
-            "all": [{p.alias: _and([{"kind": p.kind}, *_json_condition(p.condition)])} for p in rule.patterns]
-        }
+        definition[rule.name] = {"all": [{"m": _and([{"kind": rule.kind}, *_json_condition(rule.condition)])}]}
     return definition
 
 
 class _Run:
     """The state of one evaluation run: the firings so far and the subject being evaluated."""
 
-    def __init__(self, rules: Sequence[EngineRule], chain: Callable[[Firing], Iterable[dict]] | None):
-        self.aliases = {rule.name: [p.alias for p in rule.patterns] for rule in rules}
+    def __init__(self, chain: Callable[[Firing], Iterable[dict]] | None):
         self.chain = chain
         self.firings: list[Firing] = []
         self.errors: list[RuleError] = []
@@ -121,8 +108,7 @@ class _Run:
     def fired(self, rule_name: str, c) -> None:
         if rule_name == _ANCHOR:
             return
-        facts = tuple(_clean(c._m[alias]) for alias in self.aliases[rule_name])
-        firing = Firing(rule_name, self.subject, facts)
+        firing = Firing(rule_name, self.subject, _clean(c.m._d))
         self.firings.append(firing)
         if self.chain is None:
             return
@@ -175,7 +161,7 @@ class RuleEngine:
         must hold only numbers and text and need a `kind`; each is asserted with `_n`, its
         index in the subject's list (negative for derived facts), which firings carry back.
         """
-        run = _Run(self.rules, chain)
+        run = _Run(chain)
         definition = copy.deepcopy(self.definition)  # register_rulesets consumes its input
         for name, rule in definition.items():
             # A bound method of one parameter: durable-rules takes two parameters as asynchronous.

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .dataset import Dataset
-from .engine import EngineRule, Firing, Pattern, RuleEngine
+from .engine import EngineRule, Firing, RuleEngine
 from .facts import Fact, FactKind
 from .findings import Finding, Waiver, render_template, waivers_of
 from .packs import CompiledRule
@@ -48,15 +48,15 @@ def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
     for rule in rules:
         rid, kind = rule.spec.id, rule.spec.fact
         if rule.fail is not None:
-            compiled.append(EngineRule(f"{rid}:fail", (Pattern("m", kind, rule.fail),)))
+            compiled.append(EngineRule(f"{rid}:fail", kind, rule.fail))
         if rule.skip is not None:
-            compiled.append(EngineRule(f"{rid}:skip", (Pattern("m", kind, rule.skip),)))
+            compiled.append(EngineRule(f"{rid}:skip", kind, rule.skip))
         if rule.applies is not None:
-            compiled.append(EngineRule(f"{rid}:applies", (Pattern("m", kind, rule.applies),)))
+            compiled.append(EngineRule(f"{rid}:applies", kind, rule.applies))
         if rule.chain_findings is not None:
             # The engine picks the findings that count; the distinct quarters among them are
             # tallied afterwards. Joins over derived facts crash durable-rules (docs/engine.md).
-            compiled.append(EngineRule(f"{rid}:chain", (Pattern("m", "finding", rule.chain_findings),)))
+            compiled.append(EngineRule(f"{rid}:chain", "finding", rule.chain_findings))
     return compiled
 
 
@@ -71,7 +71,7 @@ class _Outcomes:
             if outcome == "chain":
                 self.chained[(rule, firing.subject)].append(firing)
             else:
-                self.fired.add((firing.rule, firing.subject, firing.facts[0]["_n"]))
+                self.fired.add((firing.rule, firing.subject, firing.fact["_n"]))
 
     def has(self, rule: str, outcome: str, subject: str, index: int) -> bool:
         return (f"{rule}:{outcome}", subject, index) in self.fired
@@ -97,7 +97,7 @@ def evaluate(
         rule_id, _, outcome = firing.rule.partition(":")
         if outcome != "fail":
             return []
-        fact = firing.facts[0]
+        fact = firing.fact
         fact_period = Period.parse(fact["period"])
         rule = by_rule[rule_id]
         waived = any(w.covers(rule_id, firing.subject, fact_period) for w in waivers)
@@ -142,7 +142,7 @@ def _findings_for(rule, subject, facts, outcomes, waivers, period, fact_kinds) -
             return []
         if not any(fact.kind == spec.fact for fact in facts):
             return []
-        matches = [m for firing in outcomes.chained.get((spec.id, subject), []) for m in firing.facts]
+        matches = [firing.fact for firing in outcomes.chained.get((spec.id, subject), [])]
         matched = sorted({f"{m['rule']}@{m['period']}" for m in matches})
         quarters = sorted({m["period"] for m in matches})
         status = "fail" if len(quarters) >= rule.chain_count else "pass"
