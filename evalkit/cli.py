@@ -63,15 +63,14 @@ def _check(args: argparse.Namespace) -> int:
     session = _session(args)
     period = _period(args.period)
     dataset = session.load(args.dataset)
-    subjects = {args.subject} if args.subject else None
-    if args.subject and not any(args.subject in dataset.by_id(name) for name in SUBJECT_TABLES):
+    names = {row["id"]: row["name"] for name in SUBJECT_TABLES for row in dataset[name]}
+    if args.subject and args.subject not in names:
         raise UsageError(f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id")
-    evaluation = session.check(dataset, period, subjects)
+    evaluation = session.check(dataset, period, {args.subject} if args.subject else None)
     if args.format == "json":
         text = check_json(evaluation, session.packs, args.lang)
     else:
         titles = {rule.spec.id: rule.spec.title for rule in session.rules}
-        names = {row["id"]: row["name"] for name in SUBJECT_TABLES for row in dataset[name]}
         text = check_text(evaluation, titles, names, args.lang, args.subject)
     _emit(text, args.output)
     if evaluation.errors:

@@ -97,7 +97,7 @@ class _Builder:
     def compare(self, node: ast.Compare, negate: bool) -> Condition:
         operands = [node.left, *node.comparators]
         parts = []
-        for left, op, right in zip(operands, node.ops, operands[1:]):
+        for left, op, right in zip(operands, node.ops, operands[1:], strict=False):
             if type(op) not in _OPS:
                 raise self.refuse(node, "only == != < <= > >= compare")
             parts.append(self.pair(left, _OPS[type(op)], right, negate))

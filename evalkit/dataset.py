@@ -38,7 +38,7 @@ class Table:
 
     def located(self) -> Iterator[tuple[int, dict]]:
         """(spreadsheet row number, row) pairs, for problems found after parsing."""
-        return zip(self.row_numbers, self.rows)
+        return zip(self.row_numbers, self.rows, strict=True)
 
 
 @dataclass

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .dataset import Dataset
-from .engine import EngineRule, Firing, RuleEngine
+from .engine import EngineRule, Firing, RuleEngine, RuleError
 from .facts import Fact, FactKind
-from .findings import Finding, Waiver, render_template, waivers_of
+from .findings import LANGS, Finding, Waiver, find_waiver, render_template, waivers_of
 from .packs import CompiledRule
 from .periods import Period
 
@@ -84,8 +84,8 @@ def evaluate(
     facts: list[Fact],
     fact_kinds: dict[str, FactKind],
     subjects: set[str] | None = None,
-) -> tuple[list[Finding], list[RunError]]:
-    """Evaluate `rules` over `facts` (optionally only `subjects`); return findings and rule errors."""
+) -> tuple[list[Finding], list[RuleError]]:
+    """Evaluate `rules` over `facts` (optionally only `subjects`); return findings and failed consequences."""
     waivers = waivers_of(dataset["waivers"])
     by_rule = {rule.spec.id: rule for rule in rules}
     by_subject: dict[str, list[Fact]] = defaultdict(list)
@@ -98,16 +98,15 @@ def evaluate(
         if outcome != "fail":
             return []
         fact = firing.fact
-        fact_period = Period.parse(fact["period"])
         rule = by_rule[rule_id]
-        waived = any(w.covers(rule_id, firing.subject, fact_period) for w in waivers)
+        waived = find_waiver(waivers, rule_id, firing.subject, by_subject[firing.subject][fact["_n"]].period)
         return [
             {
                 "kind": "finding",
                 "rule": rule_id,
                 "pack": rule.pack,
                 "subject": firing.subject,
-                "status": "waived" if waived else "fail",
+                "status": "fail" if waived is None else "waived",
                 "period": fact["period"],
                 "year": fact["year"],
                 "quarter": fact["quarter"],
@@ -126,8 +125,7 @@ def evaluate(
         for rule in rules:
             findings += _findings_for(rule, subject, items, outcomes, waivers, period, fact_kinds)
     findings.sort(key=Finding.sort_key)
-    errors = [RunError("", str(e), [e.rule.partition(":")[0]], [e.subject]) for e in rule_errors]
-    return findings, errors
+    return findings, rule_errors
 
 
 def _fact_order(fact: Fact) -> tuple:
@@ -172,16 +170,12 @@ def _finding(rule: CompiledRule, subject, subject_kind, period, status, evidence
     spec = rule.spec
     values = {**spec.params, "last_day": period.last_day.isoformat(), **values}
     template = spec.message.get("fail" if status == "fail" else status) or spec.message.get("pass")
-    messages = {lang: render_template(template(lang), values) if template else "" for lang in ("en", "zh")}
-    waiver = None
-    if status == "fail":
-        waiver = next((w for w in waivers if w.covers(spec.id, subject, period)), None)
-        if waiver is not None:
-            status = "waived"
+    messages = {lang: render_template(template(lang), values) if template else "" for lang in LANGS}
+    waiver = find_waiver(waivers, spec.id, subject, period) if status == "fail" else None
+    if waiver is not None:
+        status = "waived"
     advice = (
-        {lang: render_template(spec.advice(lang), values) for lang in ("en", "zh")}
-        if spec.advice and status == "fail"
-        else {}
+        {lang: render_template(spec.advice(lang), values) for lang in LANGS} if spec.advice and status == "fail" else {}
     )
     return Finding(
         spec.id, rule.pack, subject, subject_kind, period, status, spec.severity, messages, evidence, waiver, advice

@@ -57,6 +57,11 @@ class Finding:
         return data
 
 
+def find_waiver(waivers: list[Waiver], rule: str, subject: str, period: Period) -> Waiver | None:
+    """The first waiver covering `rule` for `subject` in `period`, if any."""
+    return next((w for w in waivers if w.covers(rule, subject, period)), None)
+
+
 def waivers_of(rows: list[Mapping]) -> list[Waiver]:
     return [Waiver(r["rule"], r["subject_id"], r.get("period"), r["reason"], r["approved_by"]) for r in rows]
 

@@ -21,8 +21,9 @@ from .conditions import Condition, ConditionError, parse_condition
 from .errors import RulePackError
 from .facts import COMMON_FIELDS, FactKind
 
-Status = Literal["pass", "fail", "skip", "waived", "error"]
 Number = int | float
+#: The fields of the `finding` facts a chained rule's condition may test.
+FINDING_FIELDS = {"rule", "pack", "status", "year", "quarter", "period", "subject"}
 
 
 class _Strict(BaseModel):
@@ -188,11 +189,11 @@ def _compile_rule(pack: Pack, rule: RuleSpec, fact_kinds: dict[str, FactKind]) -
         raise fail("fact", f"unknown fact kind {rule.fact!r} (known: {', '.join(sorted(fact_kinds))})")
     fields = {**COMMON_FIELDS, **kind.fields}
 
-    def parse(key: str, text: str | None) -> Condition | None:
+    def parse(key: str, text: str | None, known: set[str] | dict = fields) -> Condition | None:
         if text is None:
             return None
         try:
-            return parse_condition(text, rule.params, fields.__contains__)
+            return parse_condition(text, rule.params, known.__contains__)
         except ConditionError as error:
             raise fail(key, str(error)) from None
 
@@ -213,11 +214,7 @@ def _compile_rule(pack: Pack, rule: RuleSpec, fact_kinds: dict[str, FactKind]) -
         count = rule.params[count]
     if not 1 <= count <= 4:
         raise fail("chain.at_least", "must be between 1 and 4 (quarters of a year)")
-    finding_fields = {"rule", "pack", "status", "year", "quarter", "period", "subject"}
-    try:
-        findings = parse_condition(rule.chain.findings, rule.params, finding_fields.__contains__)
-    except ConditionError as error:
-        raise fail("chain.findings", str(error)) from None
+    findings = parse("chain.findings", rule.chain.findings, FINDING_FIELDS)
     return CompiledRule(rule, pack.name, None, skip, applies, findings, count)
 
 
@@ -236,7 +233,7 @@ def _without_skip(rule: RuleSpec) -> str | None:
 def _check_template(template: str, fail) -> None:
     """Templates may only name values (`{period}`), never reach into them (`{x.__class__}`)."""
     try:
-        for _, name, spec, _ in string.Formatter().parse(template):
+        for _, name, _, _ in string.Formatter().parse(template):
             if name is not None and not name.isidentifier():
                 raise fail(f"placeholder {{{name}}} must be a plain name")
     except ValueError as error:

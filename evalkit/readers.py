@@ -77,8 +77,7 @@ def read_csv(path: Path, name: str) -> RawTable | Problem:
 def _csv_rows(reader) -> Iterator[tuple[int, list[object]]]:
     # A spreadsheet shows one record per row even when a quoted cell spans lines, so the
     # row number is the record's position, not the physical line.
-    for number, row in enumerate(reader, start=2):
-        yield number, row
+    yield from enumerate(reader, start=2)
 
 
 def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[RawTable], list[Problem]]:

@@ -8,11 +8,11 @@ from collections import Counter
 from tabulate import tabulate
 
 from .evaluate import Evaluation
-from .findings import Finding
+from .findings import STATUSES, Finding
 from .packs import Pack
 
 STATUS_LABELS = {
-    "en": {s: s for s in ("pass", "fail", "skip", "waived", "error")},
+    "en": {status: status for status in STATUSES},
     "zh": {"pass": "通过", "fail": "不通过", "skip": "不适用", "waived": "已豁免", "error": "出错"},
 }
 HEADERS = {

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .dataset import Dataset, load_dataset
+from .engine import RuleError
 from .errors import PluginError
 from .evaluate import Evaluation, RunError, evaluate
 from .facts import Fact, FactKind
@@ -40,9 +41,8 @@ class Session:
         for plugin, kinds in self.plugins.call("evalkit_fact_kinds", FactKind):
             for kind in kinds:
                 if kind.name in self.fact_kinds:
-                    raise PluginError(
-                        f'fact kind "{kind.name}" is declared by two plugins: {self.fact_kind_plugin[kind.name]} and {plugin}'
-                    )
+                    first = self.fact_kind_plugin[kind.name]
+                    raise PluginError(f'fact kind "{kind.name}" is declared by two plugins: {first} and {plugin}')
                 self.fact_kinds[kind.name] = kind
                 self.fact_kind_plugin[kind.name] = plugin
         provided = [
@@ -76,9 +76,8 @@ class Session:
         facts = self.facts(dataset, period)
         rules = [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
         findings, rule_errors = evaluate(dataset, period, rules, facts, self.fact_kinds, subjects)
-        for error in rule_errors:
-            error.plugin = self._rule_origin(error.rules[0])
-        return Evaluation(period, facts, findings, self.plugin_errors(rules) + rule_errors)
+        errors = self.plugin_errors(rules) + [self._rule_error(error) for error in rule_errors]
+        return Evaluation(period, facts, findings, errors)
 
     def plugin_errors(self, rules) -> list[RunError]:
         """Every plugin failure so far, with the rules whose facts that plugin should have built."""
@@ -92,6 +91,9 @@ class Session:
     def _pack(self, name: str) -> Pack:
         return next(pack for pack in self.packs if pack.name == name)
 
-    def _rule_origin(self, rule_id: str) -> str:
-        rule = next(rule for rule in self.rules if rule.spec.id == rule_id)
-        return self.fact_kind_plugin.get(rule.spec.fact, "")
+    def _rule_error(self, error: RuleError) -> RunError:
+        """A failed consequence, charged to the plugin whose facts the rule tests."""
+        rule_id = error.rule.partition(":")[0]
+        rule = next((rule for rule in self.rules if rule.spec.id == rule_id), None)
+        plugin = self.fact_kind_plugin.get(rule.spec.fact, "") if rule else ""
+        return RunError(plugin, str(error), [rule_id], [error.subject])

@@ -22,8 +22,8 @@ def write_dataset(
 ) -> Path:
     """Write one CSV per table; the header is the union of the rows' keys in first-seen order.
 
-    An empty table writes no file. Values are written as they are (`None` as a blank cell, lists joined with `;`), so a test
-    can write invalid cells on purpose.
+    An empty table writes no file. Values are written as they are (`None` as a blank cell, lists
+    joined with `;`), so a test can write invalid cells on purpose.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

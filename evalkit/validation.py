@@ -25,7 +25,7 @@ STATUS_FIELDS = {
     "rejected": ("req", "opt", "-", "-"),
     "withdrawn": ("opt", "opt", "-", "-"),
 }
-_STATUS_COLUMNS = ("dispatched_at", "accepted_at", "resolved_at", "satisfaction")
+STATUS_COLUMNS = ("dispatched_at", "accepted_at", "resolved_at", "satisfaction")
 _TIME_ORDER = (("dispatched_at", "submitted_at"), ("accepted_at", "dispatched_at"), ("resolved_at", "accepted_at"))
 
 
@@ -114,7 +114,7 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
     table = dataset.tables["requests"]
     for number, row in table.located():
         status = row["status"]
-        for column, need in zip(_STATUS_COLUMNS, STATUS_FIELDS[status]):
+        for column, need in zip(STATUS_COLUMNS, STATUS_FIELDS[status], strict=True):
             value = row.get(column)
             if need == "req" and value is None:
                 yield Problem(table.file, number, column, "", f"a value when status is {status}")
@@ -157,7 +157,7 @@ def _chain_committees(dataset: Dataset) -> Iterator[Problem]:
 
 def _incidents(dataset: Dataset) -> Iterator[Problem]:
     table = dataset.tables["incidents"]
-    tables = dict(zip(SUBJECT_KINDS, ("departments", "cadres", "organizations")))
+    tables = dict(zip(SUBJECT_KINDS, ("departments", "cadres", "organizations"), strict=True))
     ids = {kind: _ids(dataset.tables[name]) for kind, name in tables.items()}
     for number, row in table.located():
         if row["subject_id"] not in ids[row["subject_kind"]]:
