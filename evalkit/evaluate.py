@@ -1,10 +1,12 @@
-"""The facts → rules arrow: build facts with the plugins, evaluate the packs' rules, collect findings.
+"""The facts → rules arrow: evaluate the packs' rules over the facts, collect findings and decisions.
 
 The engine decides; this module only translates: compiled rules become engine rules, facts
 become engine messages, firings become findings. A check rule gives one finding per fact of its
-kind: `skip` when its skip rule fired, `fail` when its fail rule fired (`waived` when a waiver
+kind: `skip` when its skip rule fired, `fail` when its `when` rule fired (`waived` when a waiver
 covers it), `pass` otherwise. A failed finding is itself asserted as a fact, so chained rules
-(OPF10) see the engine's own findings.
+(OPF10) see the engine's own findings. Score rules give `Decision`s instead: for each fact, did
+`skip_when` match (an indicator is n/a) and did `when` match (an item earns its points, a veto
+holds); the scoring step turns them into points.
 """
 
 from __future__ import annotations
@@ -34,12 +36,24 @@ class RunError:
         return {"plugin": self.plugin, "error": self.error, "rules": self.rules, "subjects": self.subjects}
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the engine decided about one fact under one score rule."""
+
+    rule: str
+    fact: Fact
+    subject_kind: str
+    skipped: bool  # skip_when matched
+    matched: bool  # when matched (and the rule was not skipped)
+
+
 @dataclass
 class Evaluation:
     period: Period
     facts: list[Fact]
     findings: list[Finding]
     errors: list[RunError]
+    decisions: list[Decision] = field(default_factory=list)
 
 
 def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
@@ -47,8 +61,8 @@ def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
     compiled = []
     for rule in rules:
         rid, kind = rule.spec.id, rule.spec.fact
-        if rule.fail is not None:
-            compiled.append(EngineRule(f"{rid}:fail", kind, rule.fail))
+        if rule.when is not None:
+            compiled.append(EngineRule(f"{rid}:when", kind, rule.when))
         if rule.skip is not None:
             compiled.append(EngineRule(f"{rid}:skip", kind, rule.skip))
         if rule.applies is not None:
@@ -84,8 +98,11 @@ def evaluate(
     facts: list[Fact],
     fact_kinds: dict[str, FactKind],
     subjects: set[str] | None = None,
-) -> tuple[list[Finding], list[RuleError]]:
-    """Evaluate `rules` over `facts` (optionally only `subjects`); return findings and failed consequences."""
+) -> tuple[list[Finding], list[Decision], list[RuleError]]:
+    """Evaluate `rules` over `facts` (optionally only `subjects`).
+
+    Returns the check rules' findings, the score rules' decisions and the failed consequences.
+    """
     waivers = waivers_of(dataset["waivers"])
     by_rule = {rule.spec.id: rule for rule in rules}
     by_subject: dict[str, list[Fact]] = defaultdict(list)
@@ -95,10 +112,10 @@ def evaluate(
 
     def chain(firing: Firing) -> list[dict]:
         rule_id, _, outcome = firing.rule.partition(":")
-        if outcome != "fail":
+        rule = by_rule[rule_id]
+        if outcome != "when" or rule.spec.role != "check":
             return []
         fact = firing.fact
-        rule = by_rule[rule_id]
         waived = find_waiver(waivers, rule_id, firing.subject, by_subject[firing.subject][fact["_n"]].period)
         return [
             {
@@ -120,16 +137,35 @@ def evaluate(
     )
     firings, rule_errors = engine.run(subject_messages, chain)
     outcomes = _Outcomes(firings)
-    findings = []
+    findings, decisions = [], []
     for subject, items in sorted(by_subject.items()):
         for rule in rules:
-            findings += _findings_for(rule, subject, items, outcomes, waivers, period, fact_kinds)
+            if rule.spec.role in ("check", "chain"):
+                findings += _findings_for(rule, subject, items, outcomes, waivers, period, fact_kinds)
+            elif rule.spec.role != "quota":  # a quota is the scoring step's, across subjects
+                decisions += _decisions_for(rule, subject, items, outcomes, fact_kinds[rule.spec.fact])
     findings.sort(key=Finding.sort_key)
-    return findings, rule_errors
+    return findings, decisions, rule_errors
+
+
+def _decisions_for(rule: CompiledRule, subject: str, facts: list[Fact], outcomes: _Outcomes, kind: FactKind):
+    spec = rule.spec
+    decisions = []
+    for index, fact in enumerate(facts):
+        if fact.kind != spec.fact:
+            continue
+        if rule.applies is not None and not outcomes.has(spec.id, "applies", subject, index):
+            continue
+        skipped = outcomes.has(spec.id, "skip", subject, index)
+        matched = outcomes.has(spec.id, "when", subject, index)
+        decisions.append(Decision(spec.id, fact, kind.subject_kind_of(fact), skipped, matched))
+    return decisions
 
 
 def _fact_order(fact: Fact) -> tuple:
-    return (fact.subject, fact.kind, fact.period, sorted(fact.values.items(), key=lambda kv: kv[0]))
+    """A total order, so findings and decisions never depend on the order plugins built facts in."""
+    values = sorted((name, str(value)) for name, value in fact.values.items())
+    return (fact.subject, fact.kind, fact.period, values, sorted(fact.evidence.items()))
 
 
 def _findings_for(rule, subject, facts, outcomes, waivers, period, fact_kinds) -> list[Finding]:
@@ -156,13 +192,14 @@ def _findings_for(rule, subject, facts, outcomes, waivers, period, fact_kinds) -
             continue
         if outcomes.has(spec.id, "skip", subject, index):
             status = "skip"
-        elif outcomes.has(spec.id, "fail", subject, index):
+        elif outcomes.has(spec.id, "when", subject, index):
             status = "fail"
         else:
             status = "pass"
         evidence = tuple(sorted(fact.evidence.get(spec.evidence, ()))) if spec.evidence and status != "skip" else ()
         values = {**fact.message(), "evidence": ", ".join(evidence), "count": len(evidence)}
-        found.append(_finding(rule, subject, kind.subject_kind, fact.period, status, evidence, values, waivers))
+        subject_kind = kind.subject_kind_of(fact)
+        found.append(_finding(rule, subject, subject_kind, fact.period, status, evidence, values, waivers))
     return found
 
 

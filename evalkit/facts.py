@@ -19,21 +19,35 @@ class FactKind:
     """A kind of fact a plugin builds: its subject kind, its fields and its evidence lists (name → meaning)."""
 
     name: str
-    subject_kind: str  # organization, enterprise, department or cadre
+    subject_kind: str  # organization, enterprise, department or cadre; or several, as "department|cadre"
     fields: Mapping[str, str]
     doc: str = ""
     evidence: Mapping[str, str] = field(default_factory=dict)
 
+    def subject_kind_of(self, fact: Fact) -> str:
+        """The subject kind of `fact`; ValueError when it is not one this kind declares."""
+        kinds = self.subject_kind.split("|")
+        chosen = fact.subject_kind or (kinds[0] if len(kinds) == 1 else "")
+        if chosen not in kinds:
+            raise ValueError(
+                f"fact {self.name} for {fact.subject}: subject_kind {fact.subject_kind!r} is not one of {', '.join(kinds)}"
+            )
+        return chosen
+
 
 @dataclass(frozen=True)
 class Fact:
-    """One fact: `values` are what rules test; `evidence` names the records behind them."""
+    """One fact: `values` are what rules test; `evidence` names the records behind them.
+
+    `subject_kind` is needed only when the fact's kind serves several subject kinds.
+    """
 
     kind: str
     subject: str
     period: Period
     values: Mapping[str, FactValue]
     evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    subject_kind: str = ""
 
     def message(self) -> dict[str, FactValue]:
         """The fact as the engine sees it: numbers and text only (no dates, no lists)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import string
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
@@ -50,26 +51,100 @@ class ChainSpec(_Strict):
     at_least: int | str = Field(description="a number, or the name of a parameter")
 
 
+class IndicatorSpec(_Strict):
+    """A score indicator: `weight` × min(1, numerator / denominator), both fields of the fact."""
+
+    weight: Number = Field(gt=0)
+    numerator: str
+    denominator: str
+
+
+class AdjustmentSpec(_Strict):
+    """Points for each fact the rule's `when` matches: positive a bonus, negative a deduction."""
+
+    points: Number
+    cap: Number | None = Field(None, gt=0, description="at most this many points (either sign) from the rule")
+
+
+class QuotaSpec(_Strict):
+    """At most `share` (rounded down, at least `at_least`) of the subjects of `subject_kind` keep
+    `grade`; the lowest-scoring others get `demote_to` (ties: more of the fact's `tie_break`
+    keeps the grade, then the smaller id)."""
+
+    subject_kind: str
+    grade: str
+    demote_to: str
+    share: Number = Field(gt=0, le=1)
+    at_least: int = Field(1, ge=0)
+    tie_break: str
+
+
 class RuleSpec(_Strict):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9_]*[0-9]+$")
     title: Text
     severity: Literal["low", "medium", "high"]
     fact: str
-    when: str | None = Field(None, description="check rules: fails when; chained rules: unused")
+    when: str | None = Field(None, description="check: fails when; adjustment: counts when; veto: vetoes when")
     skip_when: str | None = None
     applies_when: str | None = Field(None, description="facts outside it get no finding at all")
     params: dict[str, Number | str] = {}
     evidence: str | None = Field(None, description="which evidence list of the fact the finding carries")
-    message: dict[Literal["pass", "fail", "skip"], Text]
+    message: dict[Literal["pass", "fail", "skip"], Text] = {}
     advice: Text | None = Field(None, description="what to do next, for a failed finding")
     chain: ChainSpec | None = None
     only_for_year: bool = False
+    indicator: IndicatorSpec | None = None
+    adjustment: AdjustmentSpec | None = None
+    veto: bool = False
+    quota: QuotaSpec | None = None
+
+    @property
+    def role(self) -> str:
+        """check, chain (compliance packs); indicator, adjustment, veto, quota (score packs)."""
+        for role in ("chain", "indicator", "adjustment", "quota"):
+            if getattr(self, role) is not None:
+                return role
+        return "veto" if self.veto else "check"
 
     @model_validator(mode="after")
-    def _one_trigger(self) -> RuleSpec:
-        if (self.when is None) == (self.chain is None):
-            raise ValueError("a rule needs exactly one of `when` (a condition) or `chain`")
+    def _one_role(self) -> RuleSpec:
+        roles = [r for r in ("chain", "indicator", "adjustment", "quota") if getattr(self, r) is not None]
+        if self.veto:
+            roles.append("veto")
+        if len(roles) > 1:
+            raise ValueError(f"a rule has one role, not {' and '.join(roles)}")
+        needs_when = self.role in ("check", "adjustment", "veto")
+        if needs_when != (self.when is not None):
+            raise ValueError(f"a {self.role} rule {'needs' if needs_when else 'takes no'} `when` condition")
+        if self.role in ("check", "chain") and not self.message:
+            raise ValueError("a check rule needs a `message` for pass and fail")
         return self
+
+
+class Band(_Strict):
+    """A grade band: totals of at least `at_least` get `grade` (the lowest band has no floor)."""
+
+    grade: str = Field(pattern=r"^[a-z][a-z_]*$")
+    at_least: Number | None = None
+    label: Text
+
+
+class ScoringSpec(_Strict):
+    """How a score pack turns points into totals and grades."""
+
+    deduction_cap: Number = Field(ge=0, description="deductions together take at most this many points")
+    min_total: Number = 0
+    max_total: Number
+    grades: dict[str, list[Band]] = Field(description="subject kind → bands, highest first")
+
+
+class TableSpec(_Strict):
+    """A compliance pack's table in the assessment (e.g. branches, chains)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Text
+    quarters: bool = Field(False, description="count checked and compliant quarters")
+    columns: list[str] = Field([], description="rule ids shown in the text table, besides the quarter counts")
 
 
 class PackSpec(_Strict):
@@ -78,6 +153,8 @@ class PackSpec(_Strict):
     title: Text
     kind: Literal["compliance", "score"] = "compliance"
     settings: dict[str, Number | str] = {}
+    scoring: ScoringSpec | None = None
+    table: TableSpec | None = None
     rules: list[RuleSpec]
 
 
@@ -87,7 +164,7 @@ class CompiledRule:
 
     spec: RuleSpec
     pack: str
-    fail: Condition | None
+    when: Condition | None  # `when`, and not `skip_when`, and `applies_when`
     skip: Condition | None
     applies: Condition | None
     chain_findings: Condition | None = None
@@ -120,11 +197,45 @@ def read_pack(path: str | Path, origin: str) -> Pack:
         spec = PackSpec.model_validate(data)
     except ValidationError as error:
         raise RulePackError(_describe(path, data, error)) from None
-    ids = [rule.id for rule in spec.rules]
-    for rule_id in ids:
-        if ids.count(rule_id) > 1:
-            raise RulePackError(f"{path}: rule {rule_id}: the id is used twice in this pack")
+    _check_pack(path, spec)
     return Pack(spec, str(path), origin, hashlib.sha256(content).hexdigest())
+
+
+_ROLES = {"compliance": ("check", "chain"), "score": ("indicator", "adjustment", "veto", "quota")}
+
+
+def _check_pack(path: Path, spec: PackSpec) -> None:
+    """What pydantic cannot see rule by rule: ids, roles per pack kind, weights, bands, tables."""
+    ids = [rule.id for rule in spec.rules]
+    for rule in spec.rules:
+        if ids.count(rule.id) > 1:
+            raise RulePackError(f"{path}: rule {rule.id}: the id is used twice in this pack")
+        if rule.role not in _ROLES[spec.kind]:
+            raise RulePackError(
+                f"{path}: rule {rule.id}: a {spec.kind} pack has {' or '.join(_ROLES[spec.kind])} rules, "
+                f"not a {rule.role} rule"
+            )
+    indicators = [rule for rule in spec.rules if rule.indicator is not None]
+    total = sum(Fraction(str(rule.indicator.weight)) for rule in indicators)
+    if indicators and total != 100:
+        names = ", ".join(rule.id for rule in indicators)
+        raise RulePackError(f"{path}: rules {names}: key indicator.weight: the weights sum to {total}, not 100")
+    if spec.scoring is not None:
+        if spec.kind != "score":
+            raise RulePackError(f"{path}: key scoring: only a score pack has a scoring section")
+        for subject_kind, bands in spec.scoring.grades.items():
+            floors = [band.at_least for band in bands]
+            if not bands or floors[-1] is not None or None in floors[:-1] or floors[:-1] != sorted(floors[:-1])[::-1]:
+                raise RulePackError(
+                    f"{path}: key scoring.grades.{subject_kind}: bands go from the highest `at_least` down, "
+                    "and only the last (lowest) band has no `at_least`"
+                )
+    if spec.table is not None:
+        if spec.kind != "compliance":
+            raise RulePackError(f"{path}: key table: only a compliance pack has a table")
+        for column in spec.table.columns:
+            if column not in ids:
+                raise RulePackError(f"{path}: key table.columns: {column} is not a rule of this pack")
 
 
 def _describe(path: Path, data: dict, error: ValidationError) -> str:
@@ -199,14 +310,20 @@ def _compile_rule(pack: Pack, rule: RuleSpec, fact_kinds: dict[str, FactKind]) -
 
     skip, applies = parse("skip_when", rule.skip_when), parse("applies_when", rule.applies_when)
     parse("when", rule.when)  # alone first, so an error quotes the text the author wrote
-    fail_condition = parse("when", _without_skip(rule))
+    when = parse("when", _without_skip(rule))
     for status, text in rule.message.items():
         for lang in ("en", "zh"):
             _check_template(text(lang), lambda why, k=f"message.{status}.{lang}": fail(k, why))
     if rule.evidence is not None and rule.evidence not in kind.evidence:
         raise fail("evidence", f"unknown evidence {rule.evidence!r} of fact {rule.fact}")
+    named = {"indicator.numerator": rule.indicator and rule.indicator.numerator}
+    named |= {"indicator.denominator": rule.indicator and rule.indicator.denominator}
+    named |= {"quota.tie_break": rule.quota and rule.quota.tie_break}
+    for key, name in named.items():
+        if name and name not in kind.fields:
+            raise fail(key, f"{name!r} is not a field of fact {rule.fact}")
     if rule.chain is None:
-        return CompiledRule(rule, pack.name, fail_condition, skip, applies)
+        return CompiledRule(rule, pack.name, when, skip, applies)
     count = rule.chain.at_least
     if isinstance(count, str):
         if not isinstance(rule.params.get(count), int):
@@ -219,7 +336,7 @@ def _compile_rule(pack: Pack, rule: RuleSpec, fact_kinds: dict[str, FactKind]) -
 
 
 def _without_skip(rule: RuleSpec) -> str | None:
-    """The fail condition as the engine gets it: it fails only where it is not skipped."""
+    """The `when` condition as the engine gets it: it matches only where the rule is not skipped."""
     if rule.when is None:
         return None
     parts = [f"({rule.when})"]
@@ -238,3 +355,35 @@ def _check_template(template: str, fail) -> None:
                 raise fail(f"placeholder {{{name}}} must be a plain name")
     except ValueError as error:
         raise fail(f"not a valid message template ({error})") from None
+
+
+def check_scoring(packs: list[Pack], rules: list[CompiledRule], fact_kinds: dict[str, FactKind]) -> ScoringSpec | None:
+    """The one scoring section the score rules use, checked against their subjects and grades."""
+    with_scoring = [pack for pack in packs if pack.spec.scoring is not None]
+    if len(with_scoring) > 1:
+        names = " and ".join(f"{p.name} ({p.source})" for p in with_scoring)
+        raise RulePackError(f"two packs define scoring: {names}; override one with --rules-dir")
+    scored = [rule for rule in rules if rule.spec.role in ("indicator", "adjustment", "veto", "quota")]
+    if not with_scoring:
+        if scored:
+            raise RulePackError(f"rule {scored[0].spec.id}: no pack defines scoring (bands, caps) for it")
+        return None
+    pack = with_scoring[0]
+    grades = pack.spec.scoring.grades
+    for rule in scored:
+        spec = rule.spec
+        if spec.role == "indicator":
+            for subject_kind in fact_kinds[spec.fact].subject_kind.split("|"):
+                if subject_kind not in grades:
+                    raise RulePackError(
+                        f"{pack.source}: key scoring.grades: no bands for {subject_kind}, scored by rule {spec.id}"
+                    )
+        if spec.role == "quota":
+            names = {band.grade for band in grades.get(spec.quota.subject_kind, [])}
+            for key in ("grade", "demote_to"):
+                if getattr(spec.quota, key) not in names:
+                    raise RulePackError(
+                        f"rule {spec.id}: key quota.{key}: {getattr(spec.quota, key)!r} is not a grade of "
+                        f"{spec.quota.subject_kind} ({', '.join(sorted(names)) or 'none defined'})"
+                    )
+    return pack.spec.scoring

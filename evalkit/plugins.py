@@ -29,6 +29,7 @@ from .errors import PluginError
 #: evalkit's own rule plugins, imported by name so the core never imports them itself.
 BUILTIN_PLUGINS = {
     "one_plus_four": "evalkit_plugins.one_plus_four",
+    "service": "evalkit_plugins.service",
     "chain_council": "evalkit_plugins.chain_council",
     "coverage": "evalkit_plugins.coverage",
 }

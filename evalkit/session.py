@@ -10,6 +10,7 @@ This is the library's entry point; the CLI is a thin layer over it:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from .dataset import Dataset, load_dataset
@@ -17,7 +18,8 @@ from .engine import RuleError
 from .errors import PluginError
 from .evaluate import Evaluation, RunError, evaluate
 from .facts import Fact, FactKind
-from .packs import Pack, compile_packs, merge_packs, read_pack, read_rules_dir
+from .assessment import Assessment, assess
+from .packs import Pack, check_scoring, compile_packs, merge_packs, read_pack, read_rules_dir
 from .periods import Period
 from .plugins import PluginFailure, Plugins
 from .schema import CORE_RECORD_TYPES, RecordType
@@ -50,6 +52,7 @@ class Session:
         ]
         self.packs: list[Pack] = merge_packs(provided, read_rules_dir(rules_dir) if rules_dir else [])
         self.rules = compile_packs(self.packs, self.fact_kinds)
+        self.scoring = check_scoring(self.packs, self.rules, self.fact_kinds)
 
     def load(self, folder: str | Path) -> Dataset:
         """Load and validate a dataset, with the plugins' record types and the loaded rule ids."""
@@ -61,13 +64,22 @@ class Session:
         for plugin, produced in self.plugins.call(
             "evalkit_facts", Fact, dataset=dataset, period=period, settings=settings
         ):
-            for fact in produced:
-                if self.fact_kind_plugin.get(fact.kind) != plugin:
-                    error = f'built facts of kind "{fact.kind}", which it does not declare (evalkit_fact_kinds)'
-                    self.plugins.failures.append(PluginFailure(plugin, error))
-                    break
-                facts.append(fact)
+            error = next((e for e in map(partial(self._misfit, plugin), produced) if e), None)
+            if error:
+                self.plugins.failures.append(PluginFailure(plugin, error))
+            else:
+                facts += produced
         return facts
+
+    def _misfit(self, plugin: str, fact: Fact) -> str | None:
+        """Why `plugin` may not have built `fact`, or None."""
+        if self.fact_kind_plugin.get(fact.kind) != plugin:
+            return f'built facts of kind "{fact.kind}", which it does not declare (evalkit_fact_kinds)'
+        try:
+            self.fact_kinds[fact.kind].subject_kind_of(fact)
+        except ValueError as error:
+            return str(error)
+        return None
 
     def check(
         self, dataset: Dataset, period: Period, subjects: set[str] | None = None, kinds=("compliance",)
@@ -75,9 +87,14 @@ class Session:
         """Evaluate the rules of the packs of `kinds` and return the findings and run errors."""
         facts = self.facts(dataset, period)
         rules = [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
-        findings, rule_errors = evaluate(dataset, period, rules, facts, self.fact_kinds, subjects)
+        findings, decisions, rule_errors = evaluate(dataset, period, rules, facts, self.fact_kinds, subjects)
         errors = self.plugin_errors(rules) + [self._rule_error(error) for error in rule_errors]
-        return Evaluation(period, facts, findings, errors)
+        return Evaluation(period, facts, findings, errors, decisions)
+
+    def assess(self, dataset: Dataset, period: Period) -> Assessment:
+        """Evaluate every pack and score departments and cadres (the annual review)."""
+        evaluation = self.check(dataset, period, kinds=("compliance", "score"))
+        return assess(evaluation, self.packs, self.rules, self.scoring)
 
     def plugin_errors(self, rules) -> list[RunError]:
         """Every plugin failure so far, with the rules whose facts that plugin should have built."""

@@ -1,0 +1,106 @@
+"""The annual assessment: scores of departments and cadres beside the compliance packs' tables.
+
+Everything here is computed from one evaluation (findings and decisions) with no I/O, so every
+renderer (text, JSON, ...) gets the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .evaluate import Evaluation
+from .findings import Finding
+from .packs import CompiledRule, Pack, ScoringSpec, TableSpec
+from .scoring import Score, score_subjects
+
+#: How a rule's findings over a period add up to one status: the first present wins.
+STATUS_PRECEDENCE = ("error", "fail", "waived", "pass", "skip")
+
+
+@dataclass(frozen=True)
+class TableRow:
+    subject: str
+    statuses: dict[str, str]  # rule id → its findings' status over the period
+    checked_quarters: int | None = None  # None: the table does not count quarters
+    compliant_quarters: int | None = None
+
+    @property
+    def compliance_rate(self) -> Fraction | None:
+        if not self.checked_quarters:
+            return None
+        return Fraction(self.compliant_quarters, self.checked_quarters)
+
+
+@dataclass(frozen=True)
+class ComplianceTable:
+    """One compliance pack's summary per subject (branches for 1+4, chains for councils)."""
+
+    pack: str
+    spec: TableSpec
+    rules: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+
+
+@dataclass
+class Assessment:
+    evaluation: Evaluation
+    scoring: ScoringSpec | None
+    scores: list[Score]
+    tables: list[ComplianceTable]
+
+    def scores_of(self, subject_kind: str) -> list[Score]:
+        """The scores of one subject kind, in rank order (then by id)."""
+        return sorted((s for s in self.scores if s.subject_kind == subject_kind), key=lambda s: (s.rank, s.subject))
+
+    def label(self, subject_kind: str, grade: str, lang: str) -> str:
+        """A grade code in words (the pack's band label), e.g. excellent → 优秀 for a cadre."""
+        bands = self.scoring.grades.get(subject_kind, []) if self.scoring else []
+        return next((band.label(lang) for band in bands if band.grade == grade), grade)
+
+
+def assess(
+    evaluation: Evaluation, packs: Sequence[Pack], rules: Sequence[CompiledRule], scoring: ScoringSpec | None
+) -> Assessment:
+    score_rules = [rule for rule in rules if rule.spec.role in ("indicator", "adjustment", "veto", "quota")]
+    scores = (
+        score_subjects(score_rules, scoring, evaluation.decisions, evaluation.facts, evaluation.errors)
+        if scoring
+        else []
+    )
+    tables = [compliance_table(pack, rules, evaluation.findings) for pack in packs if pack.spec.table]
+    return Assessment(evaluation, scoring, scores, tables)
+
+
+def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings: Sequence[Finding]) -> ComplianceTable:
+    """Each subject's status per rule over the period; for a quarterly table, quarters checked and compliant.
+
+    A quarter is checked when any of its findings is not `skip`, and compliant when it is checked
+    and none of its findings failed (or erred): pass, waived and skip all keep it compliant.
+    """
+    spec = pack.spec.table
+    rule_ids = tuple(rule.spec.id for rule in rules if rule.pack == pack.name)
+    statuses: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    quarters: dict[str, dict[object, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for finding in findings:
+        if finding.pack != pack.name:
+            continue
+        statuses[finding.subject][finding.rule].add(finding.status)
+        if finding.period.quarter is not None:
+            quarters[finding.subject][finding.period].add(finding.status)
+    rows = []
+    for subject in sorted(statuses):
+        summary = {rule: _overall(statuses[subject][rule]) for rule in rule_ids if statuses[subject][rule]}
+        if not spec.quarters:
+            rows.append(TableRow(subject, summary))
+            continue
+        checked = [found for found in quarters[subject].values() if found != {"skip"}]
+        compliant = sum(not found & {"fail", "error"} for found in checked)
+        rows.append(TableRow(subject, summary, len(checked), compliant))
+    return ComplianceTable(pack.name, spec, rule_ids, tuple(rows))
+
+
+def _overall(found: set[str]) -> str:
+    return next(status for status in STATUS_PRECEDENCE if status in found)

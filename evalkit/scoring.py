@@ -1,0 +1,218 @@
+"""The score arrow: the engine's decisions on score rules → points, totals, grades, quota and ranks.
+
+Pure functions over decisions and facts; no I/O and no second look at the engine. Arithmetic is
+exact (`Fraction`): a base of exactly 60 is 60, so bands, ties and ranks compare exact values.
+Rounding happens only when a number is written out (`rounded`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .evaluate import Decision, RunError
+from .facts import Fact
+from .packs import Band, CompiledRule, ScoringSpec
+
+
+def exact(number: int | float | str) -> Fraction:
+    """A pack number as written (0.2 is 1/5, not the float nearest to it)."""
+    return Fraction(str(number))
+
+
+def rounded(value: Fraction, places: int) -> float:
+    """`value` rounded half up (away from zero) to `places` decimals."""
+    scale = 10**places
+    magnitude = math.floor(abs(value) * scale + Fraction(1, 2))
+    return math.copysign(magnitude, value) / scale
+
+
+@dataclass(frozen=True)
+class Indicator:
+    rule: str
+    weight: Fraction
+    numerator: int
+    denominator: int
+    applicable: bool  # False: nothing to measure (n/a), left out of the base
+
+    @property
+    def value(self) -> Fraction | None:
+        return min(Fraction(1), Fraction(self.numerator, self.denominator)) if self.applicable else None
+
+    @property
+    def points(self) -> Fraction | None:
+        return self.weight * self.value if self.applicable else None
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """The facts one adjustment rule matched for a subject, and the points they earn."""
+
+    rule: str
+    each: Fraction  # points per matched fact: positive a bonus, negative a deduction
+    cap: Fraction | None
+    items: tuple[Fact, ...]
+    evidence: tuple[str, ...]
+
+    @property
+    def uncapped(self) -> Fraction:
+        return self.each * len(self.items)
+
+    @property
+    def points(self) -> Fraction:
+        if self.cap is None or abs(self.uncapped) <= self.cap:
+            return self.uncapped
+        return self.cap if self.uncapped > 0 else -self.cap
+
+
+@dataclass
+class Score:
+    """One department's or cadre's score, with every step that led to its grade."""
+
+    subject: str
+    subject_kind: str
+    indicators: list[Indicator]
+    adjustments: list[Adjustment]
+    vetoes: tuple[str, ...]  # the veto rules that matched
+    veto_evidence: tuple[str, ...]
+    tie_break: int
+    deduction_cap: Fraction
+    total_range: tuple[Fraction, Fraction]
+    band: Band | None = None  # the band the total falls in
+    grade: str = ""  # after veto and quota
+    demoted_by: str | None = None  # the quota rule that took the grade down
+    rank: int = 0
+    provisional: bool = False
+
+    @property
+    def base(self) -> Fraction:
+        applicable = [i for i in self.indicators if i.applicable]
+        weights = sum(i.weight for i in applicable)
+        return sum(i.points for i in applicable) * 100 / weights if weights else Fraction(0)
+
+    @property
+    def bonus(self) -> Fraction:
+        return sum((a.points for a in self.adjustments if a.points > 0), Fraction(0))
+
+    @property
+    def deductions(self) -> Fraction:
+        """All deductions, before the cap."""
+        return -sum((a.points for a in self.adjustments if a.points < 0), Fraction(0))
+
+    @property
+    def deduction(self) -> Fraction:
+        return min(self.deductions, self.deduction_cap)
+
+    @property
+    def unclipped(self) -> Fraction:
+        return self.base + self.bonus - self.deduction
+
+    @property
+    def total(self) -> Fraction:
+        low, high = self.total_range
+        return max(low, min(high, self.unclipped))
+
+    @property
+    def vetoed(self) -> bool:
+        return bool(self.vetoes)
+
+
+def score_subjects(
+    rules: Sequence[CompiledRule],
+    scoring: ScoringSpec,
+    decisions: Sequence[Decision],
+    facts: Sequence[Fact],
+    errors: Sequence[RunError] = (),
+) -> list[Score]:
+    """Score every subject that has an indicator decision; grades, quota and ranks across them."""
+    by_subject: dict[str, list[Decision]] = defaultdict(list)
+    for decision in decisions:
+        by_subject[decision.fact.subject].append(decision)
+    indicator_ids = {rule.spec.id for rule in rules if rule.spec.role == "indicator"}
+    tie_breaks = {
+        (rule.spec.quota.subject_kind, fact.subject): int(fact.values[rule.spec.quota.tie_break])
+        for rule in rules
+        if rule.spec.role == "quota"
+        for fact in facts
+        if fact.kind == rule.spec.fact
+    }
+    scores = []
+    for subject, made in sorted(by_subject.items()):
+        indicators = {d.rule: d for d in made if d.rule in indicator_ids}
+        if indicators:
+            score = _score(subject, made, indicators, rules, scoring)
+            score.tie_break = tie_breaks.get((score.subject_kind, subject), 0)
+            scores.append(score)
+    missing = {rule.spec.id for rule in rules} & {rule for error in errors for rule in error.rules}
+    for score in scores:
+        score.provisional = any(
+            set(error.rules) & missing and (not error.subjects or score.subject in error.subjects) for error in errors
+        )
+        bands = scoring.grades[score.subject_kind]
+        score.band = next(b for b in bands if b.at_least is None or score.total >= exact(b.at_least))
+        score.grade = bands[-1].grade if score.vetoed else score.band.grade
+    for rule in rules:
+        if rule.spec.role == "quota":
+            _apply_quota(rule, scores)
+    _rank(scores)
+    return scores
+
+
+def _score(subject, made, indicators, rules, scoring: ScoringSpec) -> Score:
+    subject_kind = next(iter(indicators.values())).subject_kind
+    built, adjustments, vetoes, veto_evidence = [], [], [], set()
+    for rule in rules:
+        spec = rule.spec
+        matched = [d.fact for d in made if d.rule == spec.id and d.matched]
+        evidence = tuple(sorted({e for fact in matched for e in fact.evidence.get(spec.evidence or "", ())}))
+        if spec.role == "indicator" and spec.id in indicators:
+            decision = indicators[spec.id]
+            numerator = int(decision.fact.values[spec.indicator.numerator])
+            denominator = int(decision.fact.values[spec.indicator.denominator])
+            applicable = not decision.skipped and denominator > 0
+            built.append(Indicator(spec.id, exact(spec.indicator.weight), numerator, denominator, applicable))
+        elif spec.role == "adjustment" and matched:
+            cap = exact(spec.adjustment.cap) if spec.adjustment.cap is not None else None
+            adjustments.append(Adjustment(spec.id, exact(spec.adjustment.points), cap, tuple(matched), evidence))
+        elif spec.role == "veto" and matched:
+            vetoes.append(spec.id)
+            veto_evidence.update(evidence)
+    return Score(
+        subject,
+        subject_kind,
+        built,
+        adjustments,
+        tuple(vetoes),
+        tuple(sorted(veto_evidence)),
+        0,
+        exact(scoring.deduction_cap),
+        (exact(scoring.min_total), exact(scoring.max_total)),
+    )
+
+
+def _apply_quota(rule: CompiledRule, scores: list[Score]) -> None:
+    """At most share × subjects (rounded down, at least `at_least`) keep the grade; the rest drop."""
+    quota = rule.spec.quota
+    pool = [s for s in scores if s.subject_kind == quota.subject_kind]
+    allowed = max(quota.at_least, math.floor(exact(quota.share) * len(pool)))
+    holders = sorted(
+        (s for s in pool if s.grade == quota.grade), key=lambda s: (-s.total, -s.tie_break, s.subject)
+    )
+    for score in holders[allowed:]:
+        score.grade = quota.demote_to
+        score.demoted_by = rule.spec.id
+
+
+def _rank(scores: list[Score]) -> None:
+    """Rank within each subject kind by total, descending; equal totals share a rank (1, 1, 3)."""
+    by_kind: dict[str, list[Score]] = defaultdict(list)
+    for score in scores:
+        by_kind[score.subject_kind].append(score)
+    for group in by_kind.values():
+        group.sort(key=lambda s: (-s.total, s.subject))
+        for position, score in enumerate(group):
+            same = position > 0 and group[position - 1].total == score.total
+            score.rank = group[position - 1].rank if same else position + 1

@@ -1,0 +1,238 @@
+"""Service facts: how departments and cadres handled enterprises' requests and visited them.
+
+One `service` fact per assessed subject holds the counts behind the four indicators; one small
+fact per item that may earn or cost points (a batch, a mentored talent record, a repeated
+request, an unresolved request, an incident) lets the rules decide what counts. The numbers
+used here (time limit, acceptance window, visit targets) are the `service` pack's settings.
+
+Assessed: every department, and every cadre with a department. A request belongs to its
+department and to its cadre; withdrawn requests are left out of everything.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
+
+from evalkit import hookimpl
+from evalkit.facts import Fact, FactKind
+
+SUBJECTS = "department|cadre"
+SATISFIED = ("satisfied", "basically_satisfied")
+#: The `service` fact's counts; each has an evidence list of the same name.
+COUNTS = {
+    "requests": "requests dispatched to the subject in the period (withdrawn ones left out)",
+    "accepted_in_window": "of those, accepted within the acceptance window of dispatch (rejected ones never)",
+    "measured": "requests (not rejected) resolved by period end or due by period end",
+    "on_time": "of the measured, resolved on or before their due date",
+    "resolved": "requests (not rejected) resolved by period end",
+    "rated": "resolved requests that carry a satisfaction rating",
+    "satisfied": "of the rated, satisfied or basically satisfied",
+    "enterprises_visited": "distinct enterprises visited in the period (a department: by its cadres)",
+}
+
+
+@hookimpl
+def evalkit_fact_kinds():
+    def kind(name, fields, doc, evidence):
+        return FactKind(name, SUBJECTS, fields, doc, evidence)
+
+    return [
+        kind(
+            "service",
+            {**COUNTS, "visit_target": "distinct enterprises to visit in the period (a setting per subject kind)"},
+            "one department or cadre over the period: the counts behind the service indicators",
+            {name: f"those {name.replace('_', ' ')}" for name in COUNTS},
+        ),
+        kind(
+            "batch",
+            {
+                "batch": "the batch id",
+                "requests": "the batch's requests dispatched in the period (withdrawn and rejected left out)",
+                "others": "of those, requests that do not belong to the subject",
+                "unresolved": "of those, requests not resolved by period end",
+            },
+            "one batch holding at least one of the subject's requests",
+            {"requests": "the batch's requests"},
+        ),
+        kind(
+            "mentoring",
+            {"talent": "the talent record's id", "track": "its cultivation track"},
+            "one talent record the cadre mentored, completed in the period",
+            {"talent": "the talent record"},
+        ),
+        kind(
+            "repeat",
+            {
+                "request": "the repeating request, dispatched in the period",
+                "original": "the subject's earlier request it repeats (reopened_from)",
+                "original_resolved": "1 when the original was resolved by period end, else 0",
+            },
+            "one request that repeats a request of the subject",
+            {"requests": "the repeating request and the original"},
+        ),
+        kind(
+            "open_request",
+            {
+                "request": "the request's id",
+                "days_past_due": "days from its due date to the period's last day (negative: not yet due)",
+            },
+            "one of the subject's requests (not rejected) still unresolved at period end",
+            {"request": "the request"},
+        ),
+        kind(
+            "incident",
+            {"incident": "the incident's id"},
+            "one incident recorded for the subject in the period",
+            {"incident": "the incident"},
+        ),
+    ]
+
+
+@hookimpl
+def evalkit_rule_packs():
+    return [Path(str(files("evalkit_rules") / "service.yaml"))]
+
+
+@hookimpl
+def evalkit_facts(dataset, period, settings):
+    if "service" not in settings:  # the pack was left out: nothing to build for
+        return []
+    return _Builder(dataset, period, settings["service"]).facts()
+
+
+class _Builder:
+    def __init__(self, dataset, period, settings):
+        self.period = period
+        self.window = timedelta(hours=settings["accept_hours"])
+        self.time_limit = timedelta(days=settings["time_limit_days"])
+        self.targets = {"department": settings["visit_target_department"], "cadre": settings["visit_target_cadre"]}
+        self.kinds = {row["id"]: "department" for row in dataset["departments"]}
+        self.kinds |= {row["id"]: "cadre" for row in dataset["cadres"] if row["department_id"]}
+        self.dataset = dataset
+        self.requests = [r for r in dataset["requests"] if r["status"] != "withdrawn"]
+        self.by_id = {r["id"]: r for r in dataset["requests"]}
+
+    def owners(self, request) -> list[str]:
+        """The assessed subjects a request belongs to: its department and its cadre."""
+        return [s for s in (request["department_id"], request["cadre_id"]) if s in self.kinds]
+
+    def dispatched_in_period(self, request) -> bool:
+        return request["dispatched_at"] is not None and self.period.contains(request["dispatched_at"].date())
+
+    def resolved(self, request) -> bool:
+        return request["status"] == "resolved" and request["resolved_at"] <= self.period.end
+
+    def due(self, request):
+        return request["due_on"] or request["dispatched_at"].date() + self.time_limit
+
+    def fact(self, kind, subject, values, evidence) -> Fact:
+        return Fact(kind, subject, self.period, values, evidence, self.kinds[subject])
+
+    def facts(self) -> list[Fact]:
+        counted = defaultdict(lambda: defaultdict(list))  # subject → count → request (or enterprise) ids
+        items = []
+        batches = defaultdict(list)
+        for request in self.requests:
+            if request["reopened_from"] and self.dispatched_in_period(request):
+                items += self.repeats(request)
+            if not self.dispatched_in_period(request):
+                continue
+            counts = self.classify(request)
+            for subject in self.owners(request):
+                for name in counts:
+                    counted[subject][name].append(request["id"])
+                if "open" in counts:
+                    days = (self.period.last_day - self.due(request)).days
+                    items.append(self.fact("open_request", subject, {"request": request["id"], "days_past_due": days},
+                                           {"request": (request["id"],)}))
+            if request["batch_id"] and request["status"] != "rejected":
+                batches[request["batch_id"]].append(request)
+        self.count_visits(counted)
+        for batch, members in batches.items():
+            items += self.batch(batch, members)
+        items += self.mentoring() + self.incidents()
+        return [self.service_fact(subject, counted[subject]) for subject in sorted(self.kinds)] + items
+
+    def classify(self, request) -> list[str]:
+        """The counts of the `service` fact this request (dispatched in the period) adds to."""
+        names = ["requests"]
+        if request["status"] == "rejected":
+            return names
+        accepted = request["accepted_at"]
+        if accepted is not None and accepted - request["dispatched_at"] <= self.window:
+            names.append("accepted_in_window")
+        resolved = self.resolved(request)
+        if resolved or self.due(request) <= self.period.last_day:
+            names.append("measured")
+            if resolved and request["resolved_at"].date() <= self.due(request):
+                names.append("on_time")
+        if not resolved:
+            return names + ["open"]
+        names.append("resolved")
+        if request["satisfaction"]:
+            names.append("rated")
+            if request["satisfaction"] in SATISFIED:
+                names.append("satisfied")
+        return names
+
+    def count_visits(self, counted) -> None:
+        department_of = {row["id"]: row["department_id"] for row in self.dataset["cadres"]}
+        visited = defaultdict(set)
+        for visit in self.dataset["visits"]:
+            if self.period.contains(visit["date"]):
+                for subject in (visit["cadre_id"], department_of.get(visit["cadre_id"])):
+                    if subject in self.kinds:
+                        visited[subject].add(visit["enterprise_id"])
+        for subject, enterprises in visited.items():
+            counted[subject]["enterprises_visited"] = sorted(enterprises)
+
+    def service_fact(self, subject, counted) -> Fact:
+        values = {name: len(counted[name]) for name in COUNTS}
+        values["visit_target"] = self.targets[self.kinds[subject]]
+        return self.fact("service", subject, values, {name: tuple(counted[name]) for name in COUNTS})
+
+    def batch(self, batch, members) -> list[Fact]:
+        unresolved = sum(not self.resolved(r) for r in members)
+        evidence = {"requests": tuple(sorted(r["id"] for r in members))}
+        subjects = sorted({s for r in members for s in self.owners(r)})
+        return [
+            self.fact(
+                "batch",
+                subject,
+                {
+                    "batch": batch,
+                    "requests": len(members),
+                    "others": sum(subject not in (r["department_id"], r["cadre_id"]) for r in members),
+                    "unresolved": unresolved,
+                },
+                evidence,
+            )
+            for subject in subjects
+        ]
+
+    def repeats(self, request) -> list[Fact]:
+        original = self.by_id[request["reopened_from"]]
+        values = {
+            "request": request["id"],
+            "original": original["id"],
+            "original_resolved": int(self.resolved(original)),
+        }
+        evidence = {"requests": (request["id"], original["id"])}
+        return [self.fact("repeat", subject, values, evidence) for subject in self.owners(original)]
+
+    def mentoring(self) -> list[Fact]:
+        return [
+            self.fact("mentoring", row["mentor_id"], {"talent": row["id"], "track": row["track"]}, {"talent": (row["id"],)})
+            for row in self.dataset["talent"]
+            if self.kinds.get(row["mentor_id"]) == "cadre" and self.period.contains(row["date"])
+        ]
+
+    def incidents(self) -> list[Fact]:
+        return [
+            self.fact("incident", row["subject_id"], {"incident": row["id"]}, {"incident": (row["id"],)})
+            for row in self.dataset["incidents"]
+            if self.kinds.get(row["subject_id"]) == row["subject_kind"] and self.period.contains(row["date"])
+        ]
