@@ -71,6 +71,7 @@ def assess(
         else []
     )
     tables = [compliance_table(pack, rules, evaluation.findings) for pack in packs if pack.spec.table]
+    tables.sort(key=lambda table: table.spec.name)
     return Assessment(evaluation, scoring, scores, tables)
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from tabulate import tabulate
 
 from . import __version__
+from .assess_report import assess_json, assess_text
 from .errors import DatasetError, EvalkitError, UsageError
+from .explain import explain_json, explain_text
 from .periods import Period
 from .report import check_json, check_text
 from .schema import SUBJECT_TABLES
@@ -59,13 +61,30 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The subject kind of the records of each subject table.
+SUBJECT_KINDS = dict(zip(SUBJECT_TABLES, ("organization", "enterprise", "department", "cadre"), strict=True))
+
+
+class _Subjects:
+    """Names, kinds and cadres' departments of the dataset's subjects, for reports."""
+
+    def __init__(self, dataset):
+        self.names = {row["id"]: row["name"] for name in SUBJECT_TABLES for row in dataset[name]}
+        self.kinds = {row["id"]: SUBJECT_KINDS[name] for name in SUBJECT_TABLES for row in dataset[name]}
+        self.departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
+
+    def require(self, subject: str | None) -> None:
+        if subject and subject not in self.names:
+            raise UsageError(f"--subject {subject}: no organisation, enterprise, department or cadre has this id")
+
+
 def _check(args: argparse.Namespace) -> int:
     session = _session(args)
     period = _period(args.period)
     dataset = session.load(args.dataset)
-    names = {row["id"]: row["name"] for name in SUBJECT_TABLES for row in dataset[name]}
-    if args.subject and args.subject not in names:
-        raise UsageError(f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id")
+    subjects = _Subjects(dataset)
+    subjects.require(args.subject)
+    names = subjects.names
     evaluation = session.check(dataset, period, {args.subject} if args.subject else None)
     if args.format == "json":
         text = check_json(evaluation, session.packs, args.lang)
@@ -77,6 +96,45 @@ def _check(args: argparse.Namespace) -> int:
         return 3
     failed = any(finding.status == "fail" for finding in evaluation.findings)
     return 1 if failed and not args.exit_zero else 0
+
+
+def _year(text: str) -> Period:
+    period = _period(text)
+    if not period.is_year:
+        raise UsageError(f"--period {text}: the assessment is annual; give a year such as {period.year}")
+    return period
+
+
+def _assess(args: argparse.Namespace) -> int:
+    session = _session(args)
+    period = _year(args.period)
+    dataset = session.load(args.dataset)
+    subjects = _Subjects(dataset)
+    assessment = session.assess(dataset, period)
+    if args.format == "json":
+        text = assess_json(assessment, session.packs, subjects.names, subjects.departments, args.lang)
+    else:
+        text = assess_text(assessment, session.rules, session.packs, subjects.names, subjects.departments, args.lang)
+    _emit(text, args.output)
+    return 3 if assessment.evaluation.errors else 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    session = _session(args)
+    period = _period(args.period)
+    dataset = session.load(args.dataset)
+    subjects = _Subjects(dataset)
+    subjects.require(args.subject)
+    assessment = session.assess(dataset, period)
+    kind = subjects.kinds[args.subject]
+    if args.format == "json":
+        text = explain_json(
+            assessment, args.subject, kind, session.packs, subjects.names, subjects.departments, args.lang
+        )
+    else:
+        text = explain_text(assessment, args.subject, kind, session.rules, subjects.names, args.lang)
+    _emit(text, args.output)
+    return 3 if assessment.evaluation.errors else 0
 
 
 def _rules(args: argparse.Namespace) -> int:
@@ -135,6 +193,25 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings failed")
     check.set_defaults(run=_check)
+
+    assess = commands.add_parser(
+        "assess", parents=[common], help="annual assessment: departments, cadres, branches, chains"
+    )
+    assess.add_argument("dataset", help="the dataset folder")
+    assess.add_argument("--period", required=True, help="a year, such as 2024")
+    assess.add_argument("--format", choices=("text", "json"), default="text")
+    assess.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
+    assess.set_defaults(run=_assess)
+
+    explain = commands.add_parser("explain", parents=[common], help="how one subject's findings and score came about")
+    explain.add_argument("dataset", help="the dataset folder")
+    explain.add_argument("--period", required=True, help="a year (2024) or a quarter (2024Q2)")
+    explain.add_argument(
+        "--subject", required=True, metavar="ID", help="a department, cadre, organisation or enterprise"
+    )
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
+    explain.set_defaults(run=_explain)
 
     rules = commands.add_parser("rules", parents=[common], help="every rule: id, pack, title, parameters, source")
     rules.set_defaults(run=_rules)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .facts import COMMON_FIELDS
-from .packs import RuleSpec
+from .packs import RuleSpec, ScoringSpec
 from .schema import CORE_RECORD_TYPES, LIST, REQUEST_STATUSES, SUBJECT_TABLES, Column, RecordType
 from .session import Session
 from .validation import STATUS_COLUMNS, STATUS_FIELDS
@@ -92,18 +92,57 @@ def data_format_markdown() -> str:
 
 
 def _condition(rule: RuleSpec) -> str:
-    if rule.chain:
+    role = rule.role
+    if role == "chain":
         chain = rule.chain
         parts = [f"fails when ≥ {chain.at_least} quarters of a year have a failed finding matching `{chain.findings}`"]
+    elif role == "indicator":
+        i = rule.indicator
+        parts = [f"weight {i.weight} × min(1, `{i.numerator}` / `{i.denominator}`)"]
+    elif role == "adjustment":
+        a = rule.adjustment
+        cap = f", at most {a.cap} in all" if a.cap is not None else ""
+        parts = [f"{a.points:+} for each fact{_where(rule)}{cap}"]
+    elif role == "veto":
+        parts = [f"lowest grade for any fact{_where(rule)}"]
+    elif role == "quota":
+        q = rule.quota
+        parts = [
+            f"at most {q.share:.0%} of all {q.subject_kind}s (rounded down, at least {q.at_least}) stay `{q.grade}`, "
+            f"the lowest-scoring others become `{q.demote_to}`; ties: more `{q.tie_break}` keeps it, then the smaller id"
+        ]
     else:
         parts = [f"fails when `{rule.when}`"]
     if rule.skip_when:
-        parts.append(f"skipped when `{rule.skip_when}`")
+        parts.append(f"{'n/a' if role == 'indicator' else 'skipped'} when `{rule.skip_when}`")
     if rule.applies_when:
         parts.append(f"only when `{rule.applies_when}`")
     if rule.only_for_year:
         parts.append("checked for whole years only")
     return "; ".join(parts)
+
+
+def _where(rule: RuleSpec) -> str:
+    return "" if rule.when.strip() == "True" else f" where `{rule.when}`"
+
+
+def _scoring(scoring: ScoringSpec) -> list[str]:
+    lines = [
+        f"Deductions together take at most {scoring.deduction_cap} points; totals are kept within "
+        f"{scoring.min_total}–{scoring.max_total}. Grades:",
+        "",
+    ]
+    rows = [
+        _row(
+            kind,
+            band.grade,
+            f"{band.label.en} / {band.label.zh}",
+            "otherwise" if band.at_least is None else f"≥ {band.at_least}",
+        )
+        for kind, bands in scoring.grades.items()
+        for band in bands
+    ]
+    return lines + _table(("subject", "grade", "label", "total"), rows)
 
 
 def _fields(title: str, fields: dict[str, str]) -> list[str]:
@@ -115,6 +154,10 @@ def rules_markdown(session: Session) -> str:
     for pack in session.packs:
         spec = pack.spec
         lines += [f"## {pack.name} — {spec.title('en')} / {spec.title('zh')}", "", f"Version {spec.version}.", ""]
+        if spec.settings:
+            lines += _table(("setting", "value"), [_row(f"`{k}`", v) for k, v in spec.settings.items()])
+        if spec.scoring:
+            lines += _scoring(spec.scoring)
         lines += _table(
             ("rule", "title", "severity", "fact", "condition", "parameters", "fail message"),
             [

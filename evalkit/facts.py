@@ -29,9 +29,8 @@ class FactKind:
         kinds = self.subject_kind.split("|")
         chosen = fact.subject_kind or (kinds[0] if len(kinds) == 1 else "")
         if chosen not in kinds:
-            raise ValueError(
-                f"fact {self.name} for {fact.subject}: subject_kind {fact.subject_kind!r} is not one of {', '.join(kinds)}"
-            )
+            allowed = ", ".join(kinds)
+            raise ValueError(f"fact {self.name} of {fact.subject}: subject_kind {fact.subject_kind!r} is not {allowed}")
         return chosen
 
 

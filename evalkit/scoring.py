@@ -54,8 +54,11 @@ class Adjustment:
     rule: str
     each: Fraction  # points per matched fact: positive a bonus, negative a deduction
     cap: Fraction | None
-    items: tuple[Fact, ...]
-    evidence: tuple[str, ...]
+    items: tuple[tuple[str, ...], ...]  # each matched fact's evidence (the rule's evidence list)
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        return tuple(sorted({record for item in self.items for record in item}))
 
     @property
     def uncapped(self) -> Fraction:
@@ -167,7 +170,7 @@ def _score(subject, made, indicators, rules, scoring: ScoringSpec) -> Score:
     for rule in rules:
         spec = rule.spec
         matched = [d.fact for d in made if d.rule == spec.id and d.matched]
-        evidence = tuple(sorted({e for fact in matched for e in fact.evidence.get(spec.evidence or "", ())}))
+        items = tuple(tuple(fact.evidence.get(spec.evidence or "", ())) for fact in matched)
         if spec.role == "indicator" and spec.id in indicators:
             decision = indicators[spec.id]
             numerator = int(decision.fact.values[spec.indicator.numerator])
@@ -176,10 +179,10 @@ def _score(subject, made, indicators, rules, scoring: ScoringSpec) -> Score:
             built.append(Indicator(spec.id, exact(spec.indicator.weight), numerator, denominator, applicable))
         elif spec.role == "adjustment" and matched:
             cap = exact(spec.adjustment.cap) if spec.adjustment.cap is not None else None
-            adjustments.append(Adjustment(spec.id, exact(spec.adjustment.points), cap, tuple(matched), evidence))
+            adjustments.append(Adjustment(spec.id, exact(spec.adjustment.points), cap, items))
         elif spec.role == "veto" and matched:
             vetoes.append(spec.id)
-            veto_evidence.update(evidence)
+            veto_evidence.update(record for item in items for record in item)
     return Score(
         subject,
         subject_kind,
@@ -193,14 +196,18 @@ def _score(subject, made, indicators, rules, scoring: ScoringSpec) -> Score:
     )
 
 
+def quota_limit(rule: CompiledRule, pool_size: int) -> int:
+    """How many of `pool_size` subjects may keep the quota's grade: share rounded down, at least `at_least`."""
+    quota = rule.spec.quota
+    return max(quota.at_least, math.floor(exact(quota.share) * pool_size))
+
+
 def _apply_quota(rule: CompiledRule, scores: list[Score]) -> None:
-    """At most share × subjects (rounded down, at least `at_least`) keep the grade; the rest drop."""
+    """The holders of the grade past the limit, lowest total first (then tie-break, id), drop a grade."""
     quota = rule.spec.quota
     pool = [s for s in scores if s.subject_kind == quota.subject_kind]
-    allowed = max(quota.at_least, math.floor(exact(quota.share) * len(pool)))
-    holders = sorted(
-        (s for s in pool if s.grade == quota.grade), key=lambda s: (-s.total, -s.tie_break, s.subject)
-    )
+    allowed = quota_limit(rule, len(pool))
+    holders = sorted((s for s in pool if s.grade == quota.grade), key=lambda s: (-s.total, -s.tie_break, s.subject))
     for score in holders[allowed:]:
         score.grade = quota.demote_to
         score.demoted_by = rule.spec.id

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
+from .assessment import Assessment, assess
 from .dataset import Dataset, load_dataset
 from .engine import RuleError
 from .errors import PluginError
 from .evaluate import Evaluation, RunError, evaluate
 from .facts import Fact, FactKind
-from .assessment import Assessment, assess
 from .packs import Pack, check_scoring, compile_packs, merge_packs, read_pack, read_rules_dir
 from .periods import Period
 from .plugins import PluginFailure, Plugins

@@ -146,8 +146,14 @@ class _Builder:
                     counted[subject][name].append(request["id"])
                 if "open" in counts:
                     days = (self.period.last_day - self.due(request)).days
-                    items.append(self.fact("open_request", subject, {"request": request["id"], "days_past_due": days},
-                                           {"request": (request["id"],)}))
+                    items.append(
+                        self.fact(
+                            "open_request",
+                            subject,
+                            {"request": request["id"], "days_past_due": days},
+                            {"request": (request["id"],)},
+                        )
+                    )
             if request["batch_id"] and request["status"] != "rejected":
                 batches[request["batch_id"]].append(request)
         self.count_visits(counted)
@@ -225,7 +231,9 @@ class _Builder:
 
     def mentoring(self) -> list[Fact]:
         return [
-            self.fact("mentoring", row["mentor_id"], {"talent": row["id"], "track": row["track"]}, {"talent": (row["id"],)})
+            self.fact(
+                "mentoring", row["mentor_id"], {"talent": row["id"], "track": row["track"]}, {"talent": (row["id"],)}
+            )
             for row in self.dataset["talent"]
             if self.kinds.get(row["mentor_id"]) == "cadre" and self.period.contains(row["date"])
         ]

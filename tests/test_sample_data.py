@@ -40,3 +40,19 @@ def test_injected_faults_are_each_named(tmp_path):
     assert "requests.csv:2 [department_id] 'D99'" in result.stderr
     assert "departments.csv:10 [id] 'D1'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sample_assessment_shows_a_spread_a_veto_and_the_quota():
+    result = run_cli(["assess", str(SAMPLE), "--period", "2024", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    data = result.json
+    departments = {row["subject"]: row for row in data["departments"]}
+    assert {row["grade"] for row in departments.values()} == {"excellent", "good", "fair", "poor"}
+    assert departments["D5"]["vetoed"] and departments["D5"]["grade"] == "poor"
+    assert departments["D8"]["total"] < 60
+    cadres = data["cadres"]
+    excellent = [row for row in cadres if row["grade"] == "excellent"]
+    assert len(excellent) == len(cadres) // 5  # 40 cadres: 8 excellent
+    assert [row["subject"] for row in cadres if row["demoted_by"] == "SVC31"] == ["K007"]
+    assert any(row["vetoed"] for row in cadres)
+    assert {"B09", "B16", "B27", "J1"} == {row["subject"] for row in data["branches"] if row["findings"]["OPF10"] == "fail"}
