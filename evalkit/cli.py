@@ -143,10 +143,23 @@ def _rules(args: argparse.Namespace) -> int:
     rows = []
     for rule in session.rules:
         spec = rule.spec
-        params = ", ".join(f"{k}={v}" for k, v in spec.params.items())
+        params = ", ".join(_numbers(spec))
         rows.append([spec.id, rule.pack, spec.title(args.lang), spec.severity, params, packs[rule.pack].origin])
     print(tabulate(rows, headers=["rule", "pack", "title", "severity", "parameters", "source"]))
     return _plugin_failures(session)
+
+
+def _numbers(spec) -> list[str]:
+    """A rule's parameters and, for a score rule, its weight, points, cap or share."""
+    numbers = [f"{k}={v}" for k, v in spec.params.items()]
+    if spec.indicator:
+        numbers.append(f"weight={spec.indicator.weight}")
+    if spec.adjustment:
+        numbers.append(f"points={spec.adjustment.points:+}")
+        numbers += [f"cap={spec.adjustment.cap}"] if spec.adjustment.cap is not None else []
+    if spec.quota:
+        numbers += [f"share={spec.quota.share}", f"at_least={spec.quota.at_least}"]
+    return numbers
 
 
 def _plugins(args: argparse.Namespace) -> int:

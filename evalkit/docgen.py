@@ -108,8 +108,9 @@ def _condition(rule: RuleSpec) -> str:
     elif role == "quota":
         q = rule.quota
         parts = [
-            f"at most {q.share:.0%} of all {q.subject_kind}s (rounded down, at least {q.at_least}) stay `{q.grade}`, "
-            f"the lowest-scoring others become `{q.demote_to}`; ties: more `{q.tie_break}` keeps it, then the smaller id"
+            f"at most {q.share:.0%} of all {q.subject_kind}s (rounded down, at least {q.at_least}) stay "
+            f"`{q.grade}`, the lowest-scoring others become `{q.demote_to}`; ties: more `{q.tie_break}` "
+            "keeps it, then the smaller id"
         ]
     else:
         parts = [f"fails when `{rule.when}`"]

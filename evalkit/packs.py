@@ -51,6 +51,10 @@ class ChainSpec(_Strict):
     at_least: int | str = Field(description="a number, or the name of a parameter")
 
 
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
 class IndicatorSpec(_Strict):
     """A score indicator: `weight` × min(1, numerator / denominator), both fields of the fact."""
 
@@ -115,7 +119,7 @@ class RuleSpec(_Strict):
             raise ValueError(f"a rule has one role, not {' and '.join(roles)}")
         needs_when = self.role in ("check", "adjustment", "veto")
         if needs_when != (self.when is not None):
-            raise ValueError(f"a {self.role} rule {'needs' if needs_when else 'takes no'} `when` condition")
+            raise ValueError(f"{_a(self.role)} rule {'needs a' if needs_when else 'takes no'} `when` condition")
         if self.role in ("check", "chain") and not self.message:
             raise ValueError("a check rule needs a `message` for pass and fail")
         return self
@@ -213,7 +217,7 @@ def _check_pack(path: Path, spec: PackSpec) -> None:
         if rule.role not in _ROLES[spec.kind]:
             raise RulePackError(
                 f"{path}: rule {rule.id}: a {spec.kind} pack has {' or '.join(_ROLES[spec.kind])} rules, "
-                f"not a {rule.role} rule"
+                f"not {_a(rule.role)} rule"
             )
     indicators = [rule for rule in spec.rules if rule.indicator is not None]
     total = sum(Fraction(str(rule.indicator.weight)) for rule in indicators)

@@ -136,15 +136,18 @@ class Plugins:
     def _fail(self, name: str, error: str) -> None:
         self.failures.append(PluginFailure(name, error))
 
-    def call(self, hook: str, expected: type, **kwargs) -> list[tuple[str, list]]:
-        """Call `hook` on each plugin separately, in name order; (plugin, results) per plugin.
+    def call(self, hook: str, expected: type, only: set[str] | None = None, **kwargs) -> list[tuple[str, list]]:
+        """Call `hook` on each plugin (or each plugin named in `only`) separately, in name order.
 
-        A plugin that raises or returns something other than a list of `expected` is recorded
-        as a failure and left out; the others' results still come back.
+        Returns (plugin, results) per plugin. A plugin that raises or returns something other
+        than a list of `expected` is recorded as a failure and left out; the others' results
+        still come back.
         """
         results = []
         implementations = getattr(self.manager.hook, hook).get_hookimpls()
         for impl in sorted(implementations, key=lambda i: i.plugin_name):
+            if only is not None and impl.plugin_name not in only:
+                continue
             try:
                 returned = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
             except Exception as error:

@@ -58,11 +58,13 @@ class Session:
         """Load and validate a dataset, with the plugins' record types and the loaded rule ids."""
         return load_dataset(folder, self.record_types, known_rules={rule.spec.id for rule in self.rules})
 
-    def facts(self, dataset: Dataset, period: Period) -> list[Fact]:
+    def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> list[Fact]:
+        """The facts the plugins build for `period`; with `kinds`, only from plugins declaring one of them."""
         settings = {pack.name: dict(pack.spec.settings) for pack in self.packs}
+        wanted = None if kinds is None else {self.fact_kind_plugin[kind] for kind in kinds}
         facts = []
         for plugin, produced in self.plugins.call(
-            "evalkit_facts", Fact, dataset=dataset, period=period, settings=settings
+            "evalkit_facts", Fact, only=wanted, dataset=dataset, period=period, settings=settings
         ):
             error = next((e for e in map(partial(self._misfit, plugin), produced) if e), None)
             if error:
@@ -85,8 +87,8 @@ class Session:
         self, dataset: Dataset, period: Period, subjects: set[str] | None = None, kinds=("compliance",)
     ) -> Evaluation:
         """Evaluate the rules of the packs of `kinds` and return the findings and run errors."""
-        facts = self.facts(dataset, period)
         rules = [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
+        facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
         findings, decisions, rule_errors = evaluate(dataset, period, rules, facts, self.fact_kinds, subjects)
         errors = self.plugin_errors(rules) + [self._rule_error(error) for error in rule_errors]
         return Evaluation(period, facts, findings, errors, decisions)

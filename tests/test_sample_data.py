@@ -55,4 +55,6 @@ def test_sample_assessment_shows_a_spread_a_veto_and_the_quota():
     assert len(excellent) == len(cadres) // 5  # 40 cadres: 8 excellent
     assert [row["subject"] for row in cadres if row["demoted_by"] == "SVC31"] == ["K007"]
     assert any(row["vetoed"] for row in cadres)
-    assert {"B09", "B16", "B27", "J1"} == {row["subject"] for row in data["branches"] if row["findings"]["OPF10"] == "fail"}
+    assert {"B09", "B16", "B27", "J1"} == {
+        row["subject"] for row in data["branches"] if row["findings"]["OPF10"] == "fail"
+    }

@@ -1,0 +1,112 @@
+"""The scoring step on hand-made decisions, and score packs that must be refused."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from evalkit.evaluate import Decision
+from evalkit.facts import Fact
+from evalkit.periods import Period
+from evalkit.scoring import rounded, score_subjects
+from evalkit.session import Session
+from evalkit.testing import run_cli
+
+YEAR = Period(2024)
+SERVICE_PACK = Path(__file__).resolve().parent.parent / "rules" / "service.yaml"
+
+
+@pytest.fixture(scope="module")
+def session():
+    return Session(autoload=False)
+
+
+def service(subject, resolved=1, visited=10):
+    values = {
+        "requests": 1,
+        "accepted_in_window": 1,
+        "measured": 1,
+        "on_time": 1,
+        "resolved": resolved,
+        "rated": 1,
+        "satisfied": 1,
+        "enterprises_visited": visited,
+        "visit_target": 10,
+    }
+    return Fact("service", subject, YEAR, values, {}, "cadre")
+
+
+def decisions_for(fact, *matched: tuple[str, str, int]):
+    """Indicator decisions on `fact`, plus `count` matched facts of `kind` for rule `rule`."""
+    made = [Decision(rule, fact, "cadre", False, False) for rule in ("SVC01", "SVC02", "SVC03", "SVC04")]
+    for rule, kind, count in matched:
+        for n in range(count):
+            item = Fact(kind, fact.subject, YEAR, {"n": n}, {"talent": (f"T{n}",), "requests": (f"R{n}",)}, "cadre")
+            made.append(Decision(rule, item, "cadre", False, True))
+    return made
+
+
+def test_total_is_clipped_to_105(session):
+    fact = service("K1")
+    made = decisions_for(fact, ("SVC11", "mentoring", 6), ("SVC10", "batch", 3))
+    (score,) = score_subjects(session.rules, session.scoring, made, [fact])
+    assert (score.base, score.bonus, score.unclipped, score.total) == (100, 8, 108, 105)
+
+
+def test_quota_tie_on_total_and_resolved_goes_to_the_smaller_id_in_string_order(session):
+    facts = [
+        service("K9"),
+        service("K10"),
+        service("K2", visited=5),
+        service("K3", visited=5),
+        service("K4", visited=5),
+    ]
+    made = [d for fact in facts for d in decisions_for(fact)]
+    scores = {s.subject: s for s in score_subjects(session.rules, session.scoring, made, facts)}
+    # five cadres → one may be excellent; K9 and K10 both 100 with one resolved request each:
+    # "K10" < "K9" as text, so K10 keeps the grade.
+    assert scores["K10"].grade == "excellent" and scores["K9"].grade == "competent"
+    assert scores["K9"].demoted_by == "SVC31" and scores["K9"].rank == scores["K10"].rank == 1
+    assert scores["K2"].total == 90 and scores["K2"].band.grade == "excellent" and scores["K2"].grade == "competent"
+    assert scores["K2"].rank == 3
+
+
+def test_rounding_is_half_up():
+    assert rounded(Fraction(2675, 1000), 2) == 2.68  # the float 2.675 would round down
+    assert rounded(Fraction(-5, 1000), 2) == -0.01
+    assert rounded(Fraction(2, 3), 6) == 0.666667
+
+
+def bad_pack(tmp_path, old: str, new: str) -> tuple[int, str]:
+    text = SERVICE_PACK.read_text(encoding="utf-8")
+    assert old in text
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "service.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = run_cli(["rules", "--rules-dir", str(folder)])
+    assert "Traceback" not in result.stderr
+    return result.exit_code, result.stderr
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        (
+            "indicator: {weight: 20, numerator: accepted_in_window",
+            "indicator: {weight: 25, numerator: accepted_in_window",
+            "rules SVC01, SVC02, SVC03, SVC04: key indicator.weight: the weights sum to 105, not 100",
+        ),
+        ("{grade: good, at_least: 80,", "{grade: good, at_least: 95,", "key scoring.grades.department: bands go"),
+        ("demote_to: competent", "demote_to: average", "rule SVC31: key quota.demote_to: 'average' is not a grade"),
+        ("numerator: on_time,", "numerator: on_tme,", "rule SVC02: key indicator.numerator: 'on_tme' is not a field"),
+        ("adjustment: {points: -1}", "adjustment: {points: -1}\n    veto: true", "rule SVC21: key (the rule itself)"),
+        ('    when: "days_past_due >= 0"\n', "", "an adjustment rule needs a `when` condition"),
+        ("kind: score", "kind: compliance", "a compliance pack has check or chain rules, not an indicator rule"),
+    ],
+)
+def test_bad_score_packs_are_refused(tmp_path, old, new, expected):
+    code, stderr = bad_pack(tmp_path, old, new)
+    assert code == 2
+    assert expected in stderr
