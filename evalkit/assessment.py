@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .evaluate import Evaluation
+from .facts import FactKind
 from .findings import Finding
 from .packs import CompiledRule, Pack, ScoringSpec, TableSpec
 from .scoring import Score, score_subjects
@@ -62,14 +63,19 @@ class Assessment:
 
 
 def assess(
-    evaluation: Evaluation, packs: Sequence[Pack], rules: Sequence[CompiledRule], scoring: ScoringSpec | None
+    evaluation: Evaluation,
+    packs: Sequence[Pack],
+    rules: Sequence[CompiledRule],
+    scoring: ScoringSpec | None,
+    fact_kinds: dict[str, FactKind],
 ) -> Assessment:
     score_rules = [rule for rule in rules if rule.spec.role in ("indicator", "adjustment", "veto", "quota")]
-    scores = (
-        score_subjects(score_rules, scoring, evaluation.decisions, evaluation.facts, evaluation.errors)
-        if scoring
-        else []
-    )
+    subject_kinds = {rule.spec.id: tuple(fact_kinds[rule.spec.fact].subject_kind.split("|")) for rule in score_rules}
+    scores = []
+    if scoring:
+        scores = score_subjects(
+            score_rules, scoring, evaluation.decisions, evaluation.facts, evaluation.errors, subject_kinds
+        )
     tables = [compliance_table(pack, rules, evaluation.findings) for pack in packs if pack.spec.table]
     tables.sort(key=lambda table: table.spec.name)
     return Assessment(evaluation, scoring, scores, tables)

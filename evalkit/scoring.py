@@ -129,8 +129,14 @@ def score_subjects(
     decisions: Sequence[Decision],
     facts: Sequence[Fact],
     errors: Sequence[RunError] = (),
+    subject_kinds: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Score]:
-    """Score every subject that has an indicator decision; grades, quota and ranks across them."""
+    """Score every subject that has an indicator decision; grades, quota and ranks across them.
+
+    `subject_kinds` maps each rule id to the subject kinds its facts are about; with `errors`
+    it tells which scores are provisional.
+    """
+    subject_kinds = subject_kinds or {}
     by_subject: dict[str, list[Decision]] = defaultdict(list)
     for decision in decisions:
         by_subject[decision.fact.subject].append(decision)
@@ -149,19 +155,32 @@ def score_subjects(
             score = _score(subject, made, indicators, rules, scoring)
             score.tie_break = tie_breaks.get((score.subject_kind, subject), 0)
             scores.append(score)
-    missing = {rule.spec.id for rule in rules} & {rule for error in errors for rule in error.rules}
     for score in scores:
-        score.provisional = any(
-            set(error.rules) & missing and (not error.subjects or score.subject in error.subjects) for error in errors
-        )
         bands = scoring.grades[score.subject_kind]
         score.band = next(b for b in bands if b.at_least is None or score.total >= exact(b.at_least))
         score.grade = bands[-1].grade if score.vetoed else score.band.grade
     for rule in rules:
         if rule.spec.role == "quota":
             _apply_quota(rule, scores)
+    _mark_provisional(scores, rules, errors, subject_kinds)
     _rank(scores)
     return scores
+
+
+def _mark_provisional(scores: list[Score], rules, errors: Sequence[RunError], subject_kinds) -> None:
+    """A score is provisional when a score rule for its kind of subject could not run for it;
+    a quota then makes every grade of that kind provisional, since any of them may move."""
+    missing = {(rule, kind) for error in errors for rule in error.rules for kind in subject_kinds.get(rule, ())}
+    for score in scores:
+        score.provisional = any(
+            (rule, score.subject_kind) in missing and (not error.subjects or score.subject in error.subjects)
+            for error in errors
+            for rule in error.rules
+        )
+    quota_kinds = {rule.spec.quota.subject_kind for rule in rules if rule.spec.role == "quota"}
+    unsure = {s.subject_kind for s in scores if s.provisional} & quota_kinds
+    for score in scores:
+        score.provisional = score.provisional or score.subject_kind in unsure
 
 
 def _score(subject, made, indicators, rules, scoring: ScoringSpec) -> Score:

@@ -96,7 +96,7 @@ class Session:
     def assess(self, dataset: Dataset, period: Period) -> Assessment:
         """Evaluate every pack and score departments and cadres (the annual review)."""
         evaluation = self.check(dataset, period, kinds=("compliance", "score"))
-        return assess(evaluation, self.packs, self.rules, self.scoring)
+        return assess(evaluation, self.packs, self.rules, self.scoring, self.fact_kinds)
 
     def plugin_errors(self, rules) -> list[RunError]:
         """Every plugin failure so far, with the rules whose facts that plugin should have built."""

@@ -325,3 +325,74 @@ def test_assess_json_is_deterministic(assessed):
     again = run_cli(["assess", str(folder), "--period", "2024", "--format", "json"]).stdout
     first = run_cli(["assess", str(folder), "--period", "2024", "--format", "json"]).stdout
     assert again == first
+
+
+AUDIT_PLUGIN = '''
+from pathlib import Path
+from evalkit import hookimpl
+from evalkit.facts import Fact, FactKind
+
+PACK = """
+pack: audit
+version: "1"
+kind: score
+title: {en: Audit, zh: 审计}
+rules:
+  - id: AUD01
+    title: {en: Audit finding, zh: 审计问题}
+    severity: medium
+    fact: audit
+    when: "flagged == 1"
+    adjustment: {points: -3}
+"""
+
+
+@hookimpl
+def evalkit_fact_kinds():
+    return [FactKind("audit", "department", {"flagged": "1 when the audit flagged the department"})]
+
+
+@hookimpl
+def evalkit_rule_packs():
+    path = Path(__file__).with_name("audit.yaml")
+    path.write_text(PACK, encoding="utf-8")
+    return [path]
+
+
+@hookimpl
+def evalkit_facts(dataset, period):
+    return [Fact("audit", d["id"], period, {"flagged": int(d["id"] in ("D2", "D3"))}) for d in dataset["departments"]]
+'''
+
+
+def test_a_plugins_deduction_counts_within_the_cap(tmp_path, assessed):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "audit.py").write_text(AUDIT_PLUGIN, encoding="utf-8")
+    result = run_cli(
+        ["assess", str(assessed[0]), "--period", "2024", "--format", "json", "--plugins-dir", str(plugins)]
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = by_subject(result.json["departments"])
+    # D2: 22 + 3 deduction points, still capped at 20; D3: 5 bonus − 3.
+    assert rows["D2"]["deduction"] == 20.0 and rows["D2"]["total"] == 70.0
+    assert {"rule": "AUD01", "points": -3.0, "items": 1, "evidence": []} in rows["D3"]["adjustments"]
+    assert rows["D3"]["total"] == r6(Fraction(33965, 476) + 5 - 3)
+    assert rows["D1"]["total"] == r6(Fraction(450, 7))
+
+
+def test_a_failing_score_plugin_makes_grades_provisional(tmp_path, assessed):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    source = AUDIT_PLUGIN.replace("    return [Fact(", "    raise OSError('audit ledger locked')\n    return [Fact(")
+    (plugins / "audit.py").write_text(source, encoding="utf-8")
+    result = run_cli(
+        ["assess", str(assessed[0]), "--period", "2024", "--format", "json", "--plugins-dir", str(plugins)]
+    )
+    assert result.exit_code == 3
+    assert result.json["errors"][0]["rules"] == ["AUD01"]
+    # AUD01 scores departments only: their grades are provisional, the cadres' are not.
+    assert all(row["provisional"] for row in result.json["departments"])
+    assert not any(row["provisional"] for row in result.json["cadres"])
+    text = run_cli(["assess", str(assessed[0]), "--period", "2024", "--plugins-dir", str(plugins)]).stdout
+    assert "? provisional" in text and "audit ledger locked" in text
