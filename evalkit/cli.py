@@ -87,7 +87,7 @@ def _check(args: argparse.Namespace) -> int:
     names = subjects.names
     evaluation = session.check(dataset, period, {args.subject} if args.subject else None)
     if args.format == "json":
-        text = check_json(evaluation, session.packs, args.lang)
+        text = check_json(evaluation, [p for p in session.packs if p.spec.kind == "compliance"], args.lang)
     else:
         titles = {rule.spec.id: rule.spec.title for rule in session.rules}
         text = check_text(evaluation, titles, names, args.lang, args.subject)

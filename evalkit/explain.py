@@ -52,6 +52,7 @@ WORDS = {
         "findings": "Findings",
         "finding_headers": ("period", "rule", "title", "status", "message", "records"),
         "no_findings": "Findings: none",
+        "annual": "Scores are annual: --period {year} shows how this subject's score came about.",
         "quarters": "Quarters checked {checked}, compliant {compliant}, rate {rate}",
     },
     "zh": {
@@ -82,6 +83,7 @@ WORDS = {
         "findings": "检查结果",
         "finding_headers": ("期间", "规则", "名称", "结果", "说明", "依据记录"),
         "no_findings": "检查结果：无",
+        "annual": "考核得分按年度计算：使用 --period {year} 查看该对象的得分过程。",
         "quarters": "检查季度 {checked} 个，达标 {compliant} 个，达标率 {rate}",
     },
 }
@@ -138,6 +140,8 @@ def explain_text(
         parts.append(f"{words['findings']}\n{table}")
     elif score is None:
         parts.append(words["no_findings"])
+    if score is None and subject_kind in ("department", "cadre") and not period.is_year:
+        parts.append(words["annual"].format(year=period.year))
     return "\n\n".join(parts) + "\n"
 
 

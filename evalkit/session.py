@@ -94,7 +94,12 @@ class Session:
         return Evaluation(period, facts, findings, errors, decisions)
 
     def assess(self, dataset: Dataset, period: Period) -> Assessment:
-        """Evaluate every pack and score departments and cadres (the annual review)."""
+        """Evaluate every pack and score departments and cadres (the annual review).
+
+        Scores are annual: for a quarter only the compliance packs are evaluated, with no scores.
+        """
+        if not period.is_year:
+            return assess(self.check(dataset, period), self.packs, self.rules, None, self.fact_kinds)
         evaluation = self.check(dataset, period, kinds=("compliance", "score"))
         return assess(evaluation, self.packs, self.rules, self.scoring, self.fact_kinds)
 
