@@ -7,7 +7,7 @@ that into a located `Problem`. Blank cells never reach a parser (they mean "miss
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from .hanzi import fold
 from .periods import Period
@@ -15,8 +15,14 @@ from .schema import BOOL, DATE, DATETIME, ENUM, INT, LIST, PERIOD, STR, Column
 
 _TRUE = {"true", "1", "yes", "y", "是", "t"}
 _FALSE = {"false", "0", "no", "n", "否", "f"}
-_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_DATETIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+# 2024-03-05, 2024/3/5, 2024.3.5 or 2024年3月5日, optionally followed by a time of day.
+_DAY = r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|\.(\d{1,2})\.(\d{1,2})|年(\d{1,2})月(\d{1,2})日)"
+_DATE = re.compile(_DAY)
+_DATETIME = re.compile(_DAY + r"(?:[ T]\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+#: Excel stores dates as days since 1899-12-30; a CSV exported with "General" cells shows that
+#: number. Only serials of the years 1927–2173 are taken as dates, so a stray small number is not.
+_SERIAL = re.compile(r"(\d{5})(\.\d+)?")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
 _LIST_SEPARATORS = re.compile(r"[;；]")
 
 
@@ -57,19 +63,10 @@ def _int(value: object) -> int:
 
 
 def _date(value: object) -> date:
-    if isinstance(value, datetime):
-        if value.time() != datetime.min.time():
-            raise CellError
-        return value.date()
-    if isinstance(value, date):
-        return value
-    match = _DATE.fullmatch(str(value).strip())
-    if not match:
+    moment = _datetime(value)
+    if moment.time() != datetime.min.time():
         raise CellError
-    try:
-        return date(*map(int, match.groups()))
-    except ValueError:
-        raise CellError from None
+    return moment.date()
 
 
 def _datetime(value: object) -> datetime:
@@ -77,11 +74,17 @@ def _datetime(value: object) -> datetime:
         return value.replace(microsecond=0)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
-    match = _DATETIME.fullmatch(str(value).strip())
+    text = as_text(value)
+    if _SERIAL.fullmatch(text):
+        return _EXCEL_EPOCH + timedelta(seconds=round(float(text) * 86400))
+    match = _DATETIME.fullmatch(text)
     if not match:
         raise CellError
+    year, *day_parts = match.groups()[:9]
+    month, day = [int(part) for part in day_parts if part is not None]
+    clock = [int(part or 0) for part in match.groups()[9:]]
     try:
-        return datetime(*(int(part or 0) for part in match.groups()))
+        return datetime(int(year), month, day, *clock)
     except ValueError:
         raise CellError from None
 

@@ -13,6 +13,7 @@ from tabulate import tabulate
 
 from . import __version__
 from .assess_report import assess_json, assess_text
+from .dataset import DEFAULT_MAX_CELL_CHARS
 from .errors import DatasetError, EvalkitError, UsageError
 from .explain import explain_json, explain_text
 from .periods import Period
@@ -53,7 +54,7 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    dataset = _session(args).load(args.dataset)
+    dataset = _session(args).load(args.dataset, args.max_cell_chars)
     counts = ", ".join(f"{name} {count}" for name, count in dataset.counts().items())
     blank = sum(table.blank_rows for table in dataset.tables.values())
     skipped = f"; {blank} blank row(s) skipped" if blank else ""
@@ -81,7 +82,7 @@ class _Subjects:
 def _check(args: argparse.Namespace) -> int:
     session = _session(args)
     period = _period(args.period)
-    dataset = session.load(args.dataset)
+    dataset = session.load(args.dataset, args.max_cell_chars)
     subjects = _Subjects(dataset)
     subjects.require(args.subject)
     names = subjects.names
@@ -108,7 +109,7 @@ def _year(text: str) -> Period:
 def _assess(args: argparse.Namespace) -> int:
     session = _session(args)
     period = _year(args.period)
-    dataset = session.load(args.dataset)
+    dataset = session.load(args.dataset, args.max_cell_chars)
     subjects = _Subjects(dataset)
     assessment = session.assess(dataset, period)
     if args.format == "json":
@@ -122,7 +123,7 @@ def _assess(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     session = _session(args)
     period = _period(args.period)
-    dataset = session.load(args.dataset)
+    dataset = session.load(args.dataset, args.max_cell_chars)
     subjects = _Subjects(dataset)
     subjects.require(args.subject)
     assessment = session.assess(dataset, period)
@@ -190,6 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--plugins-dir", metavar="DIR", help="load every *.py file of DIR as a plugin")
     common.add_argument("--rules-dir", metavar="DIR", help="more rule packs, or replacements of shipped ones by name")
     common.add_argument("--lang", choices=("en", "zh"), default="en", help="language of human-readable output")
+    common.add_argument(
+        "--max-cell-chars",
+        type=int,
+        default=DEFAULT_MAX_CELL_CHARS,
+        metavar="N",
+        help=f"refuse cells longer than N characters (default {DEFAULT_MAX_CELL_CHARS:,})",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser(

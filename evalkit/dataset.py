@@ -14,7 +14,7 @@ from pathlib import Path
 from .cells import CellError, as_text, enum_lookup, is_blank, parse_cell
 from .errors import DatasetError, Problem, UsageError
 from .hanzi import fold
-from .readers import RawTable, find_tables
+from .readers import RawTable, UnreadableRow, find_tables
 from .schema import BOOL, CORE_RECORD_TYPES, ENUM, LIST, Column, RecordType
 from .validation import validate_dataset
 
@@ -93,22 +93,31 @@ class _Header:
 def _parse_table(record_type: RecordType, raw: RawTable, max_cell_chars: int) -> tuple[Table, list[Problem]]:
     header = _Header(record_type, raw)
     problems = list(header.problems)
-    table = Table(record_type, raw.file)
+    table = Table(record_type, raw.file, blank_rows=raw.blank_rows)
     enums = {c.name: enum_lookup(c) for c in record_type.columns if c.type == ENUM}
-    for number, cells in raw.rows:
-        if all(is_blank(cell) for cell in cells):
-            table.blank_rows += 1
-            continue
-        row, row_problems = _parse_row(header, raw.file, number, cells, enums, max_cell_chars)
-        if row_problems:
-            problems += row_problems
-            table.rejected_rows += 1
-            if record_type.id_column and not is_blank(row.get(record_type.id_column)):
-                table.rejected_ids.add(row[record_type.id_column])
-        else:
-            table.rows.append(row)
-            table.row_numbers.append(number)
+    try:
+        for number, cells in raw.rows:
+            _add_row(table, header, raw.file, number, cells, enums, max_cell_chars, problems)
+    except UnreadableRow as error:
+        problems.append(error.problem)
     return table, problems
+
+
+def _add_row(table: Table, header, file, number, cells, enums, max_cell_chars, problems: list[Problem]) -> None:
+    """Parse one row into `table`, or count it as blank, or reject it with its problems."""
+    if all(is_blank(cell) for cell in cells):
+        table.blank_rows += 1
+        return
+    row, row_problems = _parse_row(header, file, number, cells, enums, max_cell_chars)
+    if row_problems:
+        problems += row_problems
+        table.rejected_rows += 1
+        id_column = table.type.id_column
+        if id_column and not is_blank(row.get(id_column)):
+            table.rejected_ids.add(row[id_column])
+    else:
+        table.rows.append(row)
+        table.row_numbers.append(number)
 
 
 def _parse_row(header: _Header, file: str, number: int, cells: list, enums: dict, max_chars: int):

@@ -26,6 +26,10 @@ A dataset is a folder. Each record type below is one file `NAME.csv` or one shee
   Columns that are not required may be left out.
 - **Encodings** of CSV files are detected: UTF-8, UTF-8 with BOM, UTF-16 with BOM, GBK/GB18030.
 - **Blank cells** mean "missing"; blank rows are ignored.
+- **Dates** are written `2024-03-05` (times `2024-03-05 09:30`); `2024/3/5`, `2024.3.5`, `2024年3月5日`
+  and Excel date cells are accepted too, and so are Excel serial numbers (days since 1899-12-30, as a
+  CSV export of unformatted date cells shows them) between 10000 and 99999.
+- **Whole numbers** may carry a `.0` (`3.0`), as some Excel exports write them.
 - **Booleans**: true/false, 1/0, yes/no or 是/否; a blank cell means false.
 - **Lists**: ids separated by `;` or `；`; a blank cell means an empty list.
 - **Choices** (enum columns) may be written as the code or any of its Chinese labels.

@@ -29,9 +29,29 @@ class FactKind:
         kinds = self.subject_kind.split("|")
         chosen = fact.subject_kind or (kinds[0] if len(kinds) == 1 else "")
         if chosen not in kinds:
-            allowed = ", ".join(kinds)
-            raise ValueError(f"fact {self.name} of {fact.subject}: subject_kind {fact.subject_kind!r} is not {allowed}")
+            raise ValueError(f"a {self.name} fact's subject_kind {fact.subject_kind!r} is not {', '.join(kinds)}")
         return chosen
+
+    def problem(self, fact: Fact) -> str | None:
+        """What is wrong with `fact` for this kind, or None.
+
+        A fact must carry exactly the declared fields, as numbers or text: a missing field would
+        make every comparison on it false, so a rule would quietly pass instead of failing.
+        """
+        try:
+            self.subject_kind_of(fact)
+        except ValueError as error:
+            return str(error)
+        missing = [name for name in self.fields if name not in fact.values]
+        extra = [name for name in fact.values if name not in self.fields]
+        if missing or extra:
+            parts = [f"lacks {', '.join(missing)}"] if missing else []
+            parts += [f"has undeclared {', '.join(extra)}"] if extra else []
+            return f"a {self.name} fact {' and '.join(parts)}"
+        for name, value in fact.values.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)) or value != value:
+                return f"a {self.name} fact's {name} is {value!r}, not a number or text (flags are 0/1)"
+        return None
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class PluginInfo:
 class PluginFailure:
     plugin: str
     error: str
+    subjects: tuple[str, ...] = ()  # only these subjects' results are missing; () means all
 
 
 class Plugins:

@@ -25,6 +25,15 @@ class RawTable:
     file: str  # as shown to the user: "requests.csv" or "ledgers.xlsx#talent"
     header: list[object]
     rows: Iterator[tuple[int, list[object]]]  # (spreadsheet row number, cells)
+    blank_rows: int = 0  # blank rows the reader already left out of `rows`
+
+
+class UnreadableRow(Exception):
+    """Raised by a table's rows iterator when the rest of the file cannot be read."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 def decode(data: bytes) -> str:
@@ -64,6 +73,9 @@ def read_csv(path: Path, name: str) -> RawTable | Problem:
         )
     if "\0" in text:
         return Problem(path.name, None, "", "", "a CSV text file (this one holds binary data)")
+    # Long cells are refused by the loader with their row and column (max_cell_chars), not by
+    # the csv module's own limit, which would stop the whole file.
+    csv.field_size_limit(2**31 - 1)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -71,13 +83,18 @@ def read_csv(path: Path, name: str) -> RawTable | Problem:
         return Problem(path.name, 1, "", "", "a header row (the file is empty)")
     except csv.Error as error:
         return Problem(path.name, 1, "", "", f"a readable CSV header ({error})")
-    return RawTable(name, path.name, header, _csv_rows(reader))
+    return RawTable(name, path.name, header, _csv_rows(reader, path.name))
 
 
-def _csv_rows(reader) -> Iterator[tuple[int, list[object]]]:
+def _csv_rows(reader, file: str) -> Iterator[tuple[int, list[object]]]:
     # A spreadsheet shows one record per row even when a quoted cell spans lines, so the
     # row number is the record's position, not the physical line.
-    yield from enumerate(reader, start=2)
+    number = 1
+    try:
+        for number, cells in enumerate(reader, start=2):
+            yield number, cells
+    except csv.Error as error:
+        raise UnreadableRow(Problem(file, number + 1, "", "", f"a readable CSV row ({error})")) from None
 
 
 def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[RawTable], list[Problem]]:
@@ -94,12 +111,19 @@ def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[RawTable], l
             name = wanted.get(sheet.title.strip().lower())
             if name is None:
                 continue
-            rows = [list(row) for row in sheet.iter_rows(values_only=True)]
             label = f"{path.name}#{sheet.title}"
-            if not rows:
+            cells = sheet.iter_rows(values_only=True)
+            header = next(cells, None)
+            if header is None:
                 problems.append(Problem(label, 1, "", "", "a header row (the sheet is empty)"))
                 continue
-            tables.append(RawTable(name, label, rows[0], iter(enumerate(rows[1:], start=2))))
+            rows, blank = [], 0  # blank rows are only counted: a sheet may drag a million behind it
+            for number, row in enumerate(cells, start=2):
+                if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
+                    blank += 1
+                else:
+                    rows.append((number, list(row)))
+            tables.append(RawTable(name, label, list(header), iter(rows), blank))
     finally:
         book.close()  # read-only workbooks hold the file open until closed
     return tables, problems

@@ -9,12 +9,12 @@ This is the library's entry point; the CLI is a thin layer over it:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 
 from .assessment import Assessment, assess
-from .dataset import Dataset, load_dataset
+from .dataset import DEFAULT_MAX_CELL_CHARS, Dataset, load_dataset
 from .engine import RuleError
 from .errors import PluginError
 from .evaluate import Evaluation, RunError, evaluate
@@ -54,9 +54,10 @@ class Session:
         self.rules = compile_packs(self.packs, self.fact_kinds)
         self.scoring = check_scoring(self.packs, self.rules, self.fact_kinds)
 
-    def load(self, folder: str | Path) -> Dataset:
+    def load(self, folder: str | Path, max_cell_chars: int = DEFAULT_MAX_CELL_CHARS) -> Dataset:
         """Load and validate a dataset, with the plugins' record types and the loaded rule ids."""
-        return load_dataset(folder, self.record_types, known_rules={rule.spec.id for rule in self.rules})
+        known_rules = {rule.spec.id for rule in self.rules}
+        return load_dataset(folder, self.record_types, known_rules, max_cell_chars)
 
     def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> list[Fact]:
         """The facts the plugins build for `period`; with `kinds`, only from plugins declaring one of them."""
@@ -66,22 +67,25 @@ class Session:
         for plugin, produced in self.plugins.call(
             "evalkit_facts", Fact, only=wanted, dataset=dataset, period=period, settings=settings
         ):
-            error = next((e for e in map(partial(self._misfit, plugin), produced) if e), None)
-            if error:
+            undeclared = next((f.kind for f in produced if self.fact_kind_plugin.get(f.kind) != plugin), None)
+            if undeclared is not None:
+                error = f'built facts of kind "{undeclared}", which it does not declare (evalkit_fact_kinds)'
                 self.plugins.failures.append(PluginFailure(plugin, error))
-            else:
-                facts += produced
+                continue
+            facts += self._sound_facts(plugin, produced)
         return facts
 
-    def _misfit(self, plugin: str, fact: Fact) -> str | None:
-        """Why `plugin` may not have built `fact`, or None."""
-        if self.fact_kind_plugin.get(fact.kind) != plugin:
-            return f'built facts of kind "{fact.kind}", which it does not declare (evalkit_fact_kinds)'
-        try:
-            self.fact_kinds[fact.kind].subject_kind_of(fact)
-        except ValueError as error:
-            return str(error)
-        return None
+    def _sound_facts(self, plugin: str, produced: list[Fact]) -> list[Fact]:
+        """The facts of the subjects whose facts are all sound; the others are reported, by error."""
+        broken: dict[str, list[str]] = defaultdict(list)  # error → subjects
+        for fact in produced:
+            error = self.fact_kinds[fact.kind].problem(fact)
+            if error is not None:
+                broken[error].append(fact.subject)
+        for error, subjects in sorted(broken.items()):
+            self.plugins.failures.append(PluginFailure(plugin, error, tuple(sorted(set(subjects)))))
+        dropped = {subject for subjects in broken.values() for subject in subjects}
+        return [fact for fact in produced if fact.subject not in dropped]
 
     def check(
         self, dataset: Dataset, period: Period, subjects: set[str] | None = None, kinds=("compliance",)
@@ -109,7 +113,7 @@ class Session:
         for failure in self.plugins.failures:
             kinds = {kind for kind, plugin in self.fact_kind_plugin.items() if plugin == failure.plugin}
             missing = sorted(rule.spec.id for rule in rules if rule.spec.fact in kinds)
-            errors.append(RunError(failure.plugin, failure.error, missing, []))
+            errors.append(RunError(failure.plugin, failure.error, missing, list(failure.subjects)))
         return errors
 
     def _pack(self, name: str) -> Pack:

@@ -88,26 +88,44 @@ def _resolves(column: Column, value: str, ids: dict, kinds: dict) -> bool:
     return kind is None or kind in ref.kinds  # a rejected row's kind is unknown: already reported
 
 
+#: Deeper organisation trees than this are refused: real ones have a handful of levels, and a
+#: damaged parent column must not make every check walk thousands of ancestors.
+MAX_DEPTH = 50
+
+
 def _parent_cycles(dataset: Dataset) -> Iterator[Problem]:
+    """Cycles of parents (each member named once) and trees deeper than MAX_DEPTH; linear time."""
     table = dataset.tables["organizations"]
     parent = {row["id"]: row["parent_id"] for row in table.rows}
     numbers = {row["id"]: number for number, row in table.located()}
-    state: dict[str, str] = {}  # id -> "done" once known to reach a root
+    depth: dict[str, int] = {}  # levels below the root, once known
     for start in sorted(parent):
-        path, node = [], start
-        while node is not None and node in parent and state.get(node) is None:
-            state[node] = "visiting"
+        path, on_path, node = [], set(), start
+        while node is not None and node in parent and node not in depth and node not in on_path:
+            on_path.add(node)
             path.append(node)
             node = parent[node]
-        if node is not None and state.get(node) == "visiting":
+        if node in on_path:  # the walk came back to itself: a cycle
             cycle = path[path.index(node) :]
-            for member in cycle:
-                shown = " → ".join(cycle[cycle.index(member) :] + cycle[: cycle.index(member) + 1])
+            for index, member in enumerate(cycle):
+                shown = [cycle[(index + step) % len(cycle)] for step in range(min(len(cycle), 4))]
+                more = " → …" if len(cycle) > 4 else ""
+                text = " → ".join(shown) + f"{more} → {member}; {len(cycle)} organisation(s)"
+                yield Problem(table.file, numbers[member], "parent_id", parent[member], f"no cycle of parents ({text})")
+                depth[member] = 0
+            path = path[: path.index(node)]
+        level = depth.get(node, -1) if node is not None else -1
+        for member in reversed(path):
+            level += 1
+            depth[member] = level
+            if level == MAX_DEPTH + 1:
                 yield Problem(
-                    table.file, numbers[member], "parent_id", parent[member], f"no cycle of parents ({shown})"
+                    table.file,
+                    numbers[member],
+                    "parent_id",
+                    parent[member],
+                    f"at most {MAX_DEPTH} levels of parent organisations (this one is {level} levels down)",
                 )
-        for member in path:
-            state[member] = "done"
 
 
 def _requests(dataset: Dataset) -> Iterator[Problem]:

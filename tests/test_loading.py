@@ -28,7 +28,7 @@ def test_small_dataset_loads_typed(small_dir):
 
 
 def test_cell_types_are_each_reported(tmp_path, small):
-    small["organizations"][2]["established_on"] = "2021/03/01"
+    small["organizations"][2]["established_on"] = "2021/13/01"
     small["organizations"][2]["member_count"] = "-3"
     small["enterprises"][0]["size"] = "huge"
     small["enterprises"][1]["chain_leader"] = "maybe"
@@ -37,7 +37,7 @@ def test_cell_types_are_each_reported(tmp_path, small):
     assert problems_of(write_dataset(tmp_path, small)) == [
         ("enterprises.csv", 2, "size", "huge"),
         ("enterprises.csv", 3, "chain_leader", "maybe"),
-        ("organizations.csv", 4, "established_on", "2021/03/01"),
+        ("organizations.csv", 4, "established_on", "2021/13/01"),
         ("organizations.csv", 4, "member_count", "-3"),
         ("requests.csv", 2, "submitted_at", "yesterday"),
         ("visits.csv", 2, "policies_delivered", "2.5"),
