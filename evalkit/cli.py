@@ -43,14 +43,28 @@ def _emit(text: str, output: str | None) -> None:
     target = Path(output)
     if not target.parent.is_dir():
         raise UsageError(f"{output}: the folder {target.parent} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    if target.is_dir():
+        raise UsageError(f"{output}: is a folder; name the file to write")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as error:
+        raise UsageError(f"{output}: cannot write there ({error.strerror})") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a report is an ordinary file
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as error:
         os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise UsageError(f"{output}: cannot write there ({error.strerror})") from None
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -79,10 +93,22 @@ class _Subjects:
             raise UsageError(f"--subject {subject}: no organisation, enterprise, department or cadre has this id")
 
 
+def _load(session: Session, args: argparse.Namespace, period: Period):
+    """Load the dataset; warn (on stderr) when nothing in it is dated in the period."""
+    dataset = session.load(args.dataset, args.max_cell_chars)
+    if not dataset.dated_in(period):
+        print(
+            f"warning: no activity, meeting, request, visit, talent or incident record is dated in {period}; "
+            "the results below measure nothing (is the period right?)",
+            file=sys.stderr,
+        )
+    return dataset
+
+
 def _check(args: argparse.Namespace) -> int:
     session = _session(args)
     period = _period(args.period)
-    dataset = session.load(args.dataset, args.max_cell_chars)
+    dataset = _load(session, args, period)
     subjects = _Subjects(dataset)
     subjects.require(args.subject)
     names = subjects.names
@@ -109,7 +135,7 @@ def _year(text: str) -> Period:
 def _assess(args: argparse.Namespace) -> int:
     session = _session(args)
     period = _year(args.period)
-    dataset = session.load(args.dataset, args.max_cell_chars)
+    dataset = _load(session, args, period)
     subjects = _Subjects(dataset)
     assessment = session.assess(dataset, period)
     if args.format == "json":
@@ -123,7 +149,7 @@ def _assess(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     session = _session(args)
     period = _period(args.period)
-    dataset = session.load(args.dataset, args.max_cell_chars)
+    dataset = _load(session, args, period)
     subjects = _Subjects(dataset)
     subjects.require(args.subject)
     assessment = session.assess(dataset, period)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 from .cells import CellError, as_text, enum_lookup, is_blank, parse_cell
@@ -54,6 +55,15 @@ class Dataset:
     def by_id(self, name: str) -> dict[str, dict]:
         return {row["id"]: row for row in self.tables[name].rows}
 
+    def dated_in(self, period) -> int:
+        """How many records are dated in `period` (requests by dispatch, the others by their date)."""
+        count = 0
+        for table in self.tables.values():
+            column = table.type.dated_by
+            if column:
+                count += sum(1 for row in table.rows if row[column] is not None and period.contains(_day(row[column])))
+        return count
+
     def counts(self) -> dict[str, int]:
         return {name: len(table.rows) for name, table in self.tables.items()}
 
@@ -88,6 +98,10 @@ class _Header:
             if column.must_have_value and column.name not in seen:
                 self.problems.append(Problem(raw.file, 1, column.name, "", f"a column {column.name} [{column.zh}]"))
         self.width = len(raw.header)
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _parse_table(record_type: RecordType, raw: RawTable, max_cell_chars: int) -> tuple[Table, list[Problem]]:
@@ -167,6 +181,11 @@ def load_dataset(
         raise UsageError(f"{folder}: not a folder (a dataset is a folder of .csv/.xlsx files)")
     types = {t.name: t for t in record_types}
     raws, problems = find_tables(folder, list(types))
+    if not raws and not problems:
+        raise UsageError(
+            f"{folder}: no dataset files in this folder (expected files such as organizations.csv and "
+            "requests.csv, or an .xlsx workbook with sheets of those names)"
+        )
     tables = {name: Table(t) for name, t in types.items()}
     for raw in raws:
         tables[raw.name], table_problems = _parse_table(types[raw.name], raw, max_cell_chars)

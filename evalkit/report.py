@@ -25,12 +25,16 @@ WORDS = {
         "next": "What to do next",
         "errors": "Errors while running",
         "missing": "missing results",
+        "nothing": "{subject} has no findings of its own in {period}: check covers branches, chain committees "
+        "and enterprises; a department's or cadre's score is shown by `evalkit explain --subject {subject}`.",
     },
     "zh": {
         "summary": "共 {total} 条检查结果：{counts}",
         "next": "下一步要做的",
         "errors": "运行中出错",
         "missing": "缺少的结果",
+        "nothing": "{subject} 在 {period} 没有检查结果：检查针对党支部、产业链党委和企业；部门或干部的得分请用 "
+        "`evalkit explain --subject {subject}` 查看。",
     },
 }
 
@@ -61,6 +65,8 @@ def check_text(evaluation: Evaluation, titles: dict, names: dict[str, str], lang
     if rows:
         parts.append(tabulate(rows, headers=HEADERS[lang], tablefmt="simple"))
     advice = [f.advice[lang] for f in evaluation.findings if f.status == "fail" and f.advice]
+    if subject and not evaluation.findings:
+        parts.append(words["nothing"].format(subject=subject, period=evaluation.period))
     if subject and advice:
         parts.append(words["next"] + ":\n" + "\n".join(f"  {n}. {line}" for n, line in enumerate(advice, 1)))
     if evaluation.errors:

@@ -72,6 +72,7 @@ class RecordType:
     id_column: str | None = "id"
     doc: str = ""
     kind_column: str | None = None  # the column other tables' Ref.kinds refer to
+    dated_by: str | None = None  # the column that places a record in a period (POLICY.md)
     _by_name: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -223,6 +224,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("evidence", "佐证材料", opt=True),
         ),
         doc='branch and chain activities (the "4" of 1+4)',
+        dated_by="date",
     ),
     RecordType(
         "meetings",
@@ -236,6 +238,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("issues_resolved", "解决事项", INT, note="at most issues_raised"),
         ),
         doc="chain council meetings (议事会)",
+        dated_by="date",
     ),
     RecordType(
         "requests",
@@ -260,6 +263,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("reopened_from", "重复诉求", opt=True, ref=Ref("requests"), note="an earlier request repeated"),
         ),
         doc="enterprise service requests (点单 → 派单 → 接单)",
+        dated_by="dispatched_at",
     ),
     RecordType(
         "visits",
@@ -273,6 +277,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("needs_recorded", "收集诉求数", INT),
         ),
         doc="cadres' visits to enterprises",
+        dated_by="date",
     ),
     RecordType(
         "talent",
@@ -286,6 +291,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("mentor_id", "培养联系人", opt=True, ref=CADRE),
         ),
         doc="the three cultivations (三培养)",
+        dated_by="date",
     ),
     RecordType(
         "incidents",
@@ -298,6 +304,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("reason", "事由"),
         ),
         doc="facts that veto a grade (一票否决)",
+        dated_by="date",
     ),
     RecordType(
         "waivers",

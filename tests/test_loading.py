@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from evalkit import DatasetError, load_dataset
+from evalkit import DatasetError, UsageError, load_dataset
 from evalkit.testing import run_cli, write_dataset
 
 
@@ -118,8 +118,11 @@ def test_xlsx_numeric_ids_are_text(tmp_path, small):
     assert ("requests.csv", 2, "department_id", "D1") in [
         (p.file, p.row, p.column, p.value) for p in caught.value.problems
     ]
-    dataset = load_dataset(write_dataset(tmp_path / "ok", {"departments": []}))
-    assert dataset["departments"] == []
+
+
+def test_a_folder_without_dataset_files_is_refused(tmp_path):
+    with pytest.raises(UsageError, match="no dataset files"):
+        load_dataset(write_dataset(tmp_path / "empty", {"departments": []}))
 
 
 def test_duplicate_ids_across_subject_tables(tmp_path, small):

@@ -1,0 +1,357 @@
+"""Property tests: a valid dataset, corrupted at random, loads correctly or is refused cleanly.
+
+Each example writes the service fixture (test_assess.py) as CSV, applies one fault of a known
+class at a random place, and loads it. Faults that change only the spelling (whitespace, `3.0`,
+Excel serial dates, other encodings) must load to exactly the original records; faults that
+break the data must be refused with a problem naming the file, the row and the column; faults
+that may go either way (truncation, empty files, header only) must never crash and never drop a
+row silently. Datasets that load are also checked and assessed, which must not crash either.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import tempfile
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from conftest import SMALL
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_assess import service_dataset
+
+from evalkit.dataset import load_dataset
+from evalkit.errors import DatasetError
+from evalkit.periods import Period
+from evalkit.schema import CORE_RECORD_TYPES, DATE, DATETIME, ENUM, INT, LIST
+from evalkit.session import Session
+from evalkit.testing import write_dataset
+
+TYPES = {t.name: t for t in CORE_RECORD_TYPES}
+DATA = service_dataset(copy.deepcopy(SMALL))
+SESSION = Session(autoload=False)
+OUTCOMES: Counter = Counter()  # (fault, outcome) → examples, printed at the end for the notes
+
+
+def read(path: Path, encoding="utf-8") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding=encoding), newline="")))
+
+
+def write(path: Path, rows: list[list[str]], encoding="utf-8") -> None:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    path.write_bytes(out.getvalue().encode(encoding))
+
+
+def cells(folder: Path, want) -> list[tuple[str, int, int]]:
+    """(file, row index, column index) of every non-blank cell whose column satisfies `want`."""
+    found = []
+    for path in sorted(folder.glob("*.csv")):
+        record_type = TYPES[path.stem]
+        rows = read(path)
+        columns = {c.name: c for c in record_type.columns}
+        for j, name in enumerate(rows[0]):
+            column = columns.get(name)
+            if column is None or not want(column):
+                continue
+            found += [(path.name, i, j) for i in range(1, len(rows)) if rows[i][j].strip()]
+    return found
+
+
+def set_cell(folder, data, want, new) -> tuple[str, int, str]:
+    """Replace one cell chosen by hypothesis; return (file, spreadsheet row, column)."""
+    choices = cells(folder, want)
+    file, i, j = data.draw(st.sampled_from(choices))
+    rows = read(folder / file)
+    rows[i][j] = new(rows[i][j], rows[0][j])
+    write(folder / file, rows)
+    return file, i + 1, rows[0][j]
+
+
+def serial(text: str, _column) -> str:
+    moment = (
+        datetime.fromisoformat(text) if " " in text else datetime.combine(date.fromisoformat(text), datetime.min.time())
+    )
+    days = (moment - datetime(1899, 12, 30)).total_seconds() / 86400
+    return repr(days) if days % 1 else str(int(days))
+
+
+# Faults that must load to exactly the original records ----------------------------------------
+
+
+def stray_whitespace(folder, data):
+    pad = data.draw(st.sampled_from([" ", "  ", "\t", "\u3000", " \t"]))
+    return set_cell(folder, data, lambda c: True, lambda v, _: pad + v + pad)
+
+
+def excel_number(folder, data):
+    return set_cell(folder, data, lambda c: c.type == INT, lambda v, _: v + ".0")
+
+
+def excel_serial_date(folder, data):
+    return set_cell(folder, data, lambda c: c.type in (DATE, DATETIME), serial)
+
+
+def other_encoding(folder, data):
+    path = data.draw(st.sampled_from(sorted(folder.glob("*.csv"))))
+    encoding = data.draw(st.sampled_from(["gb18030", "utf-16", "utf-8-sig"]))
+    path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    return path.name, None, None
+
+
+# Faults that must be refused, naming file, row and column --------------------------------------
+
+
+def bad_date(folder, data):
+    bad = data.draw(st.sampled_from(["2024-13-01", "31/12/2024", "yesterday", "2024-02-30", "2024-1-1x"]))
+    return set_cell(folder, data, lambda c: c.type in (DATE, DATETIME), lambda v, _: bad)
+
+
+def wrong_enum(folder, data):
+    bad = data.draw(st.sampled_from(["unknown", "党小组", "Branch!", "0"]))
+    return set_cell(folder, data, lambda c: c.type == ENUM, lambda v, _: bad)
+
+
+def negative_count(folder, data):
+    return set_cell(folder, data, lambda c: c.type == INT, lambda v, _: "-" + v.lstrip("-") if v != "0" else "-1")
+
+
+def missing_required(folder, data):
+    return set_cell(folder, data, lambda c: c.must_have_value, lambda v, _: "")
+
+
+def dangling_reference(folder, data):
+    return set_cell(folder, data, lambda c: c.ref is not None and c.type != LIST, lambda v, _: "ZZ404")
+
+
+def swapped_timestamps(folder, data):
+    rows = read(folder / "requests.csv")
+    header = rows[0]
+    a, b = header.index("submitted_at"), header.index("dispatched_at")
+    candidates = [i for i in range(1, len(rows)) if rows[i][b] and rows[i][a] != rows[i][b]]
+    i = data.draw(st.sampled_from(candidates))
+    rows[i][a], rows[i][b] = rows[i][b], rows[i][a]
+    write(folder / "requests.csv", rows)
+    return "requests.csv", i + 1, None
+
+
+def duplicated_id(folder, data):
+    path = data.draw(st.sampled_from([p for p in sorted(folder.glob("*.csv")) if TYPES[p.stem].id_column]))
+    rows = read(path)
+    i = data.draw(st.integers(1, len(rows) - 1))
+    rows.append(list(rows[i]))
+    write(path, rows)
+    return path.name, len(rows), TYPES[path.stem].id_column
+
+
+# Faults that may load or not, but never crash or drop a row ------------------------------------
+
+
+def truncated_file(folder, data):
+    path = data.draw(st.sampled_from(sorted(folder.glob("*.csv"))))
+    content = path.read_bytes()
+    path.write_bytes(content[: data.draw(st.integers(0, len(content)))])
+    return path.name, None, None
+
+
+def empty_file(folder, data):
+    path = data.draw(st.sampled_from(sorted(folder.glob("*.csv"))))
+    path.write_bytes(b"")
+    return path.name, None, None
+
+
+def header_only(folder, data):
+    path = data.draw(st.sampled_from(sorted(folder.glob("*.csv"))))
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    return path.name, None, None
+
+
+CLEAN = [stray_whitespace, excel_number, excel_serial_date, other_encoding]
+REFUSED = [
+    bad_date,
+    wrong_enum,
+    negative_count,
+    missing_required,
+    dangling_reference,
+    swapped_timestamps,
+    duplicated_id,
+]
+EITHER = [truncated_file, empty_file, header_only]
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory):
+    folder = write_dataset(tmp_path_factory.mktemp("original"), DATA)
+    return {name: table.rows for name, table in load_dataset(folder).tables.items()}
+
+
+def data_records(path: Path) -> int:
+    """How many non-header records a CSV file holds, as the csv module reads it."""
+    from evalkit.readers import decode
+
+    try:
+        return max(0, len(list(csv.reader(io.StringIO(decode(path.read_bytes()), newline="")))) - 1)
+    except (UnicodeDecodeError, csv.Error):
+        return 0
+
+
+@settings(
+    max_examples=500,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(fault=st.sampled_from(CLEAN + REFUSED + EITHER), data=st.data())
+def test_corrupted_dataset_loads_correctly_or_is_refused_cleanly(original, fault, data):
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = write_dataset(Path(temporary), DATA)
+        file, row, column = fault(folder, data)
+        try:
+            dataset = load_dataset(folder)
+        except DatasetError as error:
+            OUTCOMES[(fault.__name__, "refused")] += 1
+            assert fault not in CLEAN, [str(p) for p in error.problems]
+            assert all(problem.file for problem in error.problems)
+            if fault in REFUSED:
+                located = [p for p in error.problems if p.file == file and p.row == row]
+                assert located, f"{fault.__name__} at {file}:{row} not reported: {[str(p) for p in error.problems]}"
+                if column is not None:
+                    assert any(p.column == column for p in located)
+            return
+        OUTCOMES[(fault.__name__, "loaded")] += 1
+        assert fault not in REFUSED, f"{fault.__name__} at {file}:{row} [{column}] was accepted"
+        if fault in CLEAN:
+            assert {name: table.rows for name, table in dataset.tables.items()} == original
+        for name, table in dataset.tables.items():  # nothing dropped silently
+            if table.file and table.file.endswith(".csv"):
+                assert len(table.rows) + table.blank_rows == data_records(folder / table.file)
+        SESSION.assess(dataset, Period(2024))
+
+
+def test_outcomes_summary():
+    """Runs after the property test (file order); prints the table quoted in the closing note."""
+    for (fault, outcome), count in sorted(OUTCOMES.items()):
+        print(f"{fault:20} {outcome:8} {count}")
+
+
+# Determinism, atomic output, untouched inputs ------------------------------------------------
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def test_row_order_and_plugin_order_do_not_change_the_json(tmp_path):
+    import random
+    import shutil
+
+    from evalkit.testing import run_cli
+
+    shuffled = shutil.copytree(SAMPLE, tmp_path / "shuffled")
+    rng = random.Random(7)
+    for path in sorted(shuffled.glob("*.csv")):
+        raw = path.read_bytes()
+        encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+        rows = read(path, encoding)
+        body = rows[1:]
+        rng.shuffle(body)
+        write(path, [rows[0], *body], encoding)
+    for command in (["assess", "--period", "2024"], ["check", "--period", "2024", "--exit-zero"]):
+        first = run_cli([command[0], str(SAMPLE), *command[1:], "--format", "json"])
+        second = run_cli([command[0], str(shuffled), *command[1:], "--format", "json"])
+        assert first.exit_code == second.exit_code == 0
+        assert first.stdout == second.stdout
+    # Plugins are called in name order, whatever order they were named in.
+    one = run_cli(["assess", str(SAMPLE), "--period", "2024", "--format", "json", "-p", "no:x", "-p", "no:y"])
+    assert one.stdout == first.stdout if command[0] == "assess" else True
+
+
+def test_interrupted_or_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    from evalkit import cli
+    from evalkit.testing import run_cli
+
+    target = tmp_path / "out" / "report.json"
+    target.parent.mkdir()
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.os, "replace", interrupted)
+    result = run_cli(["assess", str(SAMPLE), "--period", "2024", "--format", "json", "--output", str(target)])
+    assert result.exit_code == 130 and "nothing was written" in result.stderr
+    assert list(target.parent.iterdir()) == []
+    monkeypatch.undo()
+    missing = run_cli(["assess", str(SAMPLE), "--period", "2024", "--output", str(tmp_path / "nowhere" / "r.txt")])
+    assert missing.exit_code == 2 and not (tmp_path / "nowhere").exists()
+
+
+def test_inputs_are_never_modified(tmp_path):
+    import hashlib
+
+    from evalkit.testing import run_cli
+
+    def digest():
+        return {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in SAMPLE.iterdir()}
+
+    before = digest()
+    assert run_cli(["assess", str(SAMPLE), "--period", "2024", "--output", str(tmp_path / "a.txt")]).exit_code == 0
+    assert digest() == before
+
+
+# Limits ---------------------------------------------------------------------------------------
+
+
+def test_cell_size_limit_is_configurable(tmp_path):
+    from evalkit.testing import run_cli
+
+    small = copy.deepcopy(SMALL)
+    small["departments"][0]["name"] = "局" * 500
+    folder = write_dataset(tmp_path, small)
+    assert run_cli(["validate", str(folder)]).exit_code == 0
+    result = run_cli(["validate", str(folder), "--max-cell-chars", "100"])
+    assert result.exit_code == 2
+    assert "departments.csv:2 [name]" in result.stderr and "at most 100 characters" in result.stderr
+
+
+def organisations_chain(length: int, cycle: bool) -> list[dict]:
+    rows = [
+        {
+            "id": f"O{n}",
+            "name": f"组织{n}",
+            "kind": "general_committee",
+            "parent_id": f"O{n - 1}" if n else None,
+            "established_on": "2020-01-01",
+            "member_count": 3,
+        }
+        for n in range(length)
+    ]
+    if cycle:
+        rows[0]["parent_id"] = f"O{length - 1}"
+    return rows
+
+
+@pytest.mark.parametrize("cycle", [False, True])
+def test_ten_thousand_deep_organisations_are_refused_quickly(tmp_path, cycle):
+    from evalkit.testing import run_cli
+
+    small = copy.deepcopy(SMALL)
+    small["organizations"] += organisations_chain(10_000, cycle)
+    result = run_cli(["validate", str(write_dataset(tmp_path, small))])
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    if cycle:
+        assert "O0 → O9999 → O9998 → O9997 → … → O0; 10000 organisation(s)" in result.stderr
+        assert len(result.stderr) < 10_000 * 200  # each member named once, not the whole cycle each time
+    else:
+        assert "organizations.csv:57 [parent_id] 'O50': expected at most 50 levels" in result.stderr
+
+
+def test_a_million_blank_rows_are_counted_not_kept(tmp_path):
+    from evalkit.testing import run_cli
+
+    folder = write_dataset(tmp_path, copy.deepcopy(SMALL))
+    with open(folder / "visits.csv", "a", encoding="utf-8") as file:
+        file.write(",,,,,\n" * 1_000_000)
+    result = run_cli(["validate", str(folder)])
+    assert result.exit_code == 0 and "1000000 blank row(s) skipped" in result.stdout
