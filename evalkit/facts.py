@@ -29,7 +29,7 @@ class FactKind:
         kinds = self.subject_kind.split("|")
         chosen = fact.subject_kind or (kinds[0] if len(kinds) == 1 else "")
         if chosen not in kinds:
-            raise ValueError(f"a {self.name} fact's subject_kind {fact.subject_kind!r} is not {', '.join(kinds)}")
+            raise ValueError(f"{self.name} fact: subject_kind {fact.subject_kind!r} is not {', '.join(kinds)}")
         return chosen
 
     def problem(self, fact: Fact) -> str | None:
@@ -47,10 +47,10 @@ class FactKind:
         if missing or extra:
             parts = [f"lacks {', '.join(missing)}"] if missing else []
             parts += [f"has undeclared {', '.join(extra)}"] if extra else []
-            return f"a {self.name} fact {' and '.join(parts)}"
+            return f"{self.name} fact: {' and '.join(parts)}"
         for name, value in fact.values.items():
             if isinstance(value, bool) or not isinstance(value, (int, float, str)) or value != value:
-                return f"a {self.name} fact's {name} is {value!r}, not a number or text (flags are 0/1)"
+                return f"{self.name} fact: {name} is {value!r}, not a number or text (flags are 0/1)"
         return None
 
 

@@ -226,7 +226,7 @@ def test_corrupted_dataset_loads_correctly_or_is_refused_cleanly(original, fault
         assert fault not in REFUSED, f"{fault.__name__} at {file}:{row} [{column}] was accepted"
         if fault in CLEAN:
             assert {name: table.rows for name, table in dataset.tables.items()} == original
-        for name, table in dataset.tables.items():  # nothing dropped silently
+        for table in dataset.tables.values():  # nothing dropped silently
             if table.file and table.file.endswith(".csv"):
                 assert len(table.rows) + table.blank_rows == data_records(folder / table.file)
         SESSION.assess(dataset, Period(2024))
@@ -243,7 +243,7 @@ def test_outcomes_summary():
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
 
-def test_row_order_and_plugin_order_do_not_change_the_json(tmp_path):
+def test_row_order_does_not_change_the_json(tmp_path):
     import random
     import shutil
 
@@ -263,9 +263,61 @@ def test_row_order_and_plugin_order_do_not_change_the_json(tmp_path):
         second = run_cli([command[0], str(shuffled), *command[1:], "--format", "json"])
         assert first.exit_code == second.exit_code == 0
         assert first.stdout == second.stdout
-    # Plugins are called in name order, whatever order they were named in.
-    one = run_cli(["assess", str(SAMPLE), "--period", "2024", "--format", "json", "-p", "no:x", "-p", "no:y"])
-    assert one.stdout == first.stdout if command[0] == "assess" else True
+
+
+ORDER_PLUGIN = '''
+from pathlib import Path
+from evalkit import hookimpl
+from evalkit.facts import Fact, FactKind
+
+NAME = "{name}"
+PACK = """
+pack: {name}
+version: "1"
+title: {{en: {name}, zh: {name}}}
+rules:
+  - id: {rule}
+    title: {{en: size, zh: 规模}}
+    severity: low
+    fact: {name}_size
+    when: "members > {limit}"
+    evidence: members
+    message:
+      pass: {{en: "ok", zh: "好"}}
+      fail: {{en: "{{members}} members", zh: "{{members}}名"}}
+"""
+
+
+@hookimpl
+def evalkit_fact_kinds():
+    return [FactKind(NAME + "_size", "organization", {{"members": "party members"}}, evidence={{"members": "org"}})]
+
+
+@hookimpl
+def evalkit_rule_packs():
+    path = Path(__file__).with_name(NAME + ".yaml")
+    path.write_text(PACK, encoding="utf-8")
+    return [path]
+
+
+@hookimpl
+def evalkit_facts(dataset, period):
+    return [Fact(NAME + "_size", o["id"], period, {{"members": o["member_count"]}}, {{"members": (o["id"],)}})
+            for o in reversed(dataset["organizations"])]
+'''
+
+
+def test_plugin_registration_order_does_not_change_the_json(tmp_path, monkeypatch):
+    from evalkit.testing import run_cli
+
+    for name, rule, limit in (("alpha", "ALP01", 10), ("beta", "BET01", 20)):
+        (tmp_path / f"{name}.py").write_text(ORDER_PLUGIN.format(name=name, rule=rule, limit=limit), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    args = ["check", str(SAMPLE), "--period", "2024", "--format", "json", "--exit-zero"]
+    forward = run_cli([*args, "-p", "alpha", "-p", "beta"])
+    backward = run_cli([*args, "-p", "beta", "-p", "alpha"])
+    assert forward.exit_code == 0 and {"ALP01", "BET01"} <= {f["rule"] for f in forward.json["findings"]}
+    assert forward.stdout == backward.stdout
 
 
 def test_interrupted_or_failed_write_leaves_nothing(tmp_path, monkeypatch):
@@ -355,3 +407,86 @@ def test_a_million_blank_rows_are_counted_not_kept(tmp_path):
         file.write(",,,,,\n" * 1_000_000)
     result = run_cli(["validate", str(folder)])
     assert result.exit_code == 0 and "1000000 blank row(s) skipped" in result.stdout
+
+
+# Bad rule packs and bad plugins -----------------------------------------------------------------
+
+GOOD_PACK = """\
+pack: extra
+version: "1"
+title: {en: Extra, zh: 额外}
+rules:
+  - id: EXT01
+    title: {en: Education twice, zh: 党员教育两次}
+    severity: medium
+    fact: branch_quarter
+    params: {min_activities: 2}
+    when: "member_education < min_activities"
+    message:
+      pass: {en: "enough", zh: "足够"}
+      fail: {en: "too few in {period}", zh: "{period}次数不足"}
+"""
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        ("rules:", "rules: [", "extra.yaml: not a readable YAML rule pack"),
+        ("    severity: medium", "    severity: medium\n    colour: red", "rule EXT01: key colour: Extra inputs"),
+        ("severity: medium", "severity: 5", "rule EXT01: key severity: Input should be 'low', 'medium' or 'high'"),
+        ("fact: branch_quarter", "fact: branch_year", "rule EXT01: key fact: unknown fact kind 'branch_year'"),
+        ("member_education < min_activities", "member_educaton < 2", "rule EXT01: key when: unknown name"),
+        ("member_education < min_activities", "__import__('os')", "rule EXT01: key when: only comparisons"),
+        ("too few in {period}", "too few {period.__class__}", "rule EXT01: key message.fail.en: placeholder"),
+        ("  - id: EXT01", "  - id: OPF01", "rule OPF01 is defined twice: in pack extra"),
+        ('version: "1"\n', "", "key version: Field required"),
+    ],
+)
+def test_bad_rule_packs_name_file_rule_and_key(tmp_path, old, new, expected):
+    from evalkit.testing import run_cli
+
+    assert old in GOOD_PACK
+    (tmp_path / "extra.yaml").write_text(GOOD_PACK.replace(old, new, 1), encoding="utf-8")
+    result = run_cli(["check", str(SAMPLE), "--period", "2024", "--rules-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert expected in result.stderr
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "extra.yaml").write_text(GOOD_PACK, encoding="utf-8")
+    ok = run_cli(["check", str(SAMPLE), "--period", "2024", "--format", "json", "--rules-dir", str(good)])
+    assert any(f["rule"] == "EXT01" for f in ok.json["findings"])
+
+
+def test_a_plugin_returning_the_wrong_type_is_reported_and_others_complete(tmp_path):
+    from evalkit.testing import run_cli
+
+    source = ORDER_PLUGIN.format(name="alpha", rule="ALP01", limit=10).replace(
+        "    return [Fact(NAME", "    return {'facts': 1}\n    return [Fact(NAME"
+    )
+    (tmp_path / "alpha.py").write_text(source, encoding="utf-8")
+    result = run_cli(["check", str(SAMPLE), "--period", "2024", "--format", "json", "--plugins-dir", str(tmp_path)])
+    assert result.exit_code == 3
+    (error,) = result.json["errors"]
+    assert error["plugin"] == "alpha" and "must return a list of Fact, got dict" in error["error"]
+    assert error["rules"] == ["ALP01"] and any(f["rule"] == "OPF01" for f in result.json["findings"])
+
+
+def test_a_plugin_failing_on_one_subject_only_loses_only_that_subject(tmp_path):
+    from evalkit.testing import run_cli
+
+    source = ORDER_PLUGIN.format(name="alpha", rule="ALP01", limit=10).replace(
+        '{"members": o["member_count"]}', '{"members": None if o["id"] == "B07" else o["member_count"]}'
+    )
+    (tmp_path / "alpha.py").write_text(source, encoding="utf-8")
+    result = run_cli(["check", str(SAMPLE), "--period", "2024", "--format", "json", "--plugins-dir", str(tmp_path)])
+    assert result.exit_code == 3
+    assert result.json["errors"] == [
+        {
+            "plugin": "alpha",
+            "error": "alpha_size fact: members is None, not a number or text (flags are 0/1)",
+            "rules": ["ALP01"],
+            "subjects": ["B07"],
+        }
+    ]
+    alp = {f["subject"] for f in result.json["findings"] if f["rule"] == "ALP01"}
+    assert "B07" not in alp and len(alp) == 47  # every other organisation still evaluated
