@@ -1,4 +1,4 @@
-"""Rendering an assessment as JSON (OUTPUT.md) or text tables, and one subject's explanation.
+"""Rendering an assessment as JSON (docs/output.md) or text tables, and one subject's explanation.
 
 JSON numbers are rounded half up to 6 decimals, table numbers to 2; the computation behind both
 is exact (scoring.py), so the two never disagree beyond rounding.
@@ -105,7 +105,7 @@ def score_json(score: Score, names: dict[str, str], departments: dict[str, str])
                 "value": number(i.value),
                 "numerator": i.numerator,
                 "denominator": i.denominator,
-                "weight": number(i.weight),
+                "weight": int(i.weight) if i.weight.denominator == 1 else number(i.weight),
                 "points": number(i.points),
                 "applicable": i.applicable,
             }

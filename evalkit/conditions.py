@@ -10,7 +10,7 @@ comparisons == != < <= > >= (chains such as `1 <= x < 5` are ranges), `and`, `or
 parentheses. Everything else (calls, attributes, arithmetic, subscripts, ...) is refused with
 the offending piece named. Text is parsed with `ast`, never evaluated. The result is an
 engine-neutral tree that `engine.py` compiles; `not` is pushed down to the comparisons, since
-durable-rules' own negation misbehaves (ENGINE.md).
+durable-rules' own negation misbehaves (docs/engine.md).
 """
 
 from __future__ import annotations

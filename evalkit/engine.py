@@ -74,7 +74,7 @@ def _json_condition(condition: Condition) -> list[dict]:
     if condition.op == "==":
         return [{condition.field: value}]
     test = {_OPERATORS[condition.op]: {condition.field: value}}
-    if condition.op == "!=":  # a missing field fails every test, $neq included (ENGINE.md)
+    if condition.op == "!=":  # a missing field fails every test, $neq included (docs/engine.md)
         return [{"$or": [{"$nex": {condition.field: 1}}, test]}]
     return [test]
 

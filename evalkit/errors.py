@@ -23,7 +23,7 @@ class Problem:
 
 
 class EvalkitError(Exception):
-    """Base of the errors caused by input; `exit_code` follows OUTPUT.md."""
+    """Base of the errors caused by input; `exit_code` follows docs/output.md."""
 
     exit_code = 2
 

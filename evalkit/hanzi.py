@@ -1,6 +1,6 @@
 """Traditional → Simplified folding for the Chinese labels of the dataset format.
 
-Ledgers typed in Traditional Chinese must load as they are (DATA.md). The labels use a small,
+Ledgers typed in Traditional Chinese must load as they are (docs/data-format.md). The labels use a small,
 fixed set of characters, so a table of exactly those is enough: no conversion library needed.
 A test checks that every character of every label is covered.
 """

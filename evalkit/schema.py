@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Column types. A trailing "?" in DATA.md is `required=False` here.
+# Column types. An optional column of docs/data-format.md is `required=False` here.
 STR, INT, DATE, DATETIME, BOOL, LIST, ENUM, PERIOD = "str", "int", "date", "datetime", "bool", "list", "enum", "period"
 
 #: Every subject (organisation, enterprise, department, cadre) has an id unique across these tables.
@@ -72,7 +72,7 @@ class RecordType:
     id_column: str | None = "id"
     doc: str = ""
     kind_column: str | None = None  # the column other tables' Ref.kinds refer to
-    dated_by: str | None = None  # the column that places a record in a period (POLICY.md)
+    dated_by: str | None = None  # the column that places a record in a period (docs/rules.md)
     _by_name: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -15,7 +15,7 @@ from .schema import SUBJECT_KINDS, SUBJECT_TABLES, Column
 if TYPE_CHECKING:
     from .dataset import Dataset, Table
 
-#: Which request fields each status requires ("req"), forbids ("-") or allows ("opt"), per DATA.md.
+#: Which request fields each status requires ("req"), forbids ("-") or allows ("opt"), per docs/data-format.md.
 STATUS_FIELDS = {
     #            dispatched_at, accepted_at, resolved_at, satisfaction
     "submitted": ("-", "-", "-", "-"),

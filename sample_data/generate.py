@@ -5,7 +5,7 @@ committees (食品饮料, 生物医药, 高端装备): about 40 enterprise branc
 three joint branches, 220 chain enterprises, eight government departments and their cadres,
 and a year of 1+4 activities, council meetings, service requests (点单 → 派单 → 接单),
 visits and talent cultivation, exported in February 2025. The files follow the dataset
-contract (DATA.md) and show its format features: English-header CSV, Chinese-header CSV
+contract (docs/data-format.md) and show its format features: English-header CSV, Chinese-header CSV
 with a BOM and Chinese labels, and an XLSX workbook. The data carry deliberate gaps
 (listed in README.md) so that every default rule has something to find, and the
 departments' and cadres' service quality differs so that grades spread.
@@ -376,7 +376,7 @@ GIVEN_NAME_CHARS = (
 PLACE_NAMES = ("济北", "济阳", "北辰", "澄源", "河畔", "泺川")
 BRAND_CHARS = "禾润康瑞恒泰鼎盛源丰益嘉宏信达德隆元和顺安鸿睿沃锦晟拓辰航捷"
 
-# Columns of each record type, in the order of DATA.md
+# Columns of each record type, in the order of docs/data-format.md
 COLUMNS = {
     name: tuple(columns.split())
     for name, columns in {
