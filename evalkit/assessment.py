@@ -15,6 +15,7 @@ from .evaluate import Evaluation
 from .facts import FactKind
 from .findings import Finding
 from .packs import CompiledRule, Pack, ScoringSpec, TableSpec
+from .periods import Period
 from .scoring import Score, score_subjects
 
 #: How a rule's findings over a period add up to one status: the first present wins.
@@ -27,6 +28,7 @@ class TableRow:
     statuses: dict[str, str]  # rule id → its findings' status over the period
     checked_quarters: int | None = None  # None: the table does not count quarters
     compliant_quarters: int | None = None
+    quarters: tuple[tuple[Period, str], ...] = ()  # each quarter: compliant, non_compliant or skipped
 
     @property
     def compliance_rate(self) -> Fraction | None:
@@ -90,7 +92,7 @@ def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings: Sequen
     spec = pack.spec.table
     rule_ids = tuple(rule.spec.id for rule in rules if rule.pack == pack.name)
     statuses: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    quarters: dict[str, dict[object, set[str]]] = defaultdict(lambda: defaultdict(set))
+    quarters: dict[str, dict[Period, set[str]]] = defaultdict(lambda: defaultdict(set))
     for finding in findings:
         if finding.pack != pack.name:
             continue
@@ -103,10 +105,17 @@ def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings: Sequen
         if not spec.quarters:
             rows.append(TableRow(subject, summary))
             continue
-        checked = [found for found in quarters[subject].values() if found != {"skip"}]
-        compliant = sum(not found & {"fail", "error"} for found in checked)
-        rows.append(TableRow(subject, summary, len(checked), compliant))
+        states = tuple((quarter, _quarter_state(found)) for quarter, found in sorted(quarters[subject].items()))
+        checked = sum(state != "skipped" for _, state in states)
+        compliant = sum(state == "compliant" for _, state in states)
+        rows.append(TableRow(subject, summary, checked, compliant, states))
     return ComplianceTable(pack.name, spec, rule_ids, tuple(rows))
+
+
+def _quarter_state(found: set[str]) -> str:
+    if found == {"skip"}:
+        return "skipped"
+    return "non_compliant" if found & {"fail", "error"} else "compliant"
 
 
 def _overall(found: set[str]) -> str:

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from datetime import datetime, timezone
 
 from tabulate import tabulate
 
 from . import __version__
-from .assess_report import assess_json, assess_text
 from .dataset import DEFAULT_MAX_CELL_CHARS
 from .errors import DatasetError, EvalkitError, UsageError
-from .explain import explain_json, explain_text
+from .json_output import assess_json, check_json, explain_json
+from .packs import Pack
 from .periods import Period
-from .report import check_json, check_text
+from .progress import Progress
+from .render import FORMATS, NEEDS_OUTPUT, render, write
 from .schema import SUBJECT_TABLES
 from .session import Session
+from .views import Context, assess_document, check_document, explain_document
+from .words import WORDS, period_label
 
 
 def _session(args: argparse.Namespace) -> Session:
@@ -35,36 +36,11 @@ def _period(text: str) -> Period:
         raise UsageError(str(error)) from None
 
 
-def _emit(text: str, output: str | None) -> None:
-    """Print, or write `output` atomically: a failed run never leaves a half-written file."""
-    if output is None:
-        sys.stdout.write(text)
-        return
-    target = Path(output)
-    if not target.parent.is_dir():
-        raise UsageError(f"{output}: the folder {target.parent} does not exist")
-    if target.is_dir():
-        raise UsageError(f"{output}: is a folder; name the file to write")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as error:
-        raise UsageError(f"{output}: cannot write there ({error.strerror})") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a report is an ordinary file
-        os.replace(temporary, target)
-    except BaseException as error:
-        os.unlink(temporary)
-        if isinstance(error, OSError):
-            raise UsageError(f"{output}: cannot write there ({error.strerror})") from None
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _year(text: str) -> Period:
+    period = _period(text)
+    if not period.is_year:
+        raise UsageError(f"--period {text}: the assessment is annual; give a year such as {period.year}")
+    return period
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -80,87 +56,89 @@ def _validate(args: argparse.Namespace) -> int:
 SUBJECT_KINDS = dict(zip(SUBJECT_TABLES, ("organization", "enterprise", "department", "cadre"), strict=True))
 
 
-class _Subjects:
-    """Names, kinds and cadres' departments of the dataset's subjects, for reports."""
+class _Run:
+    """One evaluating command: its session, dataset, period and the report context, with progress shown."""
 
-    def __init__(self, dataset):
-        self.names = {row["id"]: row["name"] for name in SUBJECT_TABLES for row in dataset[name]}
-        self.kinds = {row["id"]: SUBJECT_KINDS[name] for name in SUBJECT_TABLES for row in dataset[name]}
-        self.departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
+    def __init__(self, args: argparse.Namespace, progress: Progress, annual: bool = False):
+        if args.format in NEEDS_OUTPUT and not args.output:
+            raise UsageError(f"--format {args.format} writes files: name one with --output")
+        self.args = args
+        self.progress = progress
+        self.period = _year(args.period) if annual else _period(args.period)
+        progress.step(WORDS[args.lang]["loading"])
+        self.session = _session(args)
+        self.dataset = self.session.load(args.dataset, args.max_cell_chars)
+        if not self.dataset.dated_in(self.period):
+            print(
+                f"warning: no activity, meeting, request, visit, talent or incident record is dated in "
+                f"{self.period}; the results below measure nothing (is the period right?)",
+                file=sys.stderr,
+            )
+        tables = {name: self.dataset[name] for name in SUBJECT_TABLES}
+        self.names = {row["id"]: row["name"] for rows in tables.values() for row in rows}
+        self.kinds = {row["id"]: SUBJECT_KINDS[name] for name, rows in tables.items() for row in rows}
+        self.departments = {row["id"]: row["department_id"] for row in self.dataset["cadres"]}
+        if getattr(args, "subject", None) and args.subject not in self.names:
+            raise UsageError(f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id")
+        progress.step(WORDS[args.lang]["evaluating"])
 
-    def require(self, subject: str | None) -> None:
-        if subject and subject not in self.names:
-            raise UsageError(f"--subject {subject}: no organisation, enterprise, department or cadre has this id")
+    def context(self, packs: list[Pack]) -> Context:
+        words = WORDS[self.args.lang]
+        meta = [
+            (words["period"], period_label(self.period, self.args.lang)),
+            (words["dataset"], str(self.args.dataset)),
+            (words["generated"], datetime.now(timezone.utc).isoformat(timespec="seconds")),
+            (words["digest"], self.dataset.digest()),
+        ]
+        plugins = [(i.name, i.version, i.source) for i in self.session.plugins.infos.values()]
+        return Context(self.args.lang, self.session.rules, self.names, self.departments, meta, packs, plugins)
 
-
-def _load(session: Session, args: argparse.Namespace, period: Period):
-    """Load the dataset; warn (on stderr) when nothing in it is dated in the period."""
-    dataset = session.load(args.dataset, args.max_cell_chars)
-    if not dataset.dated_in(period):
-        print(
-            f"warning: no activity, meeting, request, visit, talent or incident record is dated in {period}; "
-            "the results below measure nothing (is the period right?)",
-            file=sys.stderr,
-        )
-    return dataset
+    def emit(self, document_or_json) -> None:
+        self.progress.step(WORDS[self.args.lang]["rendering"])
+        if isinstance(document_or_json, str):
+            write(document_or_json, self.args.output)
+        else:
+            write(render(document_or_json, self.args.format), self.args.output)
 
 
 def _check(args: argparse.Namespace) -> int:
-    session = _session(args)
-    period = _period(args.period)
-    dataset = _load(session, args, period)
-    subjects = _Subjects(dataset)
-    subjects.require(args.subject)
-    names = subjects.names
-    evaluation = session.check(dataset, period, {args.subject} if args.subject else None)
-    if args.format == "json":
-        text = check_json(evaluation, [p for p in session.packs if p.spec.kind == "compliance"], args.lang)
-    else:
-        titles = {rule.spec.id: rule.spec.title for rule in session.rules}
-        text = check_text(evaluation, titles, names, args.lang, args.subject)
-    _emit(text, args.output)
+    with Progress() as progress:
+        run = _Run(args, progress)
+        subjects = {args.subject} if args.subject else None
+        evaluation = run.session.check(run.dataset, run.period, subjects)
+        packs = [p for p in run.session.packs if p.spec.kind == "compliance"]
+        if args.format == "json":
+            run.emit(check_json(evaluation, packs, args.lang))
+        else:
+            run.emit(check_document(evaluation, run.context(packs), args.subject))
     if evaluation.errors:
         return 3
     failed = any(finding.status == "fail" for finding in evaluation.findings)
     return 1 if failed and not args.exit_zero else 0
 
 
-def _year(text: str) -> Period:
-    period = _period(text)
-    if not period.is_year:
-        raise UsageError(f"--period {text}: the assessment is annual; give a year such as {period.year}")
-    return period
-
-
 def _assess(args: argparse.Namespace) -> int:
-    session = _session(args)
-    period = _year(args.period)
-    dataset = _load(session, args, period)
-    subjects = _Subjects(dataset)
-    assessment = session.assess(dataset, period)
-    if args.format == "json":
-        text = assess_json(assessment, session.packs, subjects.names, subjects.departments, args.lang)
-    else:
-        text = assess_text(assessment, session.rules, session.packs, subjects.names, subjects.departments, args.lang)
-    _emit(text, args.output)
+    with Progress() as progress:
+        run = _Run(args, progress, annual=True)
+        assessment = run.session.assess(run.dataset, run.period)
+        packs = run.session.packs
+        if args.format == "json":
+            run.emit(assess_json(assessment, packs, run.names, run.departments, args.lang))
+        else:
+            run.emit(assess_document(assessment, run.context(packs)))
     return 3 if assessment.evaluation.errors else 0
 
 
 def _explain(args: argparse.Namespace) -> int:
-    session = _session(args)
-    period = _period(args.period)
-    dataset = _load(session, args, period)
-    subjects = _Subjects(dataset)
-    subjects.require(args.subject)
-    assessment = session.assess(dataset, period)
-    kind = subjects.kinds[args.subject]
-    if args.format == "json":
-        text = explain_json(
-            assessment, args.subject, kind, session.packs, subjects.names, subjects.departments, args.lang
-        )
-    else:
-        text = explain_text(assessment, args.subject, kind, session.rules, subjects.names, args.lang)
-    _emit(text, args.output)
+    with Progress() as progress:
+        run = _Run(args, progress)
+        assessment = run.session.assess(run.dataset, run.period)
+        kind = run.kinds[args.subject]
+        packs = run.session.packs
+        if args.format == "json":
+            run.emit(explain_json(assessment, args.subject, kind, packs, run.names, run.departments, args.lang))
+        else:
+            run.emit(explain_document(assessment, args.subject, kind, run.context(packs)))
     return 3 if assessment.evaluation.errors else 0
 
 
@@ -171,8 +149,9 @@ def _rules(args: argparse.Namespace) -> int:
     for rule in session.rules:
         spec = rule.spec
         params = ", ".join(_numbers(spec))
-        rows.append([spec.id, rule.pack, spec.title(args.lang), spec.severity, params, packs[rule.pack].origin])
-    print(tabulate(rows, headers=["rule", "pack", "title", "severity", "parameters", "source"]))
+        severity = WORDS[args.lang]["severities"][spec.severity]
+        rows.append([spec.id, rule.pack, spec.title(args.lang), severity, params, packs[rule.pack].origin])
+    print(tabulate(rows, headers=WORDS[args.lang]["rule_headers"]))
     return _plugin_failures(session)
 
 
@@ -192,7 +171,7 @@ def _numbers(spec) -> list[str]:
 def _plugins(args: argparse.Namespace) -> int:
     session = _session(args)
     rows = [[info.name, info.version, info.source] for info in session.plugins.infos.values()]
-    print(tabulate(rows, headers=["plugin", "version", "source"]))
+    print(tabulate(rows, headers=WORDS[args.lang]["plugin_headers"]))
     return _plugin_failures(session)
 
 
@@ -236,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("dataset", help="the dataset folder")
     check.add_argument("--period", required=True, help="a year (2024) or a quarter (2024Q2)")
     check.add_argument("--subject", metavar="ID", help="only this subject (a branch's self-check)")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--format", choices=FORMATS, default="text", help="csv and xlsx need --output")
     check.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings failed")
     check.set_defaults(run=_check)
@@ -246,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assess.add_argument("dataset", help="the dataset folder")
     assess.add_argument("--period", required=True, help="a year, such as 2024")
-    assess.add_argument("--format", choices=("text", "json"), default="text")
+    assess.add_argument("--format", choices=FORMATS, default="text", help="csv and xlsx need --output")
     assess.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     assess.set_defaults(run=_assess)
 
@@ -256,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--subject", required=True, metavar="ID", help="a department, cadre, organisation or enterprise"
     )
-    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("--format", choices=FORMATS, default="text", help="csv and xlsx need --output")
     explain.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     explain.set_defaults(run=_explain)
 

@@ -7,6 +7,7 @@ validation. It either returns a `Dataset` nothing downstream needs to doubt, or 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -63,6 +64,14 @@ class Dataset:
             if column:
                 count += sum(1 for row in table.rows if row[column] is not None and period.contains(_day(row[column])))
         return count
+
+    def digest(self) -> str:
+        """SHA-256 over the names and bytes of the files read, so a report can be traced to its inputs."""
+        hasher = hashlib.sha256()
+        for name in sorted({table.file.split("#")[0] for table in self.tables.values() if table.file}):
+            hasher.update(name.encode("utf-8") + b"\0")
+            hasher.update((self.folder / name).read_bytes())
+        return hasher.hexdigest()
 
     def counts(self) -> dict[str, int]:
         return {name: len(table.rows) for name, table in self.tables.items()}

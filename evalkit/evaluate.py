@@ -21,6 +21,7 @@ from .facts import Fact, FactKind
 from .findings import LANGS, Finding, Waiver, find_waiver, render_template, waivers_of
 from .packs import CompiledRule
 from .periods import Period
+from .words import period_label
 
 
 @dataclass
@@ -207,13 +208,24 @@ def _finding(rule: CompiledRule, subject, subject_kind, period, status, evidence
     spec = rule.spec
     values = {**spec.params, "last_day": period.last_day.isoformat(), **values}
     template = spec.message.get("fail" if status == "fail" else status) or spec.message.get("pass")
-    messages = {lang: render_template(template(lang), values) if template else "" for lang in LANGS}
+    messages = {lang: render_template(template(lang), _in(lang, values)) if template else "" for lang in LANGS}
     waiver = find_waiver(waivers, spec.id, subject, period) if status == "fail" else None
     if waiver is not None:
         status = "waived"
-    advice = (
-        {lang: render_template(spec.advice(lang), values) for lang in LANGS} if spec.advice and status == "fail" else {}
-    )
+    advice = {}
+    if spec.advice and status == "fail":
+        advice = {lang: render_template(spec.advice(lang), _in(lang, values)) for lang in LANGS}
     return Finding(
         spec.id, rule.pack, subject, subject_kind, period, status, spec.severity, messages, evidence, waiver, advice
     )
+
+
+def _in(lang: str, values: dict) -> dict:
+    """Template values as `lang` reads them: periods in words (2024Q3 → 2024年第三季度)."""
+    if lang == "en":
+        return values
+    named = dict(values)
+    for key in ("period", "quarters"):
+        if named.get(key):
+            named[key] = "、".join(period_label(Period.parse(p), lang) for p in str(named[key]).split(", "))
+    return named

@@ -321,7 +321,7 @@ def test_plugin_registration_order_does_not_change_the_json(tmp_path, monkeypatc
 
 
 def test_interrupted_or_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    from evalkit import cli
+    from evalkit.render import output
     from evalkit.testing import run_cli
 
     target = tmp_path / "out" / "report.json"
@@ -330,7 +330,7 @@ def test_interrupted_or_failed_write_leaves_nothing(tmp_path, monkeypatch):
     def interrupted(*_):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.os, "replace", interrupted)
+    monkeypatch.setattr(output.os, "replace", interrupted)
     result = run_cli(["assess", str(SAMPLE), "--period", "2024", "--format", "json", "--output", str(target)])
     assert result.exit_code == 130 and "nothing was written" in result.stderr
     assert list(target.parent.iterdir()) == []

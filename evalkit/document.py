@@ -1,0 +1,96 @@
+"""A report as every output format sees it: titled tables of typed cells, paragraphs and charts.
+
+The views (views.py) build one `Document` per command; each renderer (render/) turns it into
+text, markdown, CSV, XLSX or HTML. Numbers stay exact here and are rounded only when shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .scoring import rounded
+
+#: How a cell's value is shown: as text, a number (2 decimals), a signed number or a percentage.
+STYLES = ("text", "number", "signed", "percent")
+#: What a cell means for the reader; renderers colour it (good green, bad red, note amber).
+MARKS = ("", "good", "bad", "note")
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: object = None  # str, int, Fraction or None
+    style: str = "text"
+    mark: str = ""
+
+    def text(self) -> str:
+        """The cell as a table shows it: numbers rounded half up to 2 decimals."""
+        value = self.value
+        if value is None:
+            return ""
+        if self.style == "percent":
+            return f"{rounded(Fraction(value) * 100, 2):.2f}%"
+        if self.style in ("number", "signed") and isinstance(value, (int, Fraction)):
+            return f"{rounded(Fraction(value), 2):{'+' if self.style == 'signed' else ''}.2f}"
+        return str(value)
+
+    def number(self) -> float | int | None:
+        """The cell's value for a spreadsheet: 2-decimal numbers, whole numbers as they are."""
+        if isinstance(self.value, Fraction):
+            return rounded(self.value * (100 if self.style == "percent" else 1), 2)
+        return self.value if isinstance(self.value, int) else None
+
+
+def cells(*values: object) -> list[Cell]:
+    """Plain text or whole-number cells."""
+    return [value if isinstance(value, Cell) else Cell(value) for value in values]
+
+
+@dataclass
+class Table:
+    key: str  # a file or sheet name: departments, cadres, findings, ...
+    title: str
+    headers: list[str]
+    rows: list[list[Cell]]
+    notes: list[str] = field(default_factory=list)
+    detail: bool = False  # long listings the terminal view leaves out (the other formats keep them)
+
+
+@dataclass
+class Paragraph:
+    lines: list[str]
+    title: str = ""
+    numbered: bool = False
+
+
+@dataclass
+class Bar:
+    subject: str
+    label: str
+    value: Fraction
+    mark: str
+
+
+@dataclass
+class Charts:
+    """What the HTML report draws: bars against grade bands, and a subject × quarter grid."""
+
+    bars_title: str = ""
+    bars: list[Bar] = field(default_factory=list)
+    bands: list[tuple[str, Fraction]] = field(default_factory=list)  # (label, lower bound)
+    grid_title: str = ""
+    grid_columns: list[str] = field(default_factory=list)
+    grid: list[tuple[str, str, list[tuple[str, str]]]] = field(default_factory=list)  # subject, name, (state, label)
+
+
+@dataclass
+class Document:
+    title: str
+    lang: str
+    meta: list[tuple[str, str]] = field(default_factory=list)  # period, dataset, generated at, digest
+    provenance: list[Table] = field(default_factory=list)  # packs and plugins used
+    blocks: list[Table | Paragraph] = field(default_factory=list)
+    charts: Charts | None = None
+
+    def tables(self) -> list[Table]:
+        return [block for block in self.blocks if isinstance(block, Table)]

@@ -1,0 +1,90 @@
+"""XLSX score sheet: a cover (what the sheet was made from), then one sheet per table.
+
+Header rows are frozen and bold, columns sized to their text (Chinese characters count double),
+numbers stored as numbers with two decimals, grades and failed findings coloured.
+"""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+
+from wcwidth import wcswidth
+
+from ..document import Cell, Document
+from ..scoring import rounded
+
+FILLS = {"good": "C6EFCE", "bad": "FFC7CE", "note": "FFEB9C"}
+HEADER_FILL = "DDEBF7"
+
+
+def render_xlsx(document: Document) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    book = Workbook()
+    cover = book.active
+    cover.title = _sheet_name("cover")
+    cover.append([document.title])
+    cover["A1"].font = Font(bold=True, size=14)
+    for label, value in document.meta:
+        cover.append([label, value])
+    for table in document.provenance:
+        cover.append([])
+        cover.append([table.title])
+        cover.cell(cover.max_row, 1).font = Font(bold=True)
+        cover.append(table.headers)
+        for row in table.rows:
+            cover.append([cell.text() for cell in row])
+    _fit(cover, [[str(c.value or "") for c in row] for row in cover.iter_rows()])
+    bold = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor=HEADER_FILL)
+    fills = {mark: PatternFill("solid", fgColor=colour) for mark, colour in FILLS.items()}
+    for table in document.tables():
+        sheet = book.create_sheet(_sheet_name(table.key))
+        sheet.append(table.headers)
+        for cell in sheet[1]:
+            cell.font, cell.fill = bold, header_fill
+            cell.alignment = Alignment(vertical="center")
+        for row in table.rows:
+            sheet.append([_value(cell) for cell in row])
+            for target, cell in zip(sheet[sheet.max_row], row, strict=False):
+                if cell.style == "percent":
+                    target.number_format = "0.00%"
+                elif cell.style in ("number", "signed") and isinstance(cell.value, (int, Fraction)):
+                    target.number_format = "+0.00;-0.00;0.00" if cell.style == "signed" else "0.00"
+                if cell.mark:
+                    target.fill = fills[cell.mark]
+        for note in table.notes:
+            sheet.append([])
+            sheet.append([note])
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = sheet.dimensions if table.rows else None
+        _fit(sheet, [table.headers, *[[cell.text() for cell in row] for row in table.rows]])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _value(cell: Cell) -> object:
+    if cell.style == "percent" and isinstance(cell.value, Fraction):
+        return rounded(cell.value, 4)
+    number = cell.number()
+    return number if number is not None else cell.text()
+
+
+def _sheet_name(key: str) -> str:
+    return key[:31]  # Excel's limit on sheet names
+
+
+def _fit(sheet, rows: list[list[str]]) -> None:
+    """Column widths that fit the longest text (capped, so a long message wraps the view, not the sheet)."""
+    from openpyxl.utils import get_column_letter
+
+    widths: dict[int, int] = {}
+    for row in rows:
+        for index, text in enumerate(row, start=1):
+            width = max(wcswidth(text), len(text)) if text else 0
+            widths[index] = max(widths.get(index, 0), width)
+    for index, width in widths.items():
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 6), 60)

@@ -1,0 +1,339 @@
+"""What each command shows a person, as a `Document`: the same for text, markdown, CSV, XLSX and HTML.
+
+`check` → the findings that need attention (every finding for one subject) and what to do next;
+`assess` → departments, cadres and the compliance tables, with charts for HTML; `explain` → one
+subject's arithmetic, step by step, so a reviewer can redo it by hand.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .assessment import Assessment, ComplianceTable
+from .document import Bar, Cell, Charts, Document, Paragraph, Table, cells
+from .evaluate import Evaluation, RunError
+from .findings import Finding
+from .packs import CompiledRule, Pack
+from .scoring import Score, quota_limit
+from .words import KIND_LABELS, STATUS_LABELS, WORDS, period_label
+
+SCORED_KINDS = ("department", "cadre")
+TABLE_KEYS = {"department": "departments", "cadre": "cadres"}
+STATUS_MARKS = {"pass": "good", "fail": "bad", "error": "bad", "waived": "note", "skip": ""}
+
+
+@dataclass
+class Context:
+    """What every view needs besides the results: names, rule titles, language and provenance."""
+
+    lang: str
+    rules: list[CompiledRule]
+    names: dict[str, str]
+    departments: dict[str, str | None] = field(default_factory=dict)  # cadre → department
+    meta: list[tuple[str, str]] = field(default_factory=list)
+    packs: list[Pack] = field(default_factory=list)
+    plugins: list[tuple[str, str, str]] = field(default_factory=list)  # name, version, source
+
+    @property
+    def words(self) -> dict:
+        return WORDS[self.lang]
+
+    def title(self, rule: str) -> str:
+        return next((r.spec.title(self.lang) for r in self.rules if r.spec.id == rule), rule)
+
+    def document(self, title: str) -> Document:
+        words = self.words
+        provenance = [
+            Table(
+                "packs",
+                words["packs"],
+                list(words["pack_headers"]),
+                [cells(p.name, p.spec.version, p.sha256, p.origin) for p in self.packs],
+            ),
+            Table("plugins", words["plugins"], list(words["plugin_headers"]), [cells(*p) for p in self.plugins]),
+        ]
+        return Document(title, self.lang, list(self.meta), provenance)
+
+
+def _status(status: str, lang: str) -> Cell:
+    return Cell(STATUS_LABELS[lang][status], mark=STATUS_MARKS[status])
+
+
+def findings_table(findings: list[Finding], ctx: Context, detail: bool, key: str = "findings") -> Table:
+    rows = []
+    for f in findings:
+        message = f.messages[ctx.lang]
+        if f.waiver is not None:
+            message += f" [{f.waiver.reason} / {f.waiver.approved_by}]"
+        period = period_label(f.period, ctx.lang)
+        rows.append(
+            [
+                *cells(f.subject, ctx.names.get(f.subject, ""), period, f.rule, ctx.title(f.rule)),
+                _status(f.status, ctx.lang),
+            ]
+            + cells(message, ", ".join(f.evidence))
+        )
+    return Table(key, ctx.words["findings"], list(ctx.words["finding_headers"]), rows, detail=detail)
+
+
+def errors_table(errors: list[RunError], ctx: Context) -> Table:
+    words = ctx.words
+    rows = [
+        cells(e.plugin, e.error, ", ".join(e.rules) or "-", ", ".join(e.subjects) or words["all_subjects"])
+        for e in errors
+    ]
+    for row in rows:
+        row[1] = Cell(row[1].value, mark="bad")
+    return Table("errors", words["errors"], list(words["error_headers"]), rows)
+
+
+# check -----------------------------------------------------------------------------------------
+
+
+def check_document(evaluation: Evaluation, ctx: Context, subject: str | None) -> Document:
+    words, labels = ctx.words, STATUS_LABELS[ctx.lang]
+    doc = ctx.document(words["check_title"].format(period=period_label(evaluation.period, ctx.lang)))
+    counts = Counter(f.status for f in evaluation.findings)
+    separator = "，" if ctx.lang == "zh" else ", "
+    summary = separator.join(f"{labels[s]} {counts[s]}" for s in labels if counts[s]) or "0"
+    doc.blocks.append(Paragraph([words["summary"].format(total=len(evaluation.findings), counts=summary)]))
+    shown = [f for f in evaluation.findings if subject or f.status in ("fail", "waived", "error")]
+    if shown:
+        doc.blocks.append(findings_table(shown, ctx, detail=False, key="findings" if subject else "attention"))
+    if subject and not evaluation.findings:
+        doc.blocks.append(Paragraph([words["nothing"].format(subject=subject, period=evaluation.period)]))
+    advice = [f.advice[ctx.lang] for f in evaluation.findings if f.status == "fail" and f.advice]
+    if subject and advice:
+        doc.blocks.append(Paragraph(advice, words["next"], numbered=True))
+    if not subject and evaluation.findings:
+        doc.blocks.append(findings_table(evaluation.findings, ctx, detail=True))
+    if evaluation.errors:
+        doc.blocks.append(errors_table(evaluation.errors, ctx))
+    return doc
+
+
+# assess ----------------------------------------------------------------------------------------
+
+
+def assess_document(assessment: Assessment, ctx: Context) -> Document:
+    words = ctx.words
+    doc = ctx.document(words["assess_title"].format(year=assessment.evaluation.period.year))
+    for kind in SCORED_KINDS:
+        scores = assessment.scores_of(kind)
+        if scores:
+            doc.blocks.append(_score_table(assessment, kind, scores, ctx))
+    for table in assessment.tables:
+        doc.blocks.append(_compliance_table(table, ctx))
+    doc.blocks.append(findings_table(assessment.evaluation.findings, ctx, detail=True))
+    if assessment.evaluation.errors:
+        doc.blocks.append(errors_table(assessment.evaluation.errors, ctx))
+    doc.charts = _charts(assessment, ctx)
+    return doc
+
+
+def _grade_mark(assessment: Assessment, score: Score) -> str:
+    if score.demoted_by or score.provisional:
+        return "note"
+    bands = assessment.scoring.grades[score.subject_kind]
+    if score.grade == bands[0].grade:
+        return "good"
+    return "bad" if score.grade == bands[-1].grade else ""
+
+
+def _score_table(assessment: Assessment, kind: str, scores: list[Score], ctx: Context) -> Table:
+    words = ctx.words
+    indicator_ids = [i.rule for i in scores[0].indicators]
+    headers = [words["rank"], words["subject"], words["name"]]
+    headers += [words["department"]] if kind == "cadre" else []
+    headers += indicator_ids + [words[k] for k in ("base", "bonus", "deduction", "total", "grade", "veto")]
+    rows, notes = [], [words["legend"]]
+    for score in scores:
+        row = cells(score.rank, score.subject, ctx.names.get(score.subject, ""))
+        if kind == "cadre":
+            department = ctx.departments.get(score.subject) or ""
+            row.append(Cell(f"{department} {ctx.names.get(department, '')}".strip()))
+        row += [Cell(i.points, "number") if i.applicable else Cell(words["na"]) for i in score.indicators]
+        grade = assessment.label(kind, score.grade, ctx.lang)
+        for flag, mark, note in ((score.demoted_by, "*", "demoted"), (score.provisional, "?", "provisional")):
+            if flag:
+                grade += mark
+                notes += [words[note]] if words[note] not in notes else []
+        row += [Cell(score.base, "number"), Cell(score.bonus, "number"), Cell(score.deduction, "number")]
+        row += [Cell(score.total, "number"), Cell(grade, mark=_grade_mark(assessment, score))]
+        row.append(Cell(words["vetoed"], mark="bad") if score.vetoed else Cell(""))
+        rows.append(row)
+    legend = ", ".join(f"{rule} {ctx.title(rule)}" for rule in indicator_ids)
+    title = f"{words[TABLE_KEYS[kind]]}（{legend}）" if ctx.lang == "zh" else f"{words[TABLE_KEYS[kind]]} ({legend})"
+    return Table(TABLE_KEYS[kind], title, headers, rows, notes)
+
+
+def _compliance_table(table: ComplianceTable, ctx: Context) -> Table:
+    words = ctx.words
+    headers = [words["subject"], words["name"]]
+    if table.spec.quarters:
+        headers += [words["checked"], words["compliant"], words["rate"]]
+    headers += [f"{rule} {ctx.title(rule)}" for rule in table.spec.columns]
+    rows = []
+    for row in table.rows:
+        line = cells(row.subject, ctx.names.get(row.subject, ""))
+        if table.spec.quarters:
+            line += [Cell(row.checked_quarters), Cell(row.compliant_quarters), Cell(row.compliance_rate, "percent")]
+        line += [
+            _status(row.statuses[rule], ctx.lang) if rule in row.statuses else Cell("") for rule in table.spec.columns
+        ]
+        rows.append(line)
+    return Table(table.spec.name, table.spec.title(ctx.lang), headers, rows)
+
+
+def _charts(assessment: Assessment, ctx: Context) -> Charts:
+    words = ctx.words
+    charts = Charts(bars_title=words["chart_totals"], grid_title=words["chart_grid"])
+    for score in assessment.scores_of("department"):
+        label = assessment.label("department", score.grade, ctx.lang)
+        charts.bars.append(Bar(score.subject, label, score.total, _grade_mark(assessment, score)))
+    if assessment.scoring and "department" in assessment.scoring.grades:
+        charts.bands = [
+            (band.label(ctx.lang), Fraction(str(band.at_least)))
+            for band in assessment.scoring.grades["department"]
+            if band.at_least is not None
+        ]
+    quarterly = next((t for t in assessment.tables if t.spec.quarters), None)
+    if quarterly is not None:
+        quarters = sorted({q for row in quarterly.rows for q, _ in row.quarters})
+        charts.grid_columns = [
+            f"Q{q.quarter}" if ctx.lang == "en" else f"{'一二三四'[q.quarter - 1]}季度" for q in quarters
+        ]
+        states = words["grid_states"]
+        for row in quarterly.rows:
+            by_quarter = dict(row.quarters)
+            marks = [(by_quarter.get(q, "skipped"), states[by_quarter.get(q, "skipped")]) for q in quarters]
+            charts.grid.append((row.subject, ctx.names.get(row.subject, ""), marks))
+    return charts
+
+
+# explain ---------------------------------------------------------------------------------------
+
+
+def explain_document(assessment: Assessment, subject: str, subject_kind: str, ctx: Context) -> Document:
+    words = ctx.words
+    period = assessment.evaluation.period
+    title = words["explain_title"].format(
+        subject=subject,
+        name=ctx.names.get(subject, ""),
+        kind=KIND_LABELS[ctx.lang].get(subject_kind, subject_kind),
+        period=period_label(period, ctx.lang),
+    )
+    doc = ctx.document(title)
+    score = next((s for s in assessment.scores if s.subject == subject), None)
+    if score is not None:
+        doc.blocks += _score_blocks(assessment, score, ctx)
+    for table in assessment.tables:
+        for row in table.rows:
+            if row.subject == subject and table.spec.quarters:
+                rate = "–" if row.compliance_rate is None else Cell(row.compliance_rate, "percent").text()
+                line = words["quarters"].format(
+                    checked=row.checked_quarters, compliant=row.compliant_quarters, rate=rate
+                )
+                doc.blocks.append(Paragraph([line]))
+    findings = [f for f in assessment.evaluation.findings if f.subject == subject]
+    if findings:
+        doc.blocks.append(findings_table(findings, ctx, detail=False))
+    elif score is None:
+        doc.blocks.append(Paragraph([words["no_findings"]]))
+    if score is None and subject_kind in SCORED_KINDS and not period.is_year:
+        doc.blocks.append(Paragraph([words["annual"].format(year=period.year)]))
+    if assessment.evaluation.errors:
+        doc.blocks.append(errors_table(assessment.evaluation.errors, ctx))
+    return doc
+
+
+def _fraction(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}" if value.denominator != 1 else str(value.numerator)
+
+
+def _score_blocks(assessment: Assessment, score: Score, ctx: Context) -> list[Table | Paragraph]:
+    words = ctx.words
+    rows = []
+    for i in score.indicators:
+        measured = f"{i.numerator} / {i.denominator}"
+        if i.applicable:
+            share = _fraction(i.value) + (words["capped_share"] if i.numerator > i.denominator else "")
+            rows.append(
+                [*cells(i.rule, ctx.title(i.rule), measured, share, _fraction(i.weight)), Cell(i.points, "number")]
+            )
+        else:
+            rows.append(cells(i.rule, ctx.title(i.rule), measured, words["na_long"], _fraction(i.weight), ""))
+    blocks: list[Table | Paragraph] = [Table("indicators", words["indicators"], list(words["indicator_headers"]), rows)]
+    applicable = [i for i in score.indicators if i.applicable]
+    if applicable:
+        points = " + ".join(Cell(i.points, "number").text() for i in applicable)
+        weights = " + ".join(_fraction(i.weight) for i in applicable)
+        blocks.append(Paragraph([words["base_line"].format(points=points, weights=weights, base=_n(score.base))]))
+    else:
+        blocks.append(Paragraph([words["no_base"]]))
+    if score.adjustments:
+        rows = []
+        for a in score.adjustments:
+            points = _n(a.points, signed=True)
+            if a.cap is not None and abs(a.uncapped) > a.cap:
+                points = (
+                    words["capped"].format(points=_n(a.uncapped, signed=True), cap=_fraction(a.cap)) + f" → {points}"
+                )
+            records = "; ".join(", ".join(item) for item in a.items)
+            rows.append(cells(a.rule, ctx.title(a.rule), len(a.items), _n(a.each, signed=True), points, records))
+        blocks.append(Table("adjustments", words["adjustments"], list(words["adjustment_headers"]), rows))
+    else:
+        blocks.append(Paragraph([words["no_adjustments"]]))
+    blocks.append(Paragraph(_grade_lines(assessment, score, ctx)))
+    return blocks
+
+
+def _n(value: Fraction, signed: bool = False) -> str:
+    return Cell(value, "signed" if signed else "number").text()
+
+
+def _grade_lines(assessment: Assessment, score: Score, ctx: Context) -> list[str]:
+    words, lang, kind = ctx.words, ctx.lang, score.subject_kind
+    lines = []
+    if score.deductions:
+        cap = _fraction(score.deduction_cap)
+        lines.append(words["deductions"].format(all=_n(score.deductions), cap=cap, deduction=_n(score.deduction)))
+    total = words["total_line"].format(
+        base=_n(score.base), bonus=_n(score.bonus), deduction=_n(score.deduction), unclipped=_n(score.unclipped)
+    )
+    low, high = score.total_range
+    if score.total != score.unclipped:
+        total += words["clipped"].format(low=_fraction(low), high=_fraction(high), total=_n(score.total))
+    lines.append(total)
+    floor = score.band.at_least
+    rule = words["at_least"].format(floor=floor) if floor is not None else words["below"]
+    band = assessment.label(kind, score.band.grade, lang)
+    lines.append(words["band"].format(total=_n(score.total), rule=rule, grade=band))
+    if score.vetoed:
+        lowest = assessment.label(kind, assessment.scoring.grades[kind][-1].grade, lang)
+        evidence = ", ".join(score.veto_evidence)
+        lines.append(words["veto_line"].format(rules=", ".join(score.vetoes), evidence=evidence, grade=lowest))
+    else:
+        lines.append(words["no_veto"])
+    pool = assessment.scores_of(kind)
+    if score.demoted_by:
+        quota_rule = next(r for r in ctx.rules if r.spec.id == score.demoted_by)
+        quota = quota_rule.spec.quota
+        lines.append(
+            words["quota"].format(
+                rule=score.demoted_by,
+                holders=sum(s.band.grade == quota.grade and not s.vetoed for s in pool),
+                pool=len(pool),
+                kinds=words["pools"].get(kind, kind),
+                grade=assessment.label(kind, quota.grade, lang),
+                allowed=quota_limit(quota_rule, len(pool)),
+                demoted=assessment.label(kind, quota.demote_to, lang),
+            )
+        )
+    lines.append(words["grade_line"].format(grade=assessment.label(kind, score.grade, lang)))
+    lines.append(words["rank_line"].format(rank=score.rank, pool=len(pool)))
+    if score.provisional:
+        lines.append(words["provisional_line"])
+    return lines
