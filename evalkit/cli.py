@@ -33,13 +33,16 @@ def _period(text: str) -> Period:
     try:
         return Period.parse(text)
     except ValueError as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(str(error), f"“{text}”不是有效的期间（应为年份如 2024，或季度如 2024Q2）") from None
 
 
 def _year(text: str) -> Period:
     period = _period(text)
     if not period.is_year:
-        raise UsageError(f"--period {text}: the assessment is annual; give a year such as {period.year}")
+        raise UsageError(
+            f"--period {text}: the assessment is annual; give a year such as {period.year}",
+            f"--period {text}：年度考核按年进行，请给出年份，如 {period.year}",
+        )
     return period
 
 
@@ -61,7 +64,10 @@ class _Run:
 
     def __init__(self, args: argparse.Namespace, progress: Progress, annual: bool = False):
         if args.format in NEEDS_OUTPUT and not args.output:
-            raise UsageError(f"--format {args.format} writes files: name one with --output")
+            raise UsageError(
+                f"--format {args.format} writes files: name one with --output",
+                f"--format {args.format} 会生成文件：请用 --output 指定文件名",
+            )
         self.args = args
         self.progress = progress
         self.period = _year(args.period) if annual else _period(args.period)
@@ -79,7 +85,10 @@ class _Run:
         self.kinds = {row["id"]: SUBJECT_KINDS[name] for name, rows in tables.items() for row in rows}
         self.departments = {row["id"]: row["department_id"] for row in self.dataset["cadres"]}
         if getattr(args, "subject", None) and args.subject not in self.names:
-            raise UsageError(f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id")
+            raise UsageError(
+                f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id",
+                f"--subject {args.subject}：数据中没有这个编号的党组织、企业、部门或干部（编号区分大小写）",
+            )
         progress.step(WORDS[args.lang]["evaluating"])
 
     def context(self, packs: list[Pack]) -> Context:
@@ -246,8 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_dataset_error(error: DatasetError) -> None:
-    print(f"error: the dataset does not validate ({len(error.problems)} problem(s)):", file=sys.stderr)
+def _print_dataset_error(error: DatasetError, lang: str) -> None:
+    count = len(error.problems)
+    if lang == "zh":
+        print(f"错误：数据集未通过校验（{count} 个问题；格式为 文件:行 [列] '值': 应为……）：", file=sys.stderr)
+    else:
+        print(f"error: the dataset does not validate ({count} problem(s)):", file=sys.stderr)
     for problem in error.problems:
         print(f"  {problem}", file=sys.stderr)
 
@@ -257,7 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except DatasetError as error:
-        _print_dataset_error(error)
+        _print_dataset_error(error, args.lang)
+        return error.exit_code
+    except UsageError as error:
+        print(("错误：" if args.lang == "zh" else "error: ") + error.text(args.lang), file=sys.stderr)
         return error.exit_code
     except EvalkitError as error:
         print(f"error: {error}", file=sys.stderr)

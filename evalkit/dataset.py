@@ -187,13 +187,17 @@ def load_dataset(
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise UsageError(f"{folder}: not a folder (a dataset is a folder of .csv/.xlsx files)")
+        raise UsageError(
+            f"{folder}: not a folder (a dataset is a folder of .csv/.xlsx files)",
+            f"{folder}：不是文件夹（数据集是存放 .csv/.xlsx 台账文件的文件夹）",
+        )
     types = {t.name: t for t in record_types}
     raws, problems = find_tables(folder, list(types))
     if not raws and not problems:
         raise UsageError(
             f"{folder}: no dataset files in this folder (expected files such as organizations.csv and "
-            "requests.csv, or an .xlsx workbook with sheets of those names)"
+            "requests.csv, or an .xlsx workbook with sheets of those names)",
+            f"{folder}：文件夹里没有台账文件（应有 organizations.csv、requests.csv 等，或含同名工作表的 .xlsx 工作簿）",
         )
     tables = {name: Table(t) for name, t in types.items()}
     for raw in raws:

@@ -29,7 +29,17 @@ class EvalkitError(Exception):
 
 
 class UsageError(EvalkitError):
-    """A command line that cannot be carried out (bad period, missing folder, ...)."""
+    """A command line that cannot be carried out (bad period, missing folder, ...).
+
+    `zh` is the same message in Chinese, shown with `--lang zh` (branch secretaries read it).
+    """
+
+    def __init__(self, message: str, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" and self.zh else str(self)
 
 
 class DatasetError(EvalkitError):

@@ -151,3 +151,10 @@ def test_progress_only_on_a_terminal(tty):
         time.sleep(0.7)
     assert ("evaluating the rules…" in stream.getvalue()) == tty
     assert stream.getvalue().endswith("\r\033[K") == tty
+
+
+def test_usage_errors_speak_chinese_with_lang_zh(folder):
+    result = run_cli(["check", str(folder), "--period", "2024", "--subject", "B99", "--lang", "zh"])
+    assert result.exit_code == 2 and result.stderr.startswith("错误：--subject B99：数据中没有这个编号")
+    bad = run_cli(["check", str(folder), "--period", "2024-1", "--lang", "zh"])
+    assert bad.exit_code == 2 and "不是有效的期间" in bad.stderr

@@ -26,7 +26,9 @@ def write(content: str | bytes | dict[str, bytes], output: str | None) -> None:
         return
     target = Path(output)
     if not target.parent.is_dir():
-        raise UsageError(f"{output}: the folder {target.parent} does not exist")
+        raise UsageError(
+            f"{output}: the folder {target.parent} does not exist", f"{output}：文件夹 {target.parent} 不存在"
+        )
     if isinstance(content, dict):
         if target.suffix.lower() == ".zip":
             _write_file(target, _zip(content))
