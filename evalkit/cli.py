@@ -13,20 +13,22 @@ from . import __version__
 from .dataset import DEFAULT_MAX_CELL_CHARS
 from .errors import DatasetError, EvalkitError, UsageError
 from .json_output import assess_json, check_json, explain_json
-from .packs import Pack
+from .packs import Pack, diff_packs
 from .periods import Period
 from .progress import Progress
 from .render import FORMATS, NEEDS_OUTPUT, render, write
 from .schema import SUBJECT_TABLES
 from .session import Session
+from .verify import verify
 from .views import Context, assess_document, check_document, explain_document
 from .words import WORDS, period_label
 
 
-def _session(args: argparse.Namespace) -> Session:
+def _session(args: argparse.Namespace, shipped_packs: bool = False) -> Session:
+    """The session the options ask for (with `shipped_packs`: the same plugins, no --rules-dir)."""
     modules = [m for m in args.plugin if not m.startswith("no:")]
     blocked = [m[3:] for m in args.plugin if m.startswith("no:")]
-    return Session(modules, blocked, args.plugins_dir, args.rules_dir)
+    return Session(modules, blocked, args.plugins_dir, None if shipped_packs else args.rules_dir)
 
 
 def _period(text: str) -> Period:
@@ -153,6 +155,10 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _rules(args: argparse.Namespace) -> int:
     session = _session(args)
+    if args.diff:
+        lines = diff_packs(_session(args, shipped_packs=True).packs, session.packs)
+        print("\n".join(lines) if lines else "the shipped rule packs are used as they are")
+        return _plugin_failures(session)
     packs = {pack.name: pack for pack in session.packs}
     rows = []
     for rule in session.rules:
@@ -175,6 +181,16 @@ def _numbers(spec) -> list[str]:
     if spec.quota:
         numbers += [f"share={spec.quota.share}", f"at_least={spec.quota.at_least}"]
     return numbers
+
+
+def _verify(args: argparse.Namespace) -> int:
+    session = _session(args)
+    results = verify(session, args.cases)
+    rows = [[r.case, r.rule, "pass" if r.passed else "FAIL", "; ".join(r.problems)] for r in results]
+    print(tabulate(rows, headers=["case", "rule", "result", "why"]))
+    failed = sum(not r.passed for r in results)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else _plugin_failures(session)
 
 
 def _plugins(args: argparse.Namespace) -> int:
@@ -249,7 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(run=_explain)
 
     rules = commands.add_parser("rules", parents=[common], help="every rule: id, pack, title, parameters, source")
+    rules.add_argument("--diff", action="store_true", help="show what --rules-dir changes from the shipped packs")
     rules.set_defaults(run=_rules)
+    verify_cases = commands.add_parser("verify", parents=[common], help="run rule test cases (a folder of YAML cases)")
+    verify_cases.add_argument("cases", help="the folder of cases (base.yaml and one file per case)")
+    verify_cases.set_defaults(run=_verify)
     plugins = commands.add_parser("plugins", parents=[common], help="loaded plugins, where each came from, version")
     plugins.set_defaults(run=_plugins)
     return parser

@@ -391,3 +391,41 @@ def check_scoring(packs: list[Pack], rules: list[CompiledRule], fact_kinds: dict
                         f"{spec.quota.subject_kind} ({', '.join(sorted(names)) or 'none defined'})"
                     )
     return pack.spec.scoring
+
+
+def diff_packs(defaults: list[Pack], used: list[Pack]) -> list[str]:
+    """What the packs in use change from the shipped ones: packs added or replaced, and within a
+    replaced pack every setting and rule key that differs (old → new)."""
+    shipped = {pack.name: pack for pack in defaults}
+    lines = []
+    for pack in used:
+        old = shipped.get(pack.name)
+        if old is None:
+            lines.append(f"pack {pack.name}: added from {pack.source} (version {pack.spec.version})")
+            continue
+        if old.sha256 == pack.sha256:
+            continue
+        lines.append(f"pack {pack.name}: replaced by {pack.source} (version {old.spec.version} → {pack.spec.version})")
+        before, after = _flat(old.spec), _flat(pack.spec)
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                lines.append(f"  {key}: {before.get(key, '(none)')} → {after.get(key, '(none)')}")
+    return lines
+
+
+def _flat(spec: PackSpec) -> dict[str, object]:
+    """Pack keys as dotted paths, rules by id (`OPF03.params.min_activities`)."""
+    data = spec.model_dump(exclude_none=True)
+    rules = {rule["id"]: rule for rule in data.pop("rules")}
+    flat: dict[str, object] = {}
+
+    def walk(prefix: str, value: object) -> None:
+        if isinstance(value, dict) and value:
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        else:
+            flat[prefix] = value
+
+    walk("", {key: value for key, value in data.items() if key not in ("pack", "version")})
+    walk("", rules)
+    return flat

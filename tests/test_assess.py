@@ -11,7 +11,7 @@ import copy
 from fractions import Fraction
 
 import pytest
-from conftest import SMALL
+from fixture_data import SMALL
 
 from evalkit.testing import run_cli, write_dataset
 

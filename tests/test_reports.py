@@ -10,7 +10,7 @@ import zipfile
 from html.parser import HTMLParser
 
 import pytest
-from conftest import SMALL
+from fixture_data import SMALL
 from openpyxl import load_workbook
 from test_assess import service_dataset
 

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import SMALL
+from fixture_data import SMALL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_assess import service_dataset

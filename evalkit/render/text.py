@@ -26,8 +26,10 @@ def render_text(document: Document) -> str:
     words = WORDS[document.lang]
     colon = "：" if document.lang == "zh" else ": "
     packs = next(t for t in document.provenance if t.key == "packs")
+    plugins = next(t for t in document.provenance if t.key == "plugins")
     used = ", ".join(f"{row[0].text()} {row[1].text()} ({row[2].text()[:12]})" for row in packs.rows)
-    parts = [f"{document.title}\n{words['packs']}{colon}{used}"]
+    loaded = ", ".join(f"{row[0].text()} {row[1].text()}".strip() for row in plugins.rows)
+    parts = [f"{document.title}\n{words['packs']}{colon}{used}\n{words['plugins']}{colon}{loaded}"]
     for block in document.blocks:
         if isinstance(block, Paragraph):
             parts.append("\n".join(paragraph_lines(block, colon)))

@@ -1,0 +1,3 @@
+"""evalkit-plugin-example: safety inspections in the department score."""
+
+__version__ = "0.2.0"
