@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 from .evaluate import Decision, RunError
 from .facts import Fact
@@ -73,7 +74,10 @@ class Adjustment:
 
 @dataclass
 class Score:
-    """One department's or cadre's score, with every step that led to its grade."""
+    """One department's or cadre's score, with every step that led to its grade.
+
+    The sums are computed once (cached): indicators and adjustments never change after scoring.
+    """
 
     subject: str
     subject_kind: str
@@ -90,30 +94,30 @@ class Score:
     rank: int = 0
     provisional: bool = False
 
-    @property
+    @cached_property
     def base(self) -> Fraction:
         applicable = [i for i in self.indicators if i.applicable]
         weights = sum(i.weight for i in applicable)
         return sum(i.points for i in applicable) * 100 / weights if weights else Fraction(0)
 
-    @property
+    @cached_property
     def bonus(self) -> Fraction:
         return sum((a.points for a in self.adjustments if a.points > 0), Fraction(0))
 
-    @property
+    @cached_property
     def deductions(self) -> Fraction:
         """All deductions, before the cap."""
         return -sum((a.points for a in self.adjustments if a.points < 0), Fraction(0))
 
-    @property
+    @cached_property
     def deduction(self) -> Fraction:
         return min(self.deductions, self.deduction_cap)
 
-    @property
+    @cached_property
     def unclipped(self) -> Fraction:
         return self.base + self.bonus - self.deduction
 
-    @property
+    @cached_property
     def total(self) -> Fraction:
         low, high = self.total_range
         return max(low, min(high, self.unclipped))

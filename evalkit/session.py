@@ -10,7 +10,7 @@ This is the library's entry point; the CLI is a thin layer over it:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .assessment import Assessment, assess
@@ -34,6 +34,8 @@ class Session:
         rules_dir: str | Path | None = None,
         autoload: bool | None = None,
     ):
+        #: Told the name of each step as it starts (load, validate, facts, rules, scoring).
+        self.stage: Callable[[str], None] = lambda name: None
         self.plugins = Plugins(modules, blocked, plugins_dir, autoload)
         self.record_types = list(CORE_RECORD_TYPES)
         for _, types in self.plugins.call("evalkit_record_types", RecordType):
@@ -57,7 +59,8 @@ class Session:
     def load(self, folder: str | Path, max_cell_chars: int = DEFAULT_MAX_CELL_CHARS) -> Dataset:
         """Load and validate a dataset, with the plugins' record types and the loaded rule ids."""
         known_rules = {rule.spec.id for rule in self.rules}
-        return load_dataset(folder, self.record_types, known_rules, max_cell_chars)
+        self.stage("load")
+        return load_dataset(folder, self.record_types, known_rules, max_cell_chars, self.stage)
 
     def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> list[Fact]:
         """The facts the plugins build for `period`; with `kinds`, only from plugins declaring one of them."""
@@ -92,7 +95,9 @@ class Session:
     ) -> Evaluation:
         """Evaluate the rules of the packs of `kinds` and return the findings and run errors."""
         rules = [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
+        self.stage("facts")
         facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
+        self.stage("rules")
         findings, decisions, rule_errors = evaluate(dataset, period, rules, facts, self.fact_kinds, subjects)
         errors = self.plugin_errors(rules) + [self._rule_error(error) for error in rule_errors]
         return Evaluation(period, facts, findings, errors, decisions)
@@ -105,6 +110,7 @@ class Session:
         if not period.is_year:
             return assess(self.check(dataset, period), self.packs, self.rules, None, self.fact_kinds)
         evaluation = self.check(dataset, period, kinds=("compliance", "score"))
+        self.stage("scoring")
         return assess(evaluation, self.packs, self.rules, self.scoring, self.fact_kinds)
 
     def plugin_errors(self, rules) -> list[RunError]:

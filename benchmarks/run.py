@@ -1,0 +1,119 @@
+"""Time `evalkit assess` end to end and per stage, with peak memory, at named sizes.
+
+Each run is a fresh process (so peak RSS is that run's own), assessing a generated dataset
+(benchmarks/generate.py) and writing its JSON to a file, exactly as `evalkit assess --format
+json --output FILE` does. The table printed (and written with --markdown) gives the median of
+the runs for every stage.
+
+    python benchmarks/run.py S M --runs 3 --markdown benchmarks/latest.md
+    python benchmarks/run.py L --runs 3 --data /var/tmp/evalkit-bench
+
+Stages: load (read and type every file), validate (cross-file checks), facts (plugins), rules
+(the durable-rules engine), scoring (points, grades, quota, ranks), render (JSON to the file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STAGES = ("load", "validate", "facts", "rules", "scoring", "render")
+
+
+def one_run(folder: Path, output: Path) -> dict:
+    """Assess `folder` in this process; seconds per stage, total, and peak RSS in bytes."""
+    from evalkit.json_output import assess_json
+    from evalkit.periods import Period
+    from evalkit.render import write
+    from evalkit.session import Session
+
+    marks: list[tuple[str, float]] = []
+    start = time.perf_counter()
+    session = Session(autoload=False)
+    session.stage = lambda name: marks.append((name, time.perf_counter()))
+    dataset = session.load(folder)
+    assessment = session.assess(dataset, Period(2024))
+    names = {row["id"]: row["name"] for table in ("organizations", "enterprises", "departments", "cadres")
+             for row in dataset[table]}
+    departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
+    marks.append(("render", time.perf_counter()))
+    write(assess_json(assessment, session.packs, names, departments, "en"), str(output))
+    end = time.perf_counter()
+    seconds = {name: 0.0 for name in STAGES}
+    for (name, began), (_, ended) in zip(marks, [*marks[1:], ("end", end)], strict=True):
+        seconds[name] += ended - began
+    rows = sum(len(table.rows) for table in dataset.tables.values())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"seconds": seconds, "total": end - start, "peak_rss": peak, "rows": rows,
+            "requests": len(dataset["requests"]), "facts": len(assessment.evaluation.facts)}
+
+
+def measure(size: str, data: Path, runs: int) -> dict:
+    folder = data / f"evalkit-{size}"
+    if not (folder / "requests.csv").exists():
+        began = time.perf_counter()
+        subprocess.run([sys.executable, str(HERE / "generate.py"), size, "--out", str(folder)], check=True)
+        print(f"generated {size} in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+    results = []
+    for n in range(runs):
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(folder), "--output", str(folder.parent / f"{size}.json")],
+            check=True, capture_output=True, text=True, env={**os.environ, "EVALKIT_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        )
+        results.append(json.loads(out.stdout))
+        print(f"{size} run {n + 1}: {results[-1]['total']:.2f} s", file=sys.stderr)
+    median = {stage: statistics.median(r["seconds"][stage] for r in results) for stage in STAGES}
+    return {
+        "size": size,
+        "rows": results[0]["rows"],
+        "requests": results[0]["requests"],
+        "facts": results[0]["facts"],
+        "stages": median,
+        "total": statistics.median(r["total"] for r in results),
+        "peak_rss": statistics.median(r["peak_rss"] for r in results),
+        "runs": runs,
+    }
+
+
+def markdown(results: list[dict]) -> str:
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    head = ["size", "rows", "facts", *STAGES, "total (s)", "peak RSS (MB)"]
+    lines = [f"Median of {results[0]['runs']} runs each; {machine}.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in results:
+        cells = [r["size"], f"{r['rows']:,}", f"{r['facts']:,}", *(f"{r['stages'][s]:.2f}" for s in STAGES),
+                 f"{r['total']:.2f}", f"{r['peak_rss'] / 2**20:,.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", default=["S", "M"], help="S, M, L or numbers of districts")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", default="/tmp", help="where generated datasets are kept between runs")
+    parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--output", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one_run(Path(args.one), Path(args.output))))
+        return
+    results = [measure(size, Path(args.data), args.runs) for size in args.sizes]
+    table = markdown(results)
+    print(table)
+    if args.markdown:
+        Path(args.markdown).write_text(table, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
