@@ -81,16 +81,27 @@ class District:
             org = self.id("J" if joint else "B", n)
             founded = "2024-02-10" if n in (5, 17) else "2021-06-01"  # two founded during the year
             owner = "" if joint else enterprises[n]
-            w["organizations"].writerow([org, "党支部", "joint_branch" if joint else "branch", chain, chain, owner,
-                                         founded, rng.randint(3, 40)])
+            w["organizations"].writerow(
+                [org, "党支部", "joint_branch" if joint else "branch", chain, chain, owner, founded, rng.randint(3, 40)]
+            )
             branches.append((org, chain))
         for n, enterprise in enumerate(enterprises):
             members = rng.choice((0, 0, 1, 2, 3, 5, 8, 12))
             cover = enterprise if n < 27 else ""
             covering = self.id("B", n) if n < 27 else (self.id("J", 27 + n % 3) if members and n % 5 else "")
-            w["enterprises"].writerow([enterprise, "企业", chains[n % 3], ("upstream", "midstream", "downstream")[n % 3],
-                                       ("large", "medium", "small", "micro")[n % 4], "false", rng.randint(5, 800),
-                                       members if cover or covering else 0, covering])
+            w["enterprises"].writerow(
+                [
+                    enterprise,
+                    "企业",
+                    chains[n % 3],
+                    ("upstream", "midstream", "downstream")[n % 3],
+                    ("large", "medium", "small", "micro")[n % 4],
+                    "false",
+                    rng.randint(5, 800),
+                    members if cover or covering else 0,
+                    covering,
+                ]
+            )
         departments = [self.id("D", n) for n in range(8)]
         for department in departments:
             w["departments"].writerow([department, "局"])
@@ -108,18 +119,35 @@ class District:
                 if not (c == 1 and q == 3):  # one chain skips a routine council
                     raised = rng.randint(1, 6)
                     resolved = raised if rng.random() < 0.8 else raised - 1
-                    w["meetings"].writerow([f"{chain}M{q}", chain, f"{YEAR}-{3 * q - 1:02d}-12", "routine", raised,
-                                            resolved])
+                    w["meetings"].writerow(
+                        [f"{chain}M{q}", chain, f"{YEAR}-{3 * q - 1:02d}-12", "routine", raised, resolved]
+                    )
         self.activities(branches)
         self.requests(enterprises, departments, cadres, chains)
         for n in range(1000):
             cadre = cadres[rng.randrange(50)][0]
-            w["visits"].writerow([self.id("V", n) + "v", cadre, enterprises[rng.randrange(150)],
-                                  day_of_year(rng).isoformat(), rng.randint(0, 4), rng.randint(0, 3)])
+            w["visits"].writerow(
+                [
+                    self.id("V", n) + "v",
+                    cadre,
+                    enterprises[rng.randrange(150)],
+                    day_of_year(rng).isoformat(),
+                    rng.randint(0, 4),
+                    rng.randint(0, 3),
+                ]
+            )
         for n in range(100):
             mentor = cadres[rng.randrange(50)][0] if rng.random() < 0.4 else ""
-            w["talent"].writerow([self.id("T", n), "人员", enterprises[rng.randrange(150)], TRACKS[n % 3],
-                                  day_of_year(rng).isoformat(), mentor])
+            w["talent"].writerow(
+                [
+                    self.id("T", n),
+                    "人员",
+                    enterprises[rng.randrange(150)],
+                    TRACKS[n % 3],
+                    day_of_year(rng).isoformat(),
+                    mentor,
+                ]
+            )
         w["incidents"].writerow([self.id("I", 0), "cadre", cadres[7][0], "2024-07-15", "违纪"])
         w["waivers"].writerow(["OPF01", branches[28][0], "2024", "使用成员企业会议室", "综合党委"])
 
@@ -133,13 +161,35 @@ class District:
                         continue
                     day = date(YEAR, 3 * q - 2, 1) + timedelta(days=rng.randrange(89))
                     co_host = branches[(index + 1) % len(branches)][0] if rng.random() < 0.05 else ""
-                    w.writerow([self.id("A", n) + "a", org, day.isoformat(), category, "活动", f"{chain}Z",
-                                rng.randint(5, 40), co_host, ""])
+                    w.writerow(
+                        [
+                            self.id("A", n) + "a",
+                            org,
+                            day.isoformat(),
+                            category,
+                            "活动",
+                            f"{chain}Z",
+                            rng.randint(5, 40),
+                            co_host,
+                            "",
+                        ]
+                    )
                     n += 1
         while n < 1500:  # extra activities, any branch, any kind
             org, chain = branches[rng.randrange(len(branches))]
-            w.writerow([self.id("A", n) + "a", org, day_of_year(rng).isoformat(), rng.choice(CATEGORIES), "活动",
-                        f"{chain}Z", rng.randint(5, 40), "", ""])
+            w.writerow(
+                [
+                    self.id("A", n) + "a",
+                    org,
+                    day_of_year(rng).isoformat(),
+                    rng.choice(CATEGORIES),
+                    "活动",
+                    f"{chain}Z",
+                    rng.randint(5, 40),
+                    "",
+                    "",
+                ]
+            )
             n += 1
 
     def requests(self, enterprises, departments, cadres, chains) -> None:
@@ -155,8 +205,10 @@ class District:
             submitted = dispatched - timedelta(hours=rng.randint(1, 30))
             accepted = dispatched + timedelta(hours=rng.uniform(1, 40 if slow else 26))
             resolved = accepted + timedelta(days=rng.uniform(1, 16 if slow else 11))
-            status, satisfaction = "resolved", rng.choice(("satisfied", "satisfied", "basically_satisfied",
-                                                           "dissatisfied", ""))
+            status, satisfaction = (
+                "resolved",
+                rng.choice(("satisfied", "satisfied", "basically_satisfied", "dissatisfied", "")),
+            )
             roll = rng.random()
             if roll < 0.02:
                 status, accepted, resolved, satisfaction = "withdrawn", None, None, ""
@@ -166,9 +218,27 @@ class District:
                 status, resolved, satisfaction = "accepted", None, ""  # still open at export
             batch = f"{self.p}BT{n // 4:03d}" if n % 50 < 4 else ""
             repeat = resolved_ids[rng.randrange(len(resolved_ids))] if resolved_ids and rng.random() < 0.01 else ""
-            w.writerow([rid, enterprises[rng.randrange(150)], REQUEST_CATEGORIES[n % 6], "诉求", stamp(submitted),
-                        stamp(dispatched), chains[n % 3], department, stamp(accepted) if accepted else "", cadre, "",
-                        stamp(resolved) if resolved else "", status, satisfaction, "false", batch, repeat])
+            w.writerow(
+                [
+                    rid,
+                    enterprises[rng.randrange(150)],
+                    REQUEST_CATEGORIES[n % 6],
+                    "诉求",
+                    stamp(submitted),
+                    stamp(dispatched),
+                    chains[n % 3],
+                    department,
+                    stamp(accepted) if accepted else "",
+                    cadre,
+                    "",
+                    stamp(resolved) if resolved else "",
+                    status,
+                    satisfaction,
+                    "false",
+                    batch,
+                    repeat,
+                ]
+            )
             if status == "resolved":
                 resolved_ids.append(rid)
 

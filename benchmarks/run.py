@@ -42,8 +42,11 @@ def one_run(folder: Path, output: Path) -> dict:
     session.stage = lambda name: marks.append((name, time.perf_counter()))
     dataset = session.load(folder)
     assessment = session.assess(dataset, Period(2024))
-    names = {row["id"]: row["name"] for table in ("organizations", "enterprises", "departments", "cadres")
-             for row in dataset[table]}
+    names = {
+        row["id"]: row["name"]
+        for table in ("organizations", "enterprises", "departments", "cadres")
+        for row in dataset[table]
+    }
     departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
     marks.append(("render", time.perf_counter()))
     write(assess_json(assessment, session.packs, names, departments, "en"), str(output))
@@ -53,8 +56,14 @@ def one_run(folder: Path, output: Path) -> dict:
         seconds[name] += ended - began
     rows = sum(len(table.rows) for table in dataset.tables.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"seconds": seconds, "total": end - start, "peak_rss": peak, "rows": rows,
-            "requests": len(dataset["requests"]), "facts": len(assessment.evaluation.facts)}
+    return {
+        "seconds": seconds,
+        "total": end - start,
+        "peak_rss": peak,
+        "rows": rows,
+        "requests": len(dataset["requests"]),
+        "facts": len(assessment.evaluation.facts),
+    }
 
 
 def measure(size: str, data: Path, runs: int) -> dict:
@@ -67,7 +76,10 @@ def measure(size: str, data: Path, runs: int) -> dict:
     for n in range(runs):
         out = subprocess.run(
             [sys.executable, __file__, "--one", str(folder), "--output", str(folder.parent / f"{size}.json")],
-            check=True, capture_output=True, text=True, env={**os.environ, "EVALKIT_DISABLE_PLUGIN_AUTOLOAD": "1"},
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "EVALKIT_DISABLE_PLUGIN_AUTOLOAD": "1"},
         )
         results.append(json.loads(out.stdout))
         print(f"{size} run {n + 1}: {results[-1]['total']:.2f} s", file=sys.stderr)
@@ -87,11 +99,21 @@ def measure(size: str, data: Path, runs: int) -> dict:
 def markdown(results: list[dict]) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     head = ["size", "rows", "facts", *STAGES, "total (s)", "peak RSS (MB)"]
-    lines = [f"Median of {results[0]['runs']} runs each; {machine}.", "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = [
+        f"Median of {results[0]['runs']} runs each; {machine}.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
     for r in results:
-        cells = [r["size"], f"{r['rows']:,}", f"{r['facts']:,}", *(f"{r['stages'][s]:.2f}" for s in STAGES),
-                 f"{r['total']:.2f}", f"{r['peak_rss'] / 2**20:,.0f}"]
+        cells = [
+            r["size"],
+            f"{r['rows']:,}",
+            f"{r['facts']:,}",
+            *(f"{r['stages'][s]:.2f}" for s in STAGES),
+            f"{r['total']:.2f}",
+            f"{r['peak_rss'] / 2**20:,.0f}",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

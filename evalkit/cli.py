@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -12,8 +13,10 @@ from tabulate import tabulate
 from . import __version__
 from .dataset import DEFAULT_MAX_CELL_CHARS
 from .errors import DatasetError, EvalkitError, UsageError
+from .executors import dask_executor, process_executor
 from .json_output import assess_json, check_json, explain_json
 from .packs import Pack, diff_packs
+from .partitions import PartitionRunner
 from .periods import Period
 from .progress import Progress
 from .render import FORMATS, NEEDS_OUTPUT, render, write
@@ -91,7 +94,15 @@ class _Run:
                 f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id",
                 f"--subject {args.subject}：数据中没有这个编号的党组织、企业、部门或干部（编号区分大小写）",
             )
+        self.session.runner = _runner(args, sum(len(table.rows) for table in self.dataset.tables.values()))
         progress.step(WORDS[args.lang]["evaluating"])
+
+    def __enter__(self) -> _Run:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.session.runner is not None:
+            self.session.runner.close()
 
     def context(self, packs: list[Pack]) -> Context:
         words = WORDS[self.args.lang]
@@ -112,9 +123,24 @@ class _Run:
             write(render(document_or_json, self.args.format), self.args.output)
 
 
+#: Datasets with at least this many rows are evaluated on every core unless --workers says otherwise.
+LARGE_DATASET_ROWS = 200_000
+
+
+def _runner(args: argparse.Namespace, rows: int) -> PartitionRunner | None:
+    """Where the rules run: a Dask cluster (--executor), a process pool (--workers), or here."""
+    if args.executor:
+        executor, partitions, close = dask_executor(args.executor, args.partitions)
+        return PartitionRunner(executor, partitions, close)
+    workers = args.workers or (os.cpu_count() or 1 if rows >= LARGE_DATASET_ROWS else 1)
+    if workers <= 1:
+        return None
+    executor, close = process_executor(workers)
+    return PartitionRunner(executor, args.partitions or 4 * workers, close)
+
+
 def _check(args: argparse.Namespace) -> int:
-    with Progress() as progress:
-        run = _Run(args, progress)
+    with Progress() as progress, _Run(args, progress) as run:
         subjects = {args.subject} if args.subject else None
         evaluation = run.session.check(run.dataset, run.period, subjects)
         packs = [p for p in run.session.packs if p.spec.kind == "compliance"]
@@ -129,8 +155,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _assess(args: argparse.Namespace) -> int:
-    with Progress() as progress:
-        run = _Run(args, progress, annual=True)
+    with Progress() as progress, _Run(args, progress, annual=True) as run:
         assessment = run.session.assess(run.dataset, run.period)
         packs = run.session.packs
         if args.format == "json":
@@ -141,8 +166,7 @@ def _assess(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    with Progress() as progress:
-        run = _Run(args, progress)
+    with Progress() as progress, _Run(args, progress) as run:
         assessment = run.session.assess(run.dataset, run.period)
         kind = run.kinds[args.subject]
         packs = run.session.packs
@@ -221,6 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--plugins-dir", metavar="DIR", help="load every *.py file of DIR as a plugin")
     common.add_argument("--rules-dir", metavar="DIR", help="more rule packs, or replacements of shipped ones by name")
     common.add_argument("--lang", choices=("en", "zh"), default="en", help="language of human-readable output")
+    common.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help=f"evaluate rules in N processes (default: one per core from {LARGE_DATASET_ROWS:,} rows, else 1)",
+    )
+    common.add_argument("--executor", metavar="dask://HOST:PORT", help="evaluate rules on a Dask cluster")
+    common.add_argument("--partitions", type=int, metavar="N", help="split subjects into N partitions")
     common.add_argument(
         "--max-cell-chars",
         type=int,

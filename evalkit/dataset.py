@@ -153,7 +153,9 @@ def _parse_row(header: _Header, file: str, number: int, cells: list, enums: dict
         name = column.name if column else text
         if type(value) is str:
             if len(value) > max_chars:
-                problems.append(Problem(file, number, name, value[:40] + "…", f"a cell of at most {max_chars} characters"))
+                problems.append(
+                    Problem(file, number, name, value[:40] + "…", f"a cell of at most {max_chars} characters")
+                )
                 continue
             if not value or value.isspace():
                 value = None

@@ -51,7 +51,16 @@ class RuleError(Exception):
 
     def __init__(self, rule: str, subject: str, error: BaseException):
         self.rule, self.subject, self.error = rule, subject, error
-        super().__init__(f"rule {rule} on {subject}: {type(error).__name__}: {error}")
+        cause = str(error) if isinstance(error, _Reported) else f"{type(error).__name__}: {error}"
+        super().__init__(f"rule {rule} on {subject}: {cause}")
+
+    def __reduce__(self):
+        """Crosses process boundaries as its text (the original error may not be picklable)."""
+        return (RuleError, (self.rule, self.subject, _Reported(str(self).split(": ", 1)[1])))
+
+
+class _Reported(Exception):
+    """An error known only by its text, as it came back from another process."""
 
 
 class _QuietHost(Host):

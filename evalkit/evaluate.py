@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .dataset import Dataset
 from .engine import EngineRule, Firing, RuleEngine, RuleError
@@ -92,6 +93,26 @@ class _Outcomes:
         return (f"{rule}:{outcome}", subject, index) in self.fired
 
 
+@dataclass(frozen=True)
+class Job:
+    """Everything rule evaluation needs besides the facts: plain data, picklable, no plugin code,
+    so a partition can be evaluated in another process or on another machine."""
+
+    period: Period
+    rules: tuple[CompiledRule, ...]
+    fact_kinds: dict[str, FactKind]
+    waivers: tuple[Waiver, ...]
+
+
+Result = tuple[list[Finding], list[Decision], list[RuleError]]
+
+
+class Runner(Protocol):
+    """Evaluates a job over facts somewhere (in-process, a process pool, a cluster); same result."""
+
+    def run(self, job: Job, facts: list[Fact]) -> Result: ...
+
+
 def evaluate(
     dataset: Dataset,
     period: Period,
@@ -99,17 +120,24 @@ def evaluate(
     facts: list[Fact],
     fact_kinds: dict[str, FactKind],
     subjects: set[str] | None = None,
-) -> tuple[list[Finding], list[Decision], list[RuleError]]:
-    """Evaluate `rules` over `facts` (optionally only `subjects`).
+    runner: Runner | None = None,
+) -> Result:
+    """Evaluate `rules` over `facts` (optionally only `subjects`), in-process or with `runner`.
 
     Returns the check rules' findings, the score rules' decisions and the failed consequences.
     """
-    waivers = waivers_of(dataset["waivers"])
+    job = Job(period, tuple(rules), fact_kinds, tuple(waivers_of(dataset["waivers"])))
+    chosen = [fact for fact in facts if subjects is None or fact.subject in subjects]
+    return runner.run(job, chosen) if runner is not None else evaluate_facts(job, chosen)
+
+
+def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
+    """The engine over `facts`, subject by subject: findings (sorted), decisions and failed consequences."""
+    period, rules, fact_kinds, waivers = job.period, job.rules, job.fact_kinds, list(job.waivers)
     by_rule = {rule.spec.id: rule for rule in rules}
     by_subject: dict[str, list[Fact]] = defaultdict(list)
     for fact in sorted(facts, key=_fact_order):
-        if subjects is None or fact.subject in subjects:
-            by_subject[fact.subject].append(fact)
+        by_subject[fact.subject].append(fact)
 
     def chain(firing: Firing) -> list[dict]:
         rule_id, _, outcome = firing.rule.partition(":")
@@ -146,6 +174,7 @@ def evaluate(
             elif rule.spec.role != "quota":  # a quota is the scoring step's, across subjects
                 decisions += _decisions_for(rule, subject, items, outcomes, fact_kinds[rule.spec.fact])
     findings.sort(key=Finding.sort_key)
+    rule_errors.sort(key=lambda error: (error.subject, error.rule))
     return findings, decisions, rule_errors
 
 

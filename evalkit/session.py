@@ -17,7 +17,7 @@ from .assessment import Assessment, assess
 from .dataset import DEFAULT_MAX_CELL_CHARS, Dataset, load_dataset
 from .engine import RuleError
 from .errors import PluginError
-from .evaluate import Evaluation, RunError, evaluate
+from .evaluate import Evaluation, RunError, Runner, evaluate
 from .facts import Fact, FactKind
 from .packs import Pack, check_scoring, compile_packs, merge_packs, read_pack, read_rules_dir
 from .periods import Period
@@ -36,6 +36,8 @@ class Session:
     ):
         #: Told the name of each step as it starts (load, validate, facts, rules, scoring).
         self.stage: Callable[[str], None] = lambda name: None
+        #: Where rules are evaluated: None in this process, or a PartitionRunner (process pool, Dask).
+        self.runner: Runner | None = None
         self.plugins = Plugins(modules, blocked, plugins_dir, autoload)
         self.record_types = list(CORE_RECORD_TYPES)
         for _, types in self.plugins.call("evalkit_record_types", RecordType):
@@ -98,7 +100,9 @@ class Session:
         self.stage("facts")
         facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
         self.stage("rules")
-        findings, decisions, rule_errors = evaluate(dataset, period, rules, facts, self.fact_kinds, subjects)
+        findings, decisions, rule_errors = evaluate(
+            dataset, period, rules, facts, self.fact_kinds, subjects, self.runner
+        )
         errors = self.plugin_errors(rules) + [self._rule_error(error) for error in rule_errors]
         return Evaluation(period, facts, findings, errors, decisions)
 

@@ -1,0 +1,178 @@
+"""Partitioned evaluation: identical results in-process, in a process pool, on a Dask cluster;
+worker faults retried or reported; the benchmark generator deterministic and valid."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+
+from evalkit.partitions import PartitionRunner, split
+from evalkit.testing import run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import generate  # noqa: E402  (benchmarks/generate.py: not a package)
+
+
+def assess_json(folder, *extra) -> str:
+    result = run_cli(["assess", str(folder), "--period", "2024", "--format", "json", *extra])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def in_process() -> str:
+    return assess_json(SAMPLE, "--workers", "1")
+
+
+@pytest.mark.parametrize("partitions", ["1", "3", "16"])
+def test_process_pool_gives_identical_json(in_process, partitions):
+    assert assess_json(SAMPLE, "--workers", "2", "--partitions", partitions) == in_process
+
+
+def test_check_json_identical_with_workers():
+    args = ["check", str(SAMPLE), "--period", "2024", "--format", "json", "--exit-zero"]
+    assert run_cli([*args, "--workers", "2", "--partitions", "5"]).stdout == run_cli([*args, "--workers", "1"]).stdout
+
+
+def test_partitions_are_stable_and_keep_a_subjects_facts_together():
+    from evalkit.facts import Fact
+    from evalkit.periods import Period
+
+    facts = [Fact("k", f"S{n % 40}", Period(2024), {"n": n}) for n in range(200)]
+    first, again = split(facts, 7), split(list(reversed(facts)), 7)
+    assert [p.subjects for p in first] == [p.subjects for p in again]
+    owners = {s: p.index for p in first for s in p.subjects}
+    assert len(owners) == 40 and sum(len(p.subjects) for p in first) == 40
+
+
+class FlakyExecutor(Executor):
+    """Runs partitions here, but the second one 'loses its worker'."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.calls += 1
+        future: Future = Future()
+        if self.calls == 2:
+            future.set_exception(BrokenProcessPool("a worker died"))
+            return future
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+
+def test_a_dead_worker_is_retried_and_the_result_is_identical(in_process, monkeypatch):
+    from evalkit import cli
+
+    monkeypatch.setattr(cli, "_runner", lambda args, rows: PartitionRunner(FlakyExecutor(), 4))
+    assert assess_json(SAMPLE) == in_process
+
+
+def test_a_partition_failing_twice_stops_the_run_naming_it(tmp_path, monkeypatch):
+    from evalkit import cli, partitions
+
+    def broken(job, facts):
+        raise MemoryError("worker out of memory")
+
+    monkeypatch.setattr(cli, "_runner", lambda args, rows: PartitionRunner(FlakyExecutor(), 4))
+    monkeypatch.setattr(partitions, "evaluate_facts", broken)
+    target = tmp_path / "out.json"
+    result = run_cli(["assess", str(SAMPLE), "--period", "2024", "--format", "json", "--output", str(target)])
+    assert result.exit_code == 3 and not target.exists()
+    assert "partition 1 of 4 (" in result.stderr and "MemoryError: worker out of memory" in result.stderr
+    assert "nothing was written" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A real scheduler and two single-threaded workers on 127.0.0.1, as an IT office runs them."""
+    pytest.importorskip("distributed")
+    bin_dir = Path(sys.executable).parent
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    common = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **common
+    )
+    workers = [
+        subprocess.Popen(
+            [
+                str(bin_dir / "dask"),
+                "worker",
+                f"tcp://{address}",
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+            ],
+            **common,
+        )
+        for _ in range(2)
+    ]
+    from distributed import Client
+
+    try:
+        with Client(f"tcp://{address}", timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address, workers
+    finally:
+        for process in [*workers, scheduler]:
+            process.terminate()
+        for process in [*workers, scheduler]:
+            process.wait(timeout=30)
+
+
+def test_dask_cluster_gives_identical_json(dask_cluster, in_process):
+    address, _ = dask_cluster
+    assert assess_json(SAMPLE, "--executor", f"dask://{address}", "--partitions", "8") == in_process
+
+
+def test_killing_a_dask_worker_mid_run_still_gives_the_same_answer(dask_cluster, in_process):
+    address, workers = dask_cluster
+    outcome = {}
+
+    def run():
+        outcome["json"] = assess_json(SAMPLE, "--executor", f"dask://{address}", "--partitions", "32")
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(1.5)
+    workers[0].kill()
+    thread.join(timeout=300)
+    assert outcome.get("json") == in_process
+
+
+def test_unreachable_scheduler_is_a_clear_error():
+    pytest.importorskip("distributed")
+    result = run_cli(["assess", str(SAMPLE), "--period", "2024", "--executor", f"dask://127.0.0.1:{free_port()}"])
+    assert result.exit_code == 2 and "no Dask scheduler answers there" in result.stderr
+
+
+def test_benchmark_generator_is_deterministic_and_valid(tmp_path):
+    one = generate.generate(2, tmp_path / "one")
+    two = generate.generate(2, tmp_path / "two")
+    for path in sorted(one.iterdir()):
+        assert (two / path.name).read_bytes() == path.read_bytes(), path.name
+    result = run_cli(["validate", str(one)])
+    assert result.exit_code == 0, result.stderr
+    assert "requests 4000" in result.stdout and "activities 3000" in result.stdout and "visits 2000" in result.stdout
