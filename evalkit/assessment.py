@@ -71,7 +71,7 @@ def assess(
     scoring: ScoringSpec | None,
     fact_kinds: dict[str, FactKind],
 ) -> Assessment:
-    score_rules = [rule for rule in rules if rule.spec.role in ("indicator", "adjustment", "veto", "quota")]
+    score_rules = [rule for rule in rules if rule.role in ("indicator", "adjustment", "veto", "quota")]
     subject_kinds = {rule.spec.id: tuple(fact_kinds[rule.spec.fact].subject_kind.split("|")) for rule in score_rules}
     scores = []
     if scoring:

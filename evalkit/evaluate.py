@@ -142,7 +142,7 @@ def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
     def chain(firing: Firing) -> list[dict]:
         rule_id, _, outcome = firing.rule.partition(":")
         rule = by_rule[rule_id]
-        if outcome != "when" or rule.spec.role != "check":
+        if outcome != "when" or rule.role != "check":
             return []
         fact = firing.fact
         waived = find_waiver(waivers, rule_id, firing.subject, by_subject[firing.subject][fact["_n"]].period)
@@ -168,22 +168,25 @@ def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
     outcomes = _Outcomes(firings)
     findings, decisions = [], []
     for subject, items in sorted(by_subject.items()):
+        of_kind: dict[str, list[tuple[int, Fact]]] = defaultdict(list)  # kind → (index, fact)
+        for index, fact in enumerate(items):
+            of_kind[fact.kind].append((index, fact))
         for rule in rules:
-            if rule.spec.role in ("check", "chain"):
-                findings += _findings_for(rule, subject, items, outcomes, waivers, period, fact_kinds)
-            elif rule.spec.role != "quota":  # a quota is the scoring step's, across subjects
-                decisions += _decisions_for(rule, subject, items, outcomes, fact_kinds[rule.spec.fact])
+            pairs = of_kind.get(rule.spec.fact, [])
+            if rule.role in ("check", "chain"):
+                findings += _findings_for(rule, subject, pairs, outcomes, waivers, period, fact_kinds)
+            elif rule.role != "quota":  # a quota is the scoring step's, across subjects
+                decisions += _decisions_for(rule, subject, pairs, outcomes, fact_kinds[rule.spec.fact])
     findings.sort(key=Finding.sort_key)
     rule_errors.sort(key=lambda error: (error.subject, error.rule))
     return findings, decisions, rule_errors
 
 
-def _decisions_for(rule: CompiledRule, subject: str, facts: list[Fact], outcomes: _Outcomes, kind: FactKind):
+def _decisions_for(rule: CompiledRule, subject: str, pairs: list[tuple[int, Fact]], outcomes: _Outcomes, kind):
+    """Decisions on the subject's facts of the rule's kind, given as (index, fact) pairs."""
     spec = rule.spec
     decisions = []
-    for index, fact in enumerate(facts):
-        if fact.kind != spec.fact:
-            continue
+    for index, fact in pairs:
         if rule.applies is not None and not outcomes.has(spec.id, "applies", subject, index):
             continue
         skipped = outcomes.has(spec.id, "skip", subject, index)
@@ -198,13 +201,14 @@ def _fact_order(fact: Fact) -> tuple:
     return (fact.subject, fact.kind, fact.period, values, sorted(fact.evidence.items()))
 
 
-def _findings_for(rule, subject, facts, outcomes, waivers, period, fact_kinds) -> list[Finding]:
+def _findings_for(rule, subject, pairs, outcomes, waivers, period, fact_kinds) -> list[Finding]:
+    """Findings on the subject's facts of the rule's kind, given as (index, fact) pairs."""
     spec = rule.spec
     kind = fact_kinds[spec.fact]
     if rule.chain_findings is not None:
         if spec.only_for_year and not period.is_year:
             return []
-        if not any(fact.kind == spec.fact for fact in facts):
+        if not pairs:
             return []
         matches = [firing.fact for firing in outcomes.chained.get((spec.id, subject), [])]
         matched = sorted({f"{m['rule']}@{m['period']}" for m in matches})
@@ -215,9 +219,7 @@ def _findings_for(rule, subject, facts, outcomes, waivers, period, fact_kinds) -
         values = {"subject": subject, "period": str(period), "quarters": ", ".join(quarters), "count": len(quarters)}
         return [_finding(rule, subject, kind.subject_kind, period, status, tuple(matched), values, waivers)]
     found = []
-    for index, fact in enumerate(facts):
-        if fact.kind != spec.fact:
-            continue
+    for index, fact in pairs:
         if rule.applies is not None and not outcomes.has(spec.id, "applies", subject, index):
             continue
         if outcomes.has(spec.id, "skip", subject, index):

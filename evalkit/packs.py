@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -173,6 +173,10 @@ class CompiledRule:
     applies: Condition | None
     chain_findings: Condition | None = None
     chain_count: int = 0
+    role: str = field(init=False)  # the spec's role, computed once: the engine loops ask it per fact
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", self.spec.role)
 
 
 @dataclass(frozen=True)

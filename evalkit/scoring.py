@@ -144,11 +144,11 @@ def score_subjects(
     by_subject: dict[str, list[Decision]] = defaultdict(list)
     for decision in decisions:
         by_subject[decision.fact.subject].append(decision)
-    indicator_ids = {rule.spec.id for rule in rules if rule.spec.role == "indicator"}
+    indicator_ids = {rule.spec.id for rule in rules if rule.role == "indicator"}
     tie_breaks = {
         (rule.spec.quota.subject_kind, fact.subject): int(fact.values[rule.spec.quota.tie_break])
         for rule in rules
-        if rule.spec.role == "quota"
+        if rule.role == "quota"
         for fact in facts
         if fact.kind == rule.spec.fact
     }
@@ -164,7 +164,7 @@ def score_subjects(
         score.band = next(b for b in bands if b.at_least is None or score.total >= exact(b.at_least))
         score.grade = bands[-1].grade if score.vetoed else score.band.grade
     for rule in rules:
-        if rule.spec.role == "quota":
+        if rule.role == "quota":
             _apply_quota(rule, scores)
     _mark_provisional(scores, rules, errors, subject_kinds)
     _rank(scores)
@@ -181,7 +181,7 @@ def _mark_provisional(scores: list[Score], rules, errors: Sequence[RunError], su
             for error in errors
             for rule in error.rules
         )
-    quota_kinds = {rule.spec.quota.subject_kind for rule in rules if rule.spec.role == "quota"}
+    quota_kinds = {rule.spec.quota.subject_kind for rule in rules if rule.role == "quota"}
     unsure = {s.subject_kind for s in scores if s.provisional} & quota_kinds
     for score in scores:
         score.provisional = score.provisional or score.subject_kind in unsure
@@ -194,16 +194,16 @@ def _score(subject, made, indicators, rules, scoring: ScoringSpec) -> Score:
         spec = rule.spec
         matched = [d.fact for d in made if d.rule == spec.id and d.matched]
         items = tuple(tuple(fact.evidence.get(spec.evidence or "", ())) for fact in matched)
-        if spec.role == "indicator" and spec.id in indicators:
+        if rule.role == "indicator" and spec.id in indicators:
             decision = indicators[spec.id]
             numerator = int(decision.fact.values[spec.indicator.numerator])
             denominator = int(decision.fact.values[spec.indicator.denominator])
             applicable = not decision.skipped and denominator > 0
             built.append(Indicator(spec.id, exact(spec.indicator.weight), numerator, denominator, applicable))
-        elif spec.role == "adjustment" and matched:
+        elif rule.role == "adjustment" and matched:
             cap = exact(spec.adjustment.cap) if spec.adjustment.cap is not None else None
             adjustments.append(Adjustment(spec.id, exact(spec.adjustment.points), cap, items))
-        elif spec.role == "veto" and matched:
+        elif rule.role == "veto" and matched:
             vetoes.append(spec.id)
             veto_evidence.update(record for item in items for record in item)
     return Score(
