@@ -29,9 +29,12 @@ HERE = Path(__file__).resolve().parent
 STAGES = ("load", "validate", "facts", "rules", "scoring", "render")
 
 
-def one_run(folder: Path, output: Path) -> dict:
-    """Assess `folder` in this process; seconds per stage, total, and peak RSS in bytes."""
+def one_run(folder: Path, output: Path, workers: int) -> dict:
+    """Assess `folder` in this process (rules on `workers` processes when > 1); seconds per stage,
+    total, and peak RSS in bytes (of this process, and of its worker processes if any)."""
+    from evalkit.executors import process_executor
     from evalkit.json_output import assess_json
+    from evalkit.partitions import PartitionRunner
     from evalkit.periods import Period
     from evalkit.render import write
     from evalkit.session import Session
@@ -40,8 +43,13 @@ def one_run(folder: Path, output: Path) -> dict:
     start = time.perf_counter()
     session = Session(autoload=False)
     session.stage = lambda name: marks.append((name, time.perf_counter()))
+    if workers > 1:
+        executor, close = process_executor(workers)
+        session.runner = PartitionRunner(executor, 4 * workers, close)
     dataset = session.load(folder)
     assessment = session.assess(dataset, Period(2024))
+    if session.runner is not None:
+        session.runner.close()
     names = {
         row["id"]: row["name"]
         for table in ("organizations", "enterprises", "departments", "cadres")
@@ -56,7 +64,9 @@ def one_run(folder: Path, output: Path) -> dict:
         seconds[name] += ended - began
     rows = sum(len(table.rows) for table in dataset.tables.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return {
+        "workers_peak_rss": workers_peak,
         "seconds": seconds,
         "total": end - start,
         "peak_rss": peak,
@@ -66,7 +76,7 @@ def one_run(folder: Path, output: Path) -> dict:
     }
 
 
-def measure(size: str, data: Path, runs: int) -> dict:
+def measure(size: str, data: Path, runs: int, workers: int) -> dict:
     folder = data / f"evalkit-{size}"
     if not (folder / "requests.csv").exists():
         began = time.perf_counter()
@@ -75,7 +85,16 @@ def measure(size: str, data: Path, runs: int) -> dict:
     results = []
     for n in range(runs):
         out = subprocess.run(
-            [sys.executable, __file__, "--one", str(folder), "--output", str(folder.parent / f"{size}.json")],
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                str(folder),
+                "--output",
+                str(folder.parent / f"{size}.json"),
+                "--workers",
+                str(workers),
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -85,20 +104,21 @@ def measure(size: str, data: Path, runs: int) -> dict:
         print(f"{size} run {n + 1}: {results[-1]['total']:.2f} s", file=sys.stderr)
     median = {stage: statistics.median(r["seconds"][stage] for r in results) for stage in STAGES}
     return {
-        "size": size,
+        "size": size if workers == 1 else f"{size}, {workers} workers",
         "rows": results[0]["rows"],
         "requests": results[0]["requests"],
         "facts": results[0]["facts"],
         "stages": median,
         "total": statistics.median(r["total"] for r in results),
         "peak_rss": statistics.median(r["peak_rss"] for r in results),
+        "workers_peak_rss": statistics.median(r["workers_peak_rss"] for r in results),
         "runs": runs,
     }
 
 
 def markdown(results: list[dict]) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    head = ["size", "rows", "facts", *STAGES, "total (s)", "peak RSS (MB)"]
+    head = ["size", "rows", "facts", *STAGES, "total (s)", "peak RSS (MB)", "worker peak RSS (MB)"]
     lines = [
         f"Median of {results[0]['runs']} runs each; {machine}.",
         "",
@@ -124,13 +144,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", default="/tmp", help="where generated datasets are kept between runs")
     parser.add_argument("--markdown", help="also write the table to this file")
+    parser.add_argument("--workers", type=int, default=1, help="evaluate rules in N processes (default 1)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one_run(Path(args.one), Path(args.output))))
+        print(json.dumps(one_run(Path(args.one), Path(args.output), args.workers)))
         return
-    results = [measure(size, Path(args.data), args.runs) for size in args.sizes]
+    results = [measure(size, Path(args.data), args.runs, args.workers) for size in args.sizes]
     table = markdown(results)
     print(table)
     if args.markdown:
