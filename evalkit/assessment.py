@@ -18,6 +18,8 @@ from .packs import CompiledRule, Pack, ScoringSpec, TableSpec
 from .periods import Period
 from .scoring import Score, score_subjects
 
+#: The subject kinds that get scores, and the name of their table in every report.
+SCORE_TABLES = {"department": "departments", "cadre": "cadres"}
 #: How a rule's findings over a period add up to one status: the first present wins.
 STATUS_PRECEDENCE = ("error", "fail", "waived", "pass", "skip")
 

@@ -246,20 +246,24 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--rules-dir", metavar="DIR", help="more rule packs, or replacements of shipped ones by name")
     common.add_argument("--lang", choices=("en", "zh"), default="en", help="language of human-readable output")
     common.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help=f"evaluate rules in N processes (default: one per core from {LARGE_DATASET_ROWS:,} rows, else 1)",
-    )
-    common.add_argument("--executor", metavar="dask://HOST:PORT", help="evaluate rules on a Dask cluster")
-    common.add_argument("--partitions", type=int, metavar="N", help="split subjects into N partitions")
-    common.add_argument(
         "--max-cell-chars",
         type=int,
         default=DEFAULT_MAX_CELL_CHARS,
         metavar="N",
         help=f"refuse cells longer than N characters (default {DEFAULT_MAX_CELL_CHARS:,})",
     )
+    evaluating = argparse.ArgumentParser(add_help=False)  # check, assess and explain
+    evaluating.add_argument("dataset", help="the dataset folder")
+    evaluating.add_argument("--format", choices=FORMATS, default="text", help="csv and xlsx need --output")
+    evaluating.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
+    evaluating.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help=f"evaluate rules in N processes (default: one per core from {LARGE_DATASET_ROWS:,} rows, else 1)",
+    )
+    evaluating.add_argument("--executor", metavar="dask://HOST:PORT", help="evaluate rules on a Dask cluster")
+    evaluating.add_argument("--partitions", type=int, metavar="N", help="split subjects into N partitions")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser(
@@ -268,32 +272,27 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("dataset", help="the dataset folder")
     validate.set_defaults(run=_validate)
 
-    check = commands.add_parser("check", parents=[common], help="compliance findings (1+4, councils, coverage)")
-    check.add_argument("dataset", help="the dataset folder")
+    check = commands.add_parser(
+        "check", parents=[common, evaluating], help="compliance findings (1+4, councils, coverage)"
+    )
     check.add_argument("--period", required=True, help="a year (2024) or a quarter (2024Q2)")
     check.add_argument("--subject", metavar="ID", help="only this subject (a branch's self-check)")
-    check.add_argument("--format", choices=FORMATS, default="text", help="csv and xlsx need --output")
-    check.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings failed")
     check.set_defaults(run=_check)
 
     assess = commands.add_parser(
-        "assess", parents=[common], help="annual assessment: departments, cadres, branches, chains"
+        "assess", parents=[common, evaluating], help="annual assessment: departments, cadres, branches, chains"
     )
-    assess.add_argument("dataset", help="the dataset folder")
     assess.add_argument("--period", required=True, help="a year, such as 2024")
-    assess.add_argument("--format", choices=FORMATS, default="text", help="csv and xlsx need --output")
-    assess.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     assess.set_defaults(run=_assess)
 
-    explain = commands.add_parser("explain", parents=[common], help="how one subject's findings and score came about")
-    explain.add_argument("dataset", help="the dataset folder")
+    explain = commands.add_parser(
+        "explain", parents=[common, evaluating], help="how one subject's findings and score came about"
+    )
     explain.add_argument("--period", required=True, help="a year (2024) or a quarter (2024Q2)")
     explain.add_argument(
         "--subject", required=True, metavar="ID", help="a department, cadre, organisation or enterprise"
     )
-    explain.add_argument("--format", choices=FORMATS, default="text", help="csv and xlsx need --output")
-    explain.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     explain.set_defaults(run=_explain)
 
     rules = commands.add_parser("rules", parents=[common], help="every rule: id, pack, title, parameters, source")

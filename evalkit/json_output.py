@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-from .assessment import Assessment, ComplianceTable, TableRow
+from .assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
 from .evaluate import Evaluation
 from .packs import Pack
 from .scoring import Score, rounded
-
-SCORED_KINDS = {"department": "departments", "cadre": "cadres"}
 
 
 def number(value: Fraction | None) -> float | None:
@@ -87,7 +85,7 @@ def table_row_json(table: ComplianceTable, row: TableRow, names: dict[str, str])
 def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departments: dict, lang: str) -> str:
     evaluation = assessment.evaluation
     data: dict = {"period": str(evaluation.period)}
-    for kind, key in SCORED_KINDS.items():
+    for kind, key in SCORE_TABLES.items():
         data[key] = [score_json(s, names, departments) for s in assessment.scores_of(kind)]
     for table in assessment.tables:
         data[table.spec.name] = [table_row_json(table, row, names) for row in table.rows]

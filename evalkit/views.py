@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .assessment import Assessment, ComplianceTable
+from .assessment import SCORE_TABLES, Assessment, ComplianceTable
 from .document import Bar, Cell, Charts, Document, Paragraph, Table, cells
 from .evaluate import Evaluation, RunError
 from .findings import Finding
@@ -19,8 +19,6 @@ from .packs import CompiledRule, Pack
 from .scoring import Score, quota_limit
 from .words import KIND_LABELS, STATUS_LABELS, WORDS, period_label
 
-SCORED_KINDS = ("department", "cadre")
-TABLE_KEYS = {"department": "departments", "cadre": "cadres"}
 STATUS_MARKS = {"pass": "good", "fail": "bad", "error": "bad", "waived": "note", "skip": ""}
 
 
@@ -120,7 +118,7 @@ def check_document(evaluation: Evaluation, ctx: Context, subject: str | None) ->
 def assess_document(assessment: Assessment, ctx: Context) -> Document:
     words = ctx.words
     doc = ctx.document(words["assess_title"].format(year=assessment.evaluation.period.year))
-    for kind in SCORED_KINDS:
+    for kind in SCORE_TABLES:
         scores = assessment.scores_of(kind)
         if scores:
             doc.blocks.append(_score_table(assessment, kind, scores, ctx))
@@ -165,8 +163,9 @@ def _score_table(assessment: Assessment, kind: str, scores: list[Score], ctx: Co
         row.append(Cell(words["vetoed"], mark="bad") if score.vetoed else Cell(""))
         rows.append(row)
     legend = ", ".join(f"{rule} {ctx.title(rule)}" for rule in indicator_ids)
-    title = f"{words[TABLE_KEYS[kind]]}（{legend}）" if ctx.lang == "zh" else f"{words[TABLE_KEYS[kind]]} ({legend})"
-    return Table(TABLE_KEYS[kind], title, headers, rows, notes)
+    key = SCORE_TABLES[kind]
+    title = f"{words[key]}（{legend}）" if ctx.lang == "zh" else f"{words[key]} ({legend})"
+    return Table(key, title, headers, rows, notes)
 
 
 def _compliance_table(table: ComplianceTable, ctx: Context) -> Table:
@@ -242,7 +241,7 @@ def explain_document(assessment: Assessment, subject: str, subject_kind: str, ct
         doc.blocks.append(findings_table(findings, ctx, detail=False))
     elif score is None:
         doc.blocks.append(Paragraph([words["no_findings"]]))
-    if score is None and subject_kind in SCORED_KINDS and not period.is_year:
+    if score is None and subject_kind in SCORE_TABLES and not period.is_year:
         doc.blocks.append(Paragraph([words["annual"].format(year=period.year)]))
     if assessment.evaluation.errors:
         doc.blocks.append(errors_table(assessment.evaluation.errors, ctx))
