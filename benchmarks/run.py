@@ -133,6 +133,7 @@ def markdown(results: list[dict]) -> str:
             *(f"{r['stages'][s]:.2f}" for s in STAGES),
             f"{r['total']:.2f}",
             f"{r['peak_rss'] / 2**20:,.0f}",
+            f"{r['workers_peak_rss'] / 2**20:,.0f}" if r["workers_peak_rss"] else "–",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

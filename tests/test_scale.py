@@ -176,3 +176,16 @@ def test_benchmark_generator_is_deterministic_and_valid(tmp_path):
     result = run_cli(["validate", str(one)])
     assert result.exit_code == 0, result.stderr
     assert "requests 4000" in result.stdout and "activities 3000" in result.stdout and "visits 2000" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def generated_m(tmp_path_factory):
+    """The benchmark's M dataset (100 districts, ~490,000 records) and its in-process JSON."""
+    folder = generate.generate(generate.SIZES["M"], tmp_path_factory.mktemp("m") / "M")
+    return folder, assess_json(folder, "--workers", "1")
+
+
+def test_generated_m_is_identical_on_a_process_pool_and_a_dask_cluster(generated_m, dask_cluster):
+    folder, in_process = generated_m
+    assert assess_json(folder, "--workers", "2", "--partitions", "5") == in_process
+    assert assess_json(folder, "--executor", f"dask://{dask_cluster[0]}") == in_process
