@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -94,7 +93,7 @@ class _Run:
                 f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id",
                 f"--subject {args.subject}：数据中没有这个编号的党组织、企业、部门或干部（编号区分大小写）",
             )
-        self.session.runner = _runner(args, sum(len(table.rows) for table in self.dataset.tables.values()))
+        self.session.runner = _runner(args)
         progress.step(WORDS[args.lang]["evaluating"])
 
     def __enter__(self) -> _Run:
@@ -123,20 +122,19 @@ class _Run:
             write(render(document_or_json, self.args.format), self.args.output)
 
 
-#: Datasets with at least this many rows are evaluated on every core unless --workers says otherwise.
-LARGE_DATASET_ROWS = 200_000
+def _runner(args: argparse.Namespace) -> PartitionRunner | None:
+    """Where the rules run: a Dask cluster (--executor), a process pool (--workers N > 1), or here.
 
-
-def _runner(args: argparse.Namespace, rows: int) -> PartitionRunner | None:
-    """Where the rules run: a Dask cluster (--executor), a process pool (--workers), or here."""
+    In-process is the default at every size: on this kind of machine (2 cores) moving facts to
+    worker processes and findings back costs what the second core saves (benchmarks/README.md).
+    """
     if args.executor:
         executor, partitions, close = dask_executor(args.executor, args.partitions)
         return PartitionRunner(executor, partitions, close)
-    workers = args.workers or (os.cpu_count() or 1 if rows >= LARGE_DATASET_ROWS else 1)
-    if workers <= 1:
+    if not args.workers or args.workers <= 1:
         return None
-    executor, close = process_executor(workers)
-    return PartitionRunner(executor, args.partitions or 4 * workers, close)
+    executor, close = process_executor(args.workers)
+    return PartitionRunner(executor, args.partitions or 4 * args.workers, close)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -260,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         metavar="N",
-        help=f"evaluate rules in N processes (default: one per core from {LARGE_DATASET_ROWS:,} rows, else 1)",
+        help="evaluate rules in N processes (default: in this process)",
     )
     evaluating.add_argument("--executor", metavar="dask://HOST:PORT", help="evaluate rules on a Dask cluster")
     evaluating.add_argument("--partitions", type=int, metavar="N", help="split subjects into N partitions")

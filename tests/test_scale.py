@@ -77,7 +77,7 @@ class FlakyExecutor(Executor):
 def test_a_dead_worker_is_retried_and_the_result_is_identical(in_process, monkeypatch):
     from evalkit import cli
 
-    monkeypatch.setattr(cli, "_runner", lambda args, rows: PartitionRunner(FlakyExecutor(), 4))
+    monkeypatch.setattr(cli, "_runner", lambda args: PartitionRunner(FlakyExecutor(), 4))
     assert assess_json(SAMPLE) == in_process
 
 
@@ -87,7 +87,7 @@ def test_a_partition_failing_twice_stops_the_run_naming_it(tmp_path, monkeypatch
     def broken(job, facts):
         raise MemoryError("worker out of memory")
 
-    monkeypatch.setattr(cli, "_runner", lambda args, rows: PartitionRunner(FlakyExecutor(), 4))
+    monkeypatch.setattr(cli, "_runner", lambda args: PartitionRunner(FlakyExecutor(), 4))
     monkeypatch.setattr(partitions, "evaluate_facts", broken)
     target = tmp_path / "out.json"
     result = run_cli(["assess", str(SAMPLE), "--period", "2024", "--format", "json", "--output", str(target)])
