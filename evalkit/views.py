@@ -38,8 +38,11 @@ class Context:
     def words(self) -> dict:
         return WORDS[self.lang]
 
+    def __post_init__(self) -> None:
+        self.titles = {r.spec.id: r.spec.title(self.lang) for r in self.rules}
+
     def title(self, rule: str) -> str:
-        return next((r.spec.title(self.lang) for r in self.rules if r.spec.id == rule), rule)
+        return self.titles.get(rule, rule)
 
     def document(self, title: str) -> Document:
         words = self.words
