@@ -94,3 +94,11 @@ class Document:
 
     def tables(self) -> list[Table]:
         return [block for block in self.blocks if isinstance(block, Table)]
+
+    def notes(self) -> list[str]:
+        """The paragraphs' lines (summaries, arithmetic, advice), for formats made of tables."""
+        lines = []
+        for block in self.blocks:
+            if isinstance(block, Paragraph):
+                lines += ([block.title] if block.title else []) + block.lines
+        return lines

@@ -17,9 +17,11 @@ def _csv(headers: list[str], rows: list[list[str]]) -> bytes:
 
 
 def render_csv(document: Document) -> dict[str, bytes]:
-    """{file name: content}: cover.csv (period, dataset, ...), then each table as KEY.csv."""
+    """{file name: content}: cover.csv (period, dataset, ...), each table as KEY.csv, notes.csv."""
     files = {"cover.csv": _csv(["", document.title], [[label, value] for label, value in document.meta])}
     tables: list[Table] = [*document.tables(), *document.provenance]
     for table in tables:
         files[f"{table.key}.csv"] = _csv(table.headers, [[cell.text() for cell in row] for row in table.rows])
+    if document.notes():
+        files["notes.csv"] = _csv([""], [[line] for line in document.notes()])
     return files

@@ -61,6 +61,11 @@ def render_xlsx(document: Document) -> bytes:
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions if table.rows else None
         _fit(sheet, [table.headers, *[[cell.text() for cell in row] for row in table.rows]])
+    if document.notes():  # explain's arithmetic, check's advice: one line per row
+        sheet = book.create_sheet("notes")
+        for line in document.notes():
+            sheet.append([line])
+        sheet.column_dimensions["A"].width = 120
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
