@@ -11,14 +11,11 @@ from fractions import Fraction
 
 from .scoring import rounded
 
-#: How a cell's value is shown: as text, a number (2 decimals), a signed number or a percentage.
-STYLES = ("text", "number", "signed", "percent")
-#: What a cell means for the reader; renderers colour it (good green, bad red, note amber).
-MARKS = ("", "good", "bad", "note")
-
-
 @dataclass(frozen=True)
 class Cell:
+    """One value of a table: `style` says how it is shown (text; number, 2 decimals; signed;
+    percent), `mark` what it means for the reader ("", good, bad or note: renderers colour it)."""
+
     value: object = None  # str, int, Fraction or None
     style: str = "text"
     mark: str = ""
