@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from .scoring import rounded
 
+
 @dataclass(frozen=True)
 class Cell:
     """One value of a table: `style` says how it is shown (text; number, 2 decimals; signed;
