@@ -1,4 +1,4 @@
-"""The `evalkit` command: argument parsing, exit codes and error messages, nothing else."""
+"""The `evalkit` command: arguments, wiring the library's steps together, exit codes and error messages."""
 
 from __future__ import annotations
 
