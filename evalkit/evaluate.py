@@ -239,13 +239,14 @@ def _finding(rule: CompiledRule, subject, subject_kind, period, status, evidence
     spec = rule.spec
     values = {**spec.params, "last_day": period.last_day.isoformat(), **values}
     template = spec.message.get("fail" if status == "fail" else status) or spec.message.get("pass")
-    messages = {lang: render_template(template(lang), _in(lang, values)) if template else "" for lang in LANGS}
+    localized = {lang: _in(lang, values) for lang in LANGS}
+    messages = {lang: render_template(template(lang), localized[lang]) if template else "" for lang in LANGS}
     waiver = find_waiver(waivers, spec.id, subject, period) if status == "fail" else None
     if waiver is not None:
         status = "waived"
     advice = {}
     if spec.advice and status == "fail":
-        advice = {lang: render_template(spec.advice(lang), _in(lang, values)) for lang in LANGS}
+        advice = {lang: render_template(spec.advice(lang), localized[lang]) for lang in LANGS}
     return Finding(
         spec.id, rule.pack, subject, subject_kind, period, status, spec.severity, messages, evidence, waiver, advice
     )

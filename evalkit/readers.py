@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cells import is_blank
 from .errors import Problem
 
 
@@ -124,7 +125,7 @@ def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[RawTable], l
                 continue
             rows, blank = [], 0  # blank rows are only counted: a sheet may drag a million behind it
             for number, row in enumerate(cells, start=2):
-                if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
+                if all(is_blank(cell) for cell in row):
                     blank += 1
                 else:
                     rows.append((number, list(row)))
