@@ -117,7 +117,7 @@ def parse_cell(column: Column, value: object, enum_codes: dict[str, str] | None 
     """Parse a non-blank cell for `column`; `enum_codes` is `enum_lookup(column)`, cached by the caller."""
     kind = column.type
     if type(value) is str:
-        fast = _FAST.get(kind)
+        fast = FAST_PARSERS.get(kind)
         if fast is not None:
             try:
                 return fast(value, enum_codes)
@@ -170,16 +170,24 @@ def _fast_datetime(text: str, _codes) -> datetime:
     return datetime.fromisoformat(text)
 
 
+_EXACT_BOOL = dict.fromkeys(_TRUE, True) | dict.fromkeys(_FALSE, False)
+
+
+def _fast_bool(text: str, _codes) -> bool:
+    return _EXACT_BOOL[text]
+
+
 def _fast_enum(text: str, codes) -> str:
     if codes is None:
         raise KeyError
     return codes[text]
 
 
-_FAST = {
+FAST_PARSERS = {
     STR: lambda text, _codes: text.strip(),
     INT: _fast_int,
     DATE: _fast_date,
     DATETIME: _fast_datetime,
+    BOOL: _fast_bool,
     ENUM: _fast_enum,
 }

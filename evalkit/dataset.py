@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from .cells import CellError, as_text, enum_lookup, is_blank, parse_cell
+from .cells import FAST_PARSERS, CellError, as_text, enum_lookup, is_blank, parse_cell
 from .errors import DatasetError, Problem, UsageError
 from .hanzi import fold
 from .readers import RawTable, UnreadableRow, find_tables
@@ -85,7 +85,9 @@ class _Header:
         for column in record_type.columns:
             names[column.name.lower()] = column
             names[fold(column.zh)] = column
-        self.slots: list[tuple[int, Column | None, str]] = []  # (cell index, column, header text)
+        #: Per named cell: (cell index, column or None, column name or header text, the parser of
+        #: the column's common spelling or None).
+        self.slots: list[tuple[int, Column | None, str, Callable | None]] = []
         self.problems: list[Problem] = []
         seen: dict[str, int] = {}
         for index, cell in enumerate(raw.header):
@@ -100,7 +102,7 @@ class _Header:
                 )
                 continue
             seen[key] = index
-            self.slots.append((index, column, text))
+            self.slots.append((index, column, key, FAST_PARSERS.get(column.type) if column else None))
         #: Optional columns the file lacks: every row gets them blank, so rows always have all columns.
         self.absent = {c.name: _BLANK.get(c.type) for c in record_type.columns if c.name not in seen}
         for column in record_type.columns:
@@ -148,9 +150,8 @@ def _parse_row(header: _Header, file: str, number: int, cells: list, enums: dict
     row: dict = dict(header.absent)
     problems = []
     width = len(cells)
-    for index, column, text in header.slots:
+    for index, column, name, fast in header.slots:
         value = cells[index] if index < width else None
-        name = column.name if column else text
         if type(value) is str:
             if len(value) > max_chars:
                 problems.append(
@@ -159,6 +160,12 @@ def _parse_row(header: _Header, file: str, number: int, cells: list, enums: dict
                 continue
             if not value or value.isspace():
                 value = None
+            elif fast is not None:
+                try:
+                    row[name] = fast(value, enums.get(name))
+                    continue
+                except (ValueError, KeyError):
+                    pass  # not the common spelling: parse_cell's general parsers decide
         if value is None:
             if column and column.must_have_value:
                 problems.append(Problem(file, number, name, "", f"a value ({column.expected()})"))

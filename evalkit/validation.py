@@ -52,11 +52,11 @@ def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
             continue
         seen = subject_ids if name in SUBJECT_TABLES else {}
         for number, row in table.located():
-            where = f"{table.file} row {number}"
             if row["id"] in seen:
-                yield Problem(table.file, number, "id", row["id"], f"a unique id (already used in {seen[row['id']]})")
+                file, first = seen[row["id"]]
+                yield Problem(table.file, number, "id", row["id"], f"a unique id (already used in {file} row {first})")
             else:
-                seen[row["id"]] = where
+                seen[row["id"]] = (table.file, number)
 
 
 def _references(dataset: Dataset) -> Iterator[Problem]:
@@ -70,11 +70,20 @@ def _references(dataset: Dataset) -> Iterator[Problem]:
         for column in table.type.columns:
             if column.ref is None:
                 continue
+            # Each distinct value is looked up once; rows are walked only to place the bad ones.
+            distinct = {value for cell in {row.get(column.name) for row in table.rows} for value in _each(cell)}
+            bad = {value for value in distinct if value is not None and not _resolves(column, value, ids, kinds)}
+            if not bad:
+                continue
             for number, row in table.located():
-                values = row.get(column.name)
-                for value in values if isinstance(values, tuple) else (values,):
-                    if value is not None and not _resolves(column, value, ids, kinds):
+                for value in _each(row.get(column.name)):
+                    if value in bad:
                         yield Problem(table.file, number, column.name, value, column.ref.describe())
+
+
+def _each(cell) -> tuple:
+    """The values of a cell: a list cell's items, or the cell itself."""
+    return cell if isinstance(cell, tuple) else (cell,)
 
 
 def _resolves(column: Column, value: str, ids: dict, kinds: dict) -> bool:
