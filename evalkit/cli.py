@@ -77,6 +77,7 @@ class _Run:
         self.period = _year(args.period) if annual else _period(args.period)
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
+        self.session.langs = (args.lang,)
         self.dataset = self.session.load(args.dataset, args.max_cell_chars)
         if not self.dataset.dated_in(self.period):
             print(

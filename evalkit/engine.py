@@ -6,14 +6,16 @@ in the one shape that held up: a fresh timer-less host per run, one subject per 
 fact first, the subject's facts asserted one at a time in the given order, its state deleted
 afterwards, and "no rule matched" treated as the normal outcome it is.
 
-Input is engine-neutral (`EngineRule` with `conditions` trees); output is a list of `Firing`s
-in a deterministic order. Nothing here knows about findings, packs or policies.
+Input is engine-neutral (`EngineRule` with `conditions` trees); output is, per subject, its
+`Firing`s in a deterministic order. Nothing here knows about findings, packs or policies.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import durable_rules_engine
@@ -63,6 +65,10 @@ class _Reported(Exception):
     """An error known only by its text, as it came back from another process."""
 
 
+#: Evaluates one subject's facts: its firings and its failed consequences.
+Evaluate = Callable[[str, Sequence[Mapping]], tuple[list[Firing], list[RuleError]]]
+
+
 class _QuietHost(Host):
     """A host without the two self-re-arming timer threads that `Host` starts and never stops."""
 
@@ -103,13 +109,16 @@ def compile_rules(rules: Sequence[EngineRule]) -> dict:
 
 
 class _Run:
-    """The state of one evaluation run: the firings so far and the subject being evaluated."""
+    """The state of one evaluation run: the subject being evaluated, its firings so far."""
 
     def __init__(self, chain: Callable[[Firing], Iterable[dict]] | None):
         self.chain = chain
+        self.start("")
+
+    def start(self, subject: str) -> None:
+        self.subject = subject
         self.firings: list[Firing] = []
         self.errors: list[RuleError] = []
-        self.subject = ""
         # Chained facts wait here and are asserted after the action returns: asserting from
         # inside an action hangs or crashes the engine when one fact fired several rules.
         self.pending: list[dict] = []
@@ -158,17 +167,15 @@ class RuleEngine:
         self.rules = tuple(rules)
         self.definition = compile_rules(self.rules)
 
-    def run(
-        self,
-        subjects: Iterable[tuple[str, Sequence[Mapping]]],
-        chain: Callable[[Firing], Iterable[dict]] | None = None,
-    ) -> tuple[list[Firing], list[RuleError]]:
-        """Evaluate each (subject, facts) pair; return every firing and every failed consequence.
+    @contextmanager
+    def open(self, chain: Callable[[Firing], Iterable[dict]] | None = None) -> Iterator[Evaluate]:
+        """A run of the engine: yields `evaluate(subject, facts) -> (firings, failed consequences)`.
 
-        `chain(firing)` may return new facts to assert for the same subject (forward chaining);
-        they are asserted after the subject's own facts, in the order they were derived. Facts
-        must hold only numbers and text and need a `kind`; each is asserted with `_n`, its
-        index in the subject's list (negative for derived facts), which firings carry back.
+        Call it once per subject. `chain(firing)` may return new facts to assert for the same
+        subject (forward chaining); they are asserted after the subject's own facts, in the order
+        they were derived. Facts must hold only numbers and text and need a `kind`; each is
+        asserted with `_n`, its index in the subject's list (negative for derived facts), which
+        firings carry back.
         """
         run = _Run(chain)
         definition = copy.deepcopy(self.definition)  # register_rulesets consumes its input
@@ -178,22 +185,26 @@ class RuleEngine:
         host = _QuietHost()
         host.register_rulesets({_RULESET: definition})
         ruleset = host.get_ruleset(_RULESET)
+        sids = itertools.count()
+
+        def evaluate(subject: str, facts: Sequence[Mapping]) -> tuple[list[Firing], list[RuleError]]:
+            run.start(subject)
+            sid = str(next(sids))
+            host.assert_fact(_RULESET, {"sid": sid, "kind": _ANCHOR})
+            for index, fact in enumerate(facts):
+                _assert(host, {**fact, "sid": sid, "_n": index})
+            chained = 0
+            while run.pending:  # forward chaining, one derived fact at a time
+                chained += 1
+                if chained > MAX_DERIVED_FACTS:
+                    run.errors.append(RuleError("(chaining)", subject, RecursionError("rules chain without end")))
+                    run.pending.clear()
+                    break
+                _assert(host, {**run.pending.pop(0), "sid": sid, "_n": -chained})
+            host.delete_state(_RULESET, sid)
+            return run.firings, run.errors
+
         try:
-            for number, (subject, facts) in enumerate(subjects):
-                run.subject = subject
-                sid = str(number)
-                host.assert_fact(_RULESET, {"sid": sid, "kind": _ANCHOR})
-                for index, fact in enumerate(facts):
-                    _assert(host, {**fact, "sid": sid, "_n": index})
-                chained = 0
-                while run.pending:  # forward chaining, one derived fact at a time
-                    chained += 1
-                    if chained > MAX_DERIVED_FACTS:
-                        run.errors.append(RuleError("(chaining)", subject, RecursionError("rules chain without end")))
-                        run.pending.clear()
-                        break
-                    _assert(host, {**run.pending.pop(0), "sid": sid, "_n": -chained})
-                host.delete_state(_RULESET, sid)
+            yield evaluate
         finally:
             durable_rules_engine.delete_ruleset(ruleset._handle)
-        return run.firings, run.errors

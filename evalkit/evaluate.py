@@ -77,20 +77,20 @@ def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
 
 
 class _Outcomes:
-    """Which engine rules fired on which fact, per subject."""
+    """Which engine rules fired on which of one subject's facts."""
 
     def __init__(self, firings: Iterable[Firing]):
-        self.fired: set[tuple[str, str, int]] = set()
-        self.chained: dict[tuple[str, str], list[Firing]] = defaultdict(list)
+        self.fired: set[tuple[str, str, int]] = set()  # (rule id, outcome, fact index)
+        self.chained: dict[str, list[Firing]] = defaultdict(list)
         for firing in firings:
             rule, _, outcome = firing.rule.partition(":")
             if outcome == "chain":
-                self.chained[(rule, firing.subject)].append(firing)
+                self.chained[rule].append(firing)
             else:
-                self.fired.add((firing.rule, firing.subject, firing.fact["_n"]))
+                self.fired.add((rule, outcome, firing.fact["_n"]))
 
-    def has(self, rule: str, outcome: str, subject: str, index: int) -> bool:
-        return (f"{rule}:{outcome}", subject, index) in self.fired
+    def has(self, rule: str, outcome: str, index: int) -> bool:
+        return (rule, outcome, index) in self.fired
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ class Job:
     rules: tuple[CompiledRule, ...]
     fact_kinds: dict[str, FactKind]
     waivers: tuple[Waiver, ...]
+    langs: tuple[str, ...] = LANGS  # the languages findings' messages are written in
 
 
 Result = tuple[list[Finding], list[Decision], list[RuleError]]
@@ -121,20 +122,21 @@ def evaluate(
     fact_kinds: dict[str, FactKind],
     subjects: set[str] | None = None,
     runner: Runner | None = None,
+    langs: tuple[str, ...] = LANGS,
 ) -> Result:
     """Evaluate `rules` over `facts` (optionally only `subjects`), in-process or with `runner`.
 
-    Returns the check rules' findings, the score rules' decisions and the failed consequences.
+    Returns the check rules' findings (messages in `langs`), the score rules' decisions and the
+    failed consequences.
     """
-    job = Job(period, tuple(rules), fact_kinds, tuple(waivers_of(dataset["waivers"])))
+    job = Job(period, tuple(rules), fact_kinds, tuple(waivers_of(dataset["waivers"])), tuple(langs))
     chosen = [fact for fact in facts if subjects is None or fact.subject in subjects]
     return runner.run(job, chosen) if runner is not None else evaluate_facts(job, chosen)
 
 
 def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
     """The engine over `facts`, subject by subject: findings (sorted), decisions and failed consequences."""
-    period, rules, fact_kinds, waivers = job.period, job.rules, job.fact_kinds, list(job.waivers)
-    by_rule = {rule.spec.id: rule for rule in rules}
+    by_rule = {rule.spec.id: rule for rule in job.rules}
     by_subject: dict[str, list[Fact]] = defaultdict(list)
     for fact in sorted(facts, key=_fact_order):
         by_subject[fact.subject].append(fact)
@@ -145,7 +147,7 @@ def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
         if outcome != "when" or rule.role != "check":
             return []
         fact = firing.fact
-        waived = find_waiver(waivers, rule_id, firing.subject, by_subject[firing.subject][fact["_n"]].period)
+        waived = find_waiver(job.waivers, rule_id, firing.subject, by_subject[firing.subject][fact["_n"]].period)
         return [
             {
                 "kind": "finding",
@@ -159,39 +161,38 @@ def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
             }
         ]
 
-    engine = RuleEngine(engine_rules(rules))
-    subject_messages = (
-        (subject, [fact.message() | {"_n": n} for n, fact in enumerate(items)])
-        for subject, items in sorted(by_subject.items())
-    )
-    firings, rule_errors = engine.run(subject_messages, chain)
-    outcomes = _Outcomes(firings)
-    findings, decisions = [], []
-    for subject, items in sorted(by_subject.items()):
-        of_kind: dict[str, list[tuple[int, Fact]]] = defaultdict(list)  # kind → (index, fact)
-        for index, fact in enumerate(items):
-            of_kind[fact.kind].append((index, fact))
-        for rule in rules:
-            pairs = of_kind.get(rule.spec.fact, [])
-            if rule.role in ("check", "chain"):
-                findings += _findings_for(rule, subject, pairs, outcomes, waivers, period, fact_kinds)
-            elif rule.role != "quota":  # a quota is the scoring step's, across subjects
-                decisions += _decisions_for(rule, subject, pairs, outcomes, fact_kinds[rule.spec.fact])
+    findings, decisions, rule_errors = [], [], []
+    with RuleEngine(engine_rules(job.rules)).open(chain) as run:
+        for subject, items in sorted(by_subject.items()):
+            messages = [fact.message() for fact in items]
+            firings, errors = run(subject, messages)
+            rule_errors += errors
+            outcomes = _Outcomes(firings)
+            of_kind: dict[str, list[int]] = defaultdict(list)  # kind → indexes of the subject's facts
+            for index, fact in enumerate(items):
+                of_kind[fact.kind].append(index)
+            for rule in job.rules:
+                indexes = of_kind.get(rule.spec.fact, [])
+                if rule.role in ("check", "chain"):
+                    findings += _findings_for(job, rule, subject, items, messages, indexes, outcomes)
+                elif rule.role != "quota":  # a quota is the scoring step's, across subjects
+                    kind = job.fact_kinds[rule.spec.fact]
+                    decisions += _decisions_for(rule, [(index, items[index]) for index in indexes], outcomes, kind)
     findings.sort(key=Finding.sort_key)
     rule_errors.sort(key=lambda error: (error.subject, error.rule))
     return findings, decisions, rule_errors
 
 
-def _decisions_for(rule: CompiledRule, subject: str, pairs: list[tuple[int, Fact]], outcomes: _Outcomes, kind):
+def _decisions_for(rule: CompiledRule, pairs: list[tuple[int, Fact]], outcomes: _Outcomes, kind: FactKind):
     """Decisions on the subject's facts of the rule's kind, given as (index, fact) pairs."""
-    spec = rule.spec
+    rid = rule.spec.id
     decisions = []
     for index, fact in pairs:
-        if rule.applies is not None and not outcomes.has(spec.id, "applies", subject, index):
+        if rule.applies is not None and not outcomes.has(rid, "applies", index):
             continue
-        skipped = outcomes.has(spec.id, "skip", subject, index)
-        matched = outcomes.has(spec.id, "when", subject, index)
-        decisions.append(Decision(spec.id, fact, kind.subject_kind_of(fact), skipped, matched))
+        skipped = outcomes.has(rid, "skip", index)
+        matched = outcomes.has(rid, "when", index)
+        decisions.append(Decision(rid, fact, kind.subject_kind_of(fact), skipped, matched))
     return decisions
 
 
@@ -201,52 +202,60 @@ def _fact_order(fact: Fact) -> tuple:
     return (fact.subject, fact.kind, fact.period, values, sorted(fact.evidence.items()))
 
 
-def _findings_for(rule, subject, pairs, outcomes, waivers, period, fact_kinds) -> list[Finding]:
-    """Findings on the subject's facts of the rule's kind, given as (index, fact) pairs."""
+def _findings_for(job: Job, rule: CompiledRule, subject: str, facts, messages, indexes, outcomes) -> list[Finding]:
+    """Findings on the subject's facts of the rule's kind (given by their indexes in `facts`).
+
+    `messages` are the facts as the engine saw them; a finding's message fills its template
+    with those values.
+    """
     spec = rule.spec
-    kind = fact_kinds[spec.fact]
+    kind = job.fact_kinds[spec.fact]
     if rule.chain_findings is not None:
+        period = job.period
         if spec.only_for_year and not period.is_year:
             return []
-        if not pairs:
+        if not indexes:
             return []
-        matches = [firing.fact for firing in outcomes.chained.get((spec.id, subject), [])]
+        matches = [firing.fact for firing in outcomes.chained.get(spec.id, [])]
         matched = sorted({f"{m['rule']}@{m['period']}" for m in matches})
         quarters = sorted({m["period"] for m in matches})
         status = "fail" if len(quarters) >= rule.chain_count else "pass"
         if status == "pass":
             matched = []
         values = {"subject": subject, "period": str(period), "quarters": ", ".join(quarters), "count": len(quarters)}
-        return [_finding(rule, subject, kind.subject_kind, period, status, tuple(matched), values, waivers)]
+        return [_finding(job, rule, subject, kind.subject_kind, period, status, tuple(matched), values)]
     found = []
-    for index, fact in pairs:
-        if rule.applies is not None and not outcomes.has(spec.id, "applies", subject, index):
+    for index in indexes:
+        if rule.applies is not None and not outcomes.has(spec.id, "applies", index):
             continue
-        if outcomes.has(spec.id, "skip", subject, index):
+        if outcomes.has(spec.id, "skip", index):
             status = "skip"
-        elif outcomes.has(spec.id, "when", subject, index):
+        elif outcomes.has(spec.id, "when", index):
             status = "fail"
         else:
             status = "pass"
+        fact = facts[index]
         evidence = tuple(sorted(fact.evidence.get(spec.evidence, ()))) if spec.evidence and status != "skip" else ()
-        values = {**fact.message(), "evidence": ", ".join(evidence), "count": len(evidence)}
+        values = {**messages[index], "evidence": ", ".join(evidence), "count": len(evidence)}
         subject_kind = kind.subject_kind_of(fact)
-        found.append(_finding(rule, subject, subject_kind, fact.period, status, evidence, values, waivers))
+        found.append(_finding(job, rule, subject, subject_kind, fact.period, status, evidence, values))
     return found
 
 
-def _finding(rule: CompiledRule, subject, subject_kind, period, status, evidence, values, waivers: list[Waiver]):
+def _finding(job: Job, rule: CompiledRule, subject, subject_kind, period, status, evidence, values) -> Finding:
+    """A finding, its message (and advice, when failed) written in each of the job's languages."""
     spec = rule.spec
     values = {**spec.params, "last_day": period.last_day.isoformat(), **values}
     template = spec.message.get("fail" if status == "fail" else status) or spec.message.get("pass")
-    localized = {lang: _in(lang, values) for lang in LANGS}
-    messages = {lang: render_template(template(lang), localized[lang]) if template else "" for lang in LANGS}
-    waiver = find_waiver(waivers, spec.id, subject, period) if status == "fail" else None
+    waiver = find_waiver(job.waivers, spec.id, subject, period) if status == "fail" else None
     if waiver is not None:
         status = "waived"
-    advice = {}
-    if spec.advice and status == "fail":
-        advice = {lang: render_template(spec.advice(lang), localized[lang]) for lang in LANGS}
+    messages, advice = {}, {}
+    for lang in job.langs:
+        localized = _in(lang, values)
+        messages[lang] = render_template(template(lang), localized) if template else ""
+        if spec.advice and status == "fail":
+            advice[lang] = render_template(spec.advice(lang), localized)
     return Finding(
         spec.id, rule.pack, subject, subject_kind, period, status, spec.severity, messages, evidence, waiver, advice
     )

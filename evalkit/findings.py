@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .periods import Period
@@ -57,7 +57,7 @@ class Finding:
         return data
 
 
-def find_waiver(waivers: list[Waiver], rule: str, subject: str, period: Period) -> Waiver | None:
+def find_waiver(waivers: Sequence[Waiver], rule: str, subject: str, period: Period) -> Waiver | None:
     """The first waiver covering `rule` for `subject` in `period`, if any."""
     return next((w for w in waivers if w.covers(rule, subject, period)), None)
 
@@ -68,7 +68,10 @@ def waivers_of(rows: list[Mapping]) -> list[Waiver]:
 
 def render_template(template: str, values: Mapping[str, object]) -> str:
     """Fill `{name}` placeholders; a name the values lack stays visible rather than failing."""
-    return template.format_map(_Visible(values))
+    try:
+        return template.format_map(values)
+    except KeyError:
+        return template.format_map(_Visible(values))
 
 
 class _Visible(dict):

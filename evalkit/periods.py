@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 _PERIOD = re.compile(r"(\d{4})(?:[Qq]([1-4]))?")
 
 
 @dataclass(frozen=True)
 class Period:
-    """Periods sort by year, then quarters before the whole year (a year's verdict follows them)."""
+    """Periods sort by year, then quarters before the whole year (a year's verdict follows them).
+
+    Its days are cached: facts are built by testing millions of dates against one period.
+    """
 
     year: int
     quarter: int | None = None  # None: the whole year
@@ -34,17 +38,17 @@ class Period:
     def is_year(self) -> bool:
         return self.quarter is None
 
-    @property
+    @cached_property
     def first_day(self) -> date:
         return date(self.year, 1 if self.quarter is None else 3 * self.quarter - 2, 1)
 
-    @property
+    @cached_property
     def last_day(self) -> date:
         if self.quarter is None or self.quarter == 4:
             return date(self.year, 12, 31)
         return date(self.year, 3 * self.quarter + 1, 1) - timedelta(days=1)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         """The end of the period's last day: "resolved by period end" means at or before this."""
         return datetime.combine(self.last_day, datetime.max.time()).replace(microsecond=0)

@@ -19,6 +19,7 @@ from .engine import RuleError
 from .errors import PluginError
 from .evaluate import Evaluation, RunError, Runner, evaluate
 from .facts import Fact, FactKind
+from .findings import LANGS
 from .packs import Pack, check_scoring, compile_packs, merge_packs, read_pack, read_rules_dir
 from .periods import Period
 from .plugins import PluginFailure, Plugins
@@ -38,6 +39,8 @@ class Session:
         self.stage: Callable[[str], None] = lambda name: None
         #: Where rules are evaluated: None in this process, or a PartitionRunner (process pool, Dask).
         self.runner: Runner | None = None
+        #: The languages findings' messages are written in (a report needs only its own).
+        self.langs: tuple[str, ...] = LANGS
         self.plugins = Plugins(modules, blocked, plugins_dir, autoload)
         self.record_types = list(CORE_RECORD_TYPES)
         for _, types in self.plugins.call("evalkit_record_types", RecordType):
@@ -101,7 +104,7 @@ class Session:
         facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
         self.stage("rules")
         findings, decisions, rule_errors = evaluate(
-            dataset, period, rules, facts, self.fact_kinds, subjects, self.runner
+            dataset, period, rules, facts, self.fact_kinds, subjects, self.runner, self.langs
         )
         errors = self.plugin_errors(rules) + [self._rule_error(error) for error in rule_errors]
         return Evaluation(period, facts, findings, errors, decisions)
