@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import math
+from collections.abc import Iterator
 from fractions import Fraction
+from json.encoder import encode_basestring
 
 from .assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
 from .evaluate import Evaluation
@@ -17,7 +19,85 @@ def number(value: Fraction | None) -> float | None:
 
 
 def dumps(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    """`json.dumps(data, ensure_ascii=False, indent=1)` and a newline, byte for byte, only faster.
+
+    The standard library's encoder is pure Python once indenting; an assessment at province
+    size holds about a million findings. This one writes the same text with the same C string
+    escaping, and also takes iterators as lists, so findings can be encoded as they are made.
+    """
+    writer = _Writer()
+    writer.value(data, "\n")
+    return writer.text() + "\n"
+
+
+class _Writer:
+    """The text of one JSON document, kept as a few large pieces rather than millions of small ones."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pieces: list[str] = []
+
+    def text(self) -> str:
+        return "".join(self.pieces) + "".join(self.parts)
+
+    def value(self, value, newline: str) -> None:
+        parts = self.parts
+        if isinstance(value, str):
+            parts.append(_string(value))
+        elif value is None or isinstance(value, (int, float)):
+            parts.append(_scalar(value))
+        elif isinstance(value, dict):
+            if not value:
+                parts.append("{}")
+                return
+            inner = newline + " "
+            separator = "{" + inner
+            for key, item in value.items():
+                parts.append(separator + _key(key) + ": ")
+                self.value(item, inner)
+                separator = "," + inner
+            parts.append(newline + "}")
+        elif isinstance(value, (list, tuple, Iterator)):
+            inner = newline + " "
+            separator = "[" + inner
+            for item in value:
+                parts.append(separator)
+                self.value(item, inner)
+                separator = "," + inner
+                if len(parts) > 10_000:
+                    self.pieces.append("".join(parts))
+                    parts.clear()
+            parts.append("[]" if separator[0] == "[" else newline + "]")
+        else:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_string = encode_basestring  # the C escaper json.dumps uses with ensure_ascii=False
+
+
+def _scalar(value: int | float | None) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key) -> str:
+    """A dict key as json.dumps writes it: text, or a number or constant in quotes."""
+    if isinstance(key, str):
+        return _string(key)
+    if key is None or isinstance(key, (int, float)):
+        return _string(_scalar(key))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def packs_json(packs: list[Pack]) -> list[dict]:
@@ -90,7 +170,7 @@ def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departme
     for table in assessment.tables:
         data[table.spec.name] = [table_row_json(table, row, names) for row in table.rows]
     data |= {
-        "findings": [finding.to_json(lang) for finding in evaluation.findings],
+        "findings": (finding.to_json(lang) for finding in evaluation.findings),  # encoded as made
         "packs": packs_json(packs),
         "errors": [error.to_json() for error in evaluation.errors],
     }

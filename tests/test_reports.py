@@ -5,15 +5,19 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
 import time
 import zipfile
 from html.parser import HTMLParser
 
 import pytest
 from fixture_data import SMALL
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_assess import service_dataset
 
+from evalkit.json_output import dumps
 from evalkit.progress import Progress
 from evalkit.testing import run_cli, write_dataset
 
@@ -158,3 +162,25 @@ def test_usage_errors_speak_chinese_with_lang_zh(folder):
     assert result.exit_code == 2 and result.stderr.startswith("错误：--subject B99：数据中没有这个编号")
     bad = run_cli(["check", str(folder), "--period", "2024-1", "--lang", "zh"])
     assert bad.exit_code == 2 and "不是有效的期间" in bad.stderr
+
+
+_JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.dictionaries(st.text(max_size=5) | st.integers() | st.floats() | st.booleans(), _JSON_VALUES))
+def test_json_text_is_the_standard_encoders_byte_for_byte(data):
+    """The fast JSON writer of reports must write exactly what json.dumps(indent=1) writes."""
+    assert dumps(data) == json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+def test_json_text_takes_iterators_as_lists():
+    assert (
+        dumps({"a": iter([1, {"b": ()}]), "c": iter([])})
+        == '{\n "a": [\n  1,\n  {\n   "b": []\n  }\n ],\n "c": []\n}\n'
+    )
