@@ -113,14 +113,18 @@ def enum_lookup(column: Column) -> dict[str, str]:
     return lookup
 
 
-def parse_cell(column: Column, value: object, enum_codes: dict[str, str] | None = None) -> object:
-    """Parse a non-blank cell for `column`; `enum_codes` is `enum_lookup(column)`, cached by the caller."""
+def parse_cell(column: Column, value: object, lookup: dict[str, str] | None = None) -> object:
+    """Parse a non-blank cell for `column`.
+
+    `lookup`, kept by the caller for the whole column: `enum_lookup(column)` for an enum, the ids
+    seen so far for a reference column (or None).
+    """
     kind = column.type
     if type(value) is str:
         fast = FAST_PARSERS.get(kind)
         if fast is not None:
             try:
-                return fast(value, enum_codes)
+                return fast(value, lookup)
             except (ValueError, KeyError):
                 pass  # not the common spelling: the general parsers below decide
     if kind == STR:
@@ -141,7 +145,7 @@ def parse_cell(column: Column, value: object, enum_codes: dict[str, str] | None 
         except ValueError:
             raise CellError from None
     if kind == ENUM:
-        code = (enum_codes or enum_lookup(column)).get(fold(as_text(value)))
+        code = (lookup or enum_lookup(column)).get(fold(as_text(value)))
         if code is None:
             raise CellError
         return code
@@ -183,8 +187,15 @@ def _fast_enum(text: str, codes) -> str:
     return codes[text]
 
 
+def _fast_text(text: str, shared: dict[str, str] | None) -> str:
+    """Stripped text; in a reference column, one string object per distinct id (`shared`): a
+    province's two million requests name the same few thousand departments and cadres."""
+    text = text.strip()
+    return text if shared is None else shared.setdefault(text, text)
+
+
 FAST_PARSERS = {
-    STR: lambda text, _codes: text.strip(),
+    STR: _fast_text,
     INT: _fast_int,
     DATE: _fast_date,
     DATETIME: _fast_datetime,

@@ -17,7 +17,7 @@ from .cells import FAST_PARSERS, CellError, as_text, enum_lookup, is_blank, pars
 from .errors import DatasetError, Problem, UsageError
 from .hanzi import fold
 from .readers import RawTable, UnreadableRow, find_tables
-from .schema import BOOL, CORE_RECORD_TYPES, ENUM, LIST, Column, RecordType
+from .schema import BOOL, CORE_RECORD_TYPES, ENUM, LIST, STR, Column, RecordType
 from .validation import validate_dataset
 
 #: Cells longer than this are refused: a ledger never needs them, and they are how a damaged
@@ -70,7 +70,9 @@ class Dataset:
         hasher = hashlib.sha256()
         for name in sorted({table.file.split("#")[0] for table in self.tables.values() if table.file}):
             hasher.update(name.encode("utf-8") + b"\0")
-            hasher.update((self.folder / name).read_bytes())
+            with (self.folder / name).open("rb") as file:
+                while chunk := file.read(1 << 20):
+                    hasher.update(chunk)
         return hasher.hexdigest()
 
     def counts(self) -> dict[str, int]:
@@ -119,21 +121,23 @@ def _parse_table(record_type: RecordType, raw: RawTable, max_cell_chars: int) ->
     header = _Header(record_type, raw)
     problems = list(header.problems)
     table = Table(record_type, raw.file, blank_rows=raw.blank_rows)
-    enums = {c.name: enum_lookup(c) for c in record_type.columns if c.type == ENUM}
+    # Per column, what its fast parser looks values up in: an enum's spellings, a reference's ids.
+    lookups = {c.name: enum_lookup(c) for c in record_type.columns if c.type == ENUM}
+    lookups |= {c.name: {} for c in record_type.columns if c.type == STR and c.ref is not None}
     try:
         for number, cells in raw.rows:
-            _add_row(table, header, raw.file, number, cells, enums, max_cell_chars, problems)
+            _add_row(table, header, raw.file, number, cells, lookups, max_cell_chars, problems)
     except UnreadableRow as error:
         problems.append(error.problem)
     return table, problems
 
 
-def _add_row(table: Table, header, file, number, cells, enums, max_cell_chars, problems: list[Problem]) -> None:
+def _add_row(table: Table, header, file, number, cells, lookups, max_cell_chars, problems: list[Problem]) -> None:
     """Parse one row into `table`, or count it as blank, or reject it with its problems."""
     if all(is_blank(cell) for cell in cells):
         table.blank_rows += 1
         return
-    row, row_problems = _parse_row(header, file, number, cells, enums, max_cell_chars)
+    row, row_problems = _parse_row(header, file, number, cells, lookups, max_cell_chars)
     if row_problems:
         problems += row_problems
         table.rejected_rows += 1
@@ -145,7 +149,7 @@ def _add_row(table: Table, header, file, number, cells, enums, max_cell_chars, p
         table.row_numbers.append(number)
 
 
-def _parse_row(header: _Header, file: str, number: int, cells: list, enums: dict, max_chars: int):
+def _parse_row(header: _Header, file: str, number: int, cells: list, lookups: dict, max_chars: int):
     """One row's typed values and its problems. Hot: runs for every row of every file."""
     row: dict = dict(header.absent)
     problems = []
@@ -162,7 +166,7 @@ def _parse_row(header: _Header, file: str, number: int, cells: list, enums: dict
                 value = None
             elif fast is not None:
                 try:
-                    row[name] = fast(value, enums.get(name))
+                    row[name] = fast(value, lookups.get(name))
                     continue
                 except (ValueError, KeyError):
                     pass  # not the common spelling: parse_cell's general parsers decide
@@ -175,7 +179,7 @@ def _parse_row(header: _Header, file: str, number: int, cells: list, enums: dict
             row[name] = as_text(value)  # extra column: kept as text for plugins
             continue
         try:
-            row[name] = parse_cell(column, value, enums.get(name))
+            row[name] = parse_cell(column, value, lookups.get(name))
         except CellError:
             row[name] = as_text(value)
             problems.append(Problem(file, number, name, as_text(value), column.expected()))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from .cells import is_blank
 from .errors import Problem
@@ -38,28 +38,61 @@ class UnreadableRow(Exception):
         self.problem = problem
 
 
-def decode(data: bytes) -> str:
-    """Decode CSV bytes, trying the encodings a spreadsheet program writes."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
+class _NotText(ValueError):
+    """The file holds something that is not text in the encoding tried."""
+
+
+def detect_encoding(path: Path) -> str:
+    """The encoding a spreadsheet program wrote the CSV file in; raises `_NotText` otherwise.
+
+    The file is decoded once, a megabyte at a time, to be sure of it (never held whole: a
+    province's requests file is hundreds of megabytes); the loader then reads it as a stream.
+    """
+    with path.open("rb") as file:
+        start = file.read(len(codecs.BOM_UTF8))
+    if start.startswith(codecs.BOM_UTF8):
+        return _scan(path, "utf-8-sig")[0]
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _scan(path, "utf-16")[0]
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
+        encoding, head = _scan(path, "utf-8")
+    except _NotText as error:
+        if error.args[1]:  # binary data, not another encoding
+            raise
+        return _scan(path, "gb18030")[0]
     # Short GBK text can also be valid UTF-8 ("学习" in GBK reads as "ѧϰ"): such text is full of
     # Greek, Cyrillic and other two-byte UTF-8 letters, which a Chinese ledger does not hold.
     # Longer GBK text is never valid UTF-8 in practice, so the first megabyte is enough to look at.
-    head = text[:_SNIFF_CHARS]
     if _count(_MISREAD_LETTERS, head) > _count(_HANZI, head):
         try:
-            return data.decode("gb18030")
-        except UnicodeDecodeError:
+            return _scan(path, "gb18030")[0]
+        except _NotText:
             pass
-    return text
+    return encoding
 
 
+def _scan(path: Path, encoding: str) -> tuple[str, str]:
+    """Decode the whole file as `encoding`; return it and the first megabyte of text."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    head, offset = "", 0
+    with path.open("rb") as file:
+        while True:
+            chunk = file.read(_CHUNK_BYTES)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                expected = f"a text file in UTF-8 or GB18030 ({error.reason} at byte {offset + error.start})"
+                raise _NotText(expected, False) from None
+            if "\0" in text:
+                raise _NotText("a CSV text file (this one holds binary data)", True)
+            if len(head) < _SNIFF_CHARS:
+                head += text[: _SNIFF_CHARS - len(head)]
+            if not chunk:
+                return encoding, head
+            offset += len(chunk)
+
+
+_CHUNK_BYTES = 1 << 20
 _SNIFF_CHARS = 1_000_000
 _MISREAD_LETTERS = re.compile(r"[^\u0100-\u07ff]+")
 _HANZI = re.compile(r"[^\u4e00-\u9fff]+")
@@ -72,35 +105,35 @@ def _count(others: re.Pattern, text: str) -> int:
 
 def read_csv(path: Path, name: str) -> RawTable | Problem:
     try:
-        text = decode(path.read_bytes())
-    except UnicodeDecodeError as error:
-        return Problem(
-            path.name, None, "", "", f"a text file in UTF-8 or GB18030 ({error.reason} at byte {error.start})"
-        )
-    if "\0" in text:
-        return Problem(path.name, None, "", "", "a CSV text file (this one holds binary data)")
+        encoding = detect_encoding(path)
+    except _NotText as error:
+        return Problem(path.name, None, "", "", error.args[0])
     # Long cells are refused by the loader with their row and column (max_cell_chars), not by
     # the csv module's own limit, which would stop the whole file.
     csv.field_size_limit(2**31 - 1)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    file = path.open(encoding=encoding, newline="")
+    reader = csv.reader(file)
     try:
         header = next(reader)
     except StopIteration:
+        file.close()
         return Problem(path.name, 1, "", "", "a header row (the file is empty)")
     except csv.Error as error:
+        file.close()
         return Problem(path.name, 1, "", "", f"a readable CSV header ({error})")
-    return RawTable(name, path.name, header, _csv_rows(reader, path.name))
+    return RawTable(name, path.name, header, _csv_rows(reader, file, path.name))
 
 
-def _csv_rows(reader, file: str) -> Iterator[tuple[int, list[object]]]:
+def _csv_rows(reader, file: TextIO, name: str) -> Iterator[tuple[int, list[object]]]:
     # A spreadsheet shows one record per row even when a quoted cell spans lines, so the
     # row number is the record's position, not the physical line.
     number = 1
-    try:
-        for number, cells in enumerate(reader, start=2):
-            yield number, cells
-    except csv.Error as error:
-        raise UnreadableRow(Problem(file, number + 1, "", "", f"a readable CSV row ({error})")) from None
+    with file:
+        try:
+            for number, cells in enumerate(reader, start=2):
+                yield number, cells
+        except csv.Error as error:
+            raise UnreadableRow(Problem(name, number + 1, "", "", f"a readable CSV row ({error})")) from None
 
 
 def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[RawTable], list[Problem]]:

@@ -191,11 +191,12 @@ def original(tmp_path_factory):
 
 def data_records(path: Path) -> int:
     """How many non-header records a CSV file holds, as the csv module reads it."""
-    from evalkit.readers import decode
+    from evalkit.readers import detect_encoding
 
     try:
-        return max(0, len(list(csv.reader(io.StringIO(decode(path.read_bytes()), newline="")))) - 1)
-    except (UnicodeDecodeError, csv.Error):
+        with path.open(encoding=detect_encoding(path), newline="") as file:
+            return max(0, len(list(csv.reader(file))) - 1)
+    except (ValueError, csv.Error):
         return 0
 
 
