@@ -12,15 +12,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property
+from functools import cache, cached_property
 
 from .evaluate import Decision, RunError
 from .facts import Fact
 from .packs import Band, CompiledRule, ScoringSpec
 
 
+@cache
 def exact(number: int | float | str) -> Fraction:
-    """A pack number as written (0.2 is 1/5, not the float nearest to it)."""
+    """A pack number as written (0.2 is 1/5, not the float nearest to it); a pack has few numbers."""
     return Fraction(str(number))
 
 
@@ -190,9 +191,13 @@ def _mark_provisional(scores: list[Score], rules, errors: Sequence[RunError], su
 def _score(subject, made, indicators, rules, scoring: ScoringSpec) -> Score:
     subject_kind = next(iter(indicators.values())).subject_kind
     built, adjustments, vetoes, veto_evidence = [], [], [], set()
+    matching: dict[str, list[Fact]] = defaultdict(list)  # rule id → the facts it matched
+    for decision in made:
+        if decision.matched:
+            matching[decision.rule].append(decision.fact)
     for rule in rules:
         spec = rule.spec
-        matched = [d.fact for d in made if d.rule == spec.id and d.matched]
+        matched = matching.get(spec.id, [])
         items = tuple(tuple(fact.evidence.get(spec.evidence or "", ())) for fact in matched)
         if rule.role == "indicator" and spec.id in indicators:
             decision = indicators[spec.id]
