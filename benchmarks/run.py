@@ -15,6 +15,7 @@ Stages: load (read and type every file), validate (cross-file checks), facts (pl
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -47,6 +48,7 @@ def one_run(folder: Path, output: Path, workers: int) -> dict:
         executor, close = process_executor(workers)
         session.runner = PartitionRunner(executor, 4 * workers, close)
     dataset = session.load(folder)
+    gc.freeze()  # as the CLI does: the dataset lives as long as the command
     assessment = session.assess(dataset, Period(2024))
     if session.runner is not None:
         session.runner.close()
