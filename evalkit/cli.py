@@ -14,7 +14,7 @@ from . import __version__
 from .dataset import DEFAULT_MAX_CELL_CHARS
 from .errors import DatasetError, EvalkitError, UsageError
 from .executors import dask_executor, process_executor
-from .json_output import assess_json, check_json, explain_json
+from .json_output import JsonText, assess_json, check_json, explain_json
 from .packs import Pack, diff_packs
 from .partitions import PartitionRunner
 from .periods import Period
@@ -123,7 +123,7 @@ class _Run:
 
     def emit(self, document_or_json) -> None:
         self.progress.step(WORDS[self.args.lang]["rendering"])
-        if isinstance(document_or_json, str):
+        if isinstance(document_or_json, JsonText):
             write(document_or_json, self.args.output)
         else:
             write(render(document_or_json, self.args.format), self.args.output)

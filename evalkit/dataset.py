@@ -8,6 +8,7 @@ validation. It either returns a `Dataset` nothing downstream needs to doubt, or 
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,7 +34,7 @@ class Table:
     type: RecordType
     file: str | None = None  # None: the dataset has no file for this record type
     rows: list[dict] = field(default_factory=list)
-    row_numbers: list[int] = field(default_factory=list)
+    row_numbers: array = field(default_factory=lambda: array("q"))  # 8 bytes a row, not an int object
     blank_rows: int = 0
     rejected_rows: int = 0
     rejected_ids: set[str] = field(default_factory=set)  # ids of rows refused for bad cells

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from json.encoder import encode_basestring
+from typing import Any
 
 from .assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
 from .evaluate import Evaluation
@@ -19,26 +21,55 @@ def number(value: Fraction | None) -> float | None:
 
 
 def dumps(data: dict) -> str:
-    """`json.dumps(data, ensure_ascii=False, indent=1)` and a newline, byte for byte, only faster.
+    """`json.dumps(data, ensure_ascii=False, indent=1)` and a newline, byte for byte, only faster."""
+    return str(JsonText(data))
 
-    The standard library's encoder is pure Python once indenting; an assessment at province
-    size holds about a million findings. This one writes the same text with the same C string
-    escaping, and also takes iterators as lists, so findings can be encoded as they are made.
+
+@dataclass(frozen=True)
+class JsonText:
+    """A JSON document (json.dumps' text with `indent=1`, and a newline) made as it is written.
+
+    The standard library's encoder is pure Python once indenting, and builds the whole text in
+    memory; an assessment at province size holds about a million findings (hundreds of
+    megabytes). This writes the same text with the same C string escaping, a piece at a time,
+    and takes a `LazyList` as a list, so findings can be encoded as they are made.
     """
-    writer = _Writer()
-    writer.value(data, "\n")
-    return writer.text() + "\n"
+
+    data: dict
+
+    def write_to(self, write: Callable[[str], None]) -> None:
+        writer = _Writer(write)
+        writer.value(self.data, "\n")
+        writer.parts.append("\n")
+        writer.flush()
+
+    def __str__(self) -> str:
+        pieces: list[str] = []
+        self.write_to(pieces.append)
+        return "".join(pieces)
+
+
+@dataclass(frozen=True)
+class LazyList:
+    """A JSON list whose items are made from `items` as it is written (each time), never held."""
+
+    items: Sequence
+    make: Callable[[Any], object]
+
+    def __iter__(self) -> Iterator:
+        return map(self.make, self.items)
 
 
 class _Writer:
-    """The text of one JSON document, kept as a few large pieces rather than millions of small ones."""
+    """Writes a JSON value in pieces of about ten thousand tokens each (not a call per token)."""
 
-    def __init__(self) -> None:
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
         self.parts: list[str] = []
-        self.pieces: list[str] = []
 
-    def text(self) -> str:
-        return "".join(self.pieces) + "".join(self.parts)
+    def flush(self) -> None:
+        self.write("".join(self.parts))
+        self.parts.clear()
 
     def value(self, value, newline: str) -> None:
         parts = self.parts
@@ -57,7 +88,7 @@ class _Writer:
                 self.value(item, inner)
                 separator = "," + inner
             parts.append(newline + "}")
-        elif isinstance(value, (list, tuple, Iterator)):
+        elif isinstance(value, (list, tuple, LazyList)):
             inner = newline + " "
             separator = "[" + inner
             for item in value:
@@ -65,8 +96,7 @@ class _Writer:
                 self.value(item, inner)
                 separator = "," + inner
                 if len(parts) > 10_000:
-                    self.pieces.append("".join(parts))
-                    parts.clear()
+                    self.flush()
             parts.append("[]" if separator[0] == "[" else newline + "]")
         else:
             raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
@@ -104,8 +134,8 @@ def packs_json(packs: list[Pack]) -> list[dict]:
     return [{"name": p.name, "version": p.spec.version, "sha256": p.sha256, "source": p.origin} for p in packs]
 
 
-def check_json(evaluation: Evaluation, packs: list[Pack], lang: str) -> str:
-    return dumps(
+def check_json(evaluation: Evaluation, packs: list[Pack], lang: str) -> JsonText:
+    return JsonText(
         {
             "period": str(evaluation.period),
             "findings": [finding.to_json(lang) for finding in evaluation.findings],
@@ -162,7 +192,7 @@ def table_row_json(table: ComplianceTable, row: TableRow, names: dict[str, str])
     return data
 
 
-def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departments: dict, lang: str) -> str:
+def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departments: dict, lang: str) -> JsonText:
     evaluation = assessment.evaluation
     data: dict = {"period": str(evaluation.period)}
     for kind, key in SCORE_TABLES.items():
@@ -170,16 +200,16 @@ def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departme
     for table in assessment.tables:
         data[table.spec.name] = [table_row_json(table, row, names) for row in table.rows]
     data |= {
-        "findings": (finding.to_json(lang) for finding in evaluation.findings),  # encoded as made
+        "findings": LazyList(evaluation.findings, lambda finding: finding.to_json(lang)),
         "packs": packs_json(packs),
         "errors": [error.to_json() for error in evaluation.errors],
     }
-    return dumps(data)
+    return JsonText(data)
 
 
 def explain_json(
     assessment: Assessment, subject: str, subject_kind: str, packs: list[Pack], names: dict, departments: dict, lang
-) -> str:
+) -> JsonText:
     evaluation = assessment.evaluation
     score = next((s for s in assessment.scores if s.subject == subject), None)
     data: dict = {
@@ -198,4 +228,4 @@ def explain_json(
         "packs": packs_json(packs),
         "errors": [error.to_json() for error in evaluation.errors],
     }
-    return dumps(data)
+    return JsonText(data)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_assess import service_dataset
 
-from evalkit.json_output import dumps
+from evalkit.json_output import LazyList, dumps
 from evalkit.progress import Progress
 from evalkit.testing import run_cli, write_dataset
 
@@ -179,8 +179,8 @@ def test_json_text_is_the_standard_encoders_byte_for_byte(data):
     assert dumps(data) == json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
-def test_json_text_takes_iterators_as_lists():
+def test_json_text_takes_lazy_lists_as_lists():
     assert (
-        dumps({"a": iter([1, {"b": ()}]), "c": iter([])})
+        dumps({"a": LazyList([1, 2], lambda n: {"b": ()} if n == 2 else n), "c": LazyList([], str)})
         == '{\n "a": [\n  1,\n  {\n   "b": []\n  }\n ],\n "c": []\n}\n'
     )

@@ -13,16 +13,28 @@ import shutil
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from ..errors import UsageError
 
 
-def write(content: str | bytes | dict[str, bytes], output: str | None) -> None:
+@runtime_checkable
+class Pieces(Protocol):
+    """Text too large to hold whole: written a piece at a time to the `write` it is given."""
+
+    def write_to(self, write: Callable[[str], object]) -> None: ...
+
+
+def write(content: str | bytes | dict[str, bytes] | Pieces, output: str | None) -> None:
     if output is None:
-        if not isinstance(content, str):
+        if isinstance(content, str):
+            sys.stdout.write(content)
+        elif isinstance(content, Pieces):
+            content.write_to(sys.stdout.write)
+        else:
             raise UsageError("this format is not text: write it to a file with --output FILE")
-        sys.stdout.write(content)
         return
     target = Path(output)
     if not target.parent.is_dir():
@@ -31,13 +43,18 @@ def write(content: str | bytes | dict[str, bytes], output: str | None) -> None:
         )
     if isinstance(content, dict):
         if target.suffix.lower() == ".zip":
-            _write_file(target, _zip(content))
+            archive = _zip(content)
+            _write_file(target, lambda file: file.write(archive))
         else:
             _write_folder(target, content)
         return
     if target.is_dir():
         raise UsageError(f"{output}: is a folder; name the file to write")
-    _write_file(target, content.encode("utf-8") if isinstance(content, str) else content)
+    if isinstance(content, (str, bytes)):
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        _write_file(target, lambda file: file.write(data))
+    else:
+        _write_file(target, lambda file: content.write_to(lambda text: file.write(text.encode("utf-8"))))
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
@@ -48,14 +65,15 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _write_file(target: Path, data: bytes) -> None:
+def _write_file(target: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """Write the file `fill` writes, atomically."""
     try:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:
         raise UsageError(f"{target}: cannot write there ({error.strerror})") from None
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(data)
+            fill(file)
         os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a report is an ordinary file
         os.replace(temporary, target)
     except BaseException as error:
