@@ -2,7 +2,8 @@
 
 Subjects go to partitions by a stable hash of their id (CRC-32, the same on every machine and
 Python run), so a subject's facts always travel together. Each partition is evaluated by
-`evaluate_facts` in a worker: a `ProcessPoolExecutor` on this machine, or a Dask cluster through
+`evaluate_part` (`evaluate_facts`, its decisions sent back small) in a worker: a
+`ProcessPoolExecutor` on this machine, or a Dask cluster through
 `distributed.Client.get_executor()`. Only plain data crosses: the job (compiled rules, fact
 kinds, waivers) and the facts; plugin code runs on the driver, where the facts are built, so
 workers need evalkit and nothing else. The driver merges the results in a fixed order; scoring
@@ -20,8 +21,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
+from .engine import RuleError
 from .errors import EvalkitError
-from .evaluate import Job, Result, evaluate_facts
+from .evaluate import Decision, Job, Result, evaluate_facts
 from .facts import Fact
 from .findings import Finding
 
@@ -62,6 +64,15 @@ class PartitionError(EvalkitError):
         )
 
 
+def evaluate_part(job: Job, facts: list[Fact]) -> tuple[list[Finding], list[tuple], list[RuleError]]:
+    """`evaluate_facts` in a worker; each decision goes back naming its fact by its position in
+    `facts` (the driver holds them) instead of carrying a copy of the fact with its evidence."""
+    findings, decisions, errors = evaluate_facts(job, facts)
+    position = {id(fact): index for index, fact in enumerate(facts)}
+    compact = [(d.rule, position[id(d.fact)], d.subject_kind, d.skipped, d.matched) for d in decisions]
+    return findings, compact, errors
+
+
 class PartitionRunner:
     """Runs a job's partitions on `executor`; the merged result equals an in-process run's."""
 
@@ -72,20 +83,21 @@ class PartitionRunner:
 
     def run(self, job: Job, facts: list[Fact]) -> Result:
         parts = split(facts, self.partitions)
-        futures: list[Future] = [self.executor.submit(evaluate_facts, job, part.facts) for part in parts]
+        futures: list[Future] = [self.executor.submit(evaluate_part, job, part.facts) for part in parts]
         findings: list[Finding] = []
         decisions, errors = [], []
         for part, future in zip(parts, futures, strict=True):
             try:
-                result = future.result()
+                found, decided, failed = future.result()
+                decided = [Decision(rule, part.facts[at], *rest) for rule, at, *rest in decided]
             except Exception:  # a dead worker, a lost connection, a crash in the engine: retry here once
                 try:
-                    result = evaluate_facts(job, part.facts)
+                    found, decided, failed = evaluate_facts(job, part.facts)
                 except Exception as again:
                     raise PartitionError(part, self.partitions, again) from again
-            findings += result[0]
-            decisions += result[1]
-            errors += result[2]
+            findings += found
+            decisions += decided
+            errors += failed
         findings.sort(key=Finding.sort_key)
         decisions.sort(key=lambda d: d.fact.subject)  # stable: each subject's decisions keep their order
         errors.sort(key=lambda e: (e.subject, e.rule))
