@@ -36,10 +36,12 @@ def evalkit_rule_packs():
 @hookimpl
 def evalkit_facts(dataset, period):
     organizations = dataset.by_id("organizations")
-    activities = defaultdict(list)  # (organisation, quarter's first day, category) -> activity ids
+    activities = defaultdict(list)  # (organisation, quarter, category) -> activity ids
     quarters = period.quarters()
+    quarter_of = {(q.year, q.quarter): q for q in quarters}
     for activity in dataset["activities"]:
-        quarter = next((q for q in quarters if q.contains(activity["date"])), None)
+        day = activity["date"]
+        quarter = quarter_of.get((day.year, (day.month - 1) // 3 + 1))
         if quarter is None:
             continue
         for org in {activity["org_id"], *activity["co_hosts"]}:

@@ -136,14 +136,15 @@ class _Builder:
         items = []
         batches = defaultdict(list)
         for request in self.requests:
-            if request["reopened_from"] and self.dispatched_in_period(request):
-                items += self.repeats(request)
             if not self.dispatched_in_period(request):
                 continue
+            if request["reopened_from"]:
+                items += self.repeats(request)
             counts = self.classify(request)
             for subject in self.owners(request):
+                lists = counted[subject]
                 for name in counts:
-                    counted[subject][name].append(request["id"])
+                    lists[name].append(request["id"])
                 if "open" in counts:
                     days = (self.period.last_day - self.due(request)).days
                     items.append(
