@@ -176,23 +176,23 @@ def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
                 if rule.role in ("check", "chain"):
                     findings += _findings_for(job, rule, subject, items, messages, indexes, outcomes)
                 elif rule.role != "quota":  # a quota is the scoring step's, across subjects
-                    kind = job.fact_kinds[rule.spec.fact]
-                    decisions += _decisions_for(rule, [(index, items[index]) for index in indexes], outcomes, kind)
+                    decisions += _decisions_for(job, rule, items, indexes, outcomes)
     findings.sort(key=Finding.sort_key)
     rule_errors.sort(key=lambda error: (error.subject, error.rule))
     return findings, decisions, rule_errors
 
 
-def _decisions_for(rule: CompiledRule, pairs: list[tuple[int, Fact]], outcomes: _Outcomes, kind: FactKind):
-    """Decisions on the subject's facts of the rule's kind, given as (index, fact) pairs."""
+def _decisions_for(job: Job, rule: CompiledRule, facts, indexes, outcomes: _Outcomes) -> list[Decision]:
+    """Decisions on the subject's facts of the rule's kind (given by their indexes in `facts`)."""
     rid = rule.spec.id
+    kind = job.fact_kinds[rule.spec.fact]
     decisions = []
-    for index, fact in pairs:
+    for index in indexes:
         if rule.applies is not None and not outcomes.has(rid, "applies", index):
             continue
         skipped = outcomes.has(rid, "skip", index)
         matched = outcomes.has(rid, "when", index)
-        decisions.append(Decision(rid, fact, kind.subject_kind_of(fact), skipped, matched))
+        decisions.append(Decision(rid, facts[index], kind.subject_kind_of(facts[index]), skipped, matched))
     return decisions
 
 

@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 from .cells import is_blank
 from .errors import Problem
@@ -38,12 +37,16 @@ class UnreadableRow(Exception):
         self.problem = problem
 
 
-class _NotText(ValueError):
-    """The file holds something that is not text in the encoding tried."""
+class NotText(ValueError):
+    """The file is not text in the encoding tried, or holds binary data."""
+
+    def __init__(self, expected: str, binary: bool):
+        super().__init__(expected)
+        self.expected, self.binary = expected, binary
 
 
 def detect_encoding(path: Path) -> str:
-    """The encoding a spreadsheet program wrote the CSV file in; raises `_NotText` otherwise.
+    """The encoding a spreadsheet program wrote the CSV file in; raises `NotText` otherwise.
 
     The file is decoded once, a megabyte at a time, to be sure of it (never held whole: a
     province's requests file is hundreds of megabytes); the loader then reads it as a stream.
@@ -56,8 +59,8 @@ def detect_encoding(path: Path) -> str:
         return _scan(path, "utf-16")[0]
     try:
         encoding, head = _scan(path, "utf-8")
-    except _NotText as error:
-        if error.args[1]:  # binary data, not another encoding
+    except NotText as error:
+        if error.binary:  # not another encoding
             raise
         return _scan(path, "gb18030")[0]
     # Short GBK text can also be valid UTF-8 ("学习" in GBK reads as "ѧϰ"): such text is full of
@@ -66,7 +69,7 @@ def detect_encoding(path: Path) -> str:
     if _count(_MISREAD_LETTERS, head) > _count(_HANZI, head):
         try:
             return _scan(path, "gb18030")[0]
-        except _NotText:
+        except NotText:
             pass
     return encoding
 
@@ -82,9 +85,9 @@ def _scan(path: Path, encoding: str) -> tuple[str, str]:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as error:
                 expected = f"a text file in UTF-8 or GB18030 ({error.reason} at byte {offset + error.start})"
-                raise _NotText(expected, False) from None
+                raise NotText(expected, binary=False) from None
             if "\0" in text:
-                raise _NotText("a CSV text file (this one holds binary data)", True)
+                raise NotText("a CSV text file (this one holds binary data)", binary=True)
             if len(head) < _SNIFF_CHARS:
                 head += text[: _SNIFF_CHARS - len(head)]
             if not chunk:
@@ -106,34 +109,34 @@ def _count(others: re.Pattern, text: str) -> int:
 def read_csv(path: Path, name: str) -> RawTable | Problem:
     try:
         encoding = detect_encoding(path)
-    except _NotText as error:
-        return Problem(path.name, None, "", "", error.args[0])
+    except NotText as error:
+        return Problem(path.name, None, "", "", error.expected)
     # Long cells are refused by the loader with their row and column (max_cell_chars), not by
     # the csv module's own limit, which would stop the whole file.
     csv.field_size_limit(2**31 - 1)
-    file = path.open(encoding=encoding, newline="")
-    reader = csv.reader(file)
-    try:
-        header = next(reader)
-    except StopIteration:
-        file.close()
-        return Problem(path.name, 1, "", "", "a header row (the file is empty)")
-    except csv.Error as error:
-        file.close()
-        return Problem(path.name, 1, "", "", f"a readable CSV header ({error})")
-    return RawTable(name, path.name, header, _csv_rows(reader, file, path.name))
+    with path.open(encoding=encoding, newline="") as file:
+        try:
+            header = next(csv.reader(file))
+        except StopIteration:
+            return Problem(path.name, 1, "", "", "a header row (the file is empty)")
+        except csv.Error as error:
+            return Problem(path.name, 1, "", "", f"a readable CSV header ({error})")
+    return RawTable(name, path.name, header, _csv_rows(path, encoding))
 
 
-def _csv_rows(reader, file: TextIO, name: str) -> Iterator[tuple[int, list[object]]]:
+def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[object]]]:
+    """The records after the header, read as a stream (the file is open only while they are read)."""
     # A spreadsheet shows one record per row even when a quoted cell spans lines, so the
     # row number is the record's position, not the physical line.
     number = 1
-    with file:
+    with path.open(encoding=encoding, newline="") as file:
+        reader = csv.reader(file)
+        next(reader)  # the header, read by read_csv
         try:
             for number, cells in enumerate(reader, start=2):
                 yield number, cells
         except csv.Error as error:
-            raise UnreadableRow(Problem(name, number + 1, "", "", f"a readable CSV row ({error})")) from None
+            raise UnreadableRow(Problem(path.name, number + 1, "", "", f"a readable CSV row ({error})")) from None
 
 
 def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[RawTable], list[Problem]]:
