@@ -15,7 +15,6 @@ Stages: load (read and type every file), validate (cross-file checks), facts (pl
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -35,31 +34,38 @@ def one_run(folder: Path, output: Path, workers: int) -> dict:
     total, and peak RSS in bytes (of this process, and of its worker processes if any)."""
     from evalkit.executors import process_executor
     from evalkit.json_output import assess_json
+    from evalkit.lifetimes import command_lifetimes, keep_made_so_far
     from evalkit.partitions import PartitionRunner
     from evalkit.periods import Period
     from evalkit.render import write
     from evalkit.session import Session
 
     marks: list[tuple[str, float]] = []
+
+    def stage(name: str) -> None:
+        marks.append((name, time.perf_counter()))
+        keep_made_so_far()  # as the CLI does
+
     start = time.perf_counter()
-    session = Session(autoload=False)
-    session.stage = lambda name: marks.append((name, time.perf_counter()))
-    if workers > 1:
-        executor, close = process_executor(workers)
-        session.runner = PartitionRunner(executor, 4 * workers, close)
-    dataset = session.load(folder)
-    gc.freeze()  # as the CLI does: the dataset lives as long as the command
-    assessment = session.assess(dataset, Period(2024))
-    if session.runner is not None:
-        session.runner.close()
-    names = {
-        row["id"]: row["name"]
-        for table in ("organizations", "enterprises", "departments", "cadres")
-        for row in dataset[table]
-    }
-    departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
-    marks.append(("render", time.perf_counter()))
-    write(assess_json(assessment, session.packs, names, departments, "en"), str(output))
+    with command_lifetimes():
+        session = Session(autoload=False)
+        session.stage = stage
+        session.langs = ("en",)  # as `evalkit assess --lang en` does
+        if workers > 1:
+            executor, close = process_executor(workers)
+            session.runner = PartitionRunner(executor, 4 * workers, close)
+        dataset = session.load(folder)
+        assessment = session.assess(dataset, Period(2024))
+        if session.runner is not None:
+            session.runner.close()
+        names = {
+            row["id"]: row["name"]
+            for table in ("organizations", "enterprises", "departments", "cadres")
+            for row in dataset[table]
+        }
+        departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
+        marks.append(("render", time.perf_counter()))
+        write(assess_json(assessment, session.packs, names, departments, "en"), str(output))
     end = time.perf_counter()
     seconds = {name: 0.0 for name in STAGES}
     for (name, began), (_, ended) in zip(marks, [*marks[1:], ("end", end)], strict=True):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -15,6 +14,7 @@ from .dataset import DEFAULT_MAX_CELL_CHARS
 from .errors import DatasetError, EvalkitError, UsageError
 from .executors import dask_executor, process_executor
 from .json_output import JsonText, assess_json, check_json, explain_json
+from .lifetimes import command_lifetimes, keep_made_so_far
 from .packs import Pack, diff_packs
 from .partitions import PartitionRunner
 from .periods import Period
@@ -31,7 +31,9 @@ def _session(args: argparse.Namespace, shipped_packs: bool = False) -> Session:
     """The session the options ask for (with `shipped_packs`: the same plugins, no --rules-dir)."""
     modules = [m for m in args.plugin if not m.startswith("no:")]
     blocked = [m[3:] for m in args.plugin if m.startswith("no:")]
-    return Session(modules, blocked, args.plugins_dir, None if shipped_packs else args.rules_dir)
+    session = Session(modules, blocked, args.plugins_dir, None if shipped_packs else args.rules_dir)
+    session.stage = keep_made_so_far
+    return session
 
 
 def _period(text: str) -> Period:
@@ -97,16 +99,11 @@ class _Run:
             )
         self.session.runner = _runner(args)
         progress.step(WORDS[args.lang]["evaluating"])
-        # The dataset lives as long as the command: out of the cyclic garbage collector's sight,
-        # so collecting the short-lived cycles of the rules stage (durable-rules leaves one per
-        # unmatched fact) does not re-walk millions of rows each time (benchmarks/README.md).
-        gc.freeze()
 
     def __enter__(self) -> _Run:
         return self
 
     def __exit__(self, *exc) -> None:
-        gc.unfreeze()
         if self.session.runner is not None:
             self.session.runner.close()
 
@@ -324,7 +321,8 @@ def _print_dataset_error(error: DatasetError, lang: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with command_lifetimes():
+            return args.run(args)
     except DatasetError as error:
         _print_dataset_error(error, args.lang)
         return error.exit_code
