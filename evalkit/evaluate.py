@@ -38,7 +38,7 @@ class RunError:
         return {"plugin": self.plugin, "error": self.error, "rules": self.rules, "subjects": self.subjects}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What the engine decided about one fact under one score rule."""
 

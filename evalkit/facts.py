@@ -54,7 +54,7 @@ class FactKind:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fact:
     """One fact: `values` are what rules test; `evidence` names the records behind them.
 

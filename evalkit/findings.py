@@ -23,7 +23,7 @@ class Waiver:
         return rule == self.rule and subject == self.subject and period.within(self.period)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
     pack: str
