@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -56,6 +57,7 @@ def one_run(folder: Path, output: Path, workers: int) -> dict:
             session.runner = PartitionRunner(executor, 4 * workers, close)
         dataset = session.load(folder)
         assessment = session.assess(dataset, Period(2024))
+        workers_peak = max((_peak_rss(p.pid) for p in multiprocessing.active_children()), default=0)
         if session.runner is not None:
             session.runner.close()
         names = {
@@ -72,7 +74,6 @@ def one_run(folder: Path, output: Path, workers: int) -> dict:
         seconds[name] += ended - began
     rows = sum(len(table.rows) for table in dataset.tables.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return {
         "workers_peak_rss": workers_peak,
         "seconds": seconds,
@@ -82,6 +83,17 @@ def one_run(folder: Path, output: Path, workers: int) -> dict:
         "requests": len(dataset["requests"]),
         "facts": len(assessment.evaluation.facts),
     }
+
+
+def _peak_rss(pid: int) -> int:
+    """A worker process's own peak RSS in bytes (VmHWM). Not getrusage: a spawned worker's
+    ru_maxrss also counts the parent's pages it shared for the instant between fork and exec."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0
+    return int(line.split()[1]) * 1024
 
 
 def measure(size: str, data: Path, runs: int, workers: int) -> dict:
