@@ -20,14 +20,10 @@ def number(value: Fraction | None) -> float | None:
     return None if value is None else rounded(value, 6)
 
 
-def dumps(data: dict) -> str:
-    """`json.dumps(data, ensure_ascii=False, indent=1)` and a newline, byte for byte, only faster."""
-    return str(JsonText(data))
-
-
 @dataclass(frozen=True)
 class JsonText:
-    """A JSON document (json.dumps' text with `indent=1`, and a newline) made as it is written.
+    """A JSON document made as it is written: `json.dumps(data, ensure_ascii=False, indent=1)`
+    and a newline, byte for byte.
 
     The standard library's encoder is pure Python once indenting, and builds the whole text in
     memory; an assessment at province size holds about a million findings (hundreds of

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_assess import service_dataset
 
-from evalkit.json_output import LazyList, dumps
+from evalkit.json_output import JsonText, LazyList
 from evalkit.progress import Progress
 from evalkit.testing import run_cli, write_dataset
 
@@ -176,11 +176,11 @@ _JSON_VALUES = st.recursive(
 @given(st.dictionaries(st.text(max_size=5) | st.integers() | st.floats() | st.booleans(), _JSON_VALUES))
 def test_json_text_is_the_standard_encoders_byte_for_byte(data):
     """The fast JSON writer of reports must write exactly what json.dumps(indent=1) writes."""
-    assert dumps(data) == json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    assert str(JsonText(data)) == json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
 def test_json_text_takes_lazy_lists_as_lists():
     assert (
-        dumps({"a": LazyList([1, 2], lambda n: {"b": ()} if n == 2 else n), "c": LazyList([], str)})
+        str(JsonText({"a": LazyList([1, 2], lambda n: {"b": ()} if n == 2 else n), "c": LazyList([], str)}))
         == '{\n "a": [\n  1,\n  {\n   "b": []\n  }\n ],\n "c": []\n}\n'
     )
