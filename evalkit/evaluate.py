@@ -101,7 +101,7 @@ class Job:
     period: Period
     rules: tuple[CompiledRule, ...]
     fact_kinds: dict[str, FactKind]
-    waivers: tuple[Waiver, ...]
+    waivers: dict[tuple[str, str], tuple[Waiver, ...]]  # by (rule, subject)
     langs: tuple[str, ...] = LANGS  # the languages findings' messages are written in
 
 
@@ -129,7 +129,7 @@ def evaluate(
     Returns the check rules' findings (messages in `langs`), the score rules' decisions and the
     failed consequences.
     """
-    job = Job(period, tuple(rules), fact_kinds, tuple(waivers_of(dataset["waivers"])), tuple(langs))
+    job = Job(period, tuple(rules), fact_kinds, waivers_of(dataset["waivers"]), tuple(langs))
     chosen = [fact for fact in facts if subjects is None or fact.subject in subjects]
     return runner.run(job, chosen) if runner is not None else evaluate_facts(job, chosen)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -57,13 +58,23 @@ class Finding:
         return data
 
 
-def find_waiver(waivers: Sequence[Waiver], rule: str, subject: str, period: Period) -> Waiver | None:
+#: The dataset's waivers by (rule, subject), each list in the file's order.
+WaiverIndex = Mapping[tuple[str, str], Sequence[Waiver]]
+
+
+def find_waiver(waivers: WaiverIndex, rule: str, subject: str, period: Period) -> Waiver | None:
     """The first waiver covering `rule` for `subject` in `period`, if any."""
-    return next((w for w in waivers if w.covers(rule, subject, period)), None)
+    return next((w for w in waivers.get((rule, subject), ()) if w.covers(rule, subject, period)), None)
 
 
-def waivers_of(rows: list[Mapping]) -> list[Waiver]:
-    return [Waiver(r["rule"], r["subject_id"], r.get("period"), r["reason"], r["approved_by"]) for r in rows]
+def waivers_of(rows: list[Mapping]) -> dict[tuple[str, str], tuple[Waiver, ...]]:
+    """The waivers of the dataset's rows, by (rule, subject): a failed finding looks up its own."""
+    found: dict[tuple[str, str], list[Waiver]] = defaultdict(list)
+    for r in rows:
+        found[(r["rule"], r["subject_id"])].append(
+            Waiver(r["rule"], r["subject_id"], r.get("period"), r["reason"], r["approved_by"])
+        )
+    return {key: tuple(waivers) for key, waivers in found.items()}
 
 
 def render_template(template: str, values: Mapping[str, object]) -> str:
