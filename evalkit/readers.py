@@ -38,11 +38,12 @@ class UnreadableRow(Exception):
 
 
 class NotText(ValueError):
-    """The file is not text in the encoding tried, or holds binary data."""
+    """The file is not text in the encoding tried (undecodable at byte `position`), or holds
+    binary data (`position` None)."""
 
-    def __init__(self, expected: str, binary: bool):
+    def __init__(self, expected: str, position: int | None):
         super().__init__(expected)
-        self.expected, self.binary = expected, binary
+        self.expected, self.position = expected, position
 
 
 def detect_encoding(path: Path) -> str:
@@ -60,9 +61,14 @@ def detect_encoding(path: Path) -> str:
     try:
         encoding, head = _scan(path, "utf-8")
     except NotText as error:
-        if error.binary:  # not another encoding
+        if error.position is None:  # binary data, not another encoding
             raise
-        return _scan(path, "gb18030")[0]
+        try:
+            return _scan(path, "gb18030")[0]
+        except NotText as other:
+            # Name the failure of the encoding that read further: most likely the file's own.
+            further = error if other.position is not None and other.position < error.position else other
+            raise further from None
     # Short GBK text can also be valid UTF-8 ("学习" in GBK reads as "ѧϰ"): such text is full of
     # Greek, Cyrillic and other two-byte UTF-8 letters, which a Chinese ledger does not hold.
     # Longer GBK text is never valid UTF-8 in practice, so the first megabyte is enough to look at.
@@ -85,9 +91,9 @@ def _scan(path: Path, encoding: str) -> tuple[str, str]:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as error:
                 expected = f"a text file in UTF-8 or GB18030 ({error.reason} at byte {offset + error.start})"
-                raise NotText(expected, binary=False) from None
+                raise NotText(expected, offset + error.start) from None
             if "\0" in text:
-                raise NotText("a CSV text file (this one holds binary data)", binary=True)
+                raise NotText("a CSV text file (this one holds binary data)", None)
             if len(head) < _SNIFF_CHARS:
                 head += text[: _SNIFF_CHARS - len(head)]
             if not chunk:

@@ -82,6 +82,21 @@ def test_encodings_load_to_the_same_records(tmp_path, small, encoding):
         assert other[name] == reference[name], name
 
 
+def test_a_bad_byte_past_the_first_megabyte_is_placed_exactly(tmp_path, small):
+    """Files are checked a megabyte at a time: the byte named must be the file's, not the chunk's,
+    and the one where UTF-8 (which read furthest) failed, not where GB18030 gave up at once."""
+    folder = write_dataset(tmp_path, small)
+    good = (folder / "departments.csv").read_bytes()
+    filler = "".join(f"D{n},部门{n}\n" for n in range(100_000)).encode("utf-8")  # over 1 MB
+    (folder / "departments.csv").write_bytes(good + filler + b"DX,\xff\xff\n")
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(folder)
+    problem = next(p for p in raised.value.problems if p.file == "departments.csv")
+    assert problem.expected == (
+        f"a text file in UTF-8 or GB18030 (invalid start byte at byte {len(good) + len(filler) + 3})"
+    )
+
+
 def test_xlsx_sheet_loads_like_csv(tmp_path, small):
     from openpyxl import Workbook
 
