@@ -200,3 +200,19 @@ def test_killing_a_dask_worker_mid_run_still_gives_the_same_answer(generated_m, 
         os.kill(client.run(os.getpid, workers=[busy])[busy], signal.SIGKILL)
     thread.join(timeout=600)
     assert outcome.get("json") == in_process
+
+
+def test_a_command_leaves_the_garbage_collector_as_it_found_it(tmp_path, monkeypatch):
+    """The CLI freezes each step's objects and makes full collections rarer, for the command only."""
+    import gc
+
+    thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+    during = []
+    freeze = gc.freeze
+    monkeypatch.setattr(gc, "freeze", lambda: (during.append(gc.get_threshold()), freeze()))
+    result = run_cli(
+        ["assess", str(SAMPLE), "--period", "2024", "--format", "json", "--output", str(tmp_path / "a.json")]
+    )
+    assert result.exit_code == 0
+    assert during and all(threshold[2] > thresholds[2] for threshold in during)  # rarer full passes
+    assert gc.get_threshold() == thresholds and gc.get_freeze_count() == frozen  # all undone
