@@ -13,7 +13,6 @@ Input is engine-neutral (`EngineRule` with `conditions` trees); output is, per s
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -190,17 +189,17 @@ class RuleEngine:
         host = _QuietHost()
         host.register_rulesets({_RULESET: definition})
         ruleset = host.get_ruleset(_RULESET)
-        sids = itertools.count()
-        current = {"sid": "", "subjects": 0}  # the sid being filled, and how many subjects it holds
+        evaluated = 0  # subjects so far; each SUBJECTS_PER_SID of them in turn share one sid
 
         def evaluate(subject: str, facts: Sequence[Mapping]) -> tuple[list[Firing], list[RuleError]]:
-            if not current["sid"] or current["subjects"] == SUBJECTS_PER_SID:
-                if current["sid"]:
-                    host.delete_state(_RULESET, current["sid"])
-                current["sid"], current["subjects"] = str(next(sids)), 0
-                host.assert_fact(_RULESET, {"sid": current["sid"], "kind": _ANCHOR})
-            current["subjects"] += 1
-            sid = current["sid"]
+            nonlocal evaluated
+            group, place = divmod(evaluated, SUBJECTS_PER_SID)
+            sid = str(group)
+            if place == 0:  # a new sid; the previous one is done
+                if group:
+                    host.delete_state(_RULESET, str(group - 1))
+                host.assert_fact(_RULESET, {"sid": sid, "kind": _ANCHOR})
+            evaluated += 1
             run.start(subject)
             for index, fact in enumerate(facts):
                 _assert(host, {**fact, "sid": sid, "_n": index})
@@ -217,6 +216,6 @@ class RuleEngine:
         try:
             yield evaluate
         finally:
-            if current["sid"]:
-                host.delete_state(_RULESET, current["sid"])
+            if evaluated:
+                host.delete_state(_RULESET, str((evaluated - 1) // SUBJECTS_PER_SID))
             durable_rules_engine.delete_ruleset(ruleset._handle)
