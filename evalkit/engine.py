@@ -1,9 +1,9 @@
 """The rule engine adapter: the only module that imports durable-rules.
 
 durable-rules is fast and does real forward chaining, but it keeps process-global state, starts
-timer threads, swallows exceptions and has hard limits (see docs/engine.md). This module wraps it
-in the one shape that held up: a fresh timer-less host per run, a few subjects per `sid` after an
-anchor fact, each subject's facts asserted one at a time in the given order, the state deleted
+timer threads, swallows exceptions and has hard limits (see docs/engine.md). This module drives its
+C extension directly, in the one shape that held up: a fresh native ruleset per run, a few subjects
+per `sid` after an anchor fact, each subject's facts asserted one at a time in the given order, the state deleted
 afterwards, and "no rule matched" treated as the normal outcome it is.
 
 Input is engine-neutral (`EngineRule` with `conditions` trees); output is, per subject, its
@@ -12,13 +12,12 @@ Input is engine-neutral (`EngineRule` with `conditions` trees); output is, per s
 
 from __future__ import annotations
 
-import copy
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import durable_rules_engine
-from durable.engine import Host, MessageNotHandledException
+import durable_rules_engine as _native
 
 from .conditions import AllOf, Always, AnyOf, Compare, Condition
 
@@ -73,13 +72,6 @@ class _Reported(Exception):
 Evaluate = Callable[[str, Sequence[Mapping]], tuple[list[Firing], list[RuleError]]]
 
 
-class _QuietHost(Host):
-    """A host without the two self-re-arming timer threads that `Host` starts and never stops."""
-
-    def _run(self) -> None:
-        pass
-
-
 def _json_condition(condition: Condition) -> list[dict]:
     """durable-rules JSON tests for a condition tree (a list to be and-ed)."""
     if isinstance(condition, Always):
@@ -112,53 +104,60 @@ def compile_rules(rules: Sequence[EngineRule]) -> dict:
     return definition
 
 
-class _Run:
-    """The state of one evaluation run: the subject being evaluated, its firings so far."""
+#: durable-rules' answers to an assertion (its rules.h).
+_NOT_HANDLED, _OBSERVED = 1, 2
 
-    def __init__(self, chain: Callable[[Firing], Iterable[dict]] | None):
-        self.chain = chain
+
+class _Run:
+    """One evaluation run: the native ruleset, the subject being evaluated, its firings so far.
+
+    It talks to durable-rules' C extension directly. Its Python host (`durable.engine.Host`)
+    adds, per fact, a closure, a second JSON encoding inside a "not handled" exception that
+    also leaves a reference cycle behind, and a state write-back after each action; and it
+    starts timer threads that never stop. Without it, a fact costs about half as much.
+    """
+
+    def __init__(self, handle: int, chain: Callable[[Firing], Iterable[dict]] | None):
+        self.handle, self.chain = handle, chain
         self.start("")
 
     def start(self, subject: str) -> None:
         self.subject = subject
         self.firings: list[Firing] = []
         self.errors: list[RuleError] = []
-        # Chained facts wait here and are asserted after the action returns: asserting from
-        # inside an action hangs or crashes the engine when one fact fired several rules.
+        # Chained facts wait here and are asserted after the firing is handled, one at a time:
+        # asserting while the engine has an action open hangs or crashes it.
         self.pending: list[dict] = []
 
-    def fired(self, rule_name: str, c) -> None:
+    def assert_fact(self, fact: dict) -> None:
+        """Asserts one fact and handles each rule it fired, in the engine's order.
+
+        "Not handled" (no rule matched) is the normal outcome for a fact that passes.
+        """
+        code, state = _native.assert_fact(self.handle, json.dumps(fact, ensure_ascii=False))
+        if code == _NOT_HANDLED:
+            return
+        if code == _OBSERVED:  # durable-rules took it for a fact it has seen (docs/engine.md)
+            raise RuntimeError(f"durable-rules rejected a fact of {self.subject} as already observed: {fact}")
+        started = _native.start_action_for_state(self.handle, state)
+        message = started[1] if started else None
+        while message:
+            ((rule_name, match),) = json.loads(message).items()
+            self.fired(rule_name, match["m"])
+            message = _native.complete_and_start_action(self.handle, state)
+
+    def fired(self, rule_name: str, message: dict) -> None:
         if rule_name == _ANCHOR:
             return
-        firing = Firing(rule_name, self.subject, _clean(c.m._d))
+        del message["sid"]
+        firing = Firing(rule_name, self.subject, message)
         self.firings.append(firing)
         if self.chain is None:
             return
         try:
             self.pending.extend(self.chain(firing))
-        except Exception as error:  # durable-rules would swallow it: keep it for the report
+        except Exception as error:  # keep it for the report; the subject's other rules go on
             self.errors.append(RuleError(rule_name, self.subject, error))
-
-
-class _Action:
-    """The consequence of one engine rule: report the firing to the run."""
-
-    def __init__(self, run: _Run, rule_name: str):
-        self.run, self.rule_name = run, rule_name
-
-    def __call__(self, c) -> None:
-        self.run.fired(self.rule_name, c)
-
-
-def _clean(message: Mapping) -> dict:
-    return {k: v for k, v in message.items() if k not in ("sid", "id", "$s")}
-
-
-def _assert(host: Host, fact: dict) -> None:
-    try:
-        host.assert_fact(_RULESET, fact)
-    except MessageNotHandledException:
-        pass  # no rule matched: the normal outcome for a fact that passes
 
 
 class RuleEngine:
@@ -169,7 +168,7 @@ class RuleEngine:
         if len(set(names)) != len(names) or _ANCHOR in names:
             raise ValueError("engine rule names must be unique")
         self.rules = tuple(rules)
-        self.definition = compile_rules(self.rules)
+        self.definition = json.dumps(compile_rules(self.rules), ensure_ascii=False)
 
     @contextmanager
     def open(self, chain: Callable[[Firing], Iterable[dict]] | None = None) -> Iterator[Evaluate]:
@@ -181,14 +180,8 @@ class RuleEngine:
         asserted with `_n`, its index in the subject's list (negative for derived facts), which
         firings carry back.
         """
-        run = _Run(chain)
-        definition = copy.deepcopy(self.definition)  # register_rulesets consumes its input
-        for name, rule in definition.items():
-            # A bound method of one parameter: durable-rules takes two parameters as asynchronous.
-            rule["run"] = _Action(run, name).__call__
-        host = _QuietHost()
-        host.register_rulesets({_RULESET: definition})
-        ruleset = host.get_ruleset(_RULESET)
+        handle = _native.create_ruleset(_RULESET, self.definition)
+        run = _Run(handle, chain)
         evaluated = 0  # subjects so far; each SUBJECTS_PER_SID of them in turn share one sid
 
         def evaluate(subject: str, facts: Sequence[Mapping]) -> tuple[list[Firing], list[RuleError]]:
@@ -197,12 +190,12 @@ class RuleEngine:
             sid = str(group)
             if place == 0:  # a new sid; the previous one is done
                 if group:
-                    host.delete_state(_RULESET, str(group - 1))
-                host.assert_fact(_RULESET, {"sid": sid, "kind": _ANCHOR})
+                    _native.delete_state(handle, str(group - 1))
+                run.assert_fact({"sid": sid, "kind": _ANCHOR})
             evaluated += 1
             run.start(subject)
             for index, fact in enumerate(facts):
-                _assert(host, {**fact, "sid": sid, "_n": index})
+                run.assert_fact({**fact, "sid": sid, "_n": index})
             chained = 0
             while run.pending:  # forward chaining, one derived fact at a time
                 chained += 1
@@ -210,12 +203,12 @@ class RuleEngine:
                     run.errors.append(RuleError("(chaining)", subject, RecursionError("rules chain without end")))
                     run.pending.clear()
                     break
-                _assert(host, {**run.pending.pop(0), "sid": sid, "_n": -chained})
+                run.assert_fact({**run.pending.pop(0), "sid": sid, "_n": -chained})
             return run.firings, run.errors
 
         try:
             yield evaluate
         finally:
             if evaluated:
-                host.delete_state(_RULESET, str((evaluated - 1) // SUBJECTS_PER_SID))
-            durable_rules_engine.delete_ruleset(ruleset._handle)
+                _native.delete_state(handle, str((evaluated - 1) // SUBJECTS_PER_SID))
+            _native.delete_ruleset(handle)
