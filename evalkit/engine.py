@@ -13,6 +13,7 @@ Input is engine-neutral (`EngineRule` with `conditions` trees); output is, per s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ MAX_DERIVED_FACTS = 10_000
 #: the engine's time at M). Kept small: durable-rules misjudges identity in large sids.
 SUBJECTS_PER_SID = 16
 _OPERATORS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+_NAME = re.compile(r"[A-Za-z0-9_:.-]+")
+_to_json = json.JSONEncoder(ensure_ascii=False).encode  # made once: json.dumps(**options) makes one per call
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class EngineRule:
 
 @dataclass(frozen=True)
 class Firing:
-    """One match of a rule: the fact (as asserted, with its `_n`) it fired on."""
+    """One match of a rule: the fact it fired on, as asserted (with its `_n` and `sid`)."""
 
     rule: str
     subject: str
@@ -134,23 +137,24 @@ class _Run:
 
         "Not handled" (no rule matched) is the normal outcome for a fact that passes.
         """
-        code, state = _native.assert_fact(self.handle, json.dumps(fact, ensure_ascii=False))
+        code, state = _native.assert_fact(self.handle, _to_json(fact))
         if code == _NOT_HANDLED:
             return
         if code == _OBSERVED:  # durable-rules took it for a fact it has seen (docs/engine.md)
             raise RuntimeError(f"durable-rules rejected a fact of {self.subject} as already observed: {fact}")
         started = _native.start_action_for_state(self.handle, state)
-        message = started[1] if started else None
-        while message:
-            ((rule_name, match),) = json.loads(message).items()
-            self.fired(rule_name, match["m"])
-            message = _native.complete_and_start_action(self.handle, state)
+        action = started[1] if started else None
+        while action:
+            # An action reads {"RULE": {"m": FACT}}. Every rule tests one fact, so what an
+            # assertion fires is about that fact: only the rule's name (plain, see
+            # RuleEngine) is read, not the whole text.
+            self.fired(action[2 : action.index('"', 2)], fact)
+            action = _native.complete_and_start_action(self.handle, state)
 
-    def fired(self, rule_name: str, message: dict) -> None:
+    def fired(self, rule_name: str, fact: dict) -> None:
         if rule_name == _ANCHOR:
             return
-        del message["sid"]
-        firing = Firing(rule_name, self.subject, message)
+        firing = Firing(rule_name, self.subject, fact)
         self.firings.append(firing)
         if self.chain is None:
             return
@@ -167,6 +171,8 @@ class RuleEngine:
         names = [rule.name for rule in rules]
         if len(set(names)) != len(names) or _ANCHOR in names:
             raise ValueError("engine rule names must be unique")
+        if not all(_NAME.fullmatch(name) for name in names):
+            raise ValueError("engine rule names are letters, digits and _ : . - only")
         self.rules = tuple(rules)
         self.definition = json.dumps(compile_rules(self.rules), ensure_ascii=False)
 
