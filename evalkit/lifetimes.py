@@ -2,14 +2,16 @@
 
 A command loads a dataset, builds facts, evaluates rules and writes a report; what each step
 makes is kept to the end, and almost none of it forms reference cycles. The cyclic collector
-does not know that: each of its full passes walks every live object, and the rules step sets off
-many passes (durable-rules leaves a short-lived reference cycle behind each fact no rule matched,
-about 1.2 million cyclic objects for the M benchmark). At M that walking cost about 2 s of 20,
-and it grows faster than the data (benchmarks/README.md).
+does not know that: each of its full passes walks every live object, and a step that makes
+millions of lasting objects sets off pass after pass. At the L benchmark (4.9 million records)
+that walking cost about 14 s, most of it in full passes during the facts and rules steps
+(benchmarks/README.md).
 
-So, for a command's process only (never behind a library caller's back): at each step what
-exists is frozen out of the collector's sight, full passes are rarer (young cycles are still
-collected at once), and both are undone when the command ends.
+So, for a command's process only (never behind a library caller's back): full passes wait for
+the end of each step; there, one full pass collects what the step left over (none of our steps
+leaves cyclic garbage behind: the pass found nothing at M), and everything that exists is then
+frozen out of the collector's sight, so later passes never walk it again. Young cycles are
+still collected at once. Both are undone when the command ends.
 """
 
 from __future__ import annotations
@@ -18,19 +20,20 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: Young-generation collections between full passes (Python's default is 10).
-_FULL_PASS_EVERY = 100
+#: Young-generation collections between full passes (Python's default is 10): during a command,
+#: in effect never; a step's end makes one instead (`keep_made_so_far`).
+_FULL_PASS_EVERY = 1_000_000
 
 
 def keep_made_so_far(_step: str = "") -> None:
     """What exists now lives to the end of the command (a `Session.stage` callback)."""
-    gc.collect(1)  # the young garbage goes first: it is collected, not frozen
+    gc.collect()  # the garbage goes first (walking only what the step made): it is collected, not frozen
     gc.freeze()
 
 
 @contextmanager
 def command_lifetimes() -> Iterator[None]:
-    """Rarer full passes for the command; everything frozen by `keep_made_so_far` thawed after it."""
+    """Full passes only between steps; everything frozen by `keep_made_so_far` thawed after it."""
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], thresholds[1], _FULL_PASS_EVERY)
     try:
