@@ -80,16 +80,23 @@ class _Writer:
             inner = newline + " "
             separator = "{" + inner
             for key, item in value.items():
-                parts.append(separator + _key(key) + ": ")
-                self.value(item, inner)
+                key = _string(key) if type(key) is str else _key(key)
+                if type(item) is str:  # most values: written here, not by another call
+                    parts.append(separator + key + ": " + _string(item))
+                else:
+                    parts.append(separator + key + ": ")
+                    self.value(item, inner)
                 separator = "," + inner
             parts.append(newline + "}")
         elif isinstance(value, (list, tuple, LazyList)):
             inner = newline + " "
             separator = "[" + inner
             for item in value:
-                parts.append(separator)
-                self.value(item, inner)
+                if type(item) is str:
+                    parts.append(separator + _string(item))
+                else:
+                    parts.append(separator)
+                    self.value(item, inner)
                 separator = "," + inner
                 if len(parts) > 10_000:
                     self.flush()
