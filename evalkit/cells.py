@@ -188,8 +188,8 @@ def _fast_enum(text: str, codes) -> str:
 
 
 def _fast_text(text: str, shared: dict[str, str] | None) -> str:
-    """Stripped text; in a reference column, one string object per distinct id (`shared`): a
-    province's two million requests name the same few thousand departments and cadres."""
+    """Stripped text, one string object per distinct value when `shared` is given: a province's
+    two million requests name the same few thousand departments and cadres."""
     text = text.strip()
     return text if shared is None else shared.setdefault(text, text)
 

@@ -225,3 +225,16 @@ def test_validate_command(small_dir, tmp_path, small):
     assert bad.exit_code == 2
     assert "requests.csv:2 [department_id] 'D9'" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_repeated_text_is_held_once(tmp_path, small):
+    """A text column that repeats keeps one string per distinct value, past the first look at it."""
+    template = small["requests"][0]
+    small["requests"] = [
+        {**template, "id": f"R{n}", "category": ["finance", "talent", "land"][n % 3], "title": f"诉求 {n}"}
+        for n in range(1, 10_001)
+    ]
+    requests = load_dataset(write_dataset(tmp_path / "data", small))["requests"]
+    assert len({id(row["category"]) for row in requests}) == 3
+    assert {row["category"] for row in requests} == {"finance", "talent", "land"}
+    assert [row["title"] for row in requests[-2:]] == ["诉求 9999", "诉求 10000"]  # distinct text is kept as it is
