@@ -250,11 +250,12 @@ def _finding(job: Job, rule: CompiledRule, subject, subject_kind, period, status
     waiver = find_waiver(job.waivers, spec.id, subject, period) if status == "fail" else None
     if waiver is not None:
         status = "waived"
-    messages, advice = {}, {}
+    messages = {}
+    advice = {} if spec.advice and status == "fail" else None  # most findings have none: no dict each
     for lang in job.langs:
         localized = _in(lang, values)
         messages[lang] = render_template(template(lang), localized) if template else ""
-        if spec.advice and status == "fail":
+        if advice is not None:
             advice[lang] = render_template(spec.advice(lang), localized)
     return Finding(
         spec.id, rule.pack, subject, subject_kind, period, status, spec.severity, messages, evidence, waiver, advice

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .periods import Period
 
@@ -36,7 +36,7 @@ class Finding:
     messages: Mapping[str, str]  # language → message
     evidence: tuple[str, ...] = ()
     waiver: Waiver | None = None
-    advice: Mapping[str, str] = field(default_factory=dict)  # language → what to do next (failed only)
+    advice: Mapping[str, str] | None = None  # language → what to do next (failed findings of rules with advice)
 
     def sort_key(self) -> tuple:
         return (self.subject, self.period, self.rule)
