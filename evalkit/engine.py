@@ -1,10 +1,10 @@
 """The rule engine adapter: the only module that imports durable-rules.
 
 durable-rules is fast and does real forward chaining, but it keeps process-global state, starts
-timer threads, swallows exceptions and has hard limits (see docs/engine.md). This module drives its
-C extension directly, in the one shape that held up: a fresh native ruleset per run, a few subjects
-per `sid` after an anchor fact, each subject's facts asserted one at a time in the given order, the state deleted
-afterwards, and "no rule matched" treated as the normal outcome it is.
+timer threads, swallows exceptions and has hard limits (see docs/engine.md). This module drives
+its C extension directly, in the one shape that held up: a fresh native ruleset per run, a few
+subjects per `sid` after an anchor fact, each subject's facts asserted one at a time in the given
+order, the state deleted afterwards, and "no rule matched" treated as the normal outcome it is.
 
 Input is engine-neutral (`EngineRule` with `conditions` trees); output is, per subject, its
 `Firing`s in a deterministic order. Nothing here knows about findings, packs or policies.
@@ -141,7 +141,11 @@ class _Run:
         if code == _NOT_HANDLED:
             return
         if code == _OBSERVED:  # durable-rules took it for a fact it has seen (docs/engine.md)
-            raise RuntimeError(f"durable-rules rejected a fact of {self.subject} as already observed: {fact}")
+            error = RuntimeError(
+                f"durable-rules took a fact for one it had already seen, so did not evaluate it: {fact}"
+            )
+            self.errors.append(RuleError("(engine)", self.subject, error))
+            return
         started = _native.start_action_for_state(self.handle, state)
         action = started[1] if started else None
         while action:
