@@ -82,7 +82,7 @@ class _Run:
         self.session = _session(args)
         self.session.langs = (args.lang,)
         self.dataset = self.session.load(args.dataset, args.max_cell_chars)
-        if not self.dataset.dated_in(self.period):
+        if not self.dataset.has_records_in(self.period):
             print(
                 f"warning: no activity, meeting, request, visit, talent or incident record is dated in "
                 f"{self.period}; the results below measure nothing (is the period right?)",

@@ -57,14 +57,15 @@ class Dataset:
     def by_id(self, name: str) -> dict[str, dict]:
         return {row["id"]: row for row in self.tables[name].rows}
 
-    def dated_in(self, period) -> int:
-        """How many records are dated in `period` (requests by dispatch, the others by their date)."""
-        count = 0
+    def has_records_in(self, period) -> bool:
+        """Whether any record is dated in `period` (requests by dispatch, the others by their date).
+
+        It stops at the first one: a province's millions of records are not walked to say yes."""
         for table in self.tables.values():
             column = table.type.dated_by
-            if column:
-                count += sum(1 for row in table.rows if row[column] is not None and period.contains(_day(row[column])))
-        return count
+            if column and any(row[column] is not None and period.contains(_day(row[column])) for row in table.rows):
+                return True
+        return False
 
     def digest(self) -> str:
         """SHA-256 over the names and bytes of the files read, so a report can be traced to its inputs."""

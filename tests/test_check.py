@@ -288,3 +288,11 @@ def test_blocking_a_builtin_plugin(tmp_path, small):
 def test_quarterly_rule_gives_one_finding_per_quarter(tmp_path, small, period, expected):
     _, data = check(write_dataset(tmp_path, small), "--period", period)
     assert len(statuses(data, "OPF02", "B1")) == expected
+
+
+def test_a_period_without_records_is_warned_about(tmp_path, small):
+    folder = write_dataset(tmp_path / "data", small)
+    empty = run_cli(["check", str(folder), "--period", "2019", "--format", "json"])
+    assert "no activity, meeting, request, visit, talent or incident record is dated in 2019" in empty.stderr
+    dated = run_cli(["check", str(folder), "--period", "2024", "--format", "json"])
+    assert "is dated in" not in dated.stderr
