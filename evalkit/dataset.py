@@ -127,12 +127,12 @@ def _parse_table(record_type: RecordType, raw: RawTable, max_cell_chars: int) ->
     # one string kept per distinct value (a reference's ids always; other text while it repeats).
     lookups = {c.name: enum_lookup(c) for c in record_type.columns if c.type == ENUM}
     lookups |= {c.name: {} for c in record_type.columns if c.type == STR}
-    repeating = [c.name for c in record_type.columns if c.type == STR and c.ref is None]
+    texts = [c.name for c in record_type.columns if c.type == STR and c.ref is None]
     try:
         for count, (number, cells) in enumerate(raw.rows, start=1):
             _add_row(table, header, raw.file, number, cells, lookups, max_cell_chars, problems)
             if count % _SHARING_CHECKED_EVERY == 0:
-                repeating = _stop_sharing_unique(lookups, repeating, count)
+                _stop_sharing_unique(lookups, texts, count)
     except UnreadableRow as error:
         problems.append(error.problem)
     return table, problems
@@ -142,21 +142,17 @@ def _parse_table(record_type: RecordType, raw: RawTable, max_cell_chars: int) ->
 _SHARING_CHECKED_EVERY = 4096
 
 
-def _stop_sharing_unique(lookups: dict, repeating: list[str], rows: int) -> list[str]:
-    """The text columns that still repeat; the others' strings are no longer shared.
+def _stop_sharing_unique(lookups: dict, texts: list[str], rows: int) -> None:
+    """Stop sharing the strings of the text columns (not references) that do not repeat enough.
 
     A text that repeats (a category, a standard title) is stored once per distinct value, as
     columnar formats do with dictionary encoding: about 130 bytes less per request at the
     benchmark's province. A column of mostly distinct values (ids, free titles) would only pay
     for the table, so sharing stops once more than a quarter of its values so far are distinct.
     """
-    still = []
-    for name in repeating:
-        if len(lookups[name]) > rows // 4:
+    for name in texts:
+        if lookups[name] is not None and len(lookups[name]) > rows // 4:
             lookups[name] = None
-        else:
-            still.append(name)
-    return still
 
 
 def _add_row(table: Table, header, file, number, cells, lookups, max_cell_chars, problems: list[Problem]) -> None:
