@@ -181,6 +181,16 @@ def _fast_bool(text: str, _codes) -> bool:
     return _EXACT_BOOL[text]
 
 
+def _fast_list(text: str, _codes) -> tuple[str, ...]:
+    """A list of one item (a list cell's usual content; blank cells never get here)."""
+    if ";" in text or "；" in text:
+        raise ValueError
+    item = text.strip()
+    if not item:
+        raise ValueError
+    return (item,)
+
+
 def _fast_enum(text: str, codes) -> str:
     if codes is None:
         raise KeyError
@@ -200,5 +210,6 @@ FAST_PARSERS = {
     DATE: _fast_date,
     DATETIME: _fast_datetime,
     BOOL: _fast_bool,
+    LIST: _fast_list,
     ENUM: _fast_enum,
 }

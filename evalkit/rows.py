@@ -1,0 +1,257 @@
+"""Typing a file's cells into the rows of a `Table`, collecting each bad cell as a located problem.
+
+Two paths give the same rows and the same problems. Record by record (`_parse_row`) reads any
+source: XLSX sheets, CSV files in other encodings, files with irregular rows. Batch by batch,
+column by column (`_add_batch`) is the fast path for a regular UTF-8 CSV file: its cells come
+from Arrow's CSV reader, and a column whose cells all have their common spelling is typed in one
+pass; any column holding another spelling is typed cell by cell by the record path's own rules.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import repeat
+
+from .cells import FAST_PARSERS, CellError, as_text, enum_lookup, is_blank, parse_cell
+from .errors import Problem
+from .hanzi import fold
+from .readers import IrregularCsv, RawTable, UnreadableRow
+from .schema import BOOL, ENUM, LIST, STR, Column, RecordType
+
+_BLANK = {BOOL: False, LIST: ()}  # what a blank cell means where blank is not "missing"
+
+
+@dataclass
+class Table:
+    """The valid rows of one record type, with where each came from."""
+
+    type: RecordType
+    file: str | None = None  # None: the dataset has no file for this record type
+    rows: list[dict] = field(default_factory=list)
+    row_numbers: array = field(default_factory=lambda: array("q"))  # 8 bytes a row, not an int object
+    blank_rows: int = 0
+    rejected_rows: int = 0
+    rejected_ids: set[str] = field(default_factory=set)  # ids of rows refused for bad cells
+
+    def located(self) -> Iterator[tuple[int, dict]]:
+        """(spreadsheet row number, row) pairs, for problems found after parsing."""
+        return zip(self.row_numbers, self.rows, strict=True)
+
+
+class _Header:
+    """Which column each header cell names, and the problems of the header row."""
+
+    def __init__(self, record_type: RecordType, raw: RawTable):
+        names = {}
+        for column in record_type.columns:
+            names[column.name.lower()] = column
+            names[fold(column.zh)] = column
+        #: Per named cell: (cell index, column or None, column name or header text, the parser of
+        #: the column's common spelling or None). An extra column is text, kept for plugins.
+        self.slots: list[tuple[int, Column | None, str, Callable | None]] = []
+        self.problems: list[Problem] = []
+        seen: dict[str, int] = {}
+        for index, cell in enumerate(raw.header):
+            text = as_text(cell) if cell is not None else ""
+            if not text:
+                continue  # an unnamed column is not data (Excel leaves them behind)
+            column = names.get(fold(text))
+            key = column.name if column else text
+            if key in seen:
+                self.problems.append(
+                    Problem(raw.file, 1, text, "", f"each column once ({key} is also column {seen[key] + 1})")
+                )
+                continue
+            seen[key] = index
+            self.slots.append((index, column, key, FAST_PARSERS.get(column.type if column else STR)))
+        #: Optional columns the file lacks: every row gets them blank, so rows always have all columns.
+        self.absent = {c.name: _BLANK.get(c.type) for c in record_type.columns if c.name not in seen}
+        for column in record_type.columns:
+            if column.must_have_value and column.name not in seen:
+                self.problems.append(Problem(raw.file, 1, column.name, "", f"a column {column.name} [{column.zh}]"))
+        self.width = len(raw.header)
+
+
+def parse_table(record_type: RecordType, raw: RawTable, max_cell_chars: int) -> tuple[Table, list[Problem]]:
+    """The typed rows of `raw` and the problems of its header and cells."""
+    if raw.batches is not None:
+        try:
+            return _parse(record_type, raw, max_cell_chars, by_batch=True)
+        except IrregularCsv:
+            pass  # read again record by record, which places the irregular record
+    return _parse(record_type, raw, max_cell_chars, by_batch=False)
+
+
+def _parse(record_type: RecordType, raw: RawTable, max_cell_chars: int, by_batch: bool) -> tuple[Table, list[Problem]]:
+    header = _Header(record_type, raw)
+    problems = list(header.problems)
+    table = Table(record_type, raw.file, blank_rows=raw.blank_rows)
+    # Per column, what its fast parser looks values up in: an enum's spellings, or for text the
+    # one string kept per distinct value (a reference's ids always; other text while it repeats).
+    lookups = {c.name: enum_lookup(c) for c in record_type.columns if c.type == ENUM}
+    lookups |= {c.name: {} for c in record_type.columns if c.type == STR}
+    texts = [c.name for c in record_type.columns if c.type == STR and c.ref is None]
+    parsed = 0
+    try:
+        if by_batch:
+            assert raw.batches is not None
+            for first, columns in raw.batches():
+                _add_batch(table, header, raw.file, first, columns, lookups, max_cell_chars, problems)
+                parsed += len(columns[0]) if columns else 0
+                _stop_sharing_unique(lookups, texts, parsed)
+        else:
+            for number, cells in raw.rows():
+                _add_row(table, header, raw.file, number, cells, lookups, max_cell_chars, problems)
+                parsed += 1
+                if parsed % _SHARING_CHECKED_EVERY == 0:
+                    _stop_sharing_unique(lookups, texts, parsed)
+    except UnreadableRow as error:
+        problems.append(error.problem)
+    return table, problems
+
+
+#: Rows between looks at which text columns still repeat enough to share their strings.
+_SHARING_CHECKED_EVERY = 4096
+
+
+def _stop_sharing_unique(lookups: dict, texts: list[str], rows: int) -> None:
+    """Stop sharing the strings of the text columns (not references) that do not repeat enough.
+
+    A text that repeats (a category, a standard title) is stored once per distinct value, as
+    columnar formats do with dictionary encoding: about 130 bytes less per request at the
+    benchmark's province. A column of mostly distinct values (ids, free titles) would only pay
+    for the table, so sharing stops once more than a quarter of its values so far are distinct.
+    """
+    for name in texts:
+        if lookups[name] is not None and len(lookups[name]) > rows // 4:
+            lookups[name] = None
+
+
+def _add_row(table: Table, header, file, number, cells, lookups, max_cell_chars, problems: list[Problem]) -> None:
+    """Parse one row into `table`, or count it as blank, or reject it with its problems."""
+    if all(is_blank(cell) for cell in cells):
+        table.blank_rows += 1
+        return
+    row, row_problems = _parse_row(header, file, number, cells, lookups, max_cell_chars)
+    if row_problems:
+        problems += row_problems
+        _reject(table, row.get(table.type.id_column))
+    else:
+        table.rows.append(row)
+        table.row_numbers.append(number)
+
+
+def _reject(table: Table, id_value: object) -> None:
+    table.rejected_rows += 1
+    if not is_blank(id_value):
+        table.rejected_ids.add(id_value)
+
+
+def _parse_row(header: _Header, file: str, number: int, cells: list, lookups: dict, max_chars: int):
+    """One row's typed values and its problems."""
+    row: dict = dict(header.absent)
+    problems = []
+    width = len(cells)
+    for index, column, name, fast in header.slots:
+        value = cells[index] if index < width else None
+        row[name], problem = _cell(column, name, fast, lookups.get(name), value, max_chars, file, number)
+        if problem is not None:
+            problems.append(problem)
+    for index in range(header.width, width):
+        if not is_blank(cells[index]):
+            problems.append(
+                Problem(
+                    file, number, f"column {index + 1}", as_text(cells[index]), "no cell beyond the last named column"
+                )
+            )
+    return row, problems
+
+
+def _cell(column, name, fast, lookup, value, max_chars, file, number) -> tuple[object, Problem | None]:
+    """One cell's typed value and its problem (None when the cell is fine); the rules of both paths."""
+    if type(value) is str:
+        if len(value) > max_chars:
+            return None, Problem(file, number, name, value[:40] + "…", f"a cell of at most {max_chars} characters")
+        if not value or value.isspace():
+            value = None
+        elif fast is not None:
+            try:
+                return fast(value, lookup), None
+            except (ValueError, KeyError):
+                pass  # not the common spelling: parse_cell's general parsers decide
+    if value is None:
+        blank = _BLANK.get(column.type) if column else None
+        if column and column.must_have_value:
+            return blank, Problem(file, number, name, "", f"a value ({column.expected()})")
+        return blank, None
+    if column is None:
+        return as_text(value), None
+    try:
+        return parse_cell(column, value, lookup), None
+    except CellError:
+        return as_text(value), Problem(file, number, name, as_text(value), column.expected())
+
+
+def _add_batch(table: Table, header, file, first, columns, lookups, max_chars, problems: list[Problem]) -> None:
+    """Parse a batch of records given column by column (rows `first`, `first` + 1, ...) into `table`."""
+    size = len(columns[0]) if columns else 0
+    typed, found = [], []  # found: (offset in the batch, problem)
+    for index, column, name, fast in header.slots:
+        cells, lookup = columns[index], lookups.get(name)
+        values = _typed_column(column, fast, lookup, cells, max_chars)
+        if values is None:  # some cell has another spelling, or a problem: cell by cell
+            values = []
+            for offset, cell in enumerate(cells):
+                value, problem = _cell(column, name, fast, lookup, cell, max_chars, file, first + offset)
+                values.append(value)
+                if problem is not None:
+                    found.append((offset, problem))
+        typed.append(values)
+    blank = _blank_rows(columns, size)  # a blank record is counted, never reported
+    table.blank_rows += len(blank)
+    problems += [problem for offset, problem in found if offset not in blank]
+    bad = {offset for offset, _ in found} - blank
+    names = [*header.absent, *(name for _, _, name, _ in header.slots)]
+    rows = zip(*map(repeat, header.absent.values()), *typed, strict=False)  # absent columns repeat
+    if not bad and not blank:
+        table.rows += [dict(zip(names, values, strict=True)) for values in rows]
+        table.row_numbers.extend(range(first, first + size))
+        return
+    slot_names = [name for _, _, name, _ in header.slots]
+    ids = typed[slot_names.index(table.type.id_column)] if table.type.id_column in slot_names else repeat(None)
+    for offset, (values, id_value) in enumerate(zip(rows, ids, strict=False)):
+        if offset in bad:
+            _reject(table, id_value)
+        elif offset not in blank:
+            table.rows.append(dict(zip(names, values, strict=True)))
+            table.row_numbers.append(first + offset)
+
+
+def _typed_column(column: Column | None, fast, lookup, cells: list[str], max_chars: int) -> list | None:
+    """The typed values of a batch's column when every cell has its common spelling or is an
+    allowed empty cell; None when any cell needs the general rules (and maybe is a problem)."""
+    if fast is None or not cells or max(map(len, cells)) > max_chars:
+        return None
+    try:
+        if column is not None and column.must_have_value:
+            values = [fast(cell, lookup) for cell in cells]  # an empty cell raises (text: "", caught below)
+        else:
+            blank = _BLANK.get(column.type) if column else None
+            values = [fast(cell, lookup) if cell else blank for cell in cells]
+    except (ValueError, KeyError):
+        return None
+    if (column is None or column.type == STR) and "" in values:
+        return None  # a cell of spaces only: blank, which the general rules decide about
+    return values
+
+
+def _blank_rows(columns: list[list[str]], size: int) -> set[int]:
+    """The offsets of the batch's records whose every cell is blank."""
+    candidates = range(size)
+    for cells in columns:
+        candidates = [offset for offset in candidates if not cells[offset] or cells[offset].isspace()]
+        if not candidates:
+            break
+    return set(candidates)
