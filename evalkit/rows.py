@@ -14,7 +14,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
 
-from .cells import FAST_PARSERS, CellError, as_text, enum_lookup, is_blank, parse_cell
+from .cells import (
+    COMMON_SPELLINGS,
+    FAST_PARSERS,
+    CellError,
+    all_commonly_spelled,
+    as_text,
+    enum_lookup,
+    is_blank,
+    longest,
+    parse_cell,
+)
 from .errors import Problem
 from .hanzi import fold
 from .readers import IrregularCsv, RawTable, UnreadableRow
@@ -97,9 +107,9 @@ def _parse(record_type: RecordType, raw: RawTable, max_cell_chars: int, by_batch
     try:
         if by_batch:
             assert raw.batches is not None
-            for first, columns in raw.batches():
-                _add_batch(table, header, raw.file, first, columns, lookups, max_cell_chars, problems)
-                parsed += len(columns[0]) if columns else 0
+            for first, arrays in raw.batches():
+                _add_batch(table, header, raw.file, first, arrays, lookups, max_cell_chars, problems)
+                parsed += len(arrays[0]) if arrays else 0
                 _stop_sharing_unique(lookups, texts, parsed)
         else:
             for number, cells in raw.rows():
@@ -194,22 +204,24 @@ def _cell(column, name, fast, lookup, value, max_chars, file, number) -> tuple[o
         return as_text(value), Problem(file, number, name, as_text(value), column.expected())
 
 
-def _add_batch(table: Table, header, file, first, columns, lookups, max_chars, problems: list[Problem]) -> None:
-    """Parse a batch of records given column by column (rows `first`, `first` + 1, ...) into `table`."""
-    size = len(columns[0]) if columns else 0
+def _add_batch(table: Table, header, file, first, arrays, lookups, max_chars, problems: list[Problem]) -> None:
+    """Parse a batch of records given as Arrow string arrays, one per column (rows `first`,
+    `first` + 1, ...), into `table`."""
+    size = len(arrays[0]) if arrays else 0
+    columns: list = [None] * len(arrays)  # each column's cells, as Python text once needed
     typed, found = [], []  # found: (offset in the batch, problem)
     for index, column, name, fast in header.slots:
-        cells, lookup = columns[index], lookups.get(name)
-        values = _typed_column(column, fast, lookup, cells, max_chars)
+        lookup = lookups.get(name)
+        columns[index], values = _typed_column(column, fast, lookup, arrays[index], max_chars)
         if values is None:  # some cell has another spelling, or a problem: cell by cell
             values = []
-            for offset, cell in enumerate(cells):
+            for offset, cell in enumerate(columns[index]):
                 value, problem = _cell(column, name, fast, lookup, cell, max_chars, file, first + offset)
                 values.append(value)
                 if problem is not None:
                     found.append((offset, problem))
         typed.append(values)
-    blank = _blank_rows(columns, size)  # a blank record is counted, never reported
+    blank = _blank_rows(columns, arrays, size)  # a blank record is counted, never reported
     table.blank_rows += len(blank)
     problems += [problem for offset, problem in found if offset not in blank]
     bad = {offset for offset, _ in found} - blank
@@ -229,28 +241,40 @@ def _add_batch(table: Table, header, file, first, columns, lookups, max_chars, p
             table.row_numbers.append(first + offset)
 
 
-def _typed_column(column: Column | None, fast, lookup, cells: list[str], max_chars: int) -> list | None:
-    """The typed values of a batch's column when every cell has its common spelling or is an
-    allowed empty cell; None when any cell needs the general rules (and maybe is a problem)."""
-    if fast is None or not cells or max(map(len, cells)) > max_chars:
-        return None
+def _typed_column(column: Column | None, fast, lookup, strings, max_chars: int) -> tuple[list[str], list | None]:
+    """A batch's column: its cells as text, and their typed values when every cell has its common
+    spelling or is an allowed empty cell (None when some cell needs the general rules)."""
+    cells = strings.to_pylist()
+    if fast is None or not cells or longest(strings) > max_chars:
+        return cells, None
+    kind = column.type if column else STR
+    optional = not (column and column.must_have_value)
+    blank = _BLANK.get(kind)
     try:
-        if column is not None and column.must_have_value:
-            values = [fast(cell, lookup) for cell in cells]  # an empty cell raises (text: "", caught below)
-        else:
-            blank = _BLANK.get(column.type) if column else None
+        if kind in COMMON_SPELLINGS and all_commonly_spelled(strings, kind, optional):
+            convert = COMMON_SPELLINGS[kind][1] or (lookup.setdefault if lookup is not None else None)
+            if convert is None:  # text kept as it is
+                return cells, [cell or None for cell in cells] if optional else cells
+            if kind == STR:  # one string per distinct text
+                return cells, [convert(cell, cell) if cell else None for cell in cells]
+            return cells, [convert(cell) if cell else None for cell in cells] if optional else list(map(convert, cells))
+        if optional:
             values = [fast(cell, lookup) if cell else blank for cell in cells]
+        else:
+            values = [fast(cell, lookup) for cell in cells]  # an empty cell raises (text: "", caught below)
     except (ValueError, KeyError):
-        return None
-    if (column is None or column.type == STR) and "" in values:
-        return None  # a cell of spaces only: blank, which the general rules decide about
-    return values
+        return cells, None
+    if kind == STR and "" in values:
+        return cells, None  # a cell of spaces only: blank, which the general rules decide about
+    return cells, values
 
 
-def _blank_rows(columns: list[list[str]], size: int) -> set[int]:
-    """The offsets of the batch's records whose every cell is blank."""
+def _blank_rows(columns: list, arrays: list, size: int) -> set[int]:
+    """The offsets of the batch's records whose every cell is blank (`columns`: the cells read so
+    far as text, or None)."""
     candidates = range(size)
-    for cells in columns:
+    for cells, strings in zip(columns, arrays, strict=True):
+        cells = cells if cells is not None else strings.to_pylist()
         candidates = [offset for offset in candidates if not cells[offset] or cells[offset].isspace()]
         if not candidates:
             break

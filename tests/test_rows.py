@@ -1,0 +1,142 @@
+"""The two ways of typing a CSV file's cells agree: batch by batch, column by column (Arrow's
+reader, the fast path) and record by record (the csv module) give the same rows and problems."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evalkit import readers
+from evalkit.cells import WHITESPACE
+from evalkit.readers import read_csv
+from evalkit.rows import parse_table
+from evalkit.schema import CORE_RECORD_TYPES
+
+REQUESTS = {t.name: t for t in CORE_RECORD_TYPES}["requests"]
+#: Per column of the requests file: the common spelling, other accepted spellings, blanks, bad cells.
+CELLS = {
+    "id": ["R1", "R2", " R3 ", "", "  "],
+    "enterprise_id": ["E1", "E2", "", "E1\xa0"],
+    "category": ["finance", "talent", "金融", "", "？"],
+    "title": ["诉求", "诉求 二", "multi\nline", "a,b", 'say "hi"', "", " ", "\u3000"],
+    "submitted_at": ["2024-01-02 09:00", "2024/1/2 9:00", "2024-01-02T09:00:30", "45293.5", "", "soon"],
+    "dispatched_at": ["2024-01-02 10:00", "2024年1月2日 10:00", ""],
+    "dispatched_by": ["C1", ""],
+    "department_id": ["D1", "D2", ""],
+    "accepted_at": ["2024-01-03 10:00", "", " "],
+    "cadre_id": ["K1", ""],
+    "due_on": ["2024-02-01", "2024/2/1", "2024-02-01 10:00", "", "2024-02-30"],
+    "resolved_at": ["2024-01-20 10:00", "", "2024-01-20 25:00"],
+    "status": ["resolved", "已办结", "RESOLVED", "", "done"],
+    "satisfaction": ["satisfied", "满意", ""],
+    "key_project": ["false", "true", "是", "否", "", "maybe", " "],
+    "batch_id": ["BT1", ""],
+    "reopened_from": ["", "R1"],
+    "备注": ["", "note", " x "],  # an extra column, kept as text
+}
+HEADER = list(CELLS)
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    """Batches for files of any size, a kilobyte each: several batches from a small file."""
+    monkeypatch.setattr(readers, "_BATCHES_FROM_BYTES", 0)
+    monkeypatch.setattr(readers, "_BATCH_BYTES", 1024)
+
+
+def write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([HEADER, *rows])
+    return path
+
+
+def both_ways(path: Path, max_chars: int = 1_000_000):
+    raw = read_csv(path, "requests")
+    assert raw.batches is not None  # a UTF-8 file: the fast path is offered
+    by_batch = parse_table(REQUESTS, raw, max_chars)
+    by_record = parse_table(REQUESTS, dataclasses.replace(raw, batches=None), max_chars)
+    return by_batch, by_record
+
+
+def assert_same(by_batch, by_record) -> None:
+    (batch_table, batch_problems), (record_table, record_problems) = by_batch, by_record
+    assert batch_table.rows == record_table.rows
+    assert [list(row) for row in batch_table.rows] == [list(row) for row in record_table.rows]  # column order too
+    assert batch_table.row_numbers == record_table.row_numbers
+    assert (batch_table.blank_rows, batch_table.rejected_rows, batch_table.rejected_ids) == (
+        record_table.blank_rows,
+        record_table.rejected_rows,
+        record_table.rejected_ids,
+    )
+    assert sorted(batch_problems) == sorted(record_problems)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(*[st.sampled_from(CELLS[name][:1]) for name in HEADER]),  # common spellings only
+            st.tuples(*[st.sampled_from(CELLS[name]) for name in HEADER]),
+            st.just(("",) * len(HEADER)),  # a blank record
+        ),
+        max_size=60,
+    ),
+    st.sampled_from([10, 1_000_000]),
+)
+def test_batches_and_records_give_the_same_rows_and_problems(tmp_path_factory, rows, max_chars):
+    path = write(tmp_path_factory.mktemp("csv") / "requests.csv", [list(row) for row in rows])
+    assert_same(*both_ways(path, max_chars))
+
+
+def test_batches_are_read_column_by_column_with_their_row_numbers(tmp_path):
+    record = [CELLS[name][0] for name in HEADER]
+    path = write(tmp_path / "requests.csv", [record] * 40)
+    batches = list(read_csv(path, "requests").batches())
+    assert len(batches) > 1
+    assert [first for first, _ in batches][0] == 2
+    assert sum(len(arrays[0]) for _, arrays in batches) == 40
+    for (first, arrays), (following, _) in zip(batches, batches[1:], strict=False):
+        assert following == first + len(arrays[0])
+    assert batches[0][1][HEADER.index("status")].to_pylist()[0] == "resolved"
+
+
+def test_an_empty_line_and_a_record_of_another_width_read_as_the_csv_module_reads_them(tmp_path):
+    """Empty lines are blank records; a record with a cell beyond the header sends the whole file
+    to the record-by-record reader, which reports that cell."""
+    record = ",".join(CELLS[name][0] for name in HEADER)
+    path = tmp_path / "requests.csv"
+    path.write_text(",".join(HEADER) + f"\n{record}\n\n{record},extra\n", encoding="utf-8")
+    by_batch, by_record = both_ways(path)
+    assert_same(by_batch, by_record)
+    table, problems = by_batch
+    assert table.blank_rows == 1
+    assert [(p.row, p.column, p.value) for p in problems] == [(4, f"column {len(HEADER) + 1}", "extra")]
+
+
+def test_whitespace_is_what_python_strips():
+    assert set(WHITESPACE) == {char for char in map(chr, range(0x110000)) if not char.strip()}
+
+
+def test_small_files_and_other_encodings_are_read_record_by_record(tmp_path, monkeypatch):
+    text = ",".join(HEADER) + "\n" + ",".join(CELLS[name][0] for name in HEADER) + "\n"
+    (tmp_path / "gbk").mkdir()
+    chinese = tmp_path / "gbk" / "requests.csv"
+    chinese.write_text(text, encoding="gb18030")
+    raw = read_csv(chinese, "requests")
+    assert raw.batches is None
+    table, problems = parse_table(REQUESTS, raw, 1_000_000)
+    assert problems == [] and table.rows[0]["title"] == "诉求"
+    small = tmp_path / "requests.csv"
+    small.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(readers, "_BATCHES_FROM_BYTES", small.stat().st_size + 1)
+    assert read_csv(small, "requests").batches is None
