@@ -192,6 +192,8 @@ def _csv_batches(path: Path, width: int) -> Iterator[tuple[int, list]]:
             skip = 0
     except pyarrow.ArrowException as error:
         raise IrregularCsv(str(error)) from None
+    reader = batch = None  # read to the end: the memory Arrow kept for reading goes back to the system
+    pyarrow.default_memory_pool().release_unused()
 
 
 def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[RawTable], list[Problem]]:
