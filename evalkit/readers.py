@@ -136,7 +136,7 @@ def read_csv(path: Path, name: str) -> RawTable | Problem:
             return Problem(path.name, 1, "", "", "a header row (the file is empty)")
         except csv.Error as error:
             return Problem(path.name, 1, "", "", f"a readable CSV header ({error})")
-    fast = encoding in ("utf-8", "utf-8-sig") and path.stat().st_size >= _BATCHES_FROM_BYTES
+    fast = bool(header) and encoding in ("utf-8", "utf-8-sig") and path.stat().st_size >= _BATCHES_FROM_BYTES
     batches = (lambda: _csv_batches(path, len(header))) if fast else None
     return RawTable(name, path.name, header, lambda: _csv_rows(path, encoding), batches)
 
