@@ -213,7 +213,7 @@ _NOT_SPACE = "[^" + "".join(f"\\x{{{ord(char):x}}}" for char in WHITESPACE) + "]
 #: Per column type, its common spelling as a pattern (RE2) for a whole column, and a function
 #: (C code, no Python frame per cell) that types a matching cell exactly as FAST_PARSERS does.
 COMMON_SPELLINGS = {
-    STR: (f"(?s:{_NOT_SPACE}(?:.*{_NOT_SPACE})?)", None),  # nothing to strip: the text is the value
+    STR: (f"(?s:{_NOT_SPACE}(?:.*{_NOT_SPACE})?)", None),  # nothing to strip: the text is its own value
     INT: ("[0-9]+", int),
     DATE: ("[0-9]{4}-[0-9]{2}-[0-9]{2}", date.fromisoformat),
     DATETIME: ("[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?", datetime.fromisoformat),

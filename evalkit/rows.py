@@ -276,12 +276,7 @@ def _typed_column(column: Column | None, fast, lookup, strings, max_chars: int) 
     blank = _BLANK.get(kind)
     try:
         if kind in COMMON_SPELLINGS and all_commonly_spelled(strings, kind, optional):
-            convert = COMMON_SPELLINGS[kind][1] or (lookup.setdefault if lookup is not None else None)
-            if convert is None:  # text kept as it is
-                return cells, [cell or None for cell in cells] if optional else cells
-            if kind == STR:  # one string per distinct text
-                return cells, [convert(cell, cell) if cell else None for cell in cells]
-            return cells, [convert(cell) if cell else None for cell in cells] if optional else list(map(convert, cells))
+            return cells, _commonly_spelled_values(kind, lookup, cells)
         if optional:
             values = [fast(cell, lookup) if cell else blank for cell in cells]
         else:
@@ -291,6 +286,16 @@ def _typed_column(column: Column | None, fast, lookup, strings, max_chars: int) 
     if kind == STR and "" in values:
         return cells, None  # a cell of spaces only: blank, which the general rules decide about
     return cells, values
+
+
+def _commonly_spelled_values(kind: str, lookup, cells: list[str]) -> list:
+    """The values of cells that all have the common spelling of `kind`, or are empty (None)."""
+    if kind != STR:
+        convert = COMMON_SPELLINGS[kind][1]
+        return [convert(cell) if cell else None for cell in cells]
+    if lookup is None:  # text with nothing to strip is its own value
+        return [cell or None for cell in cells]
+    return [lookup.setdefault(cell, cell) if cell else None for cell in cells]  # one string per distinct text
 
 
 def _blank_rows(columns: list, arrays: list, size: int) -> set[int]:
