@@ -1,0 +1,40 @@
+"""A fact kind says what is wrong with a plugin's fact, or None for a sound one."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalkit.facts import Fact, FactKind
+from evalkit.periods import Period
+
+SERVICE = FactKind("service", "department|cadre", {"requests": "", "label": ""})
+
+
+def fact(values, subject_kind="cadre") -> Fact:
+    return Fact("service", "K1", Period(2024), values, {}, subject_kind)
+
+
+@pytest.mark.parametrize("values", [{"requests": 3, "label": "x"}, {"label": "", "requests": 2.5}])
+def test_a_sound_fact_has_no_problem(values):
+    assert SERVICE.problem(fact(values)) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "subject_kind", "expected"),
+    [
+        ({"requests": True, "label": "x"}, "cadre", "service fact: requests is True, not a number or text (flags"),
+        ({"requests": float("nan"), "label": "x"}, "cadre", "service fact: requests is nan, not a number or text"),
+        ({"requests": None, "label": "x"}, "cadre", "service fact: requests is None, not a number or text"),
+        ({"requests": 1}, "cadre", "service fact: lacks label"),
+        ({"requests": 1, "label": "x", "more": 2}, "cadre", "service fact: has undeclared more"),
+        ({"requests": 1, "label": "x"}, "branch", "service fact: subject_kind 'branch' is not department, cadre"),
+        ({"requests": 1, "label": "x"}, "", "service fact: subject_kind '' is not department, cadre"),
+    ],
+)
+def test_each_unsound_fact_is_named(values, subject_kind, expected):
+    assert SERVICE.problem(fact(values, subject_kind)).startswith(expected)
+
+
+def test_a_single_kind_needs_no_subject_kind():
+    branch = FactKind("branch_quarter", "organization", {"bases": ""})
+    assert branch.problem(Fact("branch_quarter", "B1", Period(2024, 1), {"bases": 1})) is None
