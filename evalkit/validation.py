@@ -6,6 +6,7 @@ Every check yields `Problem`s located at the row and column to fix; none stops a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from .cells import as_text
@@ -27,6 +28,14 @@ STATUS_FIELDS = {
 }
 STATUS_COLUMNS = ("dispatched_at", "accepted_at", "resolved_at", "satisfaction")
 _TIME_ORDER = (("dispatched_at", "submitted_at"), ("accepted_at", "dispatched_at"), ("resolved_at", "accepted_at"))
+#: Per status, the columns it requires and those it forbids (looked up once per request, not per column).
+_REQUIRED, _FORBIDDEN = (
+    {
+        status: [c for c, need in zip(STATUS_COLUMNS, needs, strict=True) if need == wanted]
+        for status, needs in STATUS_FIELDS.items()
+    }
+    for wanted in ("req", "-")
+)
 
 
 def validate_dataset(dataset: Dataset, known_rules: set[str] | None) -> list[Problem]:
@@ -42,7 +51,7 @@ def validate_dataset(dataset: Dataset, known_rules: set[str] | None) -> list[Pro
 
 
 def _ids(table: Table) -> set[str]:
-    return {row["id"] for row in table.rows} | table.rejected_ids
+    return set(map(itemgetter("id"), table.rows)) | table.rejected_ids
 
 
 def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
@@ -67,7 +76,7 @@ def _all_unique(dataset: Dataset) -> bool:
     groups = [[name] for name in with_ids if name not in SUBJECT_TABLES]
     groups.append([name for name in with_ids if name in SUBJECT_TABLES])
     for group in groups:
-        ids = [row["id"] for name in group for row in dataset.tables[name].rows]
+        ids = [row_id for name in group for row_id in map(itemgetter("id"), dataset.tables[name].rows)]
         if len(set(ids)) != len(ids):
             return False
     return True
@@ -85,7 +94,7 @@ def _references(dataset: Dataset) -> Iterator[Problem]:
             if column.ref is None:
                 continue
             # Each distinct value is looked up once; rows are walked only to place the bad ones.
-            distinct = {value for cell in {row.get(column.name) for row in table.rows} for value in _each(cell)}
+            distinct = {value for cell in set(map(itemgetter(column.name), table.rows)) for value in _each(cell)}
             bad = {value for value in distinct if value is not None and not _resolves(column, value, ids, kinds)}
             if not bad:
                 continue
@@ -155,22 +164,22 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
     table = dataset.tables["requests"]
     for number, row in table.located():
         status = row["status"]
-        for column, need in zip(STATUS_COLUMNS, STATUS_FIELDS[status], strict=True):
-            value = row.get(column)
-            if need == "req" and value is None:
+        for column in _REQUIRED[status]:
+            if row[column] is None:
                 yield Problem(table.file, number, column, "", f"a value when status is {status}")
-            elif need == "-" and value is not None:
-                yield Problem(table.file, number, column, as_text(value), f"blank when status is {status}")
-        if row.get("dispatched_at") is not None and row.get("department_id") is None:
+        for column in _FORBIDDEN[status]:
+            if row[column] is not None:
+                yield Problem(table.file, number, column, as_text(row[column]), f"blank when status is {status}")
+        if row["dispatched_at"] is not None and row["department_id"] is None:
             yield Problem(table.file, number, "department_id", "", "a department once the request is dispatched")
-        if row.get("accepted_at") is not None and row.get("dispatched_at") is None:
+        if row["accepted_at"] is not None and row["dispatched_at"] is None:
             yield Problem(table.file, number, "dispatched_at", "", "a dispatch time before the acceptance time")
         for later, earlier in _TIME_ORDER:
-            if row.get(later) is not None and row.get(earlier) is not None and row[later] < row[earlier]:
+            if row[later] is not None and row[earlier] is not None and row[later] < row[earlier]:
                 yield Problem(
                     table.file, number, later, as_text(row[later]), f"a time ≥ {earlier} ({as_text(row[earlier])})"
                 )
-        if row.get("reopened_from") == row["id"]:
+        if row["reopened_from"] == row["id"]:
             yield Problem(table.file, number, "reopened_from", row["id"], "an earlier request, not the request itself")
 
 
