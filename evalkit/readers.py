@@ -43,7 +43,8 @@ class UnreadableRow(Exception):
 
 class IrregularCsv(Exception):
     """Raised by a table's batches when a record is not what the fast reader takes (a record of
-    another width, a record too long for a block): the exact reader reads the file instead."""
+    another width or too long for a block, a carriage return in a cell): the csv module reads
+    the file instead."""
 
 
 class NotText(ValueError):
@@ -168,9 +169,11 @@ def _csv_batches(path: Path, width: int) -> Iterator[tuple[int, list]]:
 
     Arrow's reader is set to read as the csv module does (tested on quoting edge cases): every
     cell text, "" for an empty one, quoted line breaks kept, an empty line a record of empty
-    cells, a BOM skipped. Raises `IrregularCsv` when a record is not `width` cells long.
+    cells, a BOM skipped. Raises `IrregularCsv` when a record is not `width` cells long or a
+    cell holds a carriage return.
     """
     import pyarrow
+    import pyarrow.compute as arrow
     from pyarrow import csv as arrow_csv  # imported late: small datasets never pay for it
 
     names = [str(index) for index in range(width)]
@@ -187,6 +190,10 @@ def _csv_batches(path: Path, width: int) -> Iterator[tuple[int, list]]:
             ),
         )
         for batch in reader:
+            if any(arrow.any(arrow.match_substring(column, "\r")).as_py() for column in batch.columns):
+                # Arrow drops the \n of a quoted \r\n that ends a block (apache/arrow#51368): a
+                # file with a carriage return in a cell is read by the csv module instead.
+                raise IrregularCsv("a carriage return inside a cell")
             yield number + skip, [column.slice(skip) for column in batch.columns]
             number += batch.num_rows
             skip = 0

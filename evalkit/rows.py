@@ -97,8 +97,11 @@ def _key_sharing_rows(names: list[str]) -> Callable[[], dict]:
     """
     row_class = type("Row", (), {})
     first = row_class()
-    for name in names:  # the class learns its keys, in order, the way Python 3.10 needs
-        setattr(first, name, None)
+    try:
+        for name in names:  # the class learns its keys, in order, the way Python 3.10 needs
+            setattr(first, name, None)
+    except (TypeError, AttributeError):  # a column named like an attribute of every object (__class__)
+        return dict
     return lambda: row_class().__dict__
 
 
@@ -245,7 +248,7 @@ def _add_batch(table: Table, header, file, first, arrays, lookups, max_chars, pr
     problems += [problem for offset, problem in found if offset not in blank]
     bad = {offset for offset, _ in found} - blank
     names, new_row, append = header.names, header.new_row, table.rows.append
-    rows = zip(*map(repeat, header.absent.values()), *typed, strict=False)  # absent columns repeat
+    rows = zip(*(repeat(value, size) for value in header.absent.values()), *typed, strict=True)
     if not bad and not blank:
         for values in rows:
             row = new_row()
@@ -254,8 +257,8 @@ def _add_batch(table: Table, header, file, first, arrays, lookups, max_chars, pr
         table.row_numbers.extend(range(first, first + size))
         return
     slot_names = names[len(header.absent) :]
-    ids = typed[slot_names.index(table.type.id_column)] if table.type.id_column in slot_names else repeat(None)
-    for offset, (values, id_value) in enumerate(zip(rows, ids, strict=False)):
+    ids = typed[slot_names.index(table.type.id_column)] if table.type.id_column in slot_names else [None] * size
+    for offset, (values, id_value) in enumerate(zip(rows, ids, strict=True)):
         if offset in bad:
             _reject(table, id_value)
         elif offset not in blank:

@@ -164,10 +164,10 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
     table = dataset.tables["requests"]
     for number, row in table.located():
         status = row["status"]
-        for column in _REQUIRED[status]:
+        for column in _REQUIRED.get(status, ()):  # no status: the file lacks the column (reported)
             if row[column] is None:
                 yield Problem(table.file, number, column, "", f"a value when status is {status}")
-        for column in _FORBIDDEN[status]:
+        for column in _FORBIDDEN.get(status, ()):
             if row[column] is not None:
                 yield Problem(table.file, number, column, as_text(row[column]), f"blank when status is {status}")
         if row["dispatched_at"] is not None and row["department_id"] is None:
@@ -179,14 +179,15 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
                 yield Problem(
                     table.file, number, later, as_text(row[later]), f"a time ≥ {earlier} ({as_text(row[earlier])})"
                 )
-        if row["reopened_from"] == row["id"]:
+        if row["reopened_from"] is not None and row["reopened_from"] == row["id"]:
             yield Problem(table.file, number, "reopened_from", row["id"], "an earlier request, not the request itself")
 
 
 def _meetings(dataset: Dataset) -> Iterator[Problem]:
     table = dataset.tables["meetings"]
     for number, row in table.located():
-        if row["issues_resolved"] > row["issues_raised"]:
+        resolved, raised = row["issues_resolved"], row["issues_raised"]
+        if resolved is not None and raised is not None and resolved > raised:  # None: a column is missing
             yield Problem(
                 table.file,
                 number,
@@ -210,7 +211,7 @@ def _incidents(dataset: Dataset) -> Iterator[Problem]:
     tables = dict(zip(SUBJECT_KINDS, ("departments", "cadres", "organizations"), strict=True))
     ids = {kind: _ids(dataset.tables[name]) for kind, name in tables.items()}
     for number, row in table.located():
-        if row["subject_id"] not in ids[row["subject_kind"]]:
+        if row["subject_kind"] is not None and row["subject_id"] not in ids[row["subject_kind"]]:
             yield Problem(
                 table.file,
                 number,

@@ -238,3 +238,14 @@ def test_repeated_text_is_held_once(tmp_path, small):
     assert len({id(row["category"]) for row in requests}) == 3
     assert {row["category"] for row in requests} == {"finance", "talent", "land"}
     assert [row["title"] for row in requests[-2:]] == ["诉求 9999", "诉求 10000"]  # distinct text is kept as it is
+
+
+@pytest.mark.parametrize(
+    ("table", "column"), [("requests", "status"), ("incidents", "subject_kind"), ("meetings", "issues_raised")]
+)
+def test_a_missing_column_is_reported_not_a_crash(tmp_path, small, table, column):
+    small["incidents"] = [
+        {"id": "I1", "subject_kind": "cadre", "subject_id": "K1", "date": "2024-05-01", "reason": "x"}
+    ]
+    small[table] = [{key: value for key, value in row.items() if key != column} for row in small[table]]
+    assert (f"{table}.csv", 1, column, "") in problems_of(write_dataset(tmp_path, small))

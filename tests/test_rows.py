@@ -149,3 +149,36 @@ def test_rows_share_one_table_of_keys(tmp_path):
     for table, _ in both_ways(path):
         assert type(table.rows[0]) is dict
         assert sys.getsizeof(table.rows[0]) < sys.getsizeof(dict(table.rows[0]))
+
+
+@pytest.mark.parametrize("shift", range(-2, 3))
+def test_a_quoted_line_break_across_a_batch_boundary_is_kept(tmp_path, shift):
+    """Arrow drops the \\n of a quoted \\r\\n that ends a block (apache/arrow#51368): such a file is
+    read by the csv module, so the cell keeps its line break."""
+    record = [CELLS[name][0] for name in HEADER]
+    head = (",".join(HEADER) + "\r\n" + ",".join(record[:3]) + ',"').encode()
+    title = "a" * (1023 + shift - len(head)) + "\r\nline two"
+    path = write(tmp_path / "requests.csv", [[*record[:3], title, *record[4:]], record])
+    by_batch, by_record = both_ways(path)
+    assert_same(by_batch, by_record)
+    assert by_batch[0].rows[0]["title"] == title
+
+
+def test_a_header_without_names_and_columns_named_like_python_attributes(tmp_path):
+    """A header of empty cells gives header problems, not an endless file; columns named
+    __class__, __dict__ or __weakref__ are extra text columns like any other."""
+    path = tmp_path / "requests.csv"
+    path.write_text(",,\n1,2,3\n", encoding="utf-8")
+    by_batch, by_record = both_ways(path)
+    assert_same(by_batch, by_record)
+    assert len(by_batch[0].rows) == 1 and ("requests.csv", 1, "id") in [(p.file, p.row, p.column) for p in by_batch[1]]
+    path.write_text(
+        ",".join([*HEADER, "__class__", "__dict__", "__weakref__"])
+        + "\n"
+        + ",".join([CELLS[name][0] for name in HEADER] + ["a", "b", "c"])
+        + "\n",
+        encoding="utf-8",
+    )
+    by_batch, by_record = both_ways(path)
+    assert_same(by_batch, by_record)
+    assert [by_batch[0].rows[0][name] for name in ("__class__", "__dict__", "__weakref__")] == ["a", "b", "c"]
