@@ -248,24 +248,19 @@ def _add_batch(table: Table, header, file, first, arrays, lookups, max_chars, pr
     problems += [problem for offset, problem in found if offset not in blank]
     bad = {offset for offset, _ in found} - blank
     names, new_row, append = header.names, header.new_row, table.rows.append
+    skipped = bad | blank
+    if bad:
+        slot_names = names[len(header.absent) :]
+        ids = typed[slot_names.index(table.type.id_column)] if table.type.id_column in slot_names else None
+        for offset in bad:
+            _reject(table, None if ids is None else ids[offset])
     rows = zip(*(repeat(value, size) for value in header.absent.values()), *typed, strict=True)
-    if not bad and not blank:
-        for values in rows:
+    for offset, values in enumerate(rows):
+        if offset not in skipped:
             row = new_row()
             row.update(zip(names, values, strict=True))
             append(row)
-        table.row_numbers.extend(range(first, first + size))
-        return
-    slot_names = names[len(header.absent) :]
-    ids = typed[slot_names.index(table.type.id_column)] if table.type.id_column in slot_names else [None] * size
-    for offset, (values, id_value) in enumerate(zip(rows, ids, strict=True)):
-        if offset in bad:
-            _reject(table, id_value)
-        elif offset not in blank:
-            row = new_row()
-            row.update(zip(names, values, strict=True))
-            append(row)
-            table.row_numbers.append(first + offset)
+    table.row_numbers.extend(first + offset for offset in range(size) if offset not in skipped)
 
 
 def _typed_column(column: Column | None, fast, lookup, strings, max_chars: int) -> tuple[list[str], list | None]:
