@@ -87,7 +87,7 @@ class _Outcomes:
             if outcome == "chain":
                 self.chained[rule].append(firing)
             else:
-                self.fired.add((rule, outcome, firing.fact["_n"]))
+                self.fired.add((rule, outcome, firing.index))
 
     def has(self, rule: str, outcome: str, index: int) -> bool:
         return (rule, outcome, index) in self.fired
@@ -137,9 +137,7 @@ def evaluate(
 def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
     """The engine over `facts`, subject by subject: findings (sorted), decisions and failed consequences."""
     by_rule = {rule.spec.id: rule for rule in job.rules}
-    by_subject: dict[str, list[Fact]] = defaultdict(list)
-    for fact in sorted(facts, key=_fact_order):
-        by_subject[fact.subject].append(fact)
+    by_subject = _by_subject(facts)
 
     def chain(firing: Firing) -> list[dict]:
         rule_id, _, outcome = firing.rule.partition(":")
@@ -147,7 +145,7 @@ def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
         if outcome != "when" or rule.role != "check":
             return []
         fact = firing.fact
-        waived = find_waiver(job.waivers, rule_id, firing.subject, by_subject[firing.subject][fact["_n"]].period)
+        waived = find_waiver(job.waivers, rule_id, firing.subject, by_subject[firing.subject][firing.index].period)
         return [
             {
                 "kind": "finding",
@@ -163,7 +161,7 @@ def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
 
     findings, decisions, rule_errors = [], [], []
     with RuleEngine(engine_rules(job.rules)).open(chain) as run:
-        for subject, items in sorted(by_subject.items()):
+        for subject, items in by_subject.items():
             messages = [fact.message() for fact in items]
             firings, errors = run(subject, messages)
             rule_errors += errors
@@ -172,7 +170,9 @@ def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
             for index, fact in enumerate(items):
                 of_kind[fact.kind].append(index)
             for rule in job.rules:
-                indexes = of_kind.get(rule.spec.fact, [])
+                indexes = of_kind.get(rule.spec.fact)
+                if indexes is None:  # no fact of its kind: neither findings nor decisions
+                    continue
                 if rule.role in ("check", "chain"):
                     findings += _findings_for(job, rule, subject, items, messages, indexes, outcomes)
                 elif rule.role != "quota":  # a quota is the scoring step's, across subjects
@@ -196,10 +196,25 @@ def _decisions_for(job: Job, rule: CompiledRule, facts, indexes, outcomes: _Outc
     return decisions
 
 
-def _fact_order(fact: Fact) -> tuple:
-    """A total order, so findings and decisions never depend on the order plugins built facts in."""
-    values = sorted((name, str(value)) for name, value in fact.values.items())
-    return (fact.subject, fact.kind, fact.period, values, sorted(fact.evidence.items()))
+def _by_subject(facts: list[Fact]) -> dict[str, list[Fact]]:
+    """Each subject's facts, subjects in order, facts in a total order (kind, period, values,
+    evidence), so findings and decisions never depend on the order plugins built facts in.
+
+    Values and evidence are compared only among facts of the same subject, kind and period (an
+    item fact's), not for all of a province's facts.
+    """
+    outlined: dict[tuple, list[Fact]] = defaultdict(list)
+    for fact in facts:  # a period's order is (year, quarter, with the whole year after its quarters)
+        outlined[fact.subject, fact.kind, fact.period.year, fact.period.quarter or 5].append(fact)
+    by_subject: dict[str, list[Fact]] = defaultdict(list)
+    for outline in sorted(outlined):
+        same = outlined[outline]
+        by_subject[outline[0]] += same if len(same) == 1 else sorted(same, key=_tie_order)
+    return by_subject
+
+
+def _tie_order(fact: Fact) -> tuple:
+    return sorted((name, str(value)) for name, value in fact.values.items()), sorted(fact.evidence.items())
 
 
 def _findings_for(job: Job, rule: CompiledRule, subject: str, facts, messages, indexes, outcomes) -> list[Finding]:

@@ -39,7 +39,9 @@ class Finding:
     advice: Mapping[str, str] | None = None  # language → what to do next (failed findings of rules with advice)
 
     def sort_key(self) -> tuple:
-        return (self.subject, self.period, self.rule)
+        """By subject, period (in `Period`'s order, compared as numbers: a province sorts a
+        million findings) and rule."""
+        return (self.subject, self.period.year, self.period.quarter or 5, self.rule)
 
     def to_json(self, lang: str = "en") -> dict:
         data = {

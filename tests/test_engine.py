@@ -16,7 +16,7 @@ RULES = [
 
 
 def fired(firings) -> list[tuple[str, int]]:
-    return sorted((firing.rule, firing.fact["_n"]) for firing in firings)
+    return sorted((firing.rule, firing.index) for firing in firings)
 
 
 def test_each_fact_fires_exactly_its_rules():
