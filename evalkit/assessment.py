@@ -74,19 +74,24 @@ def assess(
     fact_kinds: dict[str, FactKind],
 ) -> Assessment:
     score_rules = [rule for rule in rules if rule.role in ("indicator", "adjustment", "veto", "quota")]
-    subject_kinds = {rule.spec.id: tuple(fact_kinds[rule.spec.fact].subject_kind.split("|")) for rule in score_rules}
+    subject_kinds = {rule.spec.id: fact_kinds[rule.spec.fact].subject_kinds for rule in score_rules}
     scores = []
     if scoring:
         scores = score_subjects(
             score_rules, scoring, evaluation.decisions, evaluation.facts, evaluation.errors, subject_kinds
         )
-    tables = [compliance_table(pack, rules, evaluation.findings) for pack in packs if pack.spec.table]
+    of_pack: dict[str, list[Finding]] = defaultdict(list)
+    for finding in evaluation.findings:
+        of_pack[finding.pack].append(finding)
+    tables = [compliance_table(pack, rules, of_pack[pack.name]) for pack in packs if pack.spec.table]
     tables.sort(key=lambda table: table.spec.name)
     return Assessment(evaluation, scoring, scores, tables)
 
 
 def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings: Sequence[Finding]) -> ComplianceTable:
     """Each subject's status per rule over the period; for a quarterly table, quarters checked and compliant.
+
+    `findings` are the pack's own (others are passed over).
 
     A quarter is checked when any of its findings is not `skip`, and compliant when it is checked
     and none of its findings failed (or erred): pass, waived and skip all keep it compliant.

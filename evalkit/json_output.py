@@ -85,6 +85,8 @@ class _Writer:
                 key = _string(key) if type(key) is str else _key(key)
                 if type(item) is str:
                     parts.append(separator + key + ": " + _string(item))
+                elif type(item) in _SCALARS:
+                    parts.append(separator + key + ": " + _scalar(item))
                 else:
                     parts.append(separator + key + ": ")
                     self.value(item, inner)
@@ -96,6 +98,8 @@ class _Writer:
             for item in value:
                 if type(item) is str:
                     parts.append(separator + _string(item))
+                elif type(item) in _SCALARS:
+                    parts.append(separator + _scalar(item))
                 else:
                     parts.append(separator)
                     self.value(item, inner)
@@ -108,6 +112,7 @@ class _Writer:
 
 
 _string = encode_basestring  # the C escaper json.dumps uses with ensure_ascii=False
+_SCALARS = frozenset((int, float, bool, type(None)))  # exactly these types (an int subclass goes by value())
 
 
 def _scalar(value: int | float | None) -> str:

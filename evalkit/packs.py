@@ -381,7 +381,7 @@ def check_scoring(packs: list[Pack], rules: list[CompiledRule], fact_kinds: dict
     for rule in scored:
         spec = rule.spec
         if spec.role == "indicator":
-            for subject_kind in fact_kinds[spec.fact].subject_kind.split("|"):
+            for subject_kind in fact_kinds[spec.fact].subject_kinds:
                 if subject_kind not in grades:
                     raise RulePackError(
                         f"{pack.source}: key scoring.grades: no bands for {subject_kind}, scored by rule {spec.id}"
