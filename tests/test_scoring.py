@@ -73,6 +73,20 @@ def test_quota_tie_on_total_and_resolved_goes_to_the_smaller_id_in_string_order(
     assert scores["K2"].rank == 3
 
 
+def test_totals_equal_as_floats_still_rank_by_their_exact_value(session):
+    # K1 accepted all but one of 10**17 requests: its total is below 100 by 2e-16, the same
+    # float as K2's exact 100, yet K2 ranks first (and K1, the smaller id, does not share it).
+    k1, k2 = service("K1"), service("K2")
+    k1.values.update(requests=10**17, accepted_in_window=10**17 - 1)
+    scores = {
+        s.subject: s
+        for s in score_subjects(session.rules, session.scoring, decisions_for(k1) + decisions_for(k2), [k1, k2])
+    }
+    assert float(scores["K1"].total) == float(scores["K2"].total) == 100.0
+    assert scores["K1"].total == 100 - Fraction(20, 10**17)  # 100 × (100 - 20 × 10**-17) / 100
+    assert (scores["K2"].rank, scores["K1"].rank) == (1, 2)
+
+
 def test_rounding_is_half_up():
     assert rounded(Fraction(2675, 1000), 2) == 2.68  # the float 2.675 would round down
     assert rounded(Fraction(-5, 1000), 2) == -0.01
