@@ -77,6 +77,10 @@ class _Writer:
             if not value:
                 parts.append("{}")
                 return
+            record = _record(value, newline)
+            if record is not None:
+                parts.append(record)
+                return
             inner = newline + " "
             separator = "{" + inner
             for key, item in value.items():
@@ -113,6 +117,38 @@ class _Writer:
 
 _string = encode_basestring  # the C escaper json.dumps uses with ensure_ascii=False
 _SCALARS = frozenset((int, float, bool, type(None)))  # exactly these types (an int subclass goes by value())
+
+
+#: %-templates of records' keys, by (keys, indentation); few: findings and table rows share theirs.
+_LAYOUTS: dict[tuple, str] = {}
+
+
+def _record(value: dict, newline: str) -> str | None:
+    """A dict whose values are all text or lists of text (a finding, a table row's statuses),
+    written in one piece; None for any other dict.
+
+    Its keys' layout at this indentation is made once, as a %-template, and only the values are
+    encoded per dict: a third of the time of writing it key by key, for a province's million findings.
+    """
+    filled = []
+    inner = newline + "  "
+    for item in value.values():
+        if type(item) is str:
+            filled.append(_string(item))
+        elif type(item) is list and all(type(text) is str for text in item):
+            filled.append(f"[{inner}{(',' + inner).join(map(_string, item))}{newline} ]" if item else "[]")
+        else:
+            return None
+    layout = (tuple(value), newline)
+    template = _LAYOUTS.get(layout)
+    if template is None:
+        if not all(type(key) is str for key in value):  # 1 and True are equal keys, not equal text
+            return None
+        keys = (_string(key).replace("%", "%%") for key in value)
+        template = "{" + ",".join(f"{newline} {key}: %s" for key in keys) + newline + "}"
+        if len(_LAYOUTS) < 1000:
+            _LAYOUTS[layout] = template
+    return template % tuple(filled)
 
 
 def _scalar(value: int | float | None) -> str:

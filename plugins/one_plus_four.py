@@ -36,13 +36,15 @@ def evalkit_rule_packs():
 @hookimpl
 def evalkit_facts(dataset, period):
     organizations = dataset.by_id("organizations")
-    activities = defaultdict(list)  # (organisation, quarter, category) -> activity ids
+    # (organisation, quarter number, category) -> activity ids; a number, not a Period, since a
+    # province hashes these keys millions of times (the period's quarters share its year).
+    activities = defaultdict(list)
     quarters = period.quarters()
-    quarter_of = {(q.year, q.quarter): q for q in quarters}
+    numbers = {(q.year, q.quarter) for q in quarters}
     for activity in dataset["activities"]:
         day = activity["date"]
-        quarter = quarter_of.get((day.year, (day.month - 1) // 3 + 1))
-        if quarter is None:
+        quarter = (day.month - 1) // 3 + 1
+        if (day.year, quarter) not in numbers:
             continue
         for org in {activity["org_id"], *activity["co_hosts"]}:
             activities[(org, quarter, activity["category"])].append(activity["id"])
@@ -59,7 +61,7 @@ def evalkit_facts(dataset, period):
             evidence = {"bases": tuple(available)}
             values = {"not_established": int(branch["established_on"] > quarter.first_day), "bases": len(available)}
             for category in CATEGORIES:
-                evidence[category] = tuple(sorted(activities[(branch["id"], quarter, category)]))
+                evidence[category] = tuple(sorted(activities[(branch["id"], quarter.quarter, category)]))
                 values[category] = len(evidence[category])
             facts.append(Fact("branch_quarter", branch["id"], quarter, values, evidence))
     return facts

@@ -112,7 +112,7 @@ class _Builder:
         self.kinds = {row["id"]: "department" for row in dataset["departments"]}
         self.kinds |= {row["id"]: "cadre" for row in dataset["cadres"] if row["department_id"]}
         self.dataset = dataset
-        self.requests = [r for r in dataset["requests"] if r["status"] != "withdrawn"]
+        self.requests = [r for r in dataset["requests"] if r["status"] != "withdrawn" and self.dispatched_in_period(r)]
         self.by_id = {r["id"]: r for r in dataset["requests"]}
 
     def owners(self, request) -> list[str]:
@@ -135,16 +135,15 @@ class _Builder:
         counted = defaultdict(lambda: defaultdict(list))  # subject → count → request (or enterprise) ids
         items = []
         batches = defaultdict(list)
-        for request in self.requests:
-            if not self.dispatched_in_period(request):
-                continue
+        for request in self.requests:  # withdrawn ones left out, all dispatched in the period
             if request["reopened_from"]:
                 items += self.repeats(request)
             counts = self.classify(request)
+            request_id = request["id"]
             for subject in self.owners(request):
                 lists = counted[subject]
                 for name in counts:
-                    lists[name].append(request["id"])
+                    lists[name].append(request_id)
                 if "open" in counts:
                     days = (self.period.last_day - self.due(request)).days
                     items.append(
@@ -172,9 +171,10 @@ class _Builder:
         if accepted is not None and accepted - request["dispatched_at"] <= self.window:
             names.append("accepted_in_window")
         resolved = self.resolved(request)
-        if resolved or self.due(request) <= self.period.last_day:
+        due = self.due(request)
+        if resolved or due <= self.period.last_day:
             names.append("measured")
-            if resolved and request["resolved_at"].date() <= self.due(request):
+            if resolved and request["resolved_at"].date() <= due:
                 names.append("on_time")
         if not resolved:
             return names + ["open"]

@@ -165,8 +165,14 @@ def test_usage_errors_speak_chinese_with_lang_zh(folder):
 
 
 _JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+#: Dicts of text and lists of text (findings' shape), which the writer lays out from a template.
+_JSON_RECORDS = st.dictionaries(
+    st.sampled_from(["%s", "a", "%", "b\n"]) | st.text(max_size=3),
+    st.text() | st.lists(st.text(), max_size=3),
+    max_size=4,
+)
 _JSON_VALUES = st.recursive(
-    _JSON_SCALARS,
+    _JSON_SCALARS | _JSON_RECORDS,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
     max_leaves=20,
 )
