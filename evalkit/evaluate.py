@@ -38,9 +38,9 @@ class RunError:
         return {"plugin": self.plugin, "error": self.error, "rules": self.rules, "subjects": self.subjects}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
-    """What the engine decided about one fact under one score rule."""
+    """What the engine decided about one fact under one score rule (not frozen: see Finding)."""
 
     rule: str
     fact: Fact
