@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import queue
 import re
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,6 +204,54 @@ def _csv_batches(path: Path, width: int) -> Iterator[tuple[int, list]]:
         raise IrregularCsv(str(error)) from None
     reader = batch = None  # read to the end: the memory Arrow kept for reading goes back to the system
     pyarrow.default_memory_pool().release_unused()
+
+
+def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
+    """The items of `items`, made on a thread of their own, up to `depth` ahead of the reader.
+
+    For work that runs outside Python's lock (Arrow reading and testing a file's next batches)
+    while the reader turns the previous batch into Python objects: the machine's second core
+    does the first. An error on the thread is raised to the reader; a reader that stops early
+    stops the thread.
+    """
+    ready: queue.Queue = queue.Queue(depth)
+    stopped = threading.Event()
+
+    def make() -> None:
+        try:
+            for item in items:
+                while not stopped.is_set():
+                    try:
+                        ready.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stopped.is_set():
+                    return
+            ready.put((_DONE, None))
+        except BaseException as error:  # noqa: BLE001 - handed to the reader, who raises it
+            ready.put((None, error))
+
+    threading.Thread(target=make, name="evalkit-read-ahead", daemon=True).start()
+    switching = sys.getswitchinterval()
+    # The thread needs Python's lock between Arrow calls, a few dozen times a batch; at the usual
+    # 5 ms a wait, the reader would mostly wait for it instead of working alongside.
+    sys.setswitchinterval(_SWITCH_SECONDS)
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stopped.set()
+        sys.setswitchinterval(switching)
+
+
+_DONE = object()
+_SWITCH_SECONDS = 0.0002
 
 
 def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[RawTable], list[Problem]]:

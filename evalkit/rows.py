@@ -27,7 +27,7 @@ from .cells import (
 )
 from .errors import Problem
 from .hanzi import fold
-from .readers import IrregularCsv, RawTable, UnreadableRow
+from .readers import IrregularCsv, RawTable, UnreadableRow, read_ahead
 from .schema import BOOL, ENUM, LIST, STR, Column, RecordType
 
 _BLANK = {BOOL: False, LIST: ()}  # what a blank cell means where blank is not "missing"
@@ -128,8 +128,9 @@ def _parse(record_type: RecordType, raw: RawTable, max_cell_chars: int, by_batch
     try:
         if by_batch:
             assert raw.batches is not None
-            for first, arrays in raw.batches():
-                _add_batch(table, header, raw.file, first, arrays, lookups, max_cell_chars, problems)
+            looked_at = ((first, arrays, _spellings(header, arrays, max_cell_chars)) for first, arrays in raw.batches())
+            for first, arrays, spellings in read_ahead(looked_at):
+                _add_batch(table, header, raw.file, first, arrays, spellings, lookups, max_cell_chars, problems)
                 parsed += len(arrays[0]) if arrays else 0
                 _stop_sharing_unique(lookups, texts, parsed)
         else:
@@ -226,15 +227,41 @@ def _cell(column, name, fast, lookup, value, max_chars, file, number) -> tuple[o
         return as_text(value), Problem(file, number, name, as_text(value), column.expected())
 
 
-def _add_batch(table: Table, header, file, first, arrays, lookups, max_chars, problems: list[Problem]) -> None:
+#: What Arrow found of a batch's column (`_spellings`).
+COMMON, LONG, OTHER = "common", "long", "other"
+
+
+def _spellings(header: _Header, arrays: list, max_chars: int) -> list[str]:
+    """Per named column of a batch, what Arrow tells of its cells before Python sees them:
+    COMMON (each has its type's common spelling or is an allowed empty cell), LONG (some cell
+    may be over the length limit) or OTHER. Arrow's own code, on the read-ahead thread."""
+    spellings = []
+    for index, column, _, fast in header.slots:
+        strings = arrays[index]
+        kind = column.type if column else STR
+        optional = not (column and column.must_have_value)
+        if fast is None or not len(strings):
+            spellings.append(OTHER)
+        elif longest(strings) > max_chars:
+            spellings.append(LONG)
+        elif kind in COMMON_SPELLINGS and all_commonly_spelled(strings, kind, optional):
+            spellings.append(COMMON)
+        else:
+            spellings.append(OTHER)
+    return spellings
+
+
+def _add_batch(
+    table: Table, header, file, first, arrays, spellings, lookups, max_chars, problems: list[Problem]
+) -> None:
     """Parse a batch of records given as Arrow string arrays, one per column (rows `first`,
-    `first` + 1, ...), into `table`."""
+    `first` + 1, ...), with their `_spellings`, into `table`."""
     size = len(arrays[0]) if arrays else 0
     columns: list = [None] * len(arrays)  # each column's cells, as Python text once needed
     typed, found = [], []  # found: (offset in the batch, problem)
-    for index, column, name, fast in header.slots:
+    for (index, column, name, fast), spelling in zip(header.slots, spellings, strict=True):
         lookup = lookups.get(name)
-        columns[index], values = _typed_column(column, fast, lookup, arrays[index], max_chars)
+        columns[index], values = _typed_column(column, fast, lookup, arrays[index], spelling)
         if values is None:  # some cell has another spelling, or a problem: cell by cell
             values = []
             for offset, cell in enumerate(columns[index]):
@@ -263,17 +290,17 @@ def _add_batch(table: Table, header, file, first, arrays, lookups, max_chars, pr
     table.row_numbers.extend(first + offset for offset in range(size) if offset not in skipped)
 
 
-def _typed_column(column: Column | None, fast, lookup, strings, max_chars: int) -> tuple[list[str], list | None]:
+def _typed_column(column: Column | None, fast, lookup, strings, spelling: str) -> tuple[list[str], list | None]:
     """A batch's column: its cells as text, and their typed values when every cell has its common
     spelling or is an allowed empty cell (None when some cell needs the general rules)."""
     cells = strings.to_pylist()
-    if fast is None or not cells or longest(strings) > max_chars:
+    if fast is None or not cells or spelling == LONG:
         return cells, None
     kind = column.type if column else STR
     optional = not (column and column.must_have_value)
     blank = _BLANK.get(kind)
     try:
-        if kind in COMMON_SPELLINGS and all_commonly_spelled(strings, kind, optional):
+        if spelling == COMMON:
             return cells, _commonly_spelled_values(kind, lookup, cells)
         if optional:
             values = [fast(cell, lookup) if cell else blank for cell in cells]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,34 @@ def test_a_header_without_names_and_columns_named_like_python_attributes(tmp_pat
     by_batch, by_record = both_ways(path)
     assert_same(by_batch, by_record)
     assert [by_batch[0].rows[0][name] for name in ("__class__", "__dict__", "__weakref__")] == ["a", "b", "c"]
+
+
+def test_read_ahead_gives_every_item_in_order_and_raises_the_threads_error():
+    def items():
+        yield from range(50)
+        raise ValueError("record 51 is broken")
+
+    seen, switching = [], sys.getswitchinterval()
+    with pytest.raises(ValueError, match="record 51"):
+        for item in readers.read_ahead(items()):
+            seen.append(item)
+    assert seen == list(range(50))
+    assert sys.getswitchinterval() == switching  # given back
+
+
+def test_read_ahead_stops_its_thread_when_the_reader_stops():
+    made = []
+
+    def endless():
+        while True:
+            made.append(len(made))
+            yield made[-1]
+
+    ahead = readers.read_ahead(endless(), depth=2)
+    assert next(ahead) == 0
+    ahead.close()
+    time.sleep(0.5)
+    stopped_at = len(made)
+    time.sleep(0.3)
+    assert len(made) == stopped_at <= 5  # one taken, two waiting, at most one more being made
+    assert not any(thread.name == "evalkit-read-ahead" for thread in threading.enumerate())
