@@ -89,8 +89,8 @@ class _Writer:
                 key = _string(key) if type(key) is str else _key(key)
                 if type(item) is str:
                     parts.append(separator + key + ": " + _string(item))
-                elif type(item) in _SCALARS:
-                    parts.append(separator + key + ": " + _scalar(item))
+                elif (scalar := _SCALAR_TEXT.get(type(item))) is not None:
+                    parts.append(separator + key + ": " + scalar(item))
                 else:
                     parts.append(separator + key + ": ")
                     self.value(item, inner)
@@ -102,8 +102,8 @@ class _Writer:
             for item in value:
                 if type(item) is str:
                     parts.append(separator + _string(item))
-                elif type(item) in _SCALARS:
-                    parts.append(separator + _scalar(item))
+                elif (scalar := _SCALAR_TEXT.get(type(item))) is not None:
+                    parts.append(separator + scalar(item))
                 else:
                     parts.append(separator)
                     self.value(item, inner)
@@ -116,7 +116,6 @@ class _Writer:
 
 
 _string = encode_basestring  # the C escaper json.dumps uses with ensure_ascii=False
-_SCALARS = frozenset((int, float, bool, type(None)))  # exactly these types (an int subclass goes by value())
 
 
 #: %-templates of records' keys, by (keys, indentation); few: findings and table rows share theirs.
@@ -124,8 +123,8 @@ _LAYOUTS: dict[tuple, str] = {}
 
 
 def _record(value: dict, newline: str) -> str | None:
-    """A dict whose values are all text or lists of text (a finding, a table row's statuses),
-    written in one piece; None for any other dict.
+    """A dict whose values are all numbers, text or lists of text (a finding, a score's
+    indicator, a table row's statuses), written in one piece; None for any other dict.
 
     Its keys' layout at this indentation is made once, as a %-template, and only the values are
     encoded per dict: a third of the time of writing it key by key, for a province's million findings.
@@ -135,6 +134,8 @@ def _record(value: dict, newline: str) -> str | None:
     for item in value.values():
         if type(item) is str:
             filled.append(_string(item))
+        elif (scalar := _SCALAR_TEXT.get(type(item))) is not None:
+            filled.append(scalar(item))
         elif type(item) is list and all(type(text) is str for text in item):
             filled.append(f"[{inner}{(',' + inner).join(map(_string, item))}{newline} ]" if item else "[]")
         else:
@@ -152,19 +153,26 @@ def _record(value: dict, newline: str) -> str | None:
 
 
 def _scalar(value: int | float | None) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return int.__repr__(value)
+    if value is None or value is True or value is False:
+        return _SCALAR_TEXT[type(value)](value)
+    return int.__repr__(value) if isinstance(value, int) else _float(value)
+
+
+def _float(value: float) -> str:
     if value != value:
         return "NaN"
     if value in (math.inf, -math.inf):
         return "Infinity" if value > 0 else "-Infinity"
     return float.__repr__(value)
+
+
+#: The text of a number or constant of exactly these types (an int subclass goes by `_scalar`).
+_SCALAR_TEXT: dict[type, Callable] = {
+    int: int.__repr__,
+    float: _float,
+    bool: lambda value: "true" if value else "false",
+    type(None): lambda value: "null",
+}
 
 
 def _key(key) -> str:

@@ -73,11 +73,11 @@ class Adjustment:
     def evidence(self) -> tuple[str, ...]:
         return tuple(sorted({record for item in self.items for record in item}))
 
-    @property
+    @cached_property  # never changes; the sums and the report ask for it several times
     def uncapped(self) -> Fraction:
         return self.each * len(self.items)
 
-    @property
+    @cached_property
     def points(self) -> Fraction:
         if self.cap is None or abs(self.uncapped) <= self.cap:
             return self.uncapped
@@ -219,7 +219,7 @@ def _score(subject, made, indicators, rules, scoring: ScoringSpec) -> Score:
     for rule in rules:
         spec = rule.spec
         matched = matching.get(spec.id, [])
-        items = tuple(tuple(fact.evidence.get(spec.evidence or "", ())) for fact in matched)
+        items = tuple(tuple(fact.evidence.get(spec.evidence or "", ())) for fact in matched) if matched else ()
         if rule.role == "indicator" and spec.id in indicators:
             decision = indicators[spec.id]
             numerator = int(decision.fact.values[spec.indicator.numerator])
