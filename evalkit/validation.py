@@ -14,7 +14,7 @@ from .errors import Problem
 from .schema import SUBJECT_KINDS, SUBJECT_TABLES, Column
 
 if TYPE_CHECKING:
-    from .dataset import Dataset, Table
+    from .dataset import Dataset
 
 #: Which request fields each status requires ("req"), forbids ("-") or allows ("opt"), per docs/data-format.md.
 STATUS_FIELDS = {
@@ -39,23 +39,28 @@ _REQUIRED, _FORBIDDEN = (
 
 
 def validate_dataset(dataset: Dataset, known_rules: set[str] | None) -> list[Problem]:
-    problems = list(_unique_ids(dataset))
-    problems += _references(dataset)
+    # Each table's ids, gathered once for all the checks (a province has millions); references may
+    # also name a rejected row, whose own problem is reported already.
+    row_ids = {
+        name: set(map(itemgetter("id"), table.rows)) for name, table in dataset.tables.items() if table.type.id_column
+    }
+    ids = {
+        name: found | dataset.tables[name].rejected_ids if dataset.tables[name].rejected_ids else found
+        for name, found in row_ids.items()
+    }
+    problems = list(_unique_ids(dataset, row_ids))
+    problems += _references(dataset, ids)
     problems += _parent_cycles(dataset)
     problems += _requests(dataset)
     problems += _meetings(dataset)
     problems += _chain_committees(dataset)
-    problems += _incidents(dataset)
-    problems += _waivers(dataset, known_rules)
+    problems += _incidents(dataset, ids)
+    problems += _waivers(dataset, ids, known_rules)
     return problems
 
 
-def _ids(table: Table) -> set[str]:
-    return set(map(itemgetter("id"), table.rows)) | table.rejected_ids
-
-
-def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
-    if _all_unique(dataset):
+def _unique_ids(dataset: Dataset, row_ids: dict[str, set[str]]) -> Iterator[Problem]:
+    if _all_unique(dataset, row_ids):
         return  # the common case: no row is walked to be placed
     subject_ids: dict[str, str] = {}  # unique across the subject tables together
     for name, table in dataset.tables.items():
@@ -70,20 +75,15 @@ def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
                 seen[row["id"]] = (table.file, number)
 
 
-def _all_unique(dataset: Dataset) -> bool:
-    """Whether every table's ids are unique (the subject tables' together), counted in sets."""
-    with_ids = [name for name, table in dataset.tables.items() if table.type.id_column is not None]
-    groups = [[name] for name in with_ids if name not in SUBJECT_TABLES]
-    groups.append([name for name in with_ids if name in SUBJECT_TABLES])
-    for group in groups:
-        ids = [row_id for name in group for row_id in map(itemgetter("id"), dataset.tables[name].rows)]
-        if len(set(ids)) != len(ids):
-            return False
-    return True
+def _all_unique(dataset: Dataset, row_ids: dict[str, set[str]]) -> bool:
+    """Whether every table's ids are unique (the subject tables' together): as many as its rows."""
+    subjects = [name for name in row_ids if name in SUBJECT_TABLES]
+    if any(len(found) != len(dataset.tables[name].rows) for name, found in row_ids.items()):
+        return False
+    return len(set().union(*(row_ids[name] for name in subjects))) == sum(len(row_ids[name]) for name in subjects)
 
 
-def _references(dataset: Dataset) -> Iterator[Problem]:
-    ids = {name: _ids(table) for name, table in dataset.tables.items() if table.type.id_column}
+def _references(dataset: Dataset, ids: dict[str, set[str]]) -> Iterator[Problem]:
     kinds = {
         name: {row["id"]: row.get(table.type.kind_column) for row in table.rows}
         for name, table in dataset.tables.items()
@@ -206,12 +206,11 @@ def _chain_committees(dataset: Dataset) -> Iterator[Problem]:
             )
 
 
-def _incidents(dataset: Dataset) -> Iterator[Problem]:
+def _incidents(dataset: Dataset, ids: dict[str, set[str]]) -> Iterator[Problem]:
     table = dataset.tables["incidents"]
     tables = dict(zip(SUBJECT_KINDS, ("departments", "cadres", "organizations"), strict=True))
-    ids = {kind: _ids(dataset.tables[name]) for kind, name in tables.items()}
     for number, row in table.located():
-        if row["subject_kind"] is not None and row["subject_id"] not in ids[row["subject_kind"]]:
+        if row["subject_kind"] is not None and row["subject_id"] not in ids[tables[row["subject_kind"]]]:
             yield Problem(
                 table.file,
                 number,
@@ -221,9 +220,9 @@ def _incidents(dataset: Dataset) -> Iterator[Problem]:
             )
 
 
-def _waivers(dataset: Dataset, known_rules: set[str] | None) -> Iterator[Problem]:
+def _waivers(dataset: Dataset, ids: dict[str, set[str]], known_rules: set[str] | None) -> Iterator[Problem]:
     table = dataset.tables["waivers"]
-    subjects = set().union(*(_ids(dataset.tables[name]) for name in SUBJECT_TABLES))
+    subjects = set().union(*(ids[name] for name in SUBJECT_TABLES))
     for number, row in table.located():
         if known_rules is not None and row["rule"] not in known_rules:
             yield Problem(table.file, number, "rule", row["rule"], "the id of a loaded rule (see `evalkit rules`)")
