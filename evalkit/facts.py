@@ -47,7 +47,8 @@ class FactKind:
         if (  # the usual sound fact, recognised without building a message (a province has a million)
             fact.values.keys() == self.fields.keys()
             and (fact.subject_kind or self.subject_kind) in self.subject_kinds
-            and all(type(value) in _PLAIN and value == value for value in fact.values.values())
+            and _PLAIN.issuperset(types := set(map(type, fact.values.values())))
+            and (float not in types or all(value == value for value in fact.values.values()))  # NaN
         ):
             return None
         try:
@@ -66,7 +67,7 @@ class FactKind:
         return None
 
 
-_PLAIN = (int, float, str)  # exactly: bool, an int, is not a fact value
+_PLAIN = frozenset((int, float, str))  # exactly: bool, an int, is not a fact value
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,8 +136,12 @@ def _record(value: dict, newline: str) -> str | None:
             filled.append(_string(item))
         elif (scalar := _SCALAR_TEXT.get(type(item))) is not None:
             filled.append(scalar(item))
-        elif type(item) is list and all(type(text) is str for text in item):
-            filled.append(f"[{inner}{(',' + inner).join(map(_string, item))}{newline} ]" if item else "[]")
+        elif type(item) is list:
+            try:
+                texts = ("," + inner).join(map(_string, item))
+            except TypeError:  # an item that is not text
+                return None
+            filled.append(f"[{inner}{texts}{newline} ]" if item else "[]")
         else:
             return None
     layout = (tuple(value), newline)

@@ -115,9 +115,12 @@ class _Builder:
         self.requests = [r for r in dataset["requests"] if r["status"] != "withdrawn" and self.dispatched_in_period(r)]
         self.by_id = {r["id"]: r for r in dataset["requests"]}
 
-    def owners(self, request) -> list[str]:
+    def owners(self, request) -> tuple[str, ...]:
         """The assessed subjects a request belongs to: its department and its cadre."""
-        return [s for s in (request["department_id"], request["cadre_id"]) if s in self.kinds]
+        department, cadre = request["department_id"], request["cadre_id"]
+        if department in self.kinds:
+            return (department, cadre) if cadre in self.kinds else (department,)
+        return (cadre,) if cadre in self.kinds else ()
 
     def dispatched_in_period(self, request) -> bool:
         return request["dispatched_at"] is not None and self.period.contains(request["dispatched_at"].date())
