@@ -28,7 +28,7 @@ from .cells import (
 from .errors import Problem
 from .hanzi import fold
 from .readers import IrregularCsv, RawTable, UnreadableRow, read_ahead
-from .schema import BOOL, ENUM, LIST, STR, Column, RecordType
+from .schema import BOOL, DATE, ENUM, LIST, STR, Column, RecordType
 
 _BLANK = {BOOL: False, LIST: ()}  # what a blank cell means where blank is not "missing"
 
@@ -231,24 +231,32 @@ def _cell(column, name, fast, lookup, value, max_chars, file, number) -> tuple[o
 COMMON, LONG, OTHER = "common", "long", "other"
 
 
-def _spellings(header: _Header, arrays: list, max_chars: int) -> list[str]:
+def _spellings(header: _Header, arrays: list, max_chars: int) -> list[tuple[str, object]]:
     """Per named column of a batch, what Arrow tells of its cells before Python sees them:
     COMMON (each has its type's common spelling or is an allowed empty cell), LONG (some cell
-    may be over the length limit) or OTHER. Arrow's own code, on the read-ahead thread."""
-    spellings = []
+    may be over the length limit) or OTHER; and for a COMMON column of text or dates whose
+    values repeat, its dictionary encoding (Python then types each distinct value once). Arrow's
+    own code, on the read-ahead thread."""
+    spellings: list[tuple[str, object]] = []
     for index, column, _, fast in header.slots:
         strings = arrays[index]
         kind = column.type if column else STR
         optional = not (column and column.must_have_value)
         if fast is None or not len(strings):
-            spellings.append(OTHER)
+            spellings.append((OTHER, None))
         elif longest(strings) > max_chars:
-            spellings.append(LONG)
+            spellings.append((LONG, None))
         elif kind in COMMON_SPELLINGS and all_commonly_spelled(strings, kind, optional):
-            spellings.append(COMMON)
+            spellings.append((COMMON, _repeating(strings) if kind in (STR, DATE) else None))
         else:
-            spellings.append(OTHER)
+            spellings.append((OTHER, None))
     return spellings
+
+
+def _repeating(strings):
+    """`strings` dictionary-encoded when at most a quarter of them are distinct, else None."""
+    encoded = strings.dictionary_encode()
+    return encoded if 4 * len(encoded.dictionary) <= len(strings) else None
 
 
 def _add_batch(
@@ -259,9 +267,9 @@ def _add_batch(
     size = len(arrays[0]) if arrays else 0
     columns: list = [None] * len(arrays)  # each column's cells, as Python text once needed
     typed, found = [], []  # found: (offset in the batch, problem)
-    for (index, column, name, fast), spelling in zip(header.slots, spellings, strict=True):
+    for (index, column, name, fast), (spelling, repeating) in zip(header.slots, spellings, strict=True):
         lookup = lookups.get(name)
-        columns[index], values = _typed_column(column, fast, lookup, arrays[index], spelling)
+        columns[index], values = _typed_column(column, fast, lookup, arrays[index], spelling, repeating)
         if values is None:  # some cell has another spelling, or a problem: cell by cell
             values = []
             for offset, cell in enumerate(columns[index]):
@@ -290,13 +298,19 @@ def _add_batch(
     table.row_numbers.extend(first + offset for offset in range(size) if offset not in skipped)
 
 
-def _typed_column(column: Column | None, fast, lookup, strings, spelling: str) -> tuple[list[str], list | None]:
-    """A batch's column: its cells as text, and their typed values when every cell has its common
-    spelling or is an allowed empty cell (None when some cell needs the general rules)."""
+def _typed_column(
+    column: Column | None, fast, lookup, strings, spelling: str, repeating
+) -> tuple[list | None, list | None]:
+    """A batch's column: its cells as text (None when not needed), and their typed values when every
+    cell has its common spelling or is an allowed empty cell (None when some cell needs the
+    general rules)."""
+    kind = column.type if column else STR
+    if repeating is not None:  # each distinct value typed once (one object each, too)
+        distinct = _commonly_spelled_values(kind, lookup, repeating.dictionary.to_pylist())
+        return None, list(map(distinct.__getitem__, repeating.indices.to_pylist()))
     cells = strings.to_pylist()
     if fast is None or not cells or spelling == LONG:
         return cells, None
-    kind = column.type if column else STR
     optional = not (column and column.must_have_value)
     blank = _BLANK.get(kind)
     try:
