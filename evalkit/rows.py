@@ -28,7 +28,7 @@ from .cells import (
 from .errors import Problem
 from .hanzi import fold
 from .readers import IrregularCsv, RawTable, UnreadableRow, read_ahead
-from .schema import BOOL, DATE, ENUM, LIST, STR, Column, RecordType
+from .schema import BOOL, DATETIME, ENUM, LIST, STR, Column, RecordType
 
 _BLANK = {BOOL: False, LIST: ()}  # what a blank cell means where blank is not "missing"
 
@@ -234,9 +234,9 @@ COMMON, LONG, OTHER = "common", "long", "other"
 def _spellings(header: _Header, arrays: list, max_chars: int) -> list[tuple[str, object]]:
     """Per named column of a batch, what Arrow tells of its cells before Python sees them:
     COMMON (each has its type's common spelling or is an allowed empty cell), LONG (some cell
-    may be over the length limit) or OTHER; and for a COMMON column of text or dates whose
-    values repeat, its dictionary encoding (Python then types each distinct value once). Arrow's
-    own code, on the read-ahead thread."""
+    may be over the length limit) or OTHER; and, when its values repeat, its dictionary
+    encoding (Python then types each distinct value once). Arrow's own code, on the read-ahead
+    thread."""
     spellings: list[tuple[str, object]] = []
     for index, column, _, fast in header.slots:
         strings = arrays[index]
@@ -246,10 +246,9 @@ def _spellings(header: _Header, arrays: list, max_chars: int) -> list[tuple[str,
             spellings.append((OTHER, None))
         elif longest(strings) > max_chars:
             spellings.append((LONG, None))
-        elif kind in COMMON_SPELLINGS and all_commonly_spelled(strings, kind, optional):
-            spellings.append((COMMON, _repeating(strings) if kind in (STR, DATE) else None))
         else:
-            spellings.append((OTHER, None))
+            common = kind in COMMON_SPELLINGS and all_commonly_spelled(strings, kind, optional)
+            spellings.append((COMMON if common else OTHER, _repeating(strings) if kind != DATETIME else None))
     return spellings
 
 
@@ -301,30 +300,32 @@ def _add_batch(
 def _typed_column(
     column: Column | None, fast, lookup, strings, spelling: str, repeating
 ) -> tuple[list | None, list | None]:
-    """A batch's column: its cells as text (None when not needed), and their typed values when every
-    cell has its common spelling or is an allowed empty cell (None when some cell needs the
-    general rules)."""
+    """A batch's column: its cells as text (None when only its distinct values were read), and
+    their typed values when every cell has its common spelling or a spelling its fast parser
+    takes, or is an allowed empty cell (None when some cell needs the general rules)."""
+    if fast is None or spelling == LONG or not len(strings):
+        return strings.to_pylist(), None
     kind = column.type if column else STR
-    if repeating is not None:  # each distinct value typed once (one object each, too)
-        distinct = _commonly_spelled_values(kind, lookup, repeating.dictionary.to_pylist())
-        return None, list(map(distinct.__getitem__, repeating.indices.to_pylist()))
-    cells = strings.to_pylist()
-    if fast is None or not cells or spelling == LONG:
-        return cells, None
-    optional = not (column and column.must_have_value)
-    blank = _BLANK.get(kind)
-    try:
-        if spelling == COMMON:
-            return cells, _commonly_spelled_values(kind, lookup, cells)
-        if optional:
-            values = [fast(cell, lookup) if cell else blank for cell in cells]
-        else:
-            values = [fast(cell, lookup) for cell in cells]  # an empty cell raises (text: "", caught below)
+    cells = strings.to_pylist() if repeating is None else None
+    try:  # values that repeat are typed once each (and share one object)
+        values = _values(kind, fast, lookup, cells or repeating.dictionary.to_pylist(), spelling, column)
     except (ValueError, KeyError):
-        return cells, None
+        return cells or strings.to_pylist(), None
     if kind == STR and "" in values:
-        return cells, None  # a cell of spaces only: blank, which the general rules decide about
+        return cells or strings.to_pylist(), None  # a cell of spaces only: blank, which the general rules decide about
+    if repeating is not None:
+        values = list(map(values.__getitem__, repeating.indices.to_pylist()))
     return cells, values
+
+
+def _values(kind, fast, lookup, cells, spelling, column) -> list:
+    """Typed `cells` (raises ValueError or KeyError when a cell needs the general rules)."""
+    if spelling == COMMON:
+        return _commonly_spelled_values(kind, lookup, cells)
+    blank = _BLANK.get(kind)
+    if not (column and column.must_have_value):
+        return [fast(cell, lookup) if cell else blank for cell in cells]
+    return [fast(cell, lookup) for cell in cells]  # an empty cell raises (text: "", caught below)
 
 
 def _commonly_spelled_values(kind: str, lookup, cells: list[str]) -> list:
