@@ -294,7 +294,8 @@ def _add_batch(
             row = new_row()
             row.update(zip(names, values, strict=True))
             append(row)
-    table.row_numbers.extend(first + offset for offset in range(size) if offset not in skipped)
+    numbers = range(first, first + size)
+    table.row_numbers.extend([n for n in numbers if n - first not in skipped] if skipped else numbers)
 
 
 def _typed_column(
@@ -330,11 +331,12 @@ def _values(kind, fast, lookup, cells, spelling, column) -> list:
 
 def _commonly_spelled_values(kind: str, lookup, cells: list[str]) -> list:
     """The values of cells that all have the common spelling of `kind`, or are empty (None)."""
+    full = "" not in cells  # no empty cell: a C loop, no test per cell
     if kind != STR:
         convert = COMMON_SPELLINGS[kind][1]
-        return [convert(cell) if cell else None for cell in cells]
+        return list(map(convert, cells)) if full else [convert(cell) if cell else None for cell in cells]
     if lookup is None:  # text with nothing to strip is its own value
-        return [cell or None for cell in cells]
+        return list(cells) if full else [cell or None for cell in cells]
     return [lookup.setdefault(cell, cell) if cell else None for cell in cells]  # one string per distinct text
 
 
