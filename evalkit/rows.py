@@ -10,9 +10,11 @@ pass; any column holding another spelling is typed cell by cell by the record pa
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import islice, repeat
+from operator import attrgetter
 
 from .cells import (
     COMMON_SPELLINGS,
@@ -80,7 +82,7 @@ class _Header:
         self.absent = {c.name: _BLANK.get(c.type) for c in record_type.columns if c.name not in seen}
         #: A row's keys, in order: the absent columns, then the file's.
         self.names = [*self.absent, *(name for _, _, name, _ in self.slots)]
-        self.new_row = _key_sharing_rows(self.names)
+        self.new_rows = _key_sharing_rows(self.names)
         for column in record_type.columns:
             if column.must_have_value and column.name not in seen:
                 self.problems.append(Problem(raw.file, 1, column.name, "", f"a column {column.name} [{column.zh}]"))
@@ -88,7 +90,7 @@ class _Header:
 
 
 def _key_sharing_rows(names: list[str]) -> Callable[[], dict]:
-    """A maker of empty rows that share one table of `names` (PEP 412's key-sharing dicts).
+    """A maker of `count` empty rows that share one table of `names` (PEP 412's key-sharing dicts).
 
     A row is the attribute dict of an instance of a class of the file's own, the instance itself
     dropped: filled with `names` in that order, each row holds only its values. A request takes
@@ -101,8 +103,12 @@ def _key_sharing_rows(names: list[str]) -> Callable[[], dict]:
         for name in names:  # the class learns its keys, in order, the way Python 3.10 needs
             setattr(first, name, None)
     except (TypeError, AttributeError):  # a column named like an attribute of every object (__class__)
-        return dict
-    return lambda: row_class().__dict__
+        return lambda count: [{} for _ in range(count)]
+    # Made by C loops (instances by iter(), their dicts by attrgetter): no Python call per row.
+    return lambda count: list(map(_ATTRIBUTES, islice(iter(row_class, None), count)))
+
+
+_ATTRIBUTES = attrgetter("__dict__")
 
 
 def parse_table(record_type: RecordType, raw: RawTable, max_cell_chars: int) -> tuple[Table, list[Problem]]:
@@ -183,7 +189,7 @@ def _reject(table: Table, id_value: object) -> None:
 
 def _parse_row(header: _Header, file: str, number: int, cells: list, lookups: dict, max_chars: int):
     """One row's typed values and its problems."""
-    row = header.new_row()
+    (row,) = header.new_rows(1)
     row.update(header.absent)
     problems = []
     width = len(cells)
@@ -281,19 +287,18 @@ def _add_batch(
     table.blank_rows += len(blank)
     problems += [problem for offset, problem in found if offset not in blank]
     bad = {offset for offset, _ in found} - blank
-    names, new_row, append = header.names, header.new_row, table.rows.append
     skipped = bad | blank
     if bad:
-        slot_names = names[len(header.absent) :]
+        slot_names = header.names[len(header.absent) :]
         ids = typed[slot_names.index(table.type.id_column)] if table.type.id_column in slot_names else None
         for offset in bad:
             _reject(table, None if ids is None else ids[offset])
-    rows = zip(*(repeat(value, size) for value in header.absent.values()), *typed, strict=True)
-    for offset, values in enumerate(rows):
-        if offset not in skipped:
-            row = new_row()
-            row.update(zip(names, values, strict=True))
-            append(row)
+    records = zip(*(repeat(value, size) for value in header.absent.values()), *typed, strict=True)
+    if skipped:
+        records = (values for offset, values in enumerate(records) if offset not in skipped)
+    rows = header.new_rows(size - len(skipped))
+    deque(map(dict.update, rows, map(zip, repeat(header.names), records)), maxlen=0)  # filled by C loops
+    table.rows += rows
     numbers = range(first, first + size)
     table.row_numbers.extend([n for n in numbers if n - first not in skipped] if skipped else numbers)
 
