@@ -148,7 +148,8 @@ class _Run:
             return
         if code == _OBSERVED:  # durable-rules took it for a fact it has seen (docs/engine.md)
             error = RuntimeError(
-                f"durable-rules took a fact for one it had already seen, so did not evaluate it: {fact}"
+                "durable-rules took a fact for one it had already seen, so did not evaluate it: "
+                f"{ {**fact, 'sid': sid, '_n': index} }"  # the fact as asserted
             )
             self.errors.append(RuleError("(engine)", self.subject, error))
             return

@@ -16,6 +16,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,47 +212,75 @@ def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
 
     For work that runs outside Python's lock (Arrow reading and testing a file's next batches)
     while the reader turns the previous batch into Python objects: the machine's second core
-    does the first. An error on the thread is raised to the reader; a reader that stops early
-    stops the thread.
+    does the first. An error on the thread is raised to the reader. However the reader stops
+    (at the end, early, or interrupted), the thread has ended and `items` is closed when it does.
     """
     ready: queue.Queue = queue.Queue(depth)
     stopped = threading.Event()
 
+    def hand_over(entry: tuple) -> bool:
+        """Waits for room for `entry`; False when the reader has stopped meanwhile."""
+        while not stopped.is_set():
+            try:
+                ready.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def make() -> None:
         try:
             for item in items:
-                while not stopped.is_set():
-                    try:
-                        ready.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stopped.is_set():
+                if not hand_over((item, None)):
                     return
-            ready.put((_DONE, None))
+            hand_over((_DONE, None))
         except BaseException as error:  # noqa: BLE001 - handed to the reader, who raises it
-            ready.put((None, error))
+            hand_over((None, error))
 
-    threading.Thread(target=make, name="evalkit-read-ahead", daemon=True).start()
-    switching = sys.getswitchinterval()
-    # The thread needs Python's lock between Arrow calls, a few dozen times a batch; at the usual
-    # 5 ms a wait, the reader would mostly wait for it instead of working alongside.
-    sys.setswitchinterval(_SWITCH_SECONDS)
-    try:
-        while True:
-            item, error = ready.get()
-            if error is not None:
-                raise error
-            if item is _DONE:
-                return
-            yield item
-    finally:
-        stopped.set()
-        sys.setswitchinterval(switching)
+    thread = threading.Thread(target=make, name="evalkit-read-ahead", daemon=True)
+    with _quick_switching():
+        thread.start()
+        try:
+            while True:
+                item, error = ready.get()
+                if error is not None:
+                    raise error
+                if item is _DONE:
+                    return
+                yield item
+        finally:
+            stopped.set()
+            thread.join()  # at most the batch being read: Arrow must not be left running at exit
+            if hasattr(items, "close"):
+                items.close()
 
 
 _DONE = object()
-_SWITCH_SECONDS = 0.0002
+
+
+@contextmanager
+def _quick_switching() -> Iterator[None]:
+    """Python's switch interval at 0.2 ms while any read-ahead runs (5 ms otherwise): the thread
+    needs Python's lock between its Arrow calls, a few dozen times a batch, and at 5 ms a wait
+    the reader would mostly wait for it instead of working alongside. Restored after the last."""
+    global _reading_ahead, _usual_switching
+    with _switching_lock:
+        if _reading_ahead == 0:
+            _usual_switching = sys.getswitchinterval()
+            sys.setswitchinterval(0.0002)
+        _reading_ahead += 1
+    try:
+        yield
+    finally:
+        with _switching_lock:
+            _reading_ahead -= 1
+            if _reading_ahead == 0:
+                sys.setswitchinterval(_usual_switching)
+
+
+_switching_lock = threading.Lock()
+_reading_ahead = 0  # read-aheads running
+_usual_switching = 0.005
 
 
 def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[RawTable], list[Problem]]:

@@ -77,3 +77,14 @@ def test_a_failing_consequence_is_reported_and_the_rest_goes_on():
 def test_rule_names_are_plain(name):
     with pytest.raises(ValueError, match="letters, digits"):
         RuleEngine([EngineRule(name, "count")])
+
+
+def test_a_fact_the_engine_takes_for_one_already_seen_is_reported_as_asserted():
+    # durable-rules identifies facts by an `id` field: the second fact below is never evaluated.
+    with RuleEngine([EngineRule("R:when", "k", Compare("x", ">", 0))]).open() as evaluate:
+        firings, errors = evaluate("S1", [{"kind": "k", "id": "A", "x": 1}, {"kind": "k", "id": "A", "x": 2}])
+    assert fired(firings) == [("R:when", 0)]
+    assert [str(error) for error in errors] == [
+        "rule (engine) on S1: RuntimeError: durable-rules took a fact for one it had already seen, so did not "
+        "evaluate it: {'kind': 'k', 'id': 'A', 'x': 2, 'sid': '0', '_n': 1}"
+    ]

@@ -7,7 +7,6 @@ import csv
 import dataclasses
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -199,19 +198,30 @@ def test_read_ahead_gives_every_item_in_order_and_raises_the_threads_error():
     assert sys.getswitchinterval() == switching  # given back
 
 
-def test_read_ahead_stops_its_thread_when_the_reader_stops():
-    made = []
+def test_read_ahead_stops_its_thread_and_closes_its_source_when_the_reader_stops():
+    made, closed = [], []
 
     def endless():
-        while True:
-            made.append(len(made))
-            yield made[-1]
+        try:
+            while True:
+                made.append(len(made))
+                yield made[-1]
+        finally:
+            closed.append(True)
 
     ahead = readers.read_ahead(endless(), depth=2)
     assert next(ahead) == 0
     ahead.close()
-    time.sleep(0.5)
-    stopped_at = len(made)
-    time.sleep(0.3)
-    assert len(made) == stopped_at <= 5  # one taken, two waiting, at most one more being made
+    assert closed == [True] and len(made) <= 4  # one taken, two waiting, one being handed over
     assert not any(thread.name == "evalkit-read-ahead" for thread in threading.enumerate())
+
+
+def test_overlapping_read_aheads_give_the_switch_interval_back_after_the_last():
+    switching = sys.getswitchinterval()
+    first, second = readers.read_ahead(iter(range(10))), readers.read_ahead(iter(range(10)))
+    next(first), next(second)
+    assert sys.getswitchinterval() < switching
+    first.close()
+    assert sys.getswitchinterval() < switching  # the second still reads ahead
+    second.close()
+    assert sys.getswitchinterval() == switching
