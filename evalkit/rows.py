@@ -89,7 +89,7 @@ class _Header:
         self.width = len(raw.header)
 
 
-def _key_sharing_rows(names: list[str]) -> Callable[[], dict]:
+def _key_sharing_rows(names: list[str]) -> Callable[[int], list[dict]]:
     """A maker of `count` empty rows that share one table of `names` (PEP 412's key-sharing dicts).
 
     A row is the attribute dict of an instance of a class of the file's own, the instance itself
