@@ -316,9 +316,9 @@ def _typed_column(
     try:  # values that repeat are typed once each (and share one object)
         values = _values(kind, fast, lookup, cells or repeating.dictionary.to_pylist(), spelling, column)
     except (ValueError, KeyError):
+        values = None
+    if values is None or (kind == STR and "" in values):  # "": a cell of spaces only, blank: the general rules decide
         return cells or strings.to_pylist(), None
-    if kind == STR and "" in values:
-        return cells or strings.to_pylist(), None  # a cell of spaces only: blank, which the general rules decide about
     if repeating is not None:
         values = list(map(values.__getitem__, repeating.indices.to_pylist()))
     return cells, values
