@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import platform
 import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,13 +30,13 @@ HERE = Path(__file__).resolve().parent
 STAGES = ("load", "validate", "facts", "rules", "scoring", "render")
 
 
-def one_run(folder: Path, output: Path, workers: int) -> dict:
-    """Assess `folder` in this process (rules on `workers` processes when > 1); seconds per stage,
-    total, and peak RSS in bytes (of this process, and of its worker processes if any)."""
-    from evalkit.executors import process_executor
+def one_run(folder: Path, output: Path, workers: int | None) -> dict:
+    """Assess `folder` in this process, the rules where `evalkit assess --workers` puts them (by
+    default forked processes, one per core, on Linux); seconds per stage, total, peak RSS in
+    bytes of this process, and the worker processes' own memory at its peak."""
+    from evalkit.executors import rule_runner
     from evalkit.json_output import assess_json
     from evalkit.lifetimes import command_lifetimes, keep_made_so_far
-    from evalkit.partitions import PartitionRunner
     from evalkit.periods import Period
     from evalkit.render import write
     from evalkit.session import Session
@@ -48,16 +48,15 @@ def one_run(folder: Path, output: Path, workers: int) -> dict:
         keep_made_so_far()  # as the CLI does
 
     start = time.perf_counter()
+    workers_memory = _WorkersMemory()
     with command_lifetimes():
         session = Session(autoload=False)
         session.stage = stage
         session.langs = ("en",)  # as `evalkit assess --lang en` does
-        if workers > 1:
-            executor, close = process_executor(workers)
-            session.runner = PartitionRunner(executor, 4 * workers, close)
+        session.runner = rule_runner(workers)
         dataset = session.load(folder)
-        assessment = session.assess(dataset, Period(2024))
-        workers_peak = max((_peak_rss(p.pid) for p in multiprocessing.active_children()), default=0)
+        with workers_memory:
+            assessment = session.assess(dataset, Period(2024))
         if session.runner is not None:
             session.runner.close()
         names = {
@@ -75,7 +74,7 @@ def one_run(folder: Path, output: Path, workers: int) -> dict:
     rows = sum(len(table.rows) for table in dataset.tables.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
-        "workers_peak_rss": workers_peak,
+        "workers_peak_rss": workers_memory.peak,
         "seconds": seconds,
         "total": end - start,
         "peak_rss": peak,
@@ -85,18 +84,48 @@ def one_run(folder: Path, output: Path, workers: int) -> dict:
     }
 
 
-def _peak_rss(pid: int) -> int:
-    """A worker process's own peak RSS in bytes (VmHWM). Not getrusage: a spawned worker's
-    ru_maxrss also counts the parent's pages it shared for the instant between fork and exec."""
+class _WorkersMemory(threading.Thread):
+    """The peak of the memory this process's children hold of their own (private pages, read
+    from /proc four times a second). Not their RSS: a forked worker's RSS also counts the pages
+    it still shares with this process, which the machine holds once."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0
+        self.done = threading.Event()
+
+    def __enter__(self) -> _WorkersMemory:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.join()
+
+    def run(self) -> None:
+        while not self.done.wait(0.25):
+            self.peak = max(self.peak, sum(map(_private_bytes, _children())))
+
+
+def _children() -> list[int]:
+    pids = []
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            pids += map(int, (task / "children").read_text().split())
+        except OSError:
+            pass
+    return pids
+
+
+def _private_bytes(pid: int) -> int:
     try:
-        with open(f"/proc/{pid}/status") as status:
-            line = next(line for line in status if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:  # ended meanwhile
         return 0
-    return int(line.split()[1]) * 1024
+    return sum(int(line.split()[1]) * 1024 for line in lines if line.startswith(("Private_Clean:", "Private_Dirty:")))
 
 
-def measure(size: str, data: Path, runs: int, workers: int) -> dict:
+def measure(size: str, data: Path, runs: int, workers: int | None) -> dict:
     folder = data / f"evalkit-{size}"
     if not (folder / "requests.csv").exists():
         began = time.perf_counter()
@@ -112,8 +141,7 @@ def measure(size: str, data: Path, runs: int, workers: int) -> dict:
                 str(folder),
                 "--output",
                 str(folder.parent / f"{size}.json"),
-                "--workers",
-                str(workers),
+                *(["--workers", str(workers)] if workers else []),
             ],
             check=True,
             capture_output=True,
@@ -124,7 +152,7 @@ def measure(size: str, data: Path, runs: int, workers: int) -> dict:
         print(f"{size} run {n + 1}: {results[-1]['total']:.2f} s", file=sys.stderr)
     median = {stage: statistics.median(r["seconds"][stage] for r in results) for stage in STAGES}
     return {
-        "size": size if workers == 1 else f"{size}, {workers} workers",
+        "size": size if workers is None else f"{size}, --workers {workers}",
         "rows": results[0]["rows"],
         "requests": results[0]["requests"],
         "facts": results[0]["facts"],
@@ -138,7 +166,7 @@ def measure(size: str, data: Path, runs: int, workers: int) -> dict:
 
 def markdown(results: list[dict]) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    head = ["size", "rows", "facts", *STAGES, "total (s)", "peak RSS (MB)", "worker peak RSS (MB)"]
+    head = ["size", "rows", "facts", *STAGES, "total (s)", "peak RSS (MB)", "workers' own memory (MB)"]
     lines = [
         f"Median of {results[0]['runs']} runs each; {machine}.",
         "",
@@ -165,7 +193,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", default="/tmp", help="where generated datasets are kept between runs")
     parser.add_argument("--markdown", help="also write the table to this file")
-    parser.add_argument("--workers", type=int, default=1, help="evaluate rules in N processes (default 1)")
+    parser.add_argument("--workers", type=int, help="as evalkit assess --workers (default: one per core on Linux)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -12,11 +12,11 @@ from tabulate import tabulate
 from . import __version__
 from .dataset import DEFAULT_MAX_CELL_CHARS
 from .errors import DatasetError, EvalkitError, UsageError
-from .executors import dask_executor, process_executor
+from .evaluate import Runner
+from .executors import rule_runner
 from .json_output import JsonText, assess_json, check_json, explain_json
 from .lifetimes import command_lifetimes, keep_made_so_far
 from .packs import Pack, diff_packs
-from .partitions import PartitionRunner
 from .periods import Period
 from .progress import Progress
 from .render import FORMATS, NEEDS_OUTPUT, render, write
@@ -126,19 +126,8 @@ class _Run:
             write(render(document_or_json, self.args.format), self.args.output)
 
 
-def _runner(args: argparse.Namespace) -> PartitionRunner | None:
-    """Where the rules run: a Dask cluster (--executor), a process pool (--workers N > 1), or here.
-
-    In-process is the default at every size: on this kind of machine (2 cores) moving facts to
-    worker processes and findings back costs what the second core saves (benchmarks/README.md).
-    """
-    if args.executor:
-        executor, partitions, close = dask_executor(args.executor, args.partitions)
-        return PartitionRunner(executor, partitions, close)
-    if not args.workers or args.workers <= 1:
-        return None
-    executor, close = process_executor(args.workers)
-    return PartitionRunner(executor, args.partitions or 4 * args.workers, close)
+def _runner(args: argparse.Namespace) -> Runner | None:
+    return rule_runner(args.workers, args.partitions, args.executor)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -262,10 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         metavar="N",
-        help="evaluate rules in N processes (default: in this process)",
+        help="evaluate rules in N processes (default: one per core on Linux, else 1)",
     )
     evaluating.add_argument("--executor", metavar="dask://HOST:PORT", help="evaluate rules on a Dask cluster")
-    evaluating.add_argument("--partitions", type=int, metavar="N", help="split subjects into N partitions")
+    evaluating.add_argument(
+        "--partitions", type=int, metavar="N", help="split subjects into N partitions (Dask, or a spawned pool)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser(

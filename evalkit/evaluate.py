@@ -113,6 +113,9 @@ class Runner(Protocol):
 
     def run(self, job: Job, facts: list[Fact]) -> Result: ...
 
+    def close(self) -> None:
+        """Lets go of its processes or cluster connection when the command ends."""
+
 
 def evaluate(
     dataset: Dataset,

@@ -1,4 +1,5 @@
-"""The executors partitions run on: a process pool here, or a Dask cluster elsewhere.
+"""Where rules run (`rule_runner`), and the executors partitions run on: a process pool here,
+or a Dask cluster elsewhere.
 
 Both are plain `concurrent.futures.Executor`s; `PartitionRunner` does not know which it has.
 Process pools use the `spawn` start method (as Windows always does): workers start clean and
@@ -12,6 +13,28 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 from .errors import UsageError
+from .evaluate import Runner
+from .forked import ForkRunner, can_fork, default_processes
+from .partitions import PartitionRunner
+
+
+def rule_runner(workers: int | None = None, partitions: int | None = None, executor: str = "") -> Runner | None:
+    """Where the rules run (None: in this process), as `--workers`, `--partitions` and
+    `--executor` say: a Dask cluster at `executor`; else `workers` processes (by default one per
+    core on Linux, 1 elsewhere), forked from this one on Linux (`ForkRunner`: a district's few
+    facts are still evaluated here), or a spawned pool with `partitions` or elsewhere. A spawned
+    pool must be sent the facts, which on two cores costs what the second core saves (docs/scale.md).
+    """
+    if executor:
+        dask, count, close = dask_executor(executor, partitions)
+        return PartitionRunner(dask, count, close)
+    workers = workers or (default_processes() if can_fork() else 1)
+    if workers <= 1:
+        return None
+    if can_fork() and not partitions:
+        return ForkRunner(workers)
+    pool, close = process_executor(workers)
+    return PartitionRunner(pool, partitions or 4 * workers, close)
 
 
 def process_executor(workers: int) -> tuple[Executor, Callable[[], None]]:

@@ -98,6 +98,121 @@ def test_a_partition_failing_twice_stops_the_run_naming_it(tmp_path, monkeypatch
     assert "nothing was written" in result.stderr
 
 
+# Forked processes (the default on Linux): the same results, whatever happens to a child.
+
+
+def forked_json(runner) -> str:
+    from evalkit.json_output import assess_json as document
+    from evalkit.periods import Period
+    from evalkit.session import Session
+
+    session = Session(autoload=False)
+    session.runner = runner
+    assessment = session.assess(session.load(SAMPLE), Period(2024))
+    return str(document(assessment, session.packs, {}, {}, "en"))
+
+
+@pytest.fixture(scope="module")
+def unforked() -> str:
+    return forked_json(None)
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_forked_processes_give_identical_results(unforked, processes):
+    from evalkit.forked import ForkRunner
+
+    assert forked_json(ForkRunner(processes, fork_from=0)) == unforked
+
+
+def test_a_child_that_dies_or_fails_has_its_share_evaluated_here(unforked, monkeypatch):
+    from evalkit import forked
+
+    def dies(job, facts):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(forked, "evaluate_part", dies)
+    assert forked_json(forked.ForkRunner(3, fork_from=0)) == unforked
+
+    def fails(job, facts):
+        raise MemoryError("child out of memory")
+
+    monkeypatch.setattr(forked, "evaluate_part", fails)
+    assert forked_json(forked.ForkRunner(2, fork_from=0)) == unforked
+
+
+def test_a_share_failing_in_its_child_and_again_here_stops_the_run(monkeypatch):
+    from evalkit import forked
+    from evalkit.partitions import PartitionError
+
+    evaluate_here = forked.evaluate_facts
+    calls = []
+
+    def fails(job, facts):
+        raise MemoryError("out of memory")
+
+    def fails_when_retried(job, facts):  # this process's own share first, then the retry
+        calls.append(len(facts))
+        return evaluate_here(job, facts) if len(calls) == 1 else fails(job, facts)
+
+    monkeypatch.setattr(forked, "evaluate_part", fails)
+    monkeypatch.setattr(forked, "evaluate_facts", fails_when_retried)
+    with pytest.raises(PartitionError, match=r"partition 2 of 2 \(.*\) failed: MemoryError: out of memory"):
+        forked_json(forked.ForkRunner(2, fork_from=0))
+
+
+def test_an_interrupted_run_leaves_no_child_behind(monkeypatch):
+    from evalkit import forked
+
+    pids = []
+    fork = forked._fork
+
+    def recorded(job, share):
+        pid, pipe = fork(job, share)
+        pids.append(pid)
+        return pid, pipe
+
+    def interrupted(job, facts):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(forked, "evaluate_part", lambda job, facts: time.sleep(60))
+    monkeypatch.setattr(forked, "_fork", recorded)
+    monkeypatch.setattr(forked, "evaluate_facts", interrupted)
+    began = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        forked_json(forked.ForkRunner(3, fork_from=0))
+    assert len(pids) == 2 and time.perf_counter() - began < 30
+    for pid in pids:  # killed and reaped: not even a zombie is left
+        assert not Path(f"/proc/{pid}").exists()
+
+
+def test_shares_are_runs_of_subjects_with_about_as_many_facts():
+    from evalkit.facts import Fact
+    from evalkit.forked import split_by_subject
+    from evalkit.periods import Period
+
+    facts = [Fact("k", subject, Period(2024), {}) for subject in "cadbacad"]  # a 3, b 1, c 2, d 2
+    shares = split_by_subject(facts, 2)
+    assert [[fact.subject for fact in share] for share in shares] == [["a", "b", "a", "a"], ["c", "d", "c", "d"]]
+    assert [len(share) for share in split_by_subject(facts, 8)] == [3, 1, 2, 2]  # never a subject split
+    assert split_by_subject([], 2) == [[]]
+
+
+def test_where_rules_run_by_default_and_as_asked(monkeypatch):
+    from evalkit import executors
+    from evalkit.forked import ForkRunner
+
+    monkeypatch.setattr(executors, "can_fork", lambda: True)
+    monkeypatch.setattr(executors, "default_processes", lambda: 2)
+    assert isinstance(executors.rule_runner(), ForkRunner) and executors.rule_runner().processes == 2
+    assert executors.rule_runner(workers=1) is None
+    assert executors.rule_runner(workers=4).processes == 4
+    pool = executors.rule_runner(workers=2, partitions=3)  # partitions: a spawned pool
+    assert isinstance(pool, PartitionRunner) and pool.partitions == 3
+    pool.close()
+    monkeypatch.setattr(executors, "can_fork", lambda: False)  # macOS, Windows
+    assert executors.rule_runner() is None
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
