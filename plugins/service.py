@@ -12,7 +12,7 @@ department and to its cadre; withdrawn requests are left out of everything.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
 
@@ -103,6 +103,11 @@ def evalkit_facts(dataset, period, settings):
     return _Builder(dataset, period, settings["service"]).facts()
 
 
+#: Each request count's bit in a request's flags (`_Builder.classify`); enterprises are counted apart.
+FLAGS = {name: 1 << bit for bit, name in enumerate(name for name in COUNTS if name != "enterprises_visited")}
+REQUESTS, ACCEPTED, MEASURED, ON_TIME, RESOLVED, RATED, SATISFIED_ = FLAGS.values()
+
+
 class _Builder:
     def __init__(self, dataset, period, settings):
         self.period = period
@@ -112,7 +117,12 @@ class _Builder:
         self.kinds = {row["id"]: "department" for row in dataset["departments"]}
         self.kinds |= {row["id"]: "cadre" for row in dataset["cadres"] if row["department_id"]}
         self.dataset = dataset
-        self.requests = [r for r in dataset["requests"] if r["status"] != "withdrawn" and self.dispatched_in_period(r)]
+        starts, ends = datetime.combine(period.first_day, time()), period.end
+        self.requests = [
+            r
+            for r in dataset["requests"]
+            if r["status"] != "withdrawn" and r["dispatched_at"] is not None and starts <= r["dispatched_at"] <= ends
+        ]
         self.by_id = {r["id"]: r for r in dataset["requests"]}
 
     def owners(self, request) -> tuple[str, ...]:
@@ -121,9 +131,6 @@ class _Builder:
         if department in self.kinds:
             return (department, cadre) if cadre in self.kinds else (department,)
         return (cadre,) if cadre in self.kinds else ()
-
-    def dispatched_in_period(self, request) -> bool:
-        return request["dispatched_at"] is not None and self.period.contains(request["dispatched_at"].date())
 
     def resolved(self, request) -> bool:
         return request["status"] == "resolved" and request["resolved_at"] <= self.period.end
@@ -135,60 +142,59 @@ class _Builder:
         return Fact(kind, subject, self.period, values, evidence, self.kinds[subject])
 
     def facts(self) -> list[Fact]:
-        counted = defaultdict(lambda: defaultdict(list))  # subject → count → request (or enterprise) ids
+        handled = defaultdict(list)  # subject → (request id, its flags) per request, in the file's order
         items = []
         batches = defaultdict(list)
         for request in self.requests:  # withdrawn ones left out, all dispatched in the period
             if request["reopened_from"]:
                 items += self.repeats(request)
-            counts = self.classify(request)
+            flags, open_days = self.classify(request)
             request_id = request["id"]
             for subject in self.owners(request):
-                lists = counted[subject]
-                for name in counts:
-                    lists[name].append(request_id)
-                if "open" in counts:
-                    days = (self.period.last_day - self.due(request)).days
-                    items.append(
-                        self.fact(
-                            "open_request",
-                            subject,
-                            {"request": request["id"], "days_past_due": days},
-                            {"request": (request["id"],)},
-                        )
-                    )
+                handled[subject].append((request_id, flags))
+                if open_days is not None:
+                    values = {"request": request_id, "days_past_due": open_days}
+                    items.append(self.fact("open_request", subject, values, {"request": (request_id,)}))
             if request["batch_id"] and request["status"] != "rejected":
                 batches[request["batch_id"]].append(request)
-        self.count_visits(counted)
+        visited = self.visited()
         for batch, members in batches.items():
             items += self.batch(batch, members)
         items += self.mentoring() + self.incidents()
-        return [self.service_fact(subject, counted[subject]) for subject in sorted(self.kinds)] + items
+        services = [
+            self.service_fact(subject, handled[subject], visited.get(subject, [])) for subject in sorted(self.kinds)
+        ]
+        return services + items
 
-    def classify(self, request) -> list[str]:
-        """The counts of the `service` fact this request (dispatched in the period) adds to."""
-        names = ["requests"]
+    def classify(self, request) -> tuple[int, int | None]:
+        """The `FLAGS` of the counts this request (dispatched in the period) adds to, and, when
+        it is still open at period end, the days from its due date to the period's last day.
+
+        One number per request, not a list of names: a province has two million requests."""
         if request["status"] == "rejected":
-            return names
+            return REQUESTS, None
+        flags = REQUESTS
         accepted = request["accepted_at"]
         if accepted is not None and accepted - request["dispatched_at"] <= self.window:
-            names.append("accepted_in_window")
+            flags |= ACCEPTED
         resolved = self.resolved(request)
         due = self.due(request)
-        if resolved or due <= self.period.last_day:
-            names.append("measured")
+        last_day = self.period.last_day
+        if resolved or due <= last_day:
+            flags |= MEASURED
             if resolved and request["resolved_at"].date() <= due:
-                names.append("on_time")
+                flags |= ON_TIME
         if not resolved:
-            return names + ["open"]
-        names.append("resolved")
+            return flags, (last_day - due).days
+        flags |= RESOLVED
         if request["satisfaction"]:
-            names.append("rated")
+            flags |= RATED
             if request["satisfaction"] in SATISFIED:
-                names.append("satisfied")
-        return names
+                flags |= SATISFIED_
+        return flags, None
 
-    def count_visits(self, counted) -> None:
+    def visited(self) -> dict[str, list[str]]:
+        """Per subject, the distinct enterprises visited in the period (sorted ids)."""
         department_of = {row["id"]: row["department_id"] for row in self.dataset["cadres"]}
         visited = defaultdict(set)
         for visit in self.dataset["visits"]:
@@ -196,13 +202,16 @@ class _Builder:
                 for subject in (visit["cadre_id"], department_of.get(visit["cadre_id"])):
                     if subject in self.kinds:
                         visited[subject].add(visit["enterprise_id"])
-        for subject, enterprises in visited.items():
-            counted[subject]["enterprises_visited"] = sorted(enterprises)
+        return {subject: sorted(enterprises) for subject, enterprises in visited.items()}
 
-    def service_fact(self, subject, counted) -> Fact:
-        values = {name: len(counted[name]) for name in COUNTS}
+    def service_fact(self, subject, handled, visited) -> Fact:
+        evidence = {
+            name: tuple([request for request, flags in handled if flags & flag]) for name, flag in FLAGS.items()
+        }
+        evidence["enterprises_visited"] = tuple(visited)
+        values = {name: len(evidence[name]) for name in COUNTS}
         values["visit_target"] = self.targets[self.kinds[subject]]
-        return self.fact("service", subject, values, {name: tuple(counted[name]) for name in COUNTS})
+        return self.fact("service", subject, values, evidence)
 
     def batch(self, batch, members) -> list[Fact]:
         unresolved = sum(not self.resolved(r) for r in members)
