@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,7 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
     default forked processes, one per core, on Linux); seconds per stage, total, peak RSS in
     bytes of this process, and the worker processes' own memory at its peak."""
     from evalkit.executors import rule_runner
+    from evalkit.forked import ForkRunner
     from evalkit.json_output import assess_json
     from evalkit.lifetimes import command_lifetimes, keep_made_so_far
     from evalkit.periods import Period
@@ -66,7 +68,10 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
         }
         departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
         marks.append(("render", time.perf_counter()))
-        write(assess_json(assessment, session.packs, names, departments, "en"), str(output))
+        document = assess_json(assessment, session.packs, names, departments, "en")
+        if isinstance(session.runner, ForkRunner):  # as the command does
+            document = replace(document, fork_from=session.runner.fork_from)
+        write(document, str(output))
     end = time.perf_counter()
     seconds = {name: 0.0 for name in STAGES}
     for (name, began), (_, ended) in zip(marks, [*marks[1:], ("end", end)], strict=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from tabulate import tabulate
@@ -14,6 +15,7 @@ from .dataset import DEFAULT_MAX_CELL_CHARS
 from .errors import DatasetError, EvalkitError, UsageError
 from .evaluate import Runner
 from .executors import rule_runner
+from .forked import ForkRunner
 from .json_output import JsonText, assess_json, check_json, explain_json
 from .lifetimes import command_lifetimes, keep_made_so_far
 from .packs import Pack, diff_packs
@@ -121,6 +123,8 @@ class _Run:
     def emit(self, document_or_json) -> None:
         self.progress.step(WORDS[self.args.lang]["rendering"])
         if isinstance(document_or_json, JsonText):
+            if isinstance(self.session.runner, ForkRunner):  # the cores that ran the rules write too
+                document_or_json = replace(document_or_json, fork_from=self.session.runner.fork_from)
             write(document_or_json, self.args.output)
         else:
             write(render(document_or_json, self.args.format), self.args.output)

@@ -1,40 +1,43 @@
-"""Rule evaluation on all of this machine's cores, by processes forked from this one (Linux).
+"""Work spread over this machine's cores by processes forked from this one (Linux).
 
-A forked process starts with this one's memory, facts included, so nothing has to be sent to
-it: it evaluates its share of the subjects and sends back only what it found (findings,
-decisions naming their fact by position, failed consequences), pickled through a pipe. This
-process evaluates the first share meanwhile. Shares are runs of subjects in sorted order, so
-the results, concatenated in share order, are exactly an in-process run's. At the L benchmark
-the rules step takes 17 s instead of 23 on two cores (benchmarks/README.md); a spawned pool,
-which must be sent the facts, gains nothing there (docs/scale.md).
+A forked process starts with this one's memory, facts and findings included, so nothing has to
+be sent to it; it sends back only what it made. Two steps use them:
 
-A share whose process died or failed is evaluated again here, as `PartitionRunner` does; if
-that fails too, the run stops and nothing is written.
+- Rules (`ForkRunner`): each forked process evaluates a share of the subjects and sends back
+  what it found (findings as tuples, decisions naming their fact by position, failed
+  consequences), pickled through a pipe, while this process evaluates the first share. Shares
+  are runs of subjects in sorted order, so the results, concatenated in share order, are
+  exactly an in-process run's.
+- Writing JSON (`ForkedText`): a forked process writes a province's findings into a temporary
+  file while this one writes the scores and tables that come before them, then copies it in.
+
+Whatever a forked process was to make is made here instead when it dies or fails; if that fails
+too, the run stops and nothing is written. An interrupted run kills and reaps its processes. A
+spawned pool, which must be sent the facts, gains nothing on two cores (docs/scale.md).
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import pickle
 import signal
 import sys
+import tempfile
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from itertools import starmap
 from operator import attrgetter
-from typing import BinaryIO
 
 from .evaluate import Decision, Job, Result, evaluate_facts
 from .facts import Fact
 from .findings import Finding
 from .partitions import Partition, PartitionError, evaluate_part
 
-#: Fewer facts are evaluated in this process: forking and sending results back cost more than
-#: a second core saves on a district's few thousand facts (S: 1,600 facts in about 0.05 s).
-FORK_FROM_FACTS = 20_000
-
-
-_FIELDS = attrgetter(*Finding.__slots__)
+#: Less work than this (facts to evaluate, findings to write) is done in this process: forking
+#: and sending results back cost more than a second core saves on a district's few thousand.
+FORK_FROM = 20_000
 
 
 def can_fork() -> bool:
@@ -49,10 +52,46 @@ def default_processes() -> int:
     return min(cores, 8)
 
 
+class Forked:
+    """`work()` done by a process forked from this one; raises OSError when none can be had."""
+
+    def __init__(self, work: Callable[[], object]):
+        with warnings.catch_warnings():
+            # Python 3.12 warns that forking a threaded process may deadlock the child on a lock
+            # another thread held. Work done here takes none: our own code, pickle, a file.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.pid: int | None = os.fork()
+        if self.pid == 0:  # the child: work, and end without running the parent's exit handlers
+            status = 1
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it; the parent cleans up
+                work()
+                status = 0
+            finally:
+                os._exit(status)
+
+    def succeeded(self) -> bool:
+        """Waits for the process to end: True when its work was done."""
+        assert self.pid is not None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        return status == 0
+
+    def stop(self) -> None:
+        """Kills and reaps the process if it has not been waited for (an interrupted run)."""
+        if self.pid is not None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+
+_FIELDS = attrgetter(*Finding.__slots__)
+
+
 class ForkRunner:
     """Evaluates a job's facts in `processes` processes: this one and `processes - 1` forked ones."""
 
-    def __init__(self, processes: int, fork_from: int = FORK_FROM_FACTS):
+    def __init__(self, processes: int, fork_from: int = FORK_FROM):
         self.processes = max(1, processes)
         self.fork_from = fork_from
 
@@ -61,20 +100,20 @@ class ForkRunner:
 
     def run(self, job: Job, facts: list[Fact]) -> Result:
         shares = split_by_subject(facts, self.processes) if len(facts) >= self.fork_from else [facts]
-        children: dict[int, tuple[int, BinaryIO]] = {}  # share → (pid, the pipe its result comes by)
+        children: dict[int, _Share] = {}
         try:
             for index in range(1, len(shares)):
                 try:
-                    children[index] = _fork(job, shares[index])
+                    children[index] = _Share(job, shares[index])
                 except OSError:  # no process to be had (memory, a limit): that share is evaluated here
                     pass
             results = [evaluate_facts(job, shares[0])]
-            results += [_collect(job, shares, index, children) for index in range(1, len(shares))]
+            for index in range(1, len(shares)):
+                found = children[index].result() if index in children else None
+                results.append(found or _evaluate_here(job, shares, index))
         finally:
-            for pid, pipe in children.values():  # interrupted: no process is left behind
-                os.kill(pid, signal.SIGKILL)
-                pipe.close()
-                os.waitpid(pid, 0)
+            for child in children.values():
+                child.stop()
         findings, decisions, errors = [], [], []
         for found, decided, failed in results:
             findings += found
@@ -97,46 +136,79 @@ def split_by_subject(facts: list[Fact], shares: int) -> list[list[Fact]]:
     return [bucket for bucket in buckets if bucket] or [[]]
 
 
-def _fork(job: Job, share: list[Fact]) -> tuple[int, BinaryIO]:
-    """A process evaluating `share`; its pid and the reading end of the pipe its result comes by."""
-    read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        # Python 3.12 warns that forking a threaded process may deadlock the child on a lock
-        # another thread held. This child takes none: the engine's C code, pickle and a pipe.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:  # the child: evaluate, send, and end without running the parent's exit handlers
-        status = 1
-        try:
+class _Share(Forked):
+    """A share of the facts evaluated by a forked process, its result sent back through a pipe."""
+
+    def __init__(self, job: Job, share: list[Fact]):
+        self.share = share
+        read_end, write_end = os.pipe()
+
+        def evaluate() -> None:
             os.close(read_end)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it; the parent cleans up
             found, decided, failed = evaluate_part(job, share)
             # Findings go as tuples of their fields: a third of the time of pickling the objects.
             result = pickle.dumps((list(map(_FIELDS, found)), decided, failed), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(result)
-            status = 0
+
+        try:
+            super().__init__(evaluate)
+        except OSError:
+            os.close(read_end)
+            raise
         finally:
-            os._exit(status)
-    os.close(write_end)
-    return pid, os.fdopen(read_end, "rb")
+            os.close(write_end)
+        self.pipe = os.fdopen(read_end, "rb")
+
+    def result(self) -> Result | None:
+        """What the process found; None when it died or failed."""
+        with self.pipe:
+            data = self.pipe.read()
+        if not self.succeeded():
+            return None
+        found, decided, failed = pickle.loads(data)
+        decisions = [Decision(rule, self.share[at], *rest) for rule, at, *rest in decided]
+        return list(starmap(Finding, found)), decisions, failed
+
+    def stop(self) -> None:
+        super().stop()
+        self.pipe.close()
 
 
-def _collect(job: Job, shares: list[list[Fact]], index: int, children: dict) -> Result:
-    """The result of a share from the child that evaluated it; evaluated here when the child
-    failed (or none could be forked)."""
-    share = shares[index]
-    if index in children:
-        pid, pipe = children[index]
-        with pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        del children[index]
-        if status == 0:
-            found, decided, failed = pickle.loads(data)
-            decisions = [Decision(rule, share[at], *rest) for rule, at, *rest in decided]
-            return list(starmap(Finding, found)), decisions, failed
+def _evaluate_here(job: Job, shares: list[list[Fact]], index: int) -> Result:
     try:
-        return evaluate_facts(job, share)
+        return evaluate_facts(job, shares[index])
     except Exception as again:
-        raise PartitionError(Partition(index, share), len(shares), again) from again
+        raise PartitionError(Partition(index, shares[index]), len(shares), again) from again
+
+
+class ForkedText:
+    """Text written by a forked process into a temporary file while this process goes on;
+    `write_to` waits for it and passes it on (or writes it here when the process failed)."""
+
+    def __init__(self, write_text: Callable[[Callable[[str], object]], None]):
+        self.write_text = write_text
+        self.file = tempfile.TemporaryFile()
+
+        def write() -> None:
+            write_text(lambda text: self.file.write(text.encode("utf-8")))
+            self.file.flush()
+
+        try:
+            self.child: Forked | None = Forked(write)
+        except OSError:
+            self.child = None
+
+    def write_to(self, write: Callable[[str], object]) -> None:
+        if self.child is None or not self.child.succeeded():
+            self.write_text(write)
+            return
+        self.file.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        while chunk := self.file.read(1 << 20):
+            write(decoder.decode(chunk))
+
+    def close(self) -> None:
+        if self.child is not None:
+            self.child.stop()
+        self.file.close()

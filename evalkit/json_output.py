@@ -6,11 +6,13 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from json.encoder import encode_basestring
 from typing import Any
 
 from .assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
 from .evaluate import Evaluation
+from .forked import ForkedText, can_fork
 from .packs import Pack
 from .scoring import Score, rounded
 
@@ -32,12 +34,30 @@ class JsonText:
     """
 
     data: dict
+    #: Top-level `LazyList`s of at least this many items (a province's findings) are written by
+    #: a forked process while this one writes what comes before them (Linux; None: never).
+    fork_from: int | None = None
 
     def write_to(self, write: Callable[[str], None]) -> None:
-        writer = _Writer(write)
-        writer.value(self.data, "\n")
-        writer.parts.append("\n")
-        writer.flush()
+        ahead = self._written_ahead()
+        try:
+            writer = _Writer(write, ahead)
+            writer.value(self.data, "\n")
+            writer.parts.append("\n")
+            writer.flush()
+        finally:
+            for text in ahead.values():
+                text.close()
+
+    def _written_ahead(self) -> dict[int, ForkedText]:
+        """The long top-level lists, each being written by a forked process (by the list's id)."""
+        if self.fork_from is None or not can_fork():
+            return {}
+        return {
+            id(value): ForkedText(partial(_Writer.write_value, value, "\n "))
+            for value in self.data.values()
+            if isinstance(value, LazyList) and len(value.items) >= self.fork_from
+        }
 
     def __str__(self) -> str:
         pieces: list[str] = []
@@ -59,9 +79,16 @@ class LazyList:
 class _Writer:
     """Writes a JSON value in pieces of about ten thousand tokens each (not a call per token)."""
 
-    def __init__(self, write: Callable[[str], None]) -> None:
+    def __init__(self, write: Callable[[str], None], ahead: dict[int, ForkedText] | None = None) -> None:
         self.write = write
         self.parts: list[str] = []
+        self.ahead = ahead or {}  # lists another process is writing (by id)
+
+    @classmethod
+    def write_value(cls, value, newline: str, write: Callable[[str], None]) -> None:
+        writer = cls(write)
+        writer.value(value, newline)
+        writer.flush()
 
     def flush(self) -> None:
         self.write("".join(self.parts))
@@ -97,6 +124,10 @@ class _Writer:
                 separator = "," + inner
             parts.append(newline + "}")
         elif isinstance(value, (list, tuple, LazyList)):
+            if (text := self.ahead.get(id(value))) is not None:
+                self.flush()
+                text.write_to(self.write)
+                return
             inner = newline + " "
             separator = "[" + inner
             for item in value:
@@ -254,7 +285,7 @@ def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departme
     evaluation = assessment.evaluation
     data: dict = {"period": str(evaluation.period)}
     for kind, key in SCORE_TABLES.items():
-        data[key] = [score_json(s, names, departments) for s in assessment.scores_of(kind)]
+        data[key] = LazyList(assessment.scores_of(kind), partial(score_json, names=names, departments=departments))
     for table in assessment.tables:
         data[table.spec.name] = [table_row_json(table, row, names) for row in table.rows]
     data |= {

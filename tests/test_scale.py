@@ -164,18 +164,17 @@ def test_an_interrupted_run_leaves_no_child_behind(monkeypatch):
     from evalkit import forked
 
     pids = []
-    fork = forked._fork
+    fork = forked.Forked.__init__
 
-    def recorded(job, share):
-        pid, pipe = fork(job, share)
-        pids.append(pid)
-        return pid, pipe
+    def recorded(self, work):
+        fork(self, work)
+        pids.append(self.pid)
 
     def interrupted(job, facts):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(forked, "evaluate_part", lambda job, facts: time.sleep(60))
-    monkeypatch.setattr(forked, "_fork", recorded)
+    monkeypatch.setattr(forked.Forked, "__init__", recorded)
     monkeypatch.setattr(forked, "evaluate_facts", interrupted)
     began = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
@@ -183,6 +182,41 @@ def test_an_interrupted_run_leaves_no_child_behind(monkeypatch):
     assert len(pids) == 2 and time.perf_counter() - began < 30
     for pid in pids:  # killed and reaped: not even a zombie is left
         assert not Path(f"/proc/{pid}").exists()
+
+
+def test_json_written_partly_by_a_forked_process_is_the_same_text(monkeypatch):
+    from dataclasses import replace
+
+    from evalkit import forked
+    from evalkit.json_output import JsonText, LazyList
+
+    items = LazyList(range(5000), lambda n: {"n": n, "text": f'第{n}条 "quoted"'})
+    document = JsonText({"head": [1, 2], "items": items, "tail": {"empty": LazyList([], str)}})
+    alone = str(document)
+    assert alone == str(replace(document, fork_from=5000)) and '"n": 4999' in alone
+    assert str(replace(document, fork_from=5001)) == alone  # too short: written here
+
+    def fails(self, work):
+        raise OSError("no process to be had")
+
+    monkeypatch.setattr(forked.Forked, "__init__", fails)  # written here instead
+    assert str(replace(document, fork_from=1)) == alone
+
+
+def test_json_from_a_forked_writer_that_dies_is_written_here(monkeypatch):
+    from dataclasses import replace
+
+    from evalkit.json_output import JsonText, LazyList
+
+    parent = os.getpid()
+
+    def dies_in_the_child(n):
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return n
+
+    document = JsonText({"items": LazyList(range(3), dies_in_the_child)})
+    assert str(replace(document, fork_from=1)) == str(document) == '{\n "items": [\n  0,\n  1,\n  2\n ]\n}\n'
 
 
 def test_shares_are_runs_of_subjects_with_about_as_many_facts():
@@ -285,6 +319,13 @@ def generated_m(tmp_path_factory):
     """The benchmark's M dataset (100 districts, ~490,000 records) and its in-process JSON."""
     folder = generate.generate(generate.SIZES["M"], tmp_path_factory.mktemp("m") / "M")
     return folder, assess_json(folder, "--workers", "1")
+
+
+def test_generated_m_by_default_forks_and_gives_identical_json(generated_m):
+    """82,822 facts and 74,150 findings: past `FORK_FROM`, so forked processes evaluate rules
+    and write the findings (on Linux; elsewhere this is the in-process run again)."""
+    folder, in_process = generated_m
+    assert assess_json(folder) == in_process
 
 
 def test_generated_m_is_identical_on_a_process_pool_and_a_dask_cluster(generated_m, dask_cluster):
