@@ -76,7 +76,7 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
     seconds = {name: 0.0 for name in STAGES}
     for (name, began), (_, ended) in zip(marks, [*marks[1:], ("end", end)], strict=True):
         seconds[name] += ended - began
-    rows = sum(len(table.rows) for table in dataset.tables.values())
+    rows = sum(map(len, dataset.tables.values()))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
         "workers_peak_rss": workers_memory.peak,
@@ -84,7 +84,7 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
         "total": end - start,
         "peak_rss": peak,
         "rows": rows,
-        "requests": len(dataset["requests"]),
+        "requests": len(dataset.tables["requests"]),
         "facts": len(assessment.evaluation.facts),
     }
 

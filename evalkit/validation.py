@@ -6,7 +6,7 @@ Every check yields `Problem`s located at the row and column to fix; none stops a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from operator import itemgetter
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from .cells import as_text
@@ -27,11 +27,11 @@ STATUS_FIELDS = {
     "withdrawn": ("opt", "opt", "-", "-"),
 }
 STATUS_COLUMNS = ("dispatched_at", "accepted_at", "resolved_at", "satisfaction")
-_TIME_ORDER = (("dispatched_at", "submitted_at"), ("accepted_at", "dispatched_at"), ("resolved_at", "accepted_at"))
-#: Per status, the columns it requires and those it forbids (looked up once per request, not per column).
+#: Per status, the columns it requires and those it forbids, with their places in STATUS_COLUMNS
+#: (looked up once per request, not per column).
 _REQUIRED, _FORBIDDEN = (
     {
-        status: [c for c, need in zip(STATUS_COLUMNS, needs, strict=True) if need == wanted]
+        status: [(c, at) for at, (c, need) in enumerate(zip(STATUS_COLUMNS, needs, strict=True)) if need == wanted]
         for status, needs in STATUS_FIELDS.items()
     }
     for wanted in ("req", "-")
@@ -41,9 +41,7 @@ _REQUIRED, _FORBIDDEN = (
 def validate_dataset(dataset: Dataset, known_rules: set[str] | None) -> list[Problem]:
     # Each table's ids, gathered once for all the checks (a province has millions); references may
     # also name a rejected row, whose own problem is reported already.
-    row_ids = {
-        name: set(map(itemgetter("id"), table.rows)) for name, table in dataset.tables.items() if table.type.id_column
-    }
+    row_ids = {name: set(table.column("id")) for name, table in dataset.tables.items() if table.type.id_column}
     ids = {
         name: found | dataset.tables[name].rejected_ids if dataset.tables[name].rejected_ids else found
         for name, found in row_ids.items()
@@ -67,25 +65,25 @@ def _unique_ids(dataset: Dataset, row_ids: dict[str, set[str]]) -> Iterator[Prob
         if table.type.id_column is None:
             continue
         seen = subject_ids if name in SUBJECT_TABLES else {}
-        for number, row in table.located():
-            if row["id"] in seen:
-                file, first = seen[row["id"]]
-                yield Problem(table.file, number, "id", row["id"], f"a unique id (already used in {file} row {first})")
+        for number, id_ in zip(table.row_numbers, table.column("id"), strict=True):
+            if id_ in seen:
+                file, first = seen[id_]
+                yield Problem(table.file, number, "id", id_, f"a unique id (already used in {file} row {first})")
             else:
-                seen[row["id"]] = (table.file, number)
+                seen[id_] = (table.file, number)
 
 
 def _all_unique(dataset: Dataset, row_ids: dict[str, set[str]]) -> bool:
     """Whether every table's ids are unique (the subject tables' together): as many as its rows."""
     subjects = [name for name in row_ids if name in SUBJECT_TABLES]
-    if any(len(found) != len(dataset.tables[name].rows) for name, found in row_ids.items()):
+    if any(len(found) != len(dataset.tables[name]) for name, found in row_ids.items()):
         return False
     return len(set().union(*(row_ids[name] for name in subjects))) == sum(len(row_ids[name]) for name in subjects)
 
 
 def _references(dataset: Dataset, ids: dict[str, set[str]]) -> Iterator[Problem]:
     kinds = {
-        name: {row["id"]: row.get(table.type.kind_column) for row in table.rows}
+        name: dict(zip(table.column("id"), table.column(table.type.kind_column), strict=True))
         for name, table in dataset.tables.items()
         if table.type.kind_column
     }
@@ -94,12 +92,13 @@ def _references(dataset: Dataset, ids: dict[str, set[str]]) -> Iterator[Problem]
             if column.ref is None:
                 continue
             # Each distinct value is looked up once; rows are walked only to place the bad ones.
-            distinct = {value for cell in set(map(itemgetter(column.name), table.rows)) for value in _each(cell)}
+            cells = table.column(column.name)
+            distinct = {value for cell in set(cells) for value in _each(cell)}
             bad = {value for value in distinct if value is not None and not _resolves(column, value, ids, kinds)}
             if not bad:
                 continue
-            for number, row in table.located():
-                for value in _each(row.get(column.name)):
+            for number, cell in zip(table.row_numbers, cells, strict=True):
+                for value in _each(cell):
                     if value in bad:
                         yield Problem(table.file, number, column.name, value, column.ref.describe())
 
@@ -128,8 +127,8 @@ MAX_DEPTH = 50
 def _parent_cycles(dataset: Dataset) -> Iterator[Problem]:
     """Cycles of parents (each member named once) and trees deeper than MAX_DEPTH; linear time."""
     table = dataset.tables["organizations"]
-    parent = {row["id"]: row["parent_id"] for row in table.rows}
-    numbers = {row["id"]: number for number, row in table.located()}
+    parent = dict(zip(table.column("id"), table.column("parent_id"), strict=True))
+    numbers = dict(zip(table.column("id"), table.row_numbers, strict=True))
     depth: dict[str, int] = {}  # levels below the root, once known
     for start in sorted(parent):
         path, on_path, node = [], set(), start
@@ -161,26 +160,34 @@ def _parent_cycles(dataset: Dataset) -> Iterator[Problem]:
 
 
 def _requests(dataset: Dataset) -> Iterator[Problem]:
+    """Each request's fields against its status and each other, read from the columns (a province
+    has millions of requests: no row is made for this)."""
     table = dataset.tables["requests"]
-    for number, row in table.located():
-        status = row["status"]
-        for column in _REQUIRED.get(status, ()):  # no status: the file lacks the column (reported)
-            if row[column] is None:
+    columns = ("id", "status", "submitted_at", *STATUS_COLUMNS, "department_id", "reopened_from")
+    requests = zip(table.row_numbers, *map(table.column, columns), strict=True)
+    for number, id_, status, submitted, *lifecycle, department, reopened in requests:
+        for column, at in _REQUIRED.get(status, ()):  # no status: the file lacks the column (reported)
+            if lifecycle[at] is None:
                 yield Problem(table.file, number, column, "", f"a value when status is {status}")
-        for column in _FORBIDDEN.get(status, ()):
-            if row[column] is not None:
-                yield Problem(table.file, number, column, as_text(row[column]), f"blank when status is {status}")
-        if row["dispatched_at"] is not None and row["department_id"] is None:
+        for column, at in _FORBIDDEN.get(status, ()):
+            if lifecycle[at] is not None:
+                yield Problem(table.file, number, column, as_text(lifecycle[at]), f"blank when status is {status}")
+        dispatched, accepted, resolved, _ = lifecycle
+        if dispatched is not None and department is None:
             yield Problem(table.file, number, "department_id", "", "a department once the request is dispatched")
-        if row["accepted_at"] is not None and row["dispatched_at"] is None:
+        if accepted is not None and dispatched is None:
             yield Problem(table.file, number, "dispatched_at", "", "a dispatch time before the acceptance time")
-        for later, earlier in _TIME_ORDER:
-            if row[later] is not None and row[earlier] is not None and row[later] < row[earlier]:
-                yield Problem(
-                    table.file, number, later, as_text(row[later]), f"a time ≥ {earlier} ({as_text(row[earlier])})"
-                )
-        if row["reopened_from"] is not None and row["reopened_from"] == row["id"]:
-            yield Problem(table.file, number, "reopened_from", row["id"], "an earlier request, not the request itself")
+        times = (
+            ("submitted_at", submitted),
+            ("dispatched_at", dispatched),
+            ("accepted_at", accepted),
+            ("resolved_at", resolved),
+        )
+        for (earlier, before), (later, after) in pairwise(times):  # each time ≥ the one before it
+            if after is not None and before is not None and after < before:
+                yield Problem(table.file, number, later, as_text(after), f"a time ≥ {earlier} ({as_text(before)})")
+        if reopened is not None and reopened == id_:
+            yield Problem(table.file, number, "reopened_from", id_, "an earlier request, not the request itself")
 
 
 def _meetings(dataset: Dataset) -> Iterator[Problem]:

@@ -41,13 +41,14 @@ def evalkit_facts(dataset, period):
     activities = defaultdict(list)
     quarters = period.quarters()
     numbers = {(q.year, q.quarter) for q in quarters}
-    for activity in dataset["activities"]:
-        day = activity["date"]
+    for id_, host, co_hosts, category, day in dataset.columns(
+        "activities", "id", "org_id", "co_hosts", "category", "date"
+    ):
         quarter = (day.month - 1) // 3 + 1
         if (day.year, quarter) not in numbers:
             continue
-        for org in {activity["org_id"], *activity["co_hosts"]}:
-            activities[(org, quarter, activity["category"])].append(activity["id"])
+        for org in {host, *co_hosts}:
+            activities[(org, quarter, category)].append(id_)
     bases = defaultdict(list)
     for base in dataset["activity_bases"]:
         bases[base["org_id"]].append(base)

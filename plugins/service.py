@@ -12,9 +12,10 @@ department and to its cadre; withdrawn requests are left out of everything.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
+from typing import NamedTuple
 
 from evalkit import hookimpl
 from evalkit.facts import Fact, FactKind
@@ -108,6 +109,23 @@ FLAGS = {name: 1 << bit for bit, name in enumerate(name for name in COUNTS if na
 REQUESTS, ACCEPTED, MEASURED, ON_TIME, RESOLVED, RATED, SATISFIED_ = FLAGS.values()
 
 
+class _Request(NamedTuple):
+    """A request's fields the facts need, read from the requests' columns (a province has
+    millions of requests: no row dict is made for them)."""
+
+    id: str
+    status: str
+    dispatched_at: datetime | None
+    accepted_at: datetime | None
+    resolved_at: datetime | None
+    due_on: date | None
+    satisfaction: str | None
+    department_id: str | None
+    cadre_id: str | None
+    batch_id: str | None
+    reopened_from: str | None
+
+
 class _Builder:
     def __init__(self, dataset, period, settings):
         self.period = period
@@ -120,23 +138,31 @@ class _Builder:
         starts, ends = datetime.combine(period.first_day, time()), period.end
         self.requests = [
             r
-            for r in dataset["requests"]
-            if r["status"] != "withdrawn" and r["dispatched_at"] is not None and starts <= r["dispatched_at"] <= ends
+            for r in map(_Request._make, dataset.columns("requests", *_Request._fields))
+            if r.status != "withdrawn" and r.dispatched_at is not None and starts <= r.dispatched_at <= ends
         ]
-        self.by_id = {r["id"]: r for r in dataset["requests"]}
+        self.originals = self.reopened(dataset)
+
+    def reopened(self, dataset) -> dict[str, _Request]:
+        """The requests the period's requests reopen, by id (found by their place in the id column)."""
+        wanted = {r.reopened_from for r in self.requests if r.reopened_from}
+        table = dataset.tables["requests"]
+        columns = [table.column(name) for name in _Request._fields]
+        places = [place for place, id_ in enumerate(table.column("id")) if id_ in wanted]
+        return {columns[0][place]: _Request._make(column[place] for column in columns) for place in places}
 
     def owners(self, request) -> tuple[str, ...]:
         """The assessed subjects a request belongs to: its department and its cadre."""
-        department, cadre = request["department_id"], request["cadre_id"]
+        department, cadre = request.department_id, request.cadre_id
         if department in self.kinds:
             return (department, cadre) if cadre in self.kinds else (department,)
         return (cadre,) if cadre in self.kinds else ()
 
     def resolved(self, request) -> bool:
-        return request["status"] == "resolved" and request["resolved_at"] <= self.period.end
+        return request.status == "resolved" and request.resolved_at <= self.period.end
 
     def due(self, request):
-        return request["due_on"] or request["dispatched_at"].date() + self.time_limit
+        return request.due_on or request.dispatched_at.date() + self.time_limit
 
     def fact(self, kind, subject, values, evidence) -> Fact:
         return Fact(kind, subject, self.period, values, evidence, self.kinds[subject])
@@ -146,17 +172,17 @@ class _Builder:
         items = []
         batches = defaultdict(list)
         for request in self.requests:  # withdrawn ones left out, all dispatched in the period
-            if request["reopened_from"]:
+            if request.reopened_from:
                 items += self.repeats(request)
             flags, open_days = self.classify(request)
-            request_id = request["id"]
+            request_id = request.id
             for subject in self.owners(request):
                 handled[subject].append((request_id, flags))
                 if open_days is not None:
                     values = {"request": request_id, "days_past_due": open_days}
                     items.append(self.fact("open_request", subject, values, {"request": (request_id,)}))
-            if request["batch_id"] and request["status"] != "rejected":
-                batches[request["batch_id"]].append(request)
+            if request.batch_id and request.status != "rejected":
+                batches[request.batch_id].append(request)
         visited = self.visited()
         for batch, members in batches.items():
             items += self.batch(batch, members)
@@ -171,25 +197,25 @@ class _Builder:
         it is still open at period end, the days from its due date to the period's last day.
 
         One number per request, not a list of names: a province has two million requests."""
-        if request["status"] == "rejected":
+        if request.status == "rejected":
             return REQUESTS, None
         flags = REQUESTS
-        accepted = request["accepted_at"]
-        if accepted is not None and accepted - request["dispatched_at"] <= self.window:
+        accepted = request.accepted_at
+        if accepted is not None and accepted - request.dispatched_at <= self.window:
             flags |= ACCEPTED
         resolved = self.resolved(request)
         due = self.due(request)
         last_day = self.period.last_day
         if resolved or due <= last_day:
             flags |= MEASURED
-            if resolved and request["resolved_at"].date() <= due:
+            if resolved and request.resolved_at.date() <= due:
                 flags |= ON_TIME
         if not resolved:
             return flags, (last_day - due).days
         flags |= RESOLVED
-        if request["satisfaction"]:
+        if request.satisfaction:
             flags |= RATED
-            if request["satisfaction"] in SATISFIED:
+            if request.satisfaction in SATISFIED:
                 flags |= SATISFIED_
         return flags, None
 
@@ -197,11 +223,11 @@ class _Builder:
         """Per subject, the distinct enterprises visited in the period (sorted ids)."""
         department_of = {row["id"]: row["department_id"] for row in self.dataset["cadres"]}
         visited = defaultdict(set)
-        for visit in self.dataset["visits"]:
-            if self.period.contains(visit["date"]):
-                for subject in (visit["cadre_id"], department_of.get(visit["cadre_id"])):
+        for cadre, enterprise, day in self.dataset.columns("visits", "cadre_id", "enterprise_id", "date"):
+            if self.period.contains(day):
+                for subject in (cadre, department_of.get(cadre)):
                     if subject in self.kinds:
-                        visited[subject].add(visit["enterprise_id"])
+                        visited[subject].add(enterprise)
         return {subject: sorted(enterprises) for subject, enterprises in visited.items()}
 
     def service_fact(self, subject, handled, visited) -> Fact:
@@ -215,7 +241,7 @@ class _Builder:
 
     def batch(self, batch, members) -> list[Fact]:
         unresolved = sum(not self.resolved(r) for r in members)
-        evidence = {"requests": tuple(sorted(r["id"] for r in members))}
+        evidence = {"requests": tuple(sorted(r.id for r in members))}
         subjects = sorted({s for r in members for s in self.owners(r)})
         return [
             self.fact(
@@ -224,7 +250,7 @@ class _Builder:
                 {
                     "batch": batch,
                     "requests": len(members),
-                    "others": sum(subject not in (r["department_id"], r["cadre_id"]) for r in members),
+                    "others": sum(subject not in (r.department_id, r.cadre_id) for r in members),
                     "unresolved": unresolved,
                 },
                 evidence,
@@ -233,13 +259,13 @@ class _Builder:
         ]
 
     def repeats(self, request) -> list[Fact]:
-        original = self.by_id[request["reopened_from"]]
+        original = self.originals[request.reopened_from]
         values = {
-            "request": request["id"],
-            "original": original["id"],
+            "request": request.id,
+            "original": original.id,
             "original_resolved": int(self.resolved(original)),
         }
-        evidence = {"requests": (request["id"], original["id"])}
+        evidence = {"requests": (request.id, original.id)}
         return [self.fact("repeat", subject, values, evidence) for subject in self.owners(original)]
 
     def mentoring(self) -> list[Fact]:
