@@ -70,11 +70,13 @@ class FactKind:
 _PLAIN = frozenset((int, float, str))  # exactly: bool, an int, is not a fact value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Fact:
     """One fact: `values` are what rules test; `evidence` names the records behind them.
 
-    `subject_kind` is needed only when the fact's kind serves several subject kinds.
+    `subject_kind` is needed only when the fact's kind serves several subject kinds. Not frozen
+    (nothing changes a fact once built, all the same): a province builds nearly a million, and a
+    frozen dataclass takes 1.3 µs to make instead of 0.4.
     """
 
     kind: str
