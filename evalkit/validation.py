@@ -6,7 +6,6 @@ Every check yields `Problem`s located at the row and column to fix; none stops a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from .cells import as_text
@@ -177,17 +176,19 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
             yield Problem(table.file, number, "department_id", "", "a department once the request is dispatched")
         if accepted is not None and dispatched is None:
             yield Problem(table.file, number, "dispatched_at", "", "a dispatch time before the acceptance time")
-        times = (
-            ("submitted_at", submitted),
-            ("dispatched_at", dispatched),
-            ("accepted_at", accepted),
-            ("resolved_at", resolved),
-        )
-        for (earlier, before), (later, after) in pairwise(times):  # each time ≥ the one before it
-            if after is not None and before is not None and after < before:
-                yield Problem(table.file, number, later, as_text(after), f"a time ≥ {earlier} ({as_text(before)})")
+        # Each time is ≥ the one before it, when both are given.
+        if dispatched is not None and submitted is not None and dispatched < submitted:
+            yield _out_of_order(table, number, "dispatched_at", dispatched, "submitted_at", submitted)
+        if accepted is not None and dispatched is not None and accepted < dispatched:
+            yield _out_of_order(table, number, "accepted_at", accepted, "dispatched_at", dispatched)
+        if resolved is not None and accepted is not None and resolved < accepted:
+            yield _out_of_order(table, number, "resolved_at", resolved, "accepted_at", accepted)
         if reopened is not None and reopened == id_:
             yield Problem(table.file, number, "reopened_from", id_, "an earlier request, not the request itself")
+
+
+def _out_of_order(table, number: int, later: str, after, earlier: str, before) -> Problem:
+    return Problem(table.file, number, later, as_text(after), f"a time ≥ {earlier} ({as_text(before)})")
 
 
 def _meetings(dataset: Dataset) -> Iterator[Problem]:

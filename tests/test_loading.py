@@ -183,6 +183,22 @@ def test_request_status_and_time_order(tmp_path, small):
     ]
 
 
+def test_request_checks_word_each_problem(tmp_path, small):
+    first = small["requests"][0]
+    first |= {"dispatched_at": "2024-01-02 08:00", "resolved_at": "2024-01-03 09:00", "reopened_from": "R1"}
+    second = small["requests"][1]
+    second |= {"status": "withdrawn", "dispatched_at": "2024-02-02 10:00", "resolved_at": "2024-02-03 10:00"}
+    with pytest.raises(DatasetError) as caught:
+        load_dataset(write_dataset(tmp_path, small))
+    assert [(p.row, p.column, p.value, p.expected) for p in caught.value.problems] == [
+        (2, "dispatched_at", "2024-01-02 08:00", "a time ≥ submitted_at (2024-01-02 09:00)"),
+        (2, "reopened_from", "R1", "an earlier request, not the request itself"),
+        (2, "resolved_at", "2024-01-03 09:00", "a time ≥ accepted_at (2024-01-03 10:00)"),
+        (3, "department_id", "", "a department once the request is dispatched"),
+        (3, "resolved_at", "2024-02-03 10:00", "blank when status is withdrawn"),
+    ]
+
+
 def test_meeting_resolved_at_most_raised(tmp_path, small):
     small["meetings"][0]["issues_resolved"] = 3
     assert problems_of(write_dataset(tmp_path, small)) == [("meetings.csv", 2, "issues_resolved", "3")]
