@@ -29,12 +29,13 @@ def rounded(value: Fraction, places: int) -> float:
     """`value` rounded half up (away from zero) to `places` decimals.
 
     In integers: floor(|n|/d * scale + 1/2) is (2|n| * scale + d) // 2d, the same number without
-    making three intermediate fractions (a sixth of the time; a province's report rounds a million).
+    making three intermediate fractions (a sixth of the time; a province's report rounds a
+    million), and the sign from the numerator, not from the fraction made a float.
     """
     scale = 10**places
     numerator, denominator = value.numerator, value.denominator
-    magnitude = (2 * abs(numerator) * scale + denominator) // (2 * denominator)
-    return math.copysign(magnitude, value) / scale
+    magnitude = float((2 * abs(numerator) * scale + denominator) // (2 * denominator)) / scale
+    return -magnitude if numerator < 0 else magnitude  # -0.0 for a small negative value, as copysign gave
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,8 @@ def test_rounding_is_half_up():
     assert rounded(Fraction(2675, 1000), 2) == 2.68  # the float 2.675 would round down
     assert rounded(Fraction(-5, 1000), 2) == -0.01
     assert rounded(Fraction(2, 3), 6) == 0.666667
+    assert repr(rounded(Fraction(-1, 10**9), 6)) == "-0.0"  # a negative value keeps its sign
+    assert rounded(Fraction(-24863593587, 19), 7) == -1308610188.7894735  # the magnitude made a float first
 
 
 def bad_pack(tmp_path, old: str, new: str) -> tuple[int, str]:
