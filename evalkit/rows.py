@@ -10,7 +10,7 @@ pass; any column holding another spelling is typed cell by cell by the record pa
 from __future__ import annotations
 
 from array import array
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice, repeat
 from operator import attrgetter
@@ -283,20 +283,34 @@ def _spellings(header: _Header, arrays: list, max_chars: int) -> list[tuple[str,
     COMMON (each has its type's common spelling or is an allowed empty cell), LONG (some cell
     may be over the length limit) or OTHER; and, when its values repeat, its dictionary
     encoding (Python then types each distinct value once). Arrow's own code, on the read-ahead
-    thread."""
-    spellings: list[tuple[str, object]] = []
+    thread, in as few calls as it takes (each waits for Python's lock): the length limit is
+    tested on the whole batch, and the spellings of the columns of one type together."""
+    from pyarrow import concat_arrays  # loaded already: the batch came from Arrow
+
+    spellings: list[list] = []
+    tested: dict[tuple[str, bool], list[tuple[list, object]]] = defaultdict(list)  # (type, optional) → columns
+    any_long = bool(arrays) and longest(concat_arrays(arrays)) > max_chars
     for index, column, _, fast in header.slots:
         strings = arrays[index]
         kind = column.type if column else STR
-        optional = not (column and column.must_have_value)
         if fast is None or not len(strings):
-            spellings.append((OTHER, None))
-        elif longest(strings) > max_chars:
-            spellings.append((LONG, None))
+            spellings.append([OTHER, None])
+        elif any_long and longest(strings) > max_chars:
+            spellings.append([LONG, None])
         else:
-            common = kind in COMMON_SPELLINGS and all_commonly_spelled(strings, kind, optional)
-            spellings.append((COMMON if common else OTHER, _repeating(strings) if kind != DATETIME else None))
-    return spellings
+            repeating = _repeating(strings) if kind != DATETIME else None
+            spellings.append([OTHER, repeating])
+            if kind in COMMON_SPELLINGS:  # each distinct value tested once
+                distinct = strings if repeating is None else repeating.dictionary
+                tested[kind, not (column and column.must_have_value)].append((spellings[-1], distinct))
+    for (kind, optional), columns in tested.items():
+        if all_commonly_spelled(concat_arrays([cells for _, cells in columns]), kind, optional):
+            common = [spelling for spelling, _ in columns]
+        else:  # some column is not: which
+            common = [spelling for spelling, cells in columns if all_commonly_spelled(cells, kind, optional)]
+        for spelling in common:
+            spelling[0] = COMMON
+    return [(spelling, repeating) for spelling, repeating in spellings]
 
 
 def _repeating(strings):
