@@ -57,21 +57,21 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
         session.langs = ("en",)  # as `evalkit assess --lang en` does
         session.runner = rule_runner(workers)
         dataset = session.load(folder)
-        with workers_memory:
+        with workers_memory:  # the forked processes of the rules and of the JSON
             assessment = session.assess(dataset, Period(2024))
-        if session.runner is not None:
-            session.runner.close()
-        names = {
-            row["id"]: row["name"]
-            for table in ("organizations", "enterprises", "departments", "cadres")
-            for row in dataset[table]
-        }
-        departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
-        marks.append(("render", time.perf_counter()))
-        document = assess_json(assessment, session.packs, names, departments, "en")
-        if isinstance(session.runner, ForkRunner):  # as the command does
-            document = replace(document, fork_from=session.runner.fork_from)
-        write(document, str(output))
+            if session.runner is not None:
+                session.runner.close()
+            names = {
+                row["id"]: row["name"]
+                for table in ("organizations", "enterprises", "departments", "cadres")
+                for row in dataset[table]
+            }
+            departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
+            marks.append(("render", time.perf_counter()))
+            document = assess_json(assessment, session.packs, names, departments, "en")
+            if isinstance(session.runner, ForkRunner):  # as the command does
+                document = replace(document, fork_from=session.runner.fork_from)
+            write(document, str(output))
     end = time.perf_counter()
     seconds = {name: 0.0 for name in STAGES}
     for (name, began), (_, ended) in zip(marks, [*marks[1:], ("end", end)], strict=True):

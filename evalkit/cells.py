@@ -171,6 +171,8 @@ def _fast_date(text: str, _codes) -> date:
 def _fast_datetime(text: str, _codes) -> datetime:
     if len(text) not in (16, 19) or text[4] != "-" or text[7] != "-" or text[10] not in " T" or text[13] != ":":
         raise ValueError
+    if len(text) == 19 and text[16] != ":":  # "2024-08-08 03:23+08" is a time with an offset, not seconds
+        raise ValueError
     return datetime.fromisoformat(text)
 
 

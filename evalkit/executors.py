@@ -20,15 +20,17 @@ from .partitions import PartitionRunner
 
 def rule_runner(workers: int | None = None, partitions: int | None = None, executor: str = "") -> Runner | None:
     """Where the rules run (None: in this process), as `--workers`, `--partitions` and
-    `--executor` say: a Dask cluster at `executor`; else `workers` processes (by default one per
-    core on Linux, 1 elsewhere), forked from this one on Linux (`ForkRunner`: a district's few
-    facts are still evaluated here), or a spawned pool with `partitions` or elsewhere. A spawned
-    pool must be sent the facts, which on two cores costs what the second core saves (docs/scale.md).
+    `--executor` say: a Dask cluster at `executor`; by default, on Linux, forked processes, one
+    per core (`ForkRunner`: a district's few facts are still evaluated here), elsewhere this
+    process; `workers` processes when given (0 or 1: this process), forked on Linux, or a
+    spawned pool with `partitions` or where processes cannot be forked. A spawned pool must be
+    sent the facts, which on two cores costs what the second core saves (docs/scale.md).
     """
     if executor:
         dask, count, close = dask_executor(executor, partitions)
         return PartitionRunner(dask, count, close)
-    workers = workers or (default_processes() if can_fork() else 1)
+    if workers is None:
+        return ForkRunner(default_processes()) if can_fork() and default_processes() > 1 else None
     if workers <= 1:
         return None
     if can_fork() and not partitions:

@@ -42,8 +42,11 @@ FORK_FROM = 20_000
 
 
 def can_fork() -> bool:
-    """Forking is what Linux processes do cheaply and safely; macOS and Windows spawn instead."""
-    return sys.platform.startswith("linux") and hasattr(os, "fork")
+    """Forking is what Linux processes do cheaply and safely (macOS and Windows spawn instead),
+    unless this process was started with SIGCHLD ignored: it could not learn how a child ended."""
+    return (
+        sys.platform.startswith("linux") and hasattr(os, "fork") and signal.getsignal(signal.SIGCHLD) != signal.SIG_IGN
+    )
 
 
 def default_processes() -> int:
@@ -54,36 +57,52 @@ def default_processes() -> int:
 
 
 class Forked:
-    """`work()` done by a process forked from this one; raises OSError when none can be had."""
+    """`work()` done by a process forked from this one; raises OSError when none can be had.
 
-    def __init__(self, work: Callable[[], object]):
-        with warnings.catch_warnings():
-            # Python 3.12 warns that forking a threaded process may deadlock the child on a lock
-            # another thread held. Work done here takes none: our own code, pickle, a file.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            self.pid: int | None = os.fork()
-        if self.pid == 0:  # the child: work, and end without running the parent's exit handlers
-            status = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it; the parent cleans up
-                work()
-                status = 0
-            finally:
-                os._exit(status)
+    The process joins `started` before anything can interrupt this one (Ctrl-C is held back
+    across the fork), so whoever holds that list can always stop it. The child never returns
+    into this process's code: it works and exits, a Ctrl-C ending it outright.
+    """
+
+    def __init__(self, work: Callable[[], object], started: list[Forked]):
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12 warns that forking a threaded process may deadlock the child on a
+                # lock another thread held. Work done here takes none: our own code, pickle, a file.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.pid: int | None = os.fork()
+            if self.pid == 0:
+                status = 1
+                try:
+                    signal.signal(signal.SIGINT, signal.SIG_DFL)
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                    work()
+                    status = 0
+                finally:
+                    os._exit(status)
+            started.append(self)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def succeeded(self) -> bool:
         """Waits for the process to end: True when its work was done."""
         assert self.pid is not None
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = None
-        return status == 0
+        pid, self.pid = self.pid, None
+        try:
+            return os.waitpid(pid, 0)[1] == 0
+        except ChildProcessError:  # reaped by someone else: how it ended is unknown
+            return False
 
     def stop(self) -> None:
         """Kills and reaps the process if it has not been waited for (an interrupted run)."""
         if self.pid is not None:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-            self.pid = None
+            pid, self.pid = self.pid, None
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
 
 
 _FIELDS = attrgetter(*Finding.__slots__)
@@ -102,11 +121,12 @@ class ForkRunner:
     def run(self, job: Job, facts: list[Fact]) -> Result:
         # This process's share is a little larger: a forked process also pickles what it found.
         shares = split_by_subject(facts, self.processes, 1.15) if len(facts) >= self.fork_from else [facts]
+        started: list[Forked] = []
         children: dict[int, _Share] = {}
         try:
             for index in range(1, len(shares)):
                 try:
-                    children[index] = _Share(job, shares[index])
+                    children[index] = _Share(job, shares[index], started)
                 except OSError:  # no process to be had (memory, a limit): that share is evaluated here
                     pass
             results = [evaluate_facts(job, shares[0])]
@@ -114,7 +134,7 @@ class ForkRunner:
                 found = children[index].result() if index in children else None
                 results.append(found or _evaluate_here(job, shares, index))
         finally:
-            for child in children.values():
+            for child in started:  # each is stopped if it has not ended (an interrupted run)
                 child.stop()
         findings, decisions, errors = [], [], []
         for found, decided, failed in results:
@@ -143,26 +163,27 @@ def split_by_subject(facts: list[Fact], shares: int, first: float = 1.0) -> list
 class _Share(Forked):
     """A share of the facts evaluated by a forked process, its result sent back through a pipe."""
 
-    def __init__(self, job: Job, share: list[Fact]):
+    def __init__(self, job: Job, share: list[Fact], started: list[Forked]):
         self.share = share
         read_end, write_end = os.pipe()
+        self.pipe = os.fdopen(read_end, "rb")
+        sending = os.fdopen(write_end, "wb")
 
         def evaluate() -> None:
-            os.close(read_end)
+            self.pipe.close()
             found, decided, failed = evaluate_part(job, share)
             # Findings go as tuples of their fields: a third of the time of pickling the objects.
             result = pickle.dumps((list(map(_FIELDS, found)), decided, failed), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(result)
+            with sending:
+                sending.write(result)
 
         try:
-            super().__init__(evaluate)
+            super().__init__(evaluate, started)
         except OSError:
-            os.close(read_end)
+            self.pipe.close()
             raise
         finally:
-            os.close(write_end)
-        self.pipe = os.fdopen(read_end, "rb")
+            sending.close()
 
     def result(self) -> Result | None:
         """What the process found; None when it died or failed."""
@@ -188,9 +209,10 @@ def _evaluate_here(job: Job, shares: list[list[Fact]], index: int) -> Result:
 
 class ForkedText:
     """Text written by a forked process into a temporary file while this process goes on;
-    `write_to` waits for it and passes it on (or writes it here when the process failed)."""
+    `write_to` waits for it and passes it on (or writes it here when the process failed).
+    The process joins `started` (see `Forked`)."""
 
-    def __init__(self, write_text: Callable[[Callable[[str], object]], None]):
+    def __init__(self, write_text: Callable[[Callable[[str], object]], None], started: list[Forked]):
         self.write_text = write_text
         self.file = tempfile.TemporaryFile()
 
@@ -199,7 +221,7 @@ class ForkedText:
             self.file.flush()
 
         try:
-            self.child: Forked | None = Forked(write)
+            self.child: Forked | None = Forked(write, started)
         except OSError:
             self.child = None
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from .assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
 from .evaluate import Evaluation
-from .forked import ForkedText, can_fork
+from .forked import Forked, ForkedText, can_fork
 from .packs import Pack
 from .scoring import Score, rounded
 
@@ -39,25 +39,27 @@ class JsonText:
     fork_from: int | None = None
 
     def write_to(self, write: Callable[[str], None]) -> None:
-        ahead = self._written_ahead()
+        started: list[Forked] = []
+        ahead: dict[int, ForkedText] = {}
         try:
+            self._write_ahead(ahead, started)
             writer = _Writer(write, ahead)
             writer.value(self.data, "\n")
             writer.parts.append("\n")
             writer.flush()
         finally:
+            for child in started:
+                child.stop()
             for text in ahead.values():
                 text.close()
 
-    def _written_ahead(self) -> dict[int, ForkedText]:
-        """The long top-level lists, each being written by a forked process (by the list's id)."""
+    def _write_ahead(self, ahead: dict[int, ForkedText], started: list[Forked]) -> None:
+        """Has each long top-level list written by a forked process (`ahead`, by the list's id)."""
         if self.fork_from is None or not can_fork():
-            return {}
-        return {
-            id(value): ForkedText(partial(_Writer.write_value, value, "\n "))
-            for value in self.data.values()
-            if isinstance(value, LazyList) and len(value.items) >= self.fork_from
-        }
+            return
+        for value in self.data.values():
+            if isinstance(value, LazyList) and len(value.items) >= self.fork_from:
+                ahead[id(value)] = ForkedText(partial(_Writer.write_value, value, "\n "), started)
 
     def __str__(self) -> str:
         pieces: list[str] = []
@@ -227,7 +229,7 @@ def check_json(evaluation: Evaluation, packs: list[Pack], lang: str) -> JsonText
     return JsonText(
         {
             "period": str(evaluation.period),
-            "findings": [finding.to_json(lang) for finding in evaluation.findings],
+            "findings": LazyList(evaluation.findings, lambda finding: finding.to_json(lang)),
             "errors": [error.to_json() for error in evaluation.errors],
             "packs": packs_json(packs),
         }

@@ -39,9 +39,10 @@ class Table:
 
     Held as rows (a dict per row, as the record-by-record loader makes them) or as columns (a
     list of values per column, in row order, as the batch loader makes them); each form is made
-    from the other on first use and kept. A province's large tables arrive as columns, and the
-    built-in checks and plugins read their columns (`column`), so their rows are never made:
-    about 1.8 µs and 110 bytes less per request. `rows` stays what plugins iterate.
+    from the other on first use and kept (a table grown afterwards makes it again). A province's
+    large tables arrive as columns, and the built-in checks and plugins read their columns
+    (`column`), so their rows are never made: a request costs 407 bytes loaded instead of 496,
+    and 1.8 µs less. `rows` stays what plugins iterate; rows are read, never changed.
     """
 
     def __init__(self, record_type: RecordType, file: str | None = None, blank_rows: int = 0):
@@ -82,13 +83,16 @@ class Table:
         assert self._rows is not None and not self._names, "a table is made of rows or of columns"
         self._rows.append(row)
         self.row_numbers.append(number)
+        if self._columns:  # made from the rows before this one
+            self._columns.clear()
 
     def add_columns(self, numbers: Iterable[int], names: list[str], columns: Iterable[list]) -> None:
         """Rows given as their columns' values (`names` in the rows' key order)."""
         if not self._names:
             assert not self._rows, "a table is made of rows or of columns"
-            self._rows, self._names = None, names
-            self._columns = {name: [] for name in names}
+            self._names = names
+        self._rows = None  # made again, when asked, from all the columns
+        self._columns = {name: self._columns.get(name, []) for name in names}  # none of another name
         for name, values in zip(names, columns, strict=True):
             self._columns[name] += values
         self.row_numbers.extend(numbers)

@@ -12,7 +12,7 @@ department and to its cadre; withdrawn requests are left out of everything.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from importlib.resources import files
 from itertools import compress
 from pathlib import Path
@@ -136,11 +136,11 @@ class _Builder:
         self.kinds = {row["id"]: "department" for row in dataset["departments"]}
         self.kinds |= {row["id"]: "cadre" for row in dataset["cadres"] if row["department_id"]}
         self.dataset = dataset
-        starts, ends = datetime.combine(period.first_day, time()), period.end
+        first, last = period.first_day, period.last_day  # compared as days: a time may carry its offset
         self.requests = [
             r
             for r in map(_Request._make, dataset.columns("requests", *_Request._fields))
-            if r.status != "withdrawn" and r.dispatched_at is not None and starts <= r.dispatched_at <= ends
+            if r.status != "withdrawn" and r.dispatched_at is not None and first <= r.dispatched_at.date() <= last
         ]
         self.originals = self.reopened(dataset)
 

@@ -396,3 +396,13 @@ def test_a_failing_score_plugin_makes_grades_provisional(tmp_path, assessed):
     assert not any(row["provisional"] for row in result.json["cadres"])
     text = run_cli(["assess", str(assessed[0]), "--period", "2024", "--plugins-dir", str(plugins)]).stdout
     assert "? provisional" in text and "audit ledger locked" in text
+
+
+def test_a_time_with_an_offset_is_refused_like_any_other_spelling(tmp_path):
+    """Times are local (YYYY-MM-DD HH:MM[:SS]); one with a UTC offset is a located problem, on
+    either loading path (it once slipped through the fast one as "…03:23+08")."""
+    data = copy.deepcopy(SMALL)
+    data["requests"][0]["dispatched_at"] = "2024-01-02 10:00+08"
+    result = run_cli(["validate", str(write_dataset(tmp_path / "offset", data))])
+    assert result.exit_code == 2
+    assert "requests.csv:2 [dispatched_at] '2024-01-02 10:00+08': expected a date-time" in result.stderr

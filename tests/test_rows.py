@@ -225,3 +225,21 @@ def test_overlapping_read_aheads_give_the_switch_interval_back_after_the_last():
     assert sys.getswitchinterval() < switching  # the second still reads ahead
     second.close()
     assert sys.getswitchinterval() == switching
+
+
+def test_a_table_held_as_columns_or_rows_stays_whole_however_it_grows():
+    from evalkit.rows import Table
+    from evalkit.schema import CORE_RECORD_TYPES
+
+    visits = Table(next(t for t in CORE_RECORD_TYPES if t.name == "visits"))
+    visits.add_columns(range(2, 4), ["id", "date"], [["V1", "V2"], ["d1", "d2"]])
+    assert visits.rows == [{"id": "V1", "date": "d1"}, {"id": "V2", "date": "d2"}]
+    assert visits.column("cadre_id") == [None, None]  # a column the table lacks
+    visits.add_columns([4], ["id", "date"], [["V3"], ["d3"]])
+    assert [row["id"] for row in visits.rows] == ["V1", "V2", "V3"] and len(visits) == 3
+    assert visits.column("cadre_id") == [None, None, None] and list(visits.row_numbers) == [2, 3, 4]
+    talent = Table(next(t for t in CORE_RECORD_TYPES if t.name == "talent"))
+    talent.add_row(2, {"id": "T1"})
+    assert talent.column("id") == ["T1"]
+    talent.add_row(3, {"id": "T2"})
+    assert talent.column("id") == ["T1", "T2"] and [n for n, _ in talent.located()] == [2, 3]

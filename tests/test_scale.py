@@ -166,8 +166,8 @@ def test_an_interrupted_run_leaves_no_child_behind(monkeypatch):
     pids = []
     fork = forked.Forked.__init__
 
-    def recorded(self, work):
-        fork(self, work)
+    def recorded(self, work, started):
+        fork(self, work, started)
         pids.append(self.pid)
 
     def interrupted(job, facts):
@@ -196,7 +196,7 @@ def test_json_written_partly_by_a_forked_process_is_the_same_text(monkeypatch):
     assert alone == str(replace(document, fork_from=5000)) and '"n": 4999' in alone
     assert str(replace(document, fork_from=5001)) == alone  # too short: written here
 
-    def fails(self, work):
+    def fails(self, work, started):
         raise OSError("no process to be had")
 
     monkeypatch.setattr(forked.Forked, "__init__", fails)  # written here instead
@@ -243,8 +243,24 @@ def test_where_rules_run_by_default_and_as_asked(monkeypatch):
     pool = executors.rule_runner(workers=2, partitions=3)  # partitions: a spawned pool
     assert isinstance(pool, PartitionRunner) and pool.partitions == 3
     pool.close()
+    assert isinstance(executors.rule_runner(partitions=5), ForkRunner)  # partitions: with --workers only
+    assert executors.rule_runner(workers=0) is None
     monkeypatch.setattr(executors, "can_fork", lambda: False)  # macOS, Windows
     assert executors.rule_runner() is None
+
+
+def test_no_forking_when_started_with_children_ignored(unforked):
+    """With SIGCHLD ignored (inherited from whatever started the command), Linux reaps children
+    at once and how they ended is lost: evalkit does not fork, and a runner told to fork anyway
+    evaluates every share here."""
+    from evalkit.forked import ForkRunner, can_fork
+
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert not can_fork()
+        assert forked_json(ForkRunner(3, fork_from=0)) == unforked
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
 
 
 def free_port() -> int:
