@@ -136,7 +136,7 @@ class _Builder:
         self.kinds = {row["id"]: "department" for row in dataset["departments"]}
         self.kinds |= {row["id"]: "cadre" for row in dataset["cadres"] if row["department_id"]}
         self.dataset = dataset
-        first, last = period.first_day, period.last_day  # compared as days: a time may carry its offset
+        first, last = period.first_day, period.last_day  # by the day of dispatch
         self.requests = [
             r
             for r in map(_Request._make, dataset.columns("requests", *_Request._fields))
@@ -148,9 +148,9 @@ class _Builder:
         """The requests the period's requests reopen, by id (found by their place in the id column)."""
         wanted = {r.reopened_from for r in self.requests if r.reopened_from}
         table = dataset.tables["requests"]
-        columns = [table.column(name) for name in _Request._fields]
-        places = [place for place, id_ in enumerate(table.column("id")) if id_ in wanted]
-        return {columns[0][place]: _Request._make(column[place] for column in columns) for place in places}
+        ids, columns = table.column("id"), [table.column(name) for name in _Request._fields]
+        places = [place for place, id_ in enumerate(ids) if id_ in wanted]
+        return {ids[place]: _Request._make(column[place] for column in columns) for place in places}
 
     def owners(self, request) -> tuple[str, ...]:
         """The assessed subjects a request belongs to: its department and its cadre."""
