@@ -282,7 +282,7 @@ def _cell(column, name, fast, lookup, value, max_chars, file, number) -> tuple[o
 COMMON, LONG, OTHER = "common", "long", "other"
 
 
-def _spellings(header: _Header, arrays: list, max_chars: int) -> list[tuple[str, object]]:
+def _spellings(header: _Header, arrays: list, max_chars: int) -> list[list]:
     """Per named column of a batch, what Arrow tells of its cells before Python sees them:
     COMMON (each has its type's common spelling or is an allowed empty cell), LONG (some cell
     may be over the length limit) or OTHER; and, when its values repeat, its dictionary
@@ -291,7 +291,7 @@ def _spellings(header: _Header, arrays: list, max_chars: int) -> list[tuple[str,
     tested on the whole batch, and the spellings of the columns of one type together."""
     from pyarrow import concat_arrays  # loaded already: the batch came from Arrow
 
-    spellings: list[list] = []
+    spellings: list[list] = []  # per column [spelling, dictionary encoding or None]
     tested: dict[tuple[str, bool], list[tuple[list, object]]] = defaultdict(list)  # (type, optional) → columns
     any_long = bool(arrays) and longest(concat_arrays(arrays)) > max_chars
     for index, column, _, fast in header.slots:
@@ -314,7 +314,7 @@ def _spellings(header: _Header, arrays: list, max_chars: int) -> list[tuple[str,
             common = [spelling for spelling, cells in columns if all_commonly_spelled(cells, kind, optional)]
         for spelling in common:
             spelling[0] = COMMON
-    return [(spelling, repeating) for spelling, repeating in spellings]
+    return spellings
 
 
 def _repeating(strings):
