@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Protocol
 
 from .dataset import Dataset
@@ -80,17 +81,21 @@ class _Outcomes:
     """Which engine rules fired on which of one subject's facts."""
 
     def __init__(self, firings: Iterable[Firing]):
-        self.fired: set[tuple[str, str, int]] = set()  # (rule id, outcome, fact index)
+        self.fired: dict[tuple[str, str], set[int]] = defaultdict(set)  # (rule id, outcome) → fact indexes
         self.chained: dict[str, list[Firing]] = defaultdict(list)
         for firing in firings:
             rule, _, outcome = firing.rule.partition(":")
             if outcome == "chain":
                 self.chained[rule].append(firing)
             else:
-                self.fired.add((rule, outcome, firing.index))
+                self.fired[rule, outcome].add(firing.index)
 
-    def has(self, rule: str, outcome: str, index: int) -> bool:
-        return (rule, outcome, index) in self.fired
+    def on(self, rule: str, outcome: str) -> set[int] | frozenset[int]:
+        """The indexes of the facts the rule's `outcome` fired on (tested per fact by set membership)."""
+        return self.fired.get((rule, outcome), _NONE)
+
+
+_NONE: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -189,13 +194,14 @@ def _decisions_for(job: Job, rule: CompiledRule, facts, indexes, outcomes: _Outc
     """Decisions on the subject's facts of the rule's kind (given by their indexes in `facts`)."""
     rid = rule.spec.id
     kind = job.fact_kinds[rule.spec.fact]
+    applies = outcomes.on(rid, "applies") if rule.applies is not None else None
+    skipped, matched = outcomes.on(rid, "skip"), outcomes.on(rid, "when")
     decisions = []
     for index in indexes:
-        if rule.applies is not None and not outcomes.has(rid, "applies", index):
+        if applies is not None and index not in applies:
             continue
-        skipped = outcomes.has(rid, "skip", index)
-        matched = outcomes.has(rid, "when", index)
-        decisions.append(Decision(rid, facts[index], kind.subject_kind_of(facts[index]), skipped, matched))
+        fact = facts[index]
+        decisions.append(Decision(rid, fact, kind.subject_kind_of(fact), index in skipped, index in matched))
     return decisions
 
 
@@ -217,7 +223,8 @@ def _by_subject(facts: list[Fact]) -> dict[str, list[Fact]]:
 
 
 def _tie_order(fact: Fact) -> tuple:
-    return sorted((name, str(value)) for name, value in fact.values.items()), sorted(fact.evidence.items())
+    values = fact.values
+    return sorted(zip(values, map(str, values.values()))), sorted(fact.evidence.items())
 
 
 def _findings_for(job: Job, rule: CompiledRule, subject: str, facts, messages, indexes, outcomes) -> list[Finding]:
@@ -242,16 +249,13 @@ def _findings_for(job: Job, rule: CompiledRule, subject: str, facts, messages, i
             matched = []
         values = {"subject": subject, "period": str(period), "quarters": ", ".join(quarters), "count": len(quarters)}
         return [_finding(job, rule, subject, kind.subject_kind, period, status, tuple(matched), values)]
+    applies = outcomes.on(spec.id, "applies") if rule.applies is not None else None
+    skipped, failed = outcomes.on(spec.id, "skip"), outcomes.on(spec.id, "when")
     found = []
     for index in indexes:
-        if rule.applies is not None and not outcomes.has(spec.id, "applies", index):
+        if applies is not None and index not in applies:
             continue
-        if outcomes.has(spec.id, "skip", index):
-            status = "skip"
-        elif outcomes.has(spec.id, "when", index):
-            status = "fail"
-        else:
-            status = "pass"
+        status = "skip" if index in skipped else "fail" if index in failed else "pass"
         fact = facts[index]
         evidence = tuple(sorted(fact.evidence.get(spec.evidence, ()))) if spec.evidence and status != "skip" else ()
         values = {**messages[index], "evidence": ", ".join(evidence), "count": len(evidence)}
@@ -287,5 +291,11 @@ def _in(lang: str, values: dict) -> dict:
     named = dict(values)
     for key in ("period", "quarters"):
         if named.get(key):
-            named[key] = "、".join(period_label(Period.parse(p), lang) for p in str(named[key]).split(", "))
+            named[key] = _periods_in(str(named[key]), lang)
     return named
+
+
+@cache  # a report's findings name the same few periods over and over
+def _periods_in(periods: str, lang: str) -> str:
+    """Periods as `lang` reads them: "2024Q1, 2024Q3" → "2024年第一季度、2024年第三季度"."""
+    return "、".join(period_label(Period.parse(p), lang) for p in periods.split(", "))
