@@ -38,6 +38,27 @@ def rounded(value: Fraction, places: int) -> float:
     return -magnitude if numerator < 0 else magnitude  # -0.0 for a small negative value, as copysign gave
 
 
+def _less(a: Fraction, b: Fraction) -> bool:
+    """a < b, compared as integers (denominators are positive): Fraction's own comparison goes
+    through the numeric tower's checks, and a province's scores compare a million times."""
+    return a.numerator * b.denominator < b.numerator * a.denominator
+
+
+_ZERO = Fraction(0)
+
+
+def _sum(fractions: list[Fraction]) -> Fraction:
+    """The exact sum, summed as an integer numerator and denominator and made a fraction once
+    (adding fractions one by one makes and reduces one per step)."""
+    if len(fractions) < 2:
+        return fractions[0] if fractions else _ZERO
+    numerator, denominator = 0, 1
+    for fraction in fractions:
+        numerator = numerator * fraction.denominator + fraction.numerator * denominator
+        denominator *= fraction.denominator
+    return Fraction(numerator, denominator)
+
+
 @dataclass(frozen=True)
 class Indicator:
     rule: str
@@ -76,13 +97,14 @@ class Adjustment:
 
     @cached_property  # never changes; the sums and the report ask for it several times
     def uncapped(self) -> Fraction:
-        return self.each * len(self.items)
+        return Fraction(self.each.numerator * len(self.items), self.each.denominator)
 
     @cached_property
     def points(self) -> Fraction:
-        if self.cap is None or abs(self.uncapped) <= self.cap:
-            return self.uncapped
-        return self.cap if self.uncapped > 0 else -self.cap
+        uncapped = self.uncapped
+        if self.cap is None or not _less(self.cap, abs(uncapped)):
+            return uncapped
+        return self.cap if uncapped.numerator > 0 else -self.cap
 
 
 @dataclass
@@ -125,25 +147,26 @@ class Score:
 
     @cached_property
     def bonus(self) -> Fraction:
-        return sum((a.points for a in self.adjustments if a.points > 0), Fraction(0))
+        return _sum([a.points for a in self.adjustments if a.points.numerator > 0])
 
     @cached_property
     def deductions(self) -> Fraction:
         """All deductions, before the cap."""
-        return -sum((a.points for a in self.adjustments if a.points < 0), Fraction(0))
+        return -_sum([a.points for a in self.adjustments if a.points.numerator < 0])
 
     @cached_property
     def deduction(self) -> Fraction:
-        return min(self.deductions, self.deduction_cap)
+        return self.deduction_cap if _less(self.deduction_cap, self.deductions) else self.deductions
 
     @cached_property
     def unclipped(self) -> Fraction:
-        return self.base + self.bonus - self.deduction
+        return _sum([self.base, self.bonus, -self.deduction])
 
     @cached_property
     def total(self) -> Fraction:
         low, high = self.total_range
-        return max(low, min(high, self.unclipped))
+        unclipped = self.unclipped
+        return low if _less(unclipped, low) else high if _less(high, unclipped) else unclipped
 
     @property
     def vetoed(self) -> bool:
@@ -184,7 +207,7 @@ def score_subjects(
             scores.append(score)
     for score in scores:
         bands = scoring.grades[score.subject_kind]
-        score.band = next(b for b in bands if b.at_least is None or score.total >= exact(b.at_least))
+        score.band = next(b for b in bands if b.at_least is None or not _less(score.total, exact(b.at_least)))
         score.grade = bands[-1].grade if score.vetoed else score.band.grade
     for rule in rules:
         if rule.role == "quota":

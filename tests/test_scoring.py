@@ -6,11 +6,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evalkit.evaluate import Decision
 from evalkit.facts import Fact
 from evalkit.periods import Period
-from evalkit.scoring import rounded, score_subjects
+from evalkit.scoring import Adjustment, Indicator, Score, rounded, score_subjects
 from evalkit.session import Session
 from evalkit.testing import run_cli
 
@@ -93,6 +95,36 @@ def test_rounding_is_half_up():
     assert rounded(Fraction(2, 3), 6) == 0.666667
     assert repr(rounded(Fraction(-1, 10**9), 6)) == "-0.0"  # a negative value keeps its sign
     assert rounded(Fraction(-24863593587, 19), 7) == -1308610188.7894735  # the magnitude made a float first
+
+
+fractions = st.fractions(min_value=-50, max_value=50, max_denominator=1000)
+adjustments = st.lists(
+    st.builds(
+        Adjustment,
+        st.just("R"),
+        fractions.filter(bool),
+        st.none() | st.fractions(min_value=0, max_value=20, max_denominator=100),
+        st.lists(st.just(("e",)), max_size=5).map(tuple),
+    ),
+    max_size=5,
+)
+
+
+@given(adjustments, st.fractions(min_value=0, max_value=30, max_denominator=10), fractions, fractions)
+def test_totals_are_the_exact_fraction_arithmetic(adjusted, cap, low, high):
+    """The sums and clips, computed on integer numerators and denominators, equal Fraction's own."""
+    indicators = [Indicator("I", Fraction(1), 3, 7, True)]
+    score = Score("S", "cadre", indicators, adjusted, (), (), 0, cap, (min(low, high), max(low, high)))
+    points = []
+    for a in adjusted:
+        uncapped = a.each * len(a.items)
+        points.append(uncapped if a.cap is None or abs(uncapped) <= a.cap else (a.cap if uncapped > 0 else -a.cap))
+        assert (a.uncapped, a.points) == (uncapped, points[-1])
+    bonus = sum((p for p in points if p > 0), Fraction(0))
+    deduction = min(-sum((p for p in points if p < 0), Fraction(0)), cap)
+    unclipped = Fraction(300, 7) + bonus - deduction
+    assert (score.bonus, score.deduction, score.unclipped) == (bonus, deduction, unclipped)
+    assert score.total == max(min(low, high), min(max(low, high), unclipped))
 
 
 def bad_pack(tmp_path, old: str, new: str) -> tuple[int, str]:
