@@ -162,6 +162,8 @@ def _record(value: dict, newline: str) -> str | None:
     Its keys' layout at this indentation is made once, as a %-template, and only the values are
     encoded per dict: a third of the time of writing it key by key, for a province's million findings.
     """
+    if not _RECORD_VALUES.issuperset(map(type, value.values())):  # e.g. a score, holding dicts
+        return None
     filled = []
     inner = newline + "  "
     for item in value.values():
@@ -210,6 +212,10 @@ _SCALAR_TEXT: dict[type, Callable] = {
     bool: lambda value: "true" if value else "false",
     type(None): lambda value: "null",
 }
+
+
+#: The types of the values a record may hold (its lists must hold text, tested as they are written).
+_RECORD_VALUES = frozenset(_SCALAR_TEXT) | {str, list}
 
 
 def _key(key) -> str:
