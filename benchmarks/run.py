@@ -56,7 +56,7 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
         session.stage = stage
         session.langs = ("en",)  # as `evalkit assess --lang en` does
         session.runner = rule_runner(workers)
-        dataset = session.load(folder)
+        dataset = session.load(folder, alongside=True)  # as the command does
         with workers_memory:  # the forked processes of the rules and of the JSON
             assessment = session.assess(dataset, Period(2024))
             if session.runner is not None:

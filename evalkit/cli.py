@@ -83,13 +83,21 @@ class _Run:
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
         self.session.langs = (args.lang,)
-        self.dataset = self.session.load(args.dataset, args.max_cell_chars)
-        if not self.dataset.has_records_in(self.period):
-            print(
-                f"warning: no activity, meeting, request, visit, talent or incident record is dated in "
-                f"{self.period}; the results below measure nothing (is the period right?)",
-                file=sys.stderr,
-            )
+        # A large dataset's validation goes on alongside the facts (Session.check waits for it).
+        self.dataset = self.session.load(args.dataset, args.max_cell_chars, alongside=True)
+        try:
+            self._subjects(args)
+            self.session.runner = _runner(args)
+        except Exception:
+            self.dataset.validated()  # an invalid dataset's problems come first, as when validated at once
+            raise
+        except BaseException:
+            self.dataset.stop_validating()
+            raise
+        progress.step(WORDS[args.lang]["evaluating"])
+
+    def _subjects(self, args: argparse.Namespace) -> None:
+        """Names, kinds and departments of the subjects; the one `--subject` names must exist."""
         tables = {name: self.dataset[name] for name in SUBJECT_TABLES}
         self.names = {row["id"]: row["name"] for rows in tables.values() for row in rows}
         self.kinds = {row["id"]: SUBJECT_KINDS[name] for name, rows in tables.items() for row in rows}
@@ -99,13 +107,12 @@ class _Run:
                 f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id",
                 f"--subject {args.subject}：数据中没有这个编号的党组织、企业、部门或干部（编号区分大小写）",
             )
-        self.session.runner = _runner(args)
-        progress.step(WORDS[args.lang]["evaluating"])
 
     def __enter__(self) -> _Run:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.dataset.stop_validating()
         if self.session.runner is not None:
             self.session.runner.close()
 
@@ -121,6 +128,14 @@ class _Run:
         return Context(self.args.lang, self.session.rules, self.names, self.departments, meta, packs, plugins)
 
     def emit(self, document_or_json) -> None:
+        """Writes the report, after a warning when nothing is dated in the period (said once the
+        dataset is known to be valid: an invalid one gets its problems alone)."""
+        if not self.dataset.has_records_in(self.period):
+            print(
+                f"warning: no activity, meeting, request, visit, talent or incident record is dated in "
+                f"{self.period}; the results below measure nothing (is the period right?)",
+                file=sys.stderr,
+            )
         self.progress.step(WORDS[self.args.lang]["rendering"])
         if isinstance(document_or_json, JsonText):
             if isinstance(self.session.runner, ForkRunner):  # the cores that ran the rules write too

@@ -15,15 +15,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .dataset import Dataset
 from .engine import EngineRule, Firing, RuleEngine, RuleError
 from .facts import Fact, FactKind
 from .findings import LANGS, Finding, Waiver, find_waiver, render_template, waivers_of
 from .packs import CompiledRule
 from .periods import Period
 from .words import period_label
+
+if TYPE_CHECKING:  # the dataset module imports forked processes, which evaluate
+    from .dataset import Dataset
 
 
 @dataclass
@@ -224,7 +226,7 @@ def _by_subject(facts: list[Fact]) -> dict[str, list[Fact]]:
 
 def _tie_order(fact: Fact) -> tuple:
     values = fact.values
-    return sorted(zip(values, map(str, values.values()))), sorted(fact.evidence.items())
+    return sorted(zip(values, map(str, values.values()), strict=True)), sorted(fact.evidence.items())
 
 
 def _findings_for(job: Job, rule: CompiledRule, subject: str, facts, messages, indexes, outcomes) -> list[Finding]:

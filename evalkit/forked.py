@@ -1,8 +1,10 @@
 """Work spread over this machine's cores by processes forked from this one (Linux).
 
 A forked process starts with this one's memory, facts and findings included, so nothing has to
-be sent to it; it sends back only what it made. Two steps use them:
+be sent to it; it sends back only what it made. Three steps use them:
 
+- Validation (`ForkedResult`, by `load_dataset`): a large dataset's cross-record checks run in
+  a forked process while this one builds the facts (docs/scale.md says what plugins may assume).
 - Rules (`ForkRunner`): each forked process evaluates a share of the subjects and sends back
   what it found (findings as tuples, decisions naming their fact by position, failed
   consequences), pickled through a pipe, while this process evaluates the first share. Shares
@@ -28,6 +30,7 @@ import warnings
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from itertools import starmap
 from operator import attrgetter
 
@@ -36,8 +39,9 @@ from .facts import Fact
 from .findings import Finding
 from .partitions import Partition, PartitionError, evaluate_part
 
-#: Less work than this (facts to evaluate, findings to write) is done in this process: forking
-#: and sending results back cost more than a second core saves on a district's few thousand.
+#: Less work than this (records to validate, facts to evaluate, findings to write) is done in this
+#: process: forking and sending results back cost more than a second core saves on a district's
+#: few thousand.
 FORK_FROM = 20_000
 
 
@@ -122,17 +126,15 @@ class ForkRunner:
         # This process's share is a little larger: a forked process also pickles what it found.
         shares = split_by_subject(facts, self.processes, 1.15) if len(facts) >= self.fork_from else [facts]
         started: list[Forked] = []
-        children: dict[int, _Share] = {}
         try:
-            for index in range(1, len(shares)):
-                try:
-                    children[index] = _Share(job, shares[index], started)
-                except OSError:  # no process to be had (memory, a limit): that share is evaluated here
-                    pass
+            children = [ForkedResult(partial(_evaluate_compactly, job, share), started) for share in shares[1:]]
             results = [evaluate_facts(job, shares[0])]
-            for index in range(1, len(shares)):
-                found = children[index].result() if index in children else None
-                results.append(found or _evaluate_here(job, shares, index))
+            for index, child in enumerate(children, 1):
+                try:
+                    compact = child.result()
+                except Exception as again:  # failed in its process, and again here
+                    raise PartitionError(Partition(index, shares[index]), len(shares), again) from again
+                results.append(_expanded(compact, shares[index]))
         finally:
             for child in started:  # each is stopped if it has not ended (an interrupted run)
                 child.stop()
@@ -160,51 +162,55 @@ def split_by_subject(facts: list[Fact], shares: int, first: float = 1.0) -> list
     return [bucket for bucket in buckets if bucket] or [[]]
 
 
-class _Share(Forked):
-    """A share of the facts evaluated by a forked process, its result sent back through a pipe."""
+def _evaluate_compactly(job: Job, facts: list[Fact]) -> tuple[list[tuple], list[tuple], list]:
+    """`evaluate_part` with findings as tuples of their fields: a third of the time of pickling the objects."""
+    found, decided, failed = evaluate_part(job, facts)
+    return list(map(_FIELDS, found)), decided, failed
 
-    def __init__(self, job: Job, share: list[Fact], started: list[Forked]):
-        self.share = share
+
+def _expanded(compact: tuple[list[tuple], list[tuple], list], facts: list[Fact]) -> Result:
+    found, decided, failed = compact
+    decisions = [Decision(rule, facts[at], *rest) for rule, at, *rest in decided]
+    return list(starmap(Finding, found)), decisions, failed
+
+
+class ForkedResult:
+    """What `compute()` returns, computed by a forked process and sent back pickled through a pipe
+    while this process goes on; computed here instead when no process can be had, or it dies or
+    fails. The process joins `started` (see `Forked`)."""
+
+    def __init__(self, compute: Callable[[], object], started: list[Forked]):
+        self.compute = compute
         read_end, write_end = os.pipe()
         self.pipe = os.fdopen(read_end, "rb")
         sending = os.fdopen(write_end, "wb")
 
-        def evaluate() -> None:
+        def send() -> None:
             self.pipe.close()
-            found, decided, failed = evaluate_part(job, share)
-            # Findings go as tuples of their fields: a third of the time of pickling the objects.
-            result = pickle.dumps((list(map(_FIELDS, found)), decided, failed), protocol=pickle.HIGHEST_PROTOCOL)
+            result = pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL)
             with sending:
                 sending.write(result)
 
         try:
-            super().__init__(evaluate, started)
-        except OSError:
-            self.pipe.close()
-            raise
+            self.child: Forked | None = Forked(send, started)
+        except OSError:  # no process to be had (memory, a limit)
+            self.child = None
         finally:
             sending.close()
 
-    def result(self) -> Result | None:
-        """What the process found; None when it died or failed."""
+    def result(self):
+        """Waits for the process; what it computed, or what `compute()` returns here."""
         with self.pipe:
-            data = self.pipe.read()
-        if not self.succeeded():
-            return None
-        found, decided, failed = pickle.loads(data)
-        decisions = [Decision(rule, self.share[at], *rest) for rule, at, *rest in decided]
-        return list(starmap(Finding, found)), decisions, failed
+            data = self.pipe.read() if self.child is not None else b""
+        if self.child is not None and self.child.succeeded():
+            return pickle.loads(data)
+        return self.compute()
 
     def stop(self) -> None:
-        super().stop()
+        """Kills and reaps the process if it has not been waited for (the result is not wanted)."""
+        if self.child is not None:
+            self.child.stop()
         self.pipe.close()
-
-
-def _evaluate_here(job: Job, shares: list[list[Fact]], index: int) -> Result:
-    try:
-        return evaluate_facts(job, shares[index])
-    except Exception as again:
-        raise PartitionError(Partition(index, shares[index]), len(shares), again) from again
 
 
 class ForkedText:

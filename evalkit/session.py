@@ -61,11 +61,17 @@ class Session:
         self.rules = compile_packs(self.packs, self.fact_kinds)
         self.scoring = check_scoring(self.packs, self.rules, self.fact_kinds)
 
-    def load(self, folder: str | Path, max_cell_chars: int = DEFAULT_MAX_CELL_CHARS) -> Dataset:
-        """Load and validate a dataset, with the plugins' record types and the loaded rule ids."""
+    def load(
+        self, folder: str | Path, max_cell_chars: int = DEFAULT_MAX_CELL_CHARS, alongside: bool = False
+    ) -> Dataset:
+        """Load and validate a dataset, with the plugins' record types and the loaded rule ids.
+
+        With `alongside`, a large dataset's validation may still be running when it is returned
+        (see `load_dataset`): `check` and `assess` wait for it once the facts are built.
+        """
         known_rules = {rule.spec.id for rule in self.rules}
         self.stage("load")
-        return load_dataset(folder, self.record_types, known_rules, max_cell_chars, self.stage)
+        return load_dataset(folder, self.record_types, known_rules, max_cell_chars, self.stage, alongside)
 
     def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> list[Fact]:
         """The facts the plugins build for `period`; with `kinds`, only from plugins declaring one of them."""
@@ -101,7 +107,12 @@ class Session:
         """Evaluate the rules of the packs of `kinds` and return the findings and run errors."""
         rules = [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
         self.stage("facts")
-        facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
+        try:
+            facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
+        except BaseException:
+            dataset.stop_validating()
+            raise
+        dataset.validated()  # facts built while validation ran alongside count only if it passed
         self.stage("rules")
         findings, decisions, rule_errors = evaluate(
             dataset, period, rules, facts, self.fact_kinds, subjects, self.runner, self.langs

@@ -47,7 +47,7 @@ def validate_dataset(dataset: Dataset, known_rules: set[str] | None) -> list[Pro
     }
     problems = list(_unique_ids(dataset, row_ids))
     problems += _references(dataset, ids)
-    problems += _parent_cycles(dataset)
+    problems += parent_cycles(dataset)
     problems += _requests(dataset)
     problems += _meetings(dataset)
     problems += _chain_committees(dataset)
@@ -123,7 +123,7 @@ def _resolves(column: Column, value: str, ids: dict, kinds: dict) -> bool:
 MAX_DEPTH = 50
 
 
-def _parent_cycles(dataset: Dataset) -> Iterator[Problem]:
+def parent_cycles(dataset: Dataset) -> Iterator[Problem]:
     """Cycles of parents (each member named once) and trees deeper than MAX_DEPTH; linear time."""
     table = dataset.tables["organizations"]
     parent = dict(zip(table.column("id"), table.column("parent_id"), strict=True))

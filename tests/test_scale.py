@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.partitions import PartitionRunner, split
-from evalkit.testing import run_cli
+from evalkit.testing import run_cli, write_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -127,14 +127,20 @@ def test_forked_processes_give_identical_results(unforked, processes):
 def test_a_child_that_dies_or_fails_has_its_share_evaluated_here(unforked, monkeypatch):
     from evalkit import forked
 
+    parent, evaluate = os.getpid(), forked.evaluate_part
+
     def dies(job, facts):
-        os.kill(os.getpid(), signal.SIGKILL)
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return evaluate(job, facts)
 
     monkeypatch.setattr(forked, "evaluate_part", dies)
     assert forked_json(forked.ForkRunner(3, fork_from=0)) == unforked
 
     def fails(job, facts):
-        raise MemoryError("child out of memory")
+        if os.getpid() != parent:
+            raise MemoryError("child out of memory")
+        return evaluate(job, facts)
 
     monkeypatch.setattr(forked, "evaluate_part", fails)
     assert forked_json(forked.ForkRunner(2, fork_from=0)) == unforked
@@ -144,18 +150,10 @@ def test_a_share_failing_in_its_child_and_again_here_stops_the_run(monkeypatch):
     from evalkit import forked
     from evalkit.partitions import PartitionError
 
-    evaluate_here = forked.evaluate_facts
-    calls = []
-
-    def fails(job, facts):
+    def fails(job, facts):  # a forked process's share, there and when retried here
         raise MemoryError("out of memory")
 
-    def fails_when_retried(job, facts):  # this process's own share first, then the retry
-        calls.append(len(facts))
-        return evaluate_here(job, facts) if len(calls) == 1 else fails(job, facts)
-
     monkeypatch.setattr(forked, "evaluate_part", fails)
-    monkeypatch.setattr(forked, "evaluate_facts", fails_when_retried)
     with pytest.raises(PartitionError, match=r"partition 2 of 2 \(.*\) failed: MemoryError: out of memory"):
         forked_json(forked.ForkRunner(2, fork_from=0))
 
@@ -217,6 +215,106 @@ def test_json_from_a_forked_writer_that_dies_is_written_here(monkeypatch):
 
     document = JsonText({"items": LazyList(range(3), dies_in_the_child)})
     assert str(replace(document, fork_from=1)) == str(document) == '{\n "items": [\n  0,\n  1,\n  2\n ]\n}\n'
+
+
+# Validation alongside the facts (large datasets, Linux): the same verdict, the same problems.
+
+
+def broken(small: dict) -> dict:
+    small["requests"][0]["department_id"] = "D9"  # a reference to nothing
+    small["visits"].append(dict(small["visits"][0]))  # a repeated id
+    return small
+
+
+def test_validation_alongside_finds_the_same_problems(tmp_path, small, monkeypatch):
+    from evalkit import dataset as loading
+    from evalkit.errors import DatasetError
+
+    folder = write_dataset(tmp_path, broken(small))
+    with pytest.raises(DatasetError) as at_once:
+        loading.load_dataset(folder)
+    monkeypatch.setattr(loading, "FORK_FROM", 0)
+    late = loading.load_dataset(folder, alongside=True)
+    assert late.validating is not None and late.validating.child is not None  # still validating
+    with pytest.raises(DatasetError) as alongside:
+        late.validated()
+    assert alongside.value.problems == at_once.value.problems and len(at_once.value.problems) == 2
+    assert late.validating is None
+
+
+def test_the_command_reports_an_invalid_dataset_validated_alongside_as_before(tmp_path, small, monkeypatch):
+    from evalkit import dataset as loading
+
+    folder = write_dataset(tmp_path / "data", broken(small))
+    output = tmp_path / "out.json"
+    command = ["assess", str(folder), "--period", "2024", "--format", "json", "--output", str(output)]
+    before = run_cli(command)
+    monkeypatch.setattr(loading, "FORK_FROM", 0)
+    validations = []
+    monkeypatch.setattr(loading, "ForkedResult", recording(validations, loading.ForkedResult))
+    after = run_cli(command)
+    assert validations and (after.exit_code, after.stderr) == (before.exit_code, before.stderr) == (2, before.stderr)
+    assert "D9" in after.stderr and not output.exists()
+    unknown = run_cli(["check", str(folder), "--period", "2024", "--subject", "NOBODY"])
+    assert unknown.exit_code == 2 and "D9" in unknown.stderr  # the dataset's problems come first
+
+
+def recording(made: list, kind):
+    def make(*args):
+        made.append(kind(*args))
+        return made[-1]
+
+    return make
+
+
+def test_a_tree_with_a_cycle_is_validated_at_once(tmp_path, small, monkeypatch):
+    """Plugins walk the organisations' tree: facts are never built over a cycle."""
+    from evalkit import dataset as loading
+    from evalkit.errors import DatasetError
+
+    small["organizations"][0]["parent_id"] = "B1"
+    monkeypatch.setattr(loading, "FORK_FROM", 0)
+    with pytest.raises(DatasetError, match="3 problem"):
+        loading.load_dataset(write_dataset(tmp_path, small), alongside=True)
+
+
+def test_validation_alongside_whose_process_dies_is_done_here(tmp_path, small, monkeypatch):
+    from evalkit import dataset as loading
+    from evalkit.errors import DatasetError
+
+    parent, validate = os.getpid(), loading.validate_dataset
+
+    def dies_in_the_child(*args):
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return validate(*args)
+
+    monkeypatch.setattr(loading, "FORK_FROM", 0)
+    monkeypatch.setattr(loading, "validate_dataset", dies_in_the_child)
+    late = loading.load_dataset(write_dataset(tmp_path, broken(small)), alongside=True)
+    with pytest.raises(DatasetError, match="2 problem"):
+        late.validated()
+
+
+def test_an_interrupted_run_stops_the_validation_alongside(small_dir, monkeypatch):
+    from evalkit import dataset as loading
+    from evalkit.periods import Period
+    from evalkit.session import Session
+
+    monkeypatch.setattr(loading, "FORK_FROM", 0)
+    monkeypatch.setattr(loading, "validate_dataset", lambda *args: time.sleep(60) or [])
+    session = Session(autoload=False)
+    dataset = session.load(small_dir, alongside=True)
+    pid = dataset.validating.child.pid
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session, "facts", interrupted)
+    began = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        session.check(dataset, Period(2024))
+    assert time.perf_counter() - began < 30 and not Path(f"/proc/{pid}").exists()  # killed and reaped
 
 
 def test_shares_are_runs_of_subjects_with_about_as_many_facts():
