@@ -37,7 +37,7 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
     bytes of this process, and the worker processes' own memory at its peak."""
     from evalkit.executors import rule_runner
     from evalkit.forked import ForkRunner
-    from evalkit.json_output import assess_json
+    from evalkit.json_output import FindingsAhead, assess_json
     from evalkit.lifetimes import command_lifetimes, keep_made_so_far
     from evalkit.periods import Period
     from evalkit.render import write
@@ -56,6 +56,9 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
         session.stage = stage
         session.langs = ("en",)  # as `evalkit assess --lang en` does
         session.runner = rule_runner(workers)
+        ahead = FindingsAhead("en", session.runner.fork_from) if isinstance(session.runner, ForkRunner) else None
+        if ahead is not None:  # as the command does: the JSON is written by forked processes too
+            session.evaluated = ahead
         dataset = session.load(folder, alongside=True)  # as the command does
         with workers_memory:  # the forked processes of the rules and of the JSON
             assessment = session.assess(dataset, Period(2024))
@@ -69,8 +72,8 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
             departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
             marks.append(("render", time.perf_counter()))
             document = assess_json(assessment, session.packs, names, departments, "en")
-            if isinstance(session.runner, ForkRunner):  # as the command does
-                document = replace(document, fork_from=session.runner.fork_from)
+            if ahead is not None:
+                document = replace(document, fork_from=session.runner.fork_from, ahead=ahead.texts)
             write(document, str(output))
     end = time.perf_counter()
     seconds = {name: 0.0 for name in STAGES}

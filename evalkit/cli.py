@@ -16,7 +16,7 @@ from .errors import DatasetError, EvalkitError, UsageError
 from .evaluate import Runner
 from .executors import rule_runner
 from .forked import ForkRunner
-from .json_output import JsonText, assess_json, check_json, explain_json
+from .json_output import FindingsAhead, JsonText, assess_json, check_json, explain_json
 from .lifetimes import command_lifetimes, keep_made_so_far
 from .packs import Pack, diff_packs
 from .periods import Period
@@ -79,6 +79,7 @@ class _Run:
             )
         self.args = args
         self.progress = progress
+        self.ahead: FindingsAhead | None = None
         self.period = _year(args.period) if annual else _period(args.period)
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
@@ -113,6 +114,8 @@ class _Run:
 
     def __exit__(self, *exc) -> None:
         self.dataset.stop_validating()
+        if self.ahead is not None:
+            self.ahead.close()
         if self.session.runner is not None:
             self.session.runner.close()
 
@@ -139,7 +142,8 @@ class _Run:
         self.progress.step(WORDS[self.args.lang]["rendering"])
         if isinstance(document_or_json, JsonText):
             if isinstance(self.session.runner, ForkRunner):  # the cores that ran the rules write too
-                document_or_json = replace(document_or_json, fork_from=self.session.runner.fork_from)
+                texts = self.ahead.texts if self.ahead is not None else {}
+                document_or_json = replace(document_or_json, fork_from=self.session.runner.fork_from, ahead=texts)
             write(document_or_json, self.args.output)
         else:
             write(render(document_or_json, self.args.format), self.args.output)
@@ -166,6 +170,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def _assess(args: argparse.Namespace) -> int:
     with Progress() as progress, _Run(args, progress, annual=True) as run:
+        if args.format == "json" and isinstance(run.session.runner, ForkRunner):  # findings written while scoring
+            run.session.evaluated = run.ahead = FindingsAhead(args.lang, run.session.runner.fork_from)
         assessment = run.session.assess(run.dataset, run.period)
         packs = run.session.packs
         if args.format == "json":

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import partial
 from json.encoder import encode_basestring
@@ -12,6 +12,7 @@ from typing import Any
 
 from .assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
 from .evaluate import Evaluation
+from .findings import Finding
 from .forked import Forked, ForkedText, can_fork
 from .packs import Pack
 from .scoring import Score, rounded
@@ -37,10 +38,13 @@ class JsonText:
     #: Top-level `LazyList`s of at least this many items (a province's findings) are written by
     #: a forked process while this one writes what comes before them (Linux; None: never).
     fork_from: int | None = None
+    #: Top-level values a forked process has been writing since before this document was made
+    #: (`FindingsAhead`), by key; used once, by the first write.
+    ahead: Mapping[str, ForkedText] = field(default_factory=dict)
 
     def write_to(self, write: Callable[[str], None]) -> None:
         started: list[Forked] = []
-        ahead: dict[int, ForkedText] = {}
+        ahead = {id(self.data[key]): text for key, text in self.ahead.items()}
         try:
             self._write_ahead(ahead, started)
             writer = _Writer(write, ahead)
@@ -58,7 +62,7 @@ class JsonText:
         if self.fork_from is None or not can_fork():
             return
         for value in self.data.values():
-            if isinstance(value, LazyList) and len(value.items) >= self.fork_from:
+            if isinstance(value, LazyList) and len(value.items) >= self.fork_from and id(value) not in ahead:
                 ahead[id(value)] = ForkedText(partial(_Writer.write_value, value, "\n "), started)
 
     def __str__(self) -> str:
@@ -231,11 +235,38 @@ def packs_json(packs: list[Pack]) -> list[dict]:
     return [{"name": p.name, "version": p.spec.version, "sha256": p.sha256, "source": p.origin} for p in packs]
 
 
+def findings_json(findings: Sequence[Finding], lang: str) -> LazyList:
+    return LazyList(findings, lambda finding: finding.to_json(lang))
+
+
+class FindingsAhead:
+    """A `Session.evaluated` callback: as soon as the rules have run, a province's findings (most
+    of `assess`'s JSON) start being written by a forked process, on the core scoring leaves idle;
+    `texts` then goes into the document (`JsonText.ahead`). Fewer than `fork_from`: not started."""
+
+    def __init__(self, lang: str, fork_from: int):
+        self.lang, self.fork_from = lang, fork_from
+        self.texts: dict[str, ForkedText] = {}
+        self.started: list[Forked] = []
+
+    def __call__(self, evaluation: Evaluation) -> None:
+        if len(evaluation.findings) >= self.fork_from and can_fork():
+            findings = findings_json(evaluation.findings, self.lang)
+            self.texts["findings"] = ForkedText(partial(_Writer.write_value, findings, "\n "), self.started)
+
+    def close(self) -> None:
+        """Stops and forgets what was started (written or not: the command is over)."""
+        for child in self.started:
+            child.stop()
+        for text in self.texts.values():
+            text.close()
+
+
 def check_json(evaluation: Evaluation, packs: list[Pack], lang: str) -> JsonText:
     return JsonText(
         {
             "period": str(evaluation.period),
-            "findings": LazyList(evaluation.findings, lambda finding: finding.to_json(lang)),
+            "findings": findings_json(evaluation.findings, lang),
             "errors": [error.to_json() for error in evaluation.errors],
             "packs": packs_json(packs),
         }
@@ -297,7 +328,7 @@ def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departme
     for table in assessment.tables:
         data[table.spec.name] = [table_row_json(table, row, names) for row in table.rows]
     data |= {
-        "findings": LazyList(evaluation.findings, lambda finding: finding.to_json(lang)),
+        "findings": findings_json(evaluation.findings, lang),
         "packs": packs_json(packs),
         "errors": [error.to_json() for error in evaluation.errors],
     }

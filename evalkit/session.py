@@ -39,6 +39,9 @@ class Session:
         self.stage: Callable[[str], None] = lambda name: None
         #: Where rules are evaluated: None in this process, or a PartitionRunner (process pool, Dask).
         self.runner: Runner | None = None
+        #: Told the evaluation as soon as the rules have run, before scoring (`assess`): the
+        #: command starts writing a province's findings then (json_output.FindingsAhead).
+        self.evaluated: Callable[[Evaluation], None] = lambda evaluation: None
         #: The languages findings' messages are written in (a report needs only its own).
         self.langs: tuple[str, ...] = LANGS
         self.plugins = Plugins(modules, blocked, plugins_dir, autoload)
@@ -125,11 +128,11 @@ class Session:
 
         Scores are annual: for a quarter only the compliance packs are evaluated, with no scores.
         """
-        if not period.is_year:
-            return assess(self.check(dataset, period), self.packs, self.rules, None, self.fact_kinds)
-        evaluation = self.check(dataset, period, kinds=("compliance", "score"))
+        annual = period.is_year
+        evaluation = self.check(dataset, period, kinds=("compliance", "score") if annual else ("compliance",))
+        self.evaluated(evaluation)
         self.stage("scoring")
-        return assess(evaluation, self.packs, self.rules, self.scoring, self.fact_kinds)
+        return assess(evaluation, self.packs, self.rules, self.scoring if annual else None, self.fact_kinds)
 
     def plugin_errors(self, rules) -> list[RunError]:
         """Every plugin failure so far, with the rules whose facts that plugin should have built."""

@@ -201,6 +201,37 @@ def test_json_written_partly_by_a_forked_process_is_the_same_text(monkeypatch):
     assert str(replace(document, fork_from=1)) == alone
 
 
+def test_findings_written_while_scoring_give_the_same_json(tmp_path, monkeypatch):
+    """`assess` starts writing the findings in a forked process before scoring: the same file."""
+    from evalkit import cli, forked, json_output
+    from evalkit.findings import Finding
+    from evalkit.scoring import Score
+
+    command = ["assess", str(SAMPLE), "--period", "2024", "--format", "json", "--output"]
+    assert run_cli([*command, str(tmp_path / "alone.json"), "--workers", "1"]).exit_code == 0
+    monkeypatch.setattr(cli, "_runner", lambda args: forked.ForkRunner(2, fork_from=0))
+    texts = []
+    monkeypatch.setattr(json_output, "ForkedText", recording(texts, forked.ForkedText))
+    assert run_cli([*command, str(tmp_path / "forked.json")]).exit_code == 0
+    findings, departments, cadres = (text.write_text.args[0].items for text in texts)  # findings first: before scoring
+    assert isinstance(findings[0], Finding) and isinstance(cadres[0], Score) and len(findings) > 400
+    assert (tmp_path / "forked.json").read_bytes() == (tmp_path / "alone.json").read_bytes()
+
+
+def test_findings_started_ahead_are_stopped_when_the_command_ends_without_them(monkeypatch):
+    from evalkit.evaluate import Evaluation
+    from evalkit.json_output import FindingsAhead
+    from evalkit.periods import Period
+
+    ahead = FindingsAhead("en", fork_from=1)
+    monkeypatch.setattr("evalkit.findings.Finding.to_json", lambda finding, lang: time.sleep(60))
+    ahead(Evaluation(Period(2024), [], ["a finding"] * 2, []))
+    (child,) = ahead.started
+    pid = child.pid
+    ahead.close()
+    assert not Path(f"/proc/{pid}").exists()  # killed and reaped
+
+
 def test_json_from_a_forked_writer_that_dies_is_written_here(monkeypatch):
     from dataclasses import replace
 
