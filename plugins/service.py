@@ -108,11 +108,15 @@ def evalkit_facts(dataset, period, settings):
 #: Each request count's bit in a request's flags (`_Builder.classify`); enterprises are counted apart.
 FLAGS = {name: 1 << bit for bit, name in enumerate(name for name in COUNTS if name != "enterprises_visited")}
 REQUESTS, ACCEPTED, MEASURED, ON_TIME, RESOLVED, RATED, SATISFIED_ = FLAGS.values()
+#: Per count, a `bytes.translate` table turning a byte of flags into 1 when it has the count's
+#: bit, else 0: a subject's flags, kept as bytes, select its evidence in one C pass per count.
+SELECTS = {name: bytes(int(bool(value & flag)) for value in range(256)) for name, flag in FLAGS.items()}
 
 
 class _Request(NamedTuple):
     """A request's fields the facts need, read from the requests' columns (a province has
-    millions of requests: no row dict is made for them)."""
+    millions of requests: no row dict is made for them, and the main loop unpacks plain tuples
+    of these fields; the few requests kept for later, in batches or reopened, are made these)."""
 
     id: str
     status: str
@@ -136,57 +140,60 @@ class _Builder:
         self.kinds = {row["id"]: "department" for row in dataset["departments"]}
         self.kinds |= {row["id"]: "cadre" for row in dataset["cadres"] if row["department_id"]}
         self.dataset = dataset
-        first, last = period.first_day, period.last_day  # by the day of dispatch
-        self.requests = [
-            r
-            for r in map(_Request._make, dataset.columns("requests", *_Request._fields))
-            if r.status != "withdrawn" and r.dispatched_at is not None and first <= r.dispatched_at.date() <= last
-        ]
-        self.originals = self.reopened(dataset)
-
-    def reopened(self, dataset) -> dict[str, _Request]:
-        """The requests the period's requests reopen, by id (found by their place in the id column)."""
-        wanted = {r.reopened_from for r in self.requests if r.reopened_from}
         table = dataset.tables["requests"]
+        first, last = period.first_day, period.last_day  # by the day of dispatch
+        kept = [
+            status != "withdrawn" and dispatched is not None and first <= dispatched.date() <= last
+            for status, dispatched in dataset.columns("requests", "status", "dispatched_at")
+        ]
+        self.requests = list(compress(dataset.columns("requests", *_Request._fields), kept))  # plain tuples
+        self.originals = self.reopened(table, set(compress(table.column("reopened_from"), kept)) - {None})
+
+    def reopened(self, table, wanted: set[str]) -> dict[str, _Request]:
+        """The requests the period's requests reopen, by id (found by their place in the id column)."""
         ids, columns = table.column("id"), [table.column(name) for name in _Request._fields]
         places = [place for place, id_ in enumerate(ids) if id_ in wanted]
         return {ids[place]: _Request._make(column[place] for column in columns) for place in places}
 
-    def owners(self, request) -> tuple[str, ...]:
+    def owners(self, department, cadre) -> tuple[str, ...]:
         """The assessed subjects a request belongs to: its department and its cadre."""
-        department, cadre = request.department_id, request.cadre_id
         if department in self.kinds:
             return (department, cadre) if cadre in self.kinds else (department,)
         return (cadre,) if cadre in self.kinds else ()
 
-    def resolved(self, request) -> bool:
-        return request.status == "resolved" and request.resolved_at <= self.period.end
+    def resolved(self, status, resolved_at) -> bool:
+        return status == "resolved" and resolved_at <= self.period.end
 
-    def due(self, request):
-        return request.due_on or request.dispatched_at.date() + self.time_limit
+    def due(self, due_on, dispatched):
+        return due_on or dispatched.date() + self.time_limit
 
     def fact(self, kind, subject, values, evidence) -> Fact:
         return Fact(kind, subject, self.period, values, evidence, self.kinds[subject])
 
     def facts(self) -> list[Fact]:
-        # Per subject, its requests' ids and their flags, in the file's order.
-        handled = defaultdict(lambda: ([], []))
+        # Per subject, its requests' ids and their flags (a byte each), in the file's order.
+        handled = defaultdict(lambda: ([], bytearray()))
         items = []
         batches = defaultdict(list)
+        owners = {}  # (department, cadre) → the subjects a request of theirs belongs to
         for request in self.requests:  # withdrawn ones left out, all dispatched in the period
-            if request.reopened_from:
-                items += self.repeats(request)
-            flags, open_days = self.classify(request)
-            request_id = request.id
-            for subject in self.owners(request):
+            (request_id, status, dispatched, accepted, resolved_at, due_on, satisfaction, department, cadre, batch,
+             reopened) = request  # fmt: skip
+            if reopened:
+                items += self.repeats(request_id, self.originals[reopened])
+            flags, open_days = self.classify(status, dispatched, accepted, resolved_at, due_on, satisfaction)
+            subjects = owners.get((department, cadre))
+            if subjects is None:
+                subjects = owners[department, cadre] = self.owners(department, cadre)
+            for subject in subjects:
                 ids, flagged = handled[subject]
                 ids.append(request_id)
                 flagged.append(flags)
                 if open_days is not None:
                     values = {"request": request_id, "days_past_due": open_days}
                     items.append(self.fact("open_request", subject, values, {"request": (request_id,)}))
-            if request.batch_id and request.status != "rejected":
-                batches[request.batch_id].append(request)
+            if batch and status != "rejected":
+                batches[batch].append(_Request._make(request))
         visited = self.visited()
         for batch, members in batches.items():
             items += self.batch(batch, members)
@@ -196,56 +203,56 @@ class _Builder:
         ]
         return services + items
 
-    def classify(self, request) -> tuple[int, int | None]:
-        """The `FLAGS` of the counts this request (dispatched in the period) adds to, and, when
-        it is still open at period end, the days from its due date to the period's last day.
+    def classify(self, status, dispatched, accepted, resolved_at, due_on, satisfaction) -> tuple[int, int | None]:
+        """The `FLAGS` of the counts a request (dispatched in the period) adds to, and, when it
+        is still open at period end, the days from its due date to the period's last day.
 
         One number per request, not a list of names: a province has two million requests."""
-        if request.status == "rejected":
+        if status == "rejected":
             return REQUESTS, None
         flags = REQUESTS
-        accepted = request.accepted_at
-        if accepted is not None and accepted - request.dispatched_at <= self.window:
+        if accepted is not None and accepted - dispatched <= self.window:
             flags |= ACCEPTED
-        resolved = self.resolved(request)
-        due = self.due(request)
+        resolved = self.resolved(status, resolved_at)
+        due = self.due(due_on, dispatched)
         last_day = self.period.last_day
         if resolved or due <= last_day:
             flags |= MEASURED
-            if resolved and request.resolved_at.date() <= due:
+            if resolved and resolved_at.date() <= due:
                 flags |= ON_TIME
         if not resolved:
             return flags, (last_day - due).days
         flags |= RESOLVED
-        if request.satisfaction:
+        if satisfaction:
             flags |= RATED
-            if request.satisfaction in SATISFIED:
+            if satisfaction in SATISFIED:
                 flags |= SATISFIED_
         return flags, None
 
     def visited(self) -> dict[str, list[str]]:
         """Per subject, the distinct enterprises visited in the period (sorted ids)."""
         department_of = {row["id"]: row["department_id"] for row in self.dataset["cadres"]}
+        first, last, kinds = self.period.first_day, self.period.last_day, self.kinds
         visited = defaultdict(set)
         for cadre, enterprise, day in self.dataset.columns("visits", "cadre_id", "enterprise_id", "date"):
-            if self.period.contains(day):
+            if first <= day <= last:  # a million visits at L: no call per visit
                 for subject in (cadre, department_of.get(cadre)):
-                    if subject in self.kinds:
+                    if subject in kinds:
                         visited[subject].add(enterprise)
         return {subject: sorted(enterprises) for subject, enterprises in visited.items()}
 
-    def service_fact(self, subject, ids, flags, visited) -> Fact:
-        # Each count's ids picked by C loops (compress), not a comprehension per count.
-        evidence = {name: tuple(compress(ids, map(flag.__and__, flags))) for name, flag in FLAGS.items()}
+    def service_fact(self, subject, ids, flags: bytearray, visited) -> Fact:
+        # Each count's ids picked by C loops (translate, compress), not a comprehension per count.
+        evidence = {name: tuple(compress(ids, flags.translate(select))) for name, select in SELECTS.items()}
         evidence["enterprises_visited"] = tuple(visited)
         values = {name: len(evidence[name]) for name in COUNTS}
         values["visit_target"] = self.targets[self.kinds[subject]]
         return self.fact("service", subject, values, evidence)
 
-    def batch(self, batch, members) -> list[Fact]:
-        unresolved = sum(not self.resolved(r) for r in members)
+    def batch(self, batch, members: list[_Request]) -> list[Fact]:
+        unresolved = sum(not self.resolved(r.status, r.resolved_at) for r in members)
         evidence = {"requests": tuple(sorted(r.id for r in members))}
-        subjects = sorted({s for r in members for s in self.owners(r)})
+        subjects = sorted({s for r in members for s in self.owners(r.department_id, r.cadre_id)})
         return [
             self.fact(
                 "batch",
@@ -261,15 +268,15 @@ class _Builder:
             for subject in subjects
         ]
 
-    def repeats(self, request) -> list[Fact]:
-        original = self.originals[request.reopened_from]
+    def repeats(self, request_id, original: _Request) -> list[Fact]:
         values = {
-            "request": request.id,
+            "request": request_id,
             "original": original.id,
-            "original_resolved": int(self.resolved(original)),
+            "original_resolved": int(self.resolved(original.status, original.resolved_at)),
         }
-        evidence = {"requests": (request.id, original.id)}
-        return [self.fact("repeat", subject, values, evidence) for subject in self.owners(original)]
+        evidence = {"requests": (request_id, original.id)}
+        subjects = self.owners(original.department_id, original.cadre_id)
+        return [self.fact("repeat", subject, values, evidence) for subject in subjects]
 
     def mentoring(self) -> list[Fact]:
         return [
