@@ -5,10 +5,10 @@ be sent to it; it sends back only what it made. Three steps use them:
 
 - Validation (`ForkedResult`, by `load_dataset`): a large dataset's cross-record checks run in
   a forked process while this one builds the facts (docs/scale.md says what plugins may assume).
-- Rules (`ForkRunner`): each forked process evaluates a share of the subjects and sends back
-  what it found (findings as tuples, decisions naming their fact by position, failed
-  consequences), pickled through a pipe, while this process evaluates the first share. Shares
-  are runs of subjects in sorted order, so the results, concatenated in share order, are
+- Rules (`ForkRunner`): every process, this one included, takes chunks of the subjects from a
+  shared queue until none is left; forked ones send back what they found (findings as tuples,
+  decisions naming their fact by position, failed consequences), pickled through a pipe.
+  Chunks are runs of subjects in sorted order, so the results, put back in chunk order, are
   exactly an in-process run's.
 - Writing JSON (`ForkedText`): a forked process writes a province's findings into a temporary
   file while this one writes the scores and tables that come before them, then copies it in.
@@ -29,7 +29,7 @@ import tempfile
 import warnings
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import starmap
 from operator import attrgetter
@@ -113,7 +113,13 @@ _FIELDS = attrgetter(*Finding.__slots__)
 
 
 class ForkRunner:
-    """Evaluates a job's facts in `processes` processes: this one and `processes - 1` forked ones."""
+    """Evaluates a job's facts in `processes` processes: this one and `processes - 1` forked ones.
+
+    The facts are cut into `CHUNKS_PER_PROCESS` chunks per process (runs of subjects in sorted
+    order); each process takes the next chunk from a queue shared by all until none is left, so
+    a process that runs slower (a forked one pays for the memory pages it writes, a busy core)
+    simply takes fewer. Chunks' results, put back in chunk order, are exactly an in-process run's.
+    """
 
     def __init__(self, processes: int, fork_from: int = FORK_FROM):
         self.processes = max(1, processes)
@@ -123,35 +129,87 @@ class ForkRunner:
         """Nothing outlives a run: each forked process ends with its share."""
 
     def run(self, job: Job, facts: list[Fact]) -> Result:
-        # This process's share is a little larger: a forked process also pickles what it found.
-        shares = split_by_subject(facts, self.processes, 1.15) if len(facts) >= self.fork_from else [facts]
+        if len(facts) < self.fork_from or self.processes == 1:
+            return evaluate_facts(job, facts)
+        chunks = split_by_subject(facts, self.processes * CHUNKS_PER_PROCESS)
+        results: dict[int, Result] = {}
         started: list[Forked] = []
-        try:
-            children = [ForkedResult(partial(_evaluate_compactly, job, share), started) for share in shares[1:]]
-            results = [evaluate_facts(job, shares[0])]
-            for index, child in enumerate(children, 1):
-                try:
-                    compact = child.result()
-                except Exception as again:  # failed in its process, and again here
-                    raise PartitionError(Partition(index, shares[index]), len(shares), again) from again
-                results.append(_expanded(compact, shares[index]))
-        finally:
-            for child in started:  # each is stopped if it has not ended (an interrupted run)
-                child.stop()
+        with _Queue(len(chunks)) as queue:
+            try:
+                children = [
+                    ForkedResult(partial(_evaluate_taken, job, chunks, queue), started)
+                    for _ in range(self.processes - 1)
+                ]
+                for index in queue:
+                    results[index] = _evaluate_here(job, chunks, index)
+                for child in children:  # what each evaluated (nothing, when it died or failed)
+                    for index, compact in child.result():
+                        results[index] = _expanded(pickle.loads(compact), chunks[index])
+            finally:
+                for child in started:  # each is stopped if it has not ended (an interrupted run)
+                    child.stop()
         findings, decisions, errors = [], [], []
-        for found, decided, failed in results:
+        for index in range(len(chunks)):
+            found, decided, failed = results[index] if index in results else _evaluate_here(job, chunks, index)
             findings += found
             decisions += decided
             errors += failed
         return findings, decisions, errors
 
 
-def split_by_subject(facts: list[Fact], shares: int, first: float = 1.0) -> list[list[Fact]]:
-    """`facts` in at most `shares` runs of subjects (in sorted order), the first with about
-    `first` times as many facts as each other (which have about as many each)."""
+#: Chunks of facts per process: enough that the processes end within a chunk of each other
+#: (about 0.6 s of work at L), few enough that a chunk's fixed costs stay negligible.
+CHUNKS_PER_PROCESS = 32
+
+
+class _Queue:
+    """Chunk numbers in a pipe, written once before forking; each process reads the next one.
+
+    A pipe read of 4 bytes is whole and never shared between readers (the kernel serialises
+    them), so every chunk is taken exactly once; a process that dies loses only its own."""
+
+    def __init__(self, count: int):
+        read_end, write_end = os.pipe()
+        with os.fdopen(write_end, "wb") as writing:  # a few hundred bytes: the pipe holds them
+            writing.write(b"".join(index.to_bytes(4, "little") for index in range(count)))
+        self.read_end = read_end
+
+    def __iter__(self) -> Iterator[int]:
+        while taken := os.read(self.read_end, 4):
+            yield int.from_bytes(taken, "little")
+
+    def __enter__(self) -> _Queue:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.read_end)
+
+
+def _evaluate_taken(job: Job, chunks: list[list[Fact]], queue: _Queue) -> list[tuple[int, bytes]]:
+    """In a forked process: the chunks it took from the queue, each evaluated and pickled at once
+    (findings as tuples of their fields, a third of the time of pickling the objects), so that
+    sending them at the end costs next to nothing."""
+    done = []
+    for index in queue:
+        found, decided, failed = evaluate_part(job, chunks[index])
+        compact = pickle.dumps((list(map(_FIELDS, found)), decided, failed), protocol=pickle.HIGHEST_PROTOCOL)
+        done.append((index, compact))
+    return done
+
+
+def _evaluate_here(job: Job, chunks: list[list[Fact]], index: int) -> Result:
+    """A chunk evaluated in this process: one it took, or one a forked process took and did not
+    send back (it died or failed). A failure stops the run, naming the chunk's subjects."""
+    try:
+        return evaluate_facts(job, chunks[index])
+    except Exception as again:
+        raise PartitionError(Partition(index, chunks[index]), len(chunks), again) from again
+
+
+def split_by_subject(facts: list[Fact], shares: int) -> list[list[Fact]]:
+    """`facts` in at most `shares` runs of subjects (in sorted order) with about as many facts each."""
     counts = Counter(fact.subject for fact in facts)
-    weight = first + shares - 1
-    ends = [len(facts) * (first + share) / weight for share in range(shares - 1)]  # where shares 2, 3, … start
+    ends = [len(facts) * share / shares for share in range(1, shares)]  # where shares 2, 3, … start
     share_of, done = {}, 0
     for subject in sorted(counts):
         share_of[subject] = bisect_right(ends, done)
@@ -160,12 +218,6 @@ def split_by_subject(facts: list[Fact], shares: int, first: float = 1.0) -> list
     for fact in facts:
         buckets[share_of[fact.subject]].append(fact)
     return [bucket for bucket in buckets if bucket] or [[]]
-
-
-def _evaluate_compactly(job: Job, facts: list[Fact]) -> tuple[list[tuple], list[tuple], list]:
-    """`evaluate_part` with findings as tuples of their fields: a third of the time of pickling the objects."""
-    found, decided, failed = evaluate_part(job, facts)
-    return list(map(_FIELDS, found)), decided, failed
 
 
 def _expanded(compact: tuple[list[tuple], list[tuple], list], facts: list[Fact]) -> Result:

@@ -146,15 +146,20 @@ def test_a_child_that_dies_or_fails_has_its_share_evaluated_here(unforked, monke
     assert forked_json(forked.ForkRunner(2, fork_from=0)) == unforked
 
 
-def test_a_share_failing_in_its_child_and_again_here_stops_the_run(monkeypatch):
-    from evalkit import forked
+def test_a_chunk_failing_in_its_child_and_again_here_stops_the_run(monkeypatch):
+    from evalkit import forked, partitions
     from evalkit.partitions import PartitionError
 
-    def fails(job, facts):  # a forked process's share, there and when retried here
-        raise MemoryError("out of memory")
+    evaluate = forked.evaluate_facts
 
-    monkeypatch.setattr(forked, "evaluate_part", fails)
-    with pytest.raises(PartitionError, match=r"partition 2 of 2 \(.*\) failed: MemoryError: out of memory"):
+    def fails_for_b07(job, facts):  # whichever process takes B07's chunk, there and when retried here
+        if any(fact.subject == "B07" for fact in facts):
+            raise MemoryError("out of memory")
+        return evaluate(job, facts)
+
+    monkeypatch.setattr(forked, "evaluate_facts", fails_for_b07)
+    monkeypatch.setattr(partitions, "evaluate_facts", fails_for_b07)
+    with pytest.raises(PartitionError, match=r"partition \d+ of \d+ \(.*B07.*\) failed: MemoryError: out of memory"):
         forked_json(forked.ForkRunner(2, fork_from=0))
 
 
