@@ -95,7 +95,11 @@ def detect_encoding(path: Path) -> str:
 
 
 def _scan(path: Path, encoding: str) -> tuple[str, str]:
-    """Decode the whole file as `encoding`; return it and the first megabyte of text."""
+    """Decode the whole file as `encoding`; return it and the first megabyte of text.
+
+    A large UTF-8 file found sound by Arrow as a whole is decoded only as far as that megabyte;
+    otherwise each chunk is decoded here, which places the first bad byte."""
+    whole = encoding in ("utf-8", "utf-8-sig") and path.stat().st_size >= _BATCHES_FROM_BYTES and _utf8_text(path)
     decoder = codecs.getincrementaldecoder(encoding)()
     head, offset = "", 0
     with path.open("rb") as file:
@@ -110,9 +114,31 @@ def _scan(path: Path, encoding: str) -> tuple[str, str]:
                 raise NotText("a CSV text file (this one holds binary data)", None)
             if len(head) < _SNIFF_CHARS:
                 head += text[: _SNIFF_CHARS - len(head)]
-            if not chunk:
+            if not chunk or (whole and len(head) == _SNIFF_CHARS):
                 return encoding, head
             offset += len(chunk)
+
+
+def _utf8_text(path: Path) -> bool:
+    """Whether the whole file is UTF-8 without a NUL byte, tested by Arrow's C++ on the file
+    mapped into memory: about eight times as fast as decoding it a megabyte at a time here
+    (hundreds of megabytes at a province)."""
+    import mmap
+
+    import pyarrow  # a large file: read by Arrow next
+
+    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        if mapped.find(b"\0") >= 0:
+            return False
+        data = pyarrow.py_buffer(mapped)
+        offsets = pyarrow.array([0, len(data)], pyarrow.int64()).buffers()[1]
+        try:  # the file as one cell of text, validated in full
+            pyarrow.Array.from_buffers(pyarrow.large_string(), 1, [None, offsets, data]).validate(full=True)
+        except pyarrow.ArrowInvalid:
+            return False
+        finally:
+            del data  # the mapping closes only once no buffer points into it
+        return True
 
 
 _CHUNK_BYTES = 1 << 20

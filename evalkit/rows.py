@@ -342,7 +342,13 @@ def _add_batch(
                 if problem is not None:
                     found.append((offset, problem))
         typed.append(values)
-    blank = _blank_rows(columns, arrays, size)  # a blank record is counted, never reported
+    # A blank record is counted, never reported. A required column commonly spelled throughout
+    # (an id, usually) has no empty cell, so the batch has no blank record: no walk over its rows.
+    filled = any(
+        spelling == COMMON and column is not None and column.must_have_value
+        for (_, column, _, _), (spelling, _) in zip(header.slots, spellings, strict=True)
+    )
+    blank = set() if filled else _blank_rows(columns, arrays, size)
     table.blank_rows += len(blank)
     problems += [problem for offset, problem in found if offset not in blank]
     bad = {offset for offset, _ in found} - blank

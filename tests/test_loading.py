@@ -97,6 +97,42 @@ def test_a_bad_byte_past_the_first_megabyte_is_placed_exactly(tmp_path, small):
     )
 
 
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "中文".encode(),
+        "\ufeff\uffff".encode(),  # a BOM mid-file, a noncharacter: valid UTF-8 still
+        b"\xed\xa0\x80",  # a surrogate
+        b"\xc0\xaf",  # overlong
+        b"\xf4\x90\x80\x80",  # past U+10FFFF
+        b"\xe4\xb8",  # cut short
+        b"\x80",
+        b"\x00",
+    ],
+)
+def test_a_large_file_is_utf8_text_exactly_when_python_decodes_it(tmp_path, tail):
+    """Large files are checked whole by Arrow; it must agree with Python's own decoder."""
+    from evalkit.readers import _utf8_text
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"a" * (1 << 20) + tail + b"\n")
+    try:
+        python = "\0" not in tail.decode("utf-8")
+    except UnicodeDecodeError:
+        python = False
+    assert _utf8_text(path) is python
+
+
+def test_a_large_gb18030_file_that_starts_in_ascii_is_read_as_gb18030(tmp_path, small):
+    for department in small["departments"]:
+        department["name"] = f"dept {department['id']}"
+    folder = write_dataset(tmp_path, small)
+    ascii_only = (folder / "departments.csv").read_bytes()
+    filler = "".join(f"DF{n},dept{n}\n" for n in range(100_000)).encode("ascii")  # over 1 MB
+    (folder / "departments.csv").write_bytes(ascii_only + filler + "DX,组织部\n".encode("gb18030"))
+    assert load_dataset(folder).by_id("departments")["DX"]["name"] == "组织部"
+
+
 def test_xlsx_sheet_loads_like_csv(tmp_path, small):
     from openpyxl import Workbook
 
