@@ -40,12 +40,15 @@ def evalkit_facts(dataset, period):
     # province hashes these keys millions of times (the period's quarters share its year).
     activities = defaultdict(list)
     quarters = period.quarters()
-    numbers = {(q.year, q.quarter) for q in quarters}
+    first, last = period.first_day, period.last_day
     for id_, host, co_hosts, category, day in dataset.columns(
         "activities", "id", "org_id", "co_hosts", "category", "date"
     ):
+        if not first <= day <= last:
+            continue
         quarter = (day.month - 1) // 3 + 1
-        if (day.year, quarter) not in numbers:
+        if not co_hosts:  # most activities: one organiser, no set to make
+            activities[(host, quarter, category)].append(id_)
             continue
         for org in {host, *co_hosts}:
             activities[(org, quarter, category)].append(id_)
