@@ -80,22 +80,44 @@ class _Run:
         self.args = args
         self.progress = progress
         self.ahead: FindingsAhead | None = None
+        self.warned = False
         self.period = _year(args.period) if annual else _period(args.period)
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
         self.session.langs = (args.lang,)
-        # A large dataset's validation goes on alongside the facts (Session.check waits for it).
+        # A large dataset's validation goes on alongside the facts: Session.check waits for it
+        # before the rules, and only then is the warning for an empty period given.
         self.dataset = self.session.load(args.dataset, args.max_cell_chars, alongside=True)
+        if self.dataset.validating is None:
+            self._warn_if_nothing_dated()
+        else:
+            self.session.stage = self._stage
         try:
             self._subjects(args)
             self.session.runner = _runner(args)
         except Exception:
             self.dataset.validated()  # an invalid dataset's problems come first, as when validated at once
+            self._warn_if_nothing_dated()
             raise
         except BaseException:
             self.dataset.stop_validating()
             raise
         progress.step(WORDS[args.lang]["evaluating"])
+
+    def _stage(self, name: str) -> None:
+        if name == "rules":  # the dataset validated alongside the facts has passed
+            self._warn_if_nothing_dated()
+        keep_made_so_far(name)
+
+    def _warn_if_nothing_dated(self) -> None:
+        """Once the dataset is known to be valid (an invalid one gets its problems alone)."""
+        if not self.warned and not self.dataset.has_records_in(self.period):
+            print(
+                f"warning: no activity, meeting, request, visit, talent or incident record is dated in "
+                f"{self.period}; the results below measure nothing (is the period right?)",
+                file=sys.stderr,
+            )
+        self.warned = True
 
     def _subjects(self, args: argparse.Namespace) -> None:
         """Names, kinds and departments of the subjects; the one `--subject` names must exist."""
@@ -131,14 +153,6 @@ class _Run:
         return Context(self.args.lang, self.session.rules, self.names, self.departments, meta, packs, plugins)
 
     def emit(self, document_or_json) -> None:
-        """Writes the report, after a warning when nothing is dated in the period (said once the
-        dataset is known to be valid: an invalid one gets its problems alone)."""
-        if not self.dataset.has_records_in(self.period):
-            print(
-                f"warning: no activity, meeting, request, visit, talent or incident record is dated in "
-                f"{self.period}; the results below measure nothing (is the period right?)",
-                file=sys.stderr,
-            )
         self.progress.step(WORDS[self.args.lang]["rendering"])
         if isinstance(document_or_json, JsonText):
             if isinstance(self.session.runner, ForkRunner):  # the cores that ran the rules write too

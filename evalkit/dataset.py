@@ -43,8 +43,8 @@ class Dataset:
     def validated(self) -> Dataset:
         """This dataset, once the validation running alongside has passed; else `DatasetError`."""
         if self.validating is not None:
-            validating, self.validating = self.validating, None
-            problems = validating.result()
+            problems = self.validating.result()  # interrupted, it stops the process itself
+            self.validating = None
             if problems:
                 raise DatasetError(problems)
         return self

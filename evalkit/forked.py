@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import os
 import pickle
+import select
 import signal
 import sys
 import tempfile
@@ -126,27 +127,28 @@ class ForkRunner:
         self.fork_from = fork_from
 
     def close(self) -> None:
-        """Nothing outlives a run: each forked process ends with its share."""
+        """Nothing outlives a run: each forked process ends when no chunk is left."""
 
     def run(self, job: Job, facts: list[Fact]) -> Result:
         if len(facts) < self.fork_from or self.processes == 1:
             return evaluate_facts(job, facts)
-        chunks = split_by_subject(facts, self.processes * CHUNKS_PER_PROCESS)
+        chunks = split_by_subject(facts, min(self.processes * CHUNKS_PER_PROCESS, _Queue.LONGEST))
         results: dict[int, Result] = {}
         started: list[Forked] = []
+        children: list[ForkedResult] = []
         with _Queue(len(chunks)) as queue:
             try:
-                children = [
-                    ForkedResult(partial(_evaluate_taken, job, chunks, queue), started)
-                    for _ in range(self.processes - 1)
-                ]
+                for _ in range(self.processes - 1):
+                    children.append(ForkedResult(partial(_evaluate_taken, job, chunks, queue), started))
                 for index in queue:
                     results[index] = _evaluate_here(job, chunks, index)
-                for child in children:  # what each evaluated (nothing, when it died or failed)
-                    for index, compact in child.result():
-                        results[index] = _expanded(pickle.loads(compact), chunks[index])
+                for child in children:  # what each evaluated; when it died or failed, the chunks it
+                    for index, compact in child.result():  # took are missing (its `compute` here finds
+                        results[index] = _expanded(pickle.loads(compact), chunks[index])  # none left)
             finally:
-                for child in started:  # each is stopped if it has not ended (an interrupted run)
+                for process in started:  # each is stopped if it has not ended (an interrupted run)
+                    process.stop()
+                for child in children:
                     child.stop()
         findings, decisions, errors = [], [], []
         for index in range(len(chunks)):
@@ -168,7 +170,12 @@ class _Queue:
     A pipe read of 4 bytes is whole and never shared between readers (the kernel serialises
     them), so every chunk is taken exactly once; a process that dies loses only its own."""
 
+    #: The most chunk numbers a pipe is sure to hold before anyone reads (PIPE_BUF bytes: even a
+    #: pipe cut to one page by the system's limits); more would block the writing for ever.
+    LONGEST = select.PIPE_BUF // 4
+
     def __init__(self, count: int):
+        assert count <= self.LONGEST
         read_end, write_end = os.pipe()
         with os.fdopen(write_end, "wb") as writing:  # a few hundred bytes: the pipe holds them
             writing.write(b"".join(index.to_bytes(4, "little") for index in range(count)))
@@ -251,12 +258,16 @@ class ForkedResult:
             sending.close()
 
     def result(self):
-        """Waits for the process; what it computed, or what `compute()` returns here."""
-        with self.pipe:
-            data = self.pipe.read() if self.child is not None else b""
-        if self.child is not None and self.child.succeeded():
-            return pickle.loads(data)
-        return self.compute()
+        """Waits for the process; what it computed, or what `compute()` returns here. Interrupted
+        while waiting, it stops the process first."""
+        try:
+            with self.pipe:
+                data = self.pipe.read() if self.child is not None else b""
+            done = self.child is not None and self.child.succeeded()
+        except BaseException:
+            self.stop()
+            raise
+        return pickle.loads(data) if done else self.compute()
 
     def stop(self) -> None:
         """Kills and reaps the process if it has not been waited for (the result is not wanted)."""

@@ -175,14 +175,12 @@ def _record(value: dict, newline: str) -> str | None:
             filled.append(_string(item))
         elif (scalar := _SCALAR_TEXT.get(type(item))) is not None:
             filled.append(scalar(item))
-        elif type(item) is list:
+        else:  # a list (the values' types are tested above)
             try:
                 texts = ("," + inner).join(map(_string, item))
             except TypeError:  # an item that is not text
                 return None
             filled.append(f"[{inner}{texts}{newline} ]" if item else "[]")
-        else:
-            return None
     layout = (tuple(value), newline)
     template = _LAYOUTS.get(layout)
     if template is None:

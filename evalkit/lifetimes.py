@@ -7,10 +7,10 @@ millions of lasting objects sets off pass after pass. At the L benchmark (4.9 mi
 that walking cost about 14 s, most of it in full passes during the facts and rules steps
 (benchmarks/README.md).
 
-So, for a command's process only (never behind a library caller's back): full passes wait for
-the end of each step; there, the young generations are collected and everything that exists is
-then frozen out of the collector's sight, so later passes never walk it again. Young cycles are
-still collected at once. What became cyclic garbage after reaching the old generation is kept
+So, for a command's process only (never behind a library caller's back): full passes are put
+off (in effect, for good); at the end of each step the young generations are collected and
+everything that exists is then frozen out of the collector's sight, so no pass walks it again.
+Young cycles are still collected at once. What became cyclic garbage after reaching the old generation is kept
 to the end instead of collected: at L our steps leave 0 to 30 such objects, and a full pass to
 find them walked a step's millions of new objects (1.6 s in all). Both are undone when the
 command ends.
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 #: Young-generation collections between full passes (Python's default is 10): during a command,
-#: in effect never; a step's end makes one instead (`keep_made_so_far`).
+#: in effect never; a step's end freezes what it made instead (`keep_made_so_far`).
 _FULL_PASS_EVERY = 1_000_000
 
 
@@ -35,7 +35,7 @@ def keep_made_so_far(_step: str = "") -> None:
 
 @contextmanager
 def command_lifetimes() -> Iterator[None]:
-    """Full passes only between steps; everything frozen by `keep_made_so_far` thawed after it."""
+    """Full passes put off; everything frozen by `keep_made_so_far` thawed after it."""
     thresholds = gc.get_threshold()
     gc.set_threshold(thresholds[0], thresholds[1], _FULL_PASS_EVERY)
     try:

@@ -63,8 +63,9 @@ class NotText(ValueError):
 def detect_encoding(path: Path) -> str:
     """The encoding a spreadsheet program wrote the CSV file in; raises `NotText` otherwise.
 
-    The file is decoded once, a megabyte at a time, to be sure of it (never held whole: a
-    province's requests file is hundreds of megabytes); the loader then reads it as a stream.
+    The whole file is checked, never held whole (a province's requests file is hundreds of
+    megabytes): decoded a megabyte at a time, or for a large UTF-8 file validated by Arrow on
+    the file mapped into memory; the loader then reads it as a stream.
     """
     with path.open("rb") as file:
         start = file.read(len(codecs.BOM_UTF8))
@@ -127,18 +128,25 @@ def _utf8_text(path: Path) -> bool:
 
     import pyarrow  # a large file: read by Arrow next
 
-    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        if mapped.find(b"\0") >= 0:
-            return False
-        data = pyarrow.py_buffer(mapped)
-        offsets = pyarrow.array([0, len(data)], pyarrow.int64()).buffers()[1]
-        try:  # the file as one cell of text, validated in full
-            pyarrow.Array.from_buffers(pyarrow.large_string(), 1, [None, offsets, data]).validate(full=True)
-        except pyarrow.ArrowInvalid:
-            return False
-        finally:
-            del data  # the mapping closes only once no buffer points into it
-        return True
+    try:
+        with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return _mapped_utf8_text(mapped, pyarrow)
+    except (OSError, ValueError):  # no mapping to be had (an odd file system, a file emptied meanwhile)
+        return False
+
+
+def _mapped_utf8_text(mapped, pyarrow) -> bool:
+    """Whether mapped bytes are UTF-8 without a NUL, Arrow validating them as one cell of text.
+    Its buffers go when it returns, so the mapping can close."""
+    if mapped.find(b"\0") >= 0:
+        return False
+    data = pyarrow.py_buffer(mapped)
+    offsets = pyarrow.array([0, len(data)], pyarrow.int64()).buffers()[1]
+    try:
+        pyarrow.Array.from_buffers(pyarrow.large_string(), 1, [None, offsets, data]).validate(full=True)
+    except pyarrow.ArrowInvalid:
+        return False
+    return True
 
 
 _CHUNK_BYTES = 1 << 20

@@ -165,8 +165,8 @@ class Score:
     @cached_property
     def total(self) -> Fraction:
         low, high = self.total_range
-        unclipped = self.unclipped
-        return low if _less(unclipped, low) else high if _less(high, unclipped) else unclipped
+        under_high = self.unclipped if _less(self.unclipped, high) else high
+        return under_high if _less(low, under_high) else low
 
     @property
     def vetoed(self) -> bool:

@@ -112,6 +112,9 @@ class Session:
         self.stage("facts")
         try:
             facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
+        except Exception:
+            dataset.validated()  # an invalid dataset's problems come first, whatever failed on it
+            raise
         except BaseException:
             dataset.stop_validating()
             raise

@@ -111,6 +111,7 @@ REQUESTS, ACCEPTED, MEASURED, ON_TIME, RESOLVED, RATED, SATISFIED_ = FLAGS.value
 #: Per count, a `bytes.translate` table turning a byte of flags into 1 when it has the count's
 #: bit, else 0: a subject's flags, kept as bytes, select its evidence in one C pass per count.
 SELECTS = {name: bytes(int(bool(value & flag)) for value in range(256)) for name, flag in FLAGS.items()}
+assert len(FLAGS) <= 8, "a request's flags are kept in one byte"
 
 
 class _Request(NamedTuple):

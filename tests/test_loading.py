@@ -121,6 +121,8 @@ def test_a_large_file_is_utf8_text_exactly_when_python_decodes_it(tmp_path, tail
     except UnicodeDecodeError:
         python = False
     assert _utf8_text(path) is python
+    path.write_bytes(b"")  # emptied since: no mapping, so the file is decoded here instead
+    assert _utf8_text(path) is False
 
 
 def test_a_large_gb18030_file_that_starts_in_ascii_is_read_as_gb18030(tmp_path, small):

@@ -353,6 +353,49 @@ def test_an_interrupted_run_stops_the_validation_alongside(small_dir, monkeypatc
     assert time.perf_counter() - began < 30 and not Path(f"/proc/{pid}").exists()  # killed and reaped
 
 
+def test_waiting_for_validation_alongside_can_be_interrupted(small_dir, monkeypatch):
+    from evalkit import dataset as loading
+
+    monkeypatch.setattr(loading, "FORK_FROM", 0)
+    monkeypatch.setattr(loading, "validate_dataset", lambda *args: time.sleep(60) or [])
+    dataset = loading.load_dataset(small_dir, alongside=True)
+    pid = dataset.validating.child.pid
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.alarm(1)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            dataset.validated()
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    assert not Path(f"/proc/{pid}").exists()  # killed and reaped while waited for
+
+
+def test_the_empty_period_warning_comes_once_the_dataset_validated_alongside_passed(small_dir, monkeypatch):
+    from evalkit import dataset as loading
+
+    commands = [
+        ["check", str(small_dir), "--period", "1999"],
+        ["check", str(small_dir), "--period", "1999", "--subject", "NOBODY"],
+    ]
+    before = [run_cli(command) for command in commands]
+    monkeypatch.setattr(loading, "FORK_FROM", 0)
+    after = [run_cli(command) for command in commands]
+    assert [(r.exit_code, r.stderr) for r in after] == [(r.exit_code, r.stderr) for r in before]
+    assert [r.stderr.count("warning: no activity") for r in after] == [1, 1]
+    assert "--subject NOBODY" in after[1].stderr
+
+
+def test_the_chunk_queue_holds_what_a_pipe_holds_before_anyone_reads():
+    from evalkit.forked import _Queue
+
+    with _Queue(_Queue.LONGEST) as queue:
+        assert list(queue) == list(range(_Queue.LONGEST)) and _Queue.LONGEST >= 128
+
+
 def test_shares_are_runs_of_subjects_with_about_as_many_facts():
     from evalkit.facts import Fact
     from evalkit.forked import split_by_subject
@@ -386,7 +429,7 @@ def test_where_rules_run_by_default_and_as_asked(monkeypatch):
 def test_no_forking_when_started_with_children_ignored(unforked):
     """With SIGCHLD ignored (inherited from whatever started the command), Linux reaps children
     at once and how they ended is lost: evalkit does not fork, and a runner told to fork anyway
-    evaluates every share here."""
+    evaluates every chunk here."""
     from evalkit.forked import ForkRunner, can_fork
 
     previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
