@@ -142,9 +142,11 @@ class ForkRunner:
                     children.append(ForkedResult(partial(_evaluate_taken, job, chunks, queue), started))
                 for index in queue:
                     results[index] = _evaluate_here(job, chunks, index)
-                for child in children:  # what each evaluated; when it died or failed, the chunks it
-                    for index, compact in child.result():  # took are missing (its `compute` here finds
-                        results[index] = _expanded(pickle.loads(compact), chunks[index])  # none left)
+                # What each forked process evaluated. One that died or failed sends nothing (its
+                # `compute`, run here instead, finds the queue empty): its chunks are missing.
+                for child in children:
+                    for index, compact in child.result():
+                        results[index] = _expanded(pickle.loads(compact), chunks[index])
             finally:
                 for process in started:  # each is stopped if it has not ended (an interrupted run)
                     process.stop()
@@ -177,7 +179,7 @@ class _Queue:
     def __init__(self, count: int):
         assert count <= self.LONGEST
         read_end, write_end = os.pipe()
-        with os.fdopen(write_end, "wb") as writing:  # a few hundred bytes: the pipe holds them
+        with os.fdopen(write_end, "wb") as writing:  # at most PIPE_BUF bytes: the pipe holds them
             writing.write(b"".join(index.to_bytes(4, "little") for index in range(count)))
         self.read_end = read_end
 
