@@ -63,7 +63,7 @@ class JsonText:
             return
         for value in self.data.values():
             if isinstance(value, LazyList) and len(value.items) >= self.fork_from and id(value) not in ahead:
-                ahead[id(value)] = ForkedText(partial(_Writer.write_value, value, "\n "), started)
+                ahead[id(value)] = _written_ahead(value, started)
 
     def __str__(self) -> str:
         pieces: list[str] = []
@@ -150,6 +150,11 @@ class _Writer:
             parts.append("[]" if separator[0] == "[" else newline + "]")
         else:
             raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _written_ahead(value: LazyList, started: list[Forked]) -> ForkedText:
+    """A top-level list of a document, written from now on by a forked process (see `Forked`)."""
+    return ForkedText(partial(_Writer.write_value, value, "\n "), started)
 
 
 _string = encode_basestring  # the C escaper json.dumps uses with ensure_ascii=False
@@ -249,8 +254,7 @@ class FindingsAhead:
 
     def __call__(self, evaluation: Evaluation) -> None:
         if len(evaluation.findings) >= self.fork_from and can_fork():
-            findings = findings_json(evaluation.findings, self.lang)
-            self.texts["findings"] = ForkedText(partial(_Writer.write_value, findings, "\n "), self.started)
+            self.texts["findings"] = _written_ahead(findings_json(evaluation.findings, self.lang), self.started)
 
     def close(self) -> None:
         """Stops and forgets what was started (written or not: the command is over)."""
