@@ -8,8 +8,8 @@ the runs for every stage.
     python benchmarks/run.py S M --runs 3 --markdown benchmarks/latest.md
     python benchmarks/run.py L --runs 3 --data /var/tmp/evalkit-bench
 
-Stages: load (read and type every file), validate (cross-file checks), facts (plugins), rules
-(the durable-rules engine), scoring (points, grades, quota, ranks), render (JSON to the file).
+Stages: load (read, type and validate every file), facts (plugins), rules (the durable-rules
+engine), scoring (points, grades, quota, ranks), render (JSON to the file).
 """
 
 from __future__ import annotations
@@ -22,115 +22,63 @@ import resource
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-STAGES = ("load", "validate", "facts", "rules", "scoring", "render")
+STAGES = ("load", "facts", "rules", "scoring", "render")
 
 
 def one_run(folder: Path, output: Path, workers: int | None) -> dict:
-    """Assess `folder` in this process, the rules where `evalkit assess --workers` puts them (by
-    default forked processes, one per core, on Linux); seconds per stage, total, peak RSS in
-    bytes of this process, and the worker processes' own memory at its peak."""
-    from evalkit.executors import rule_runner
-    from evalkit.forked import ForkRunner
-    from evalkit.json_output import FindingsAhead, assess_json
-    from evalkit.lifetimes import command_lifetimes, keep_made_so_far
+    """Assess `folder` in this process as `evalkit assess --format json --output FILE` does, each
+    step of the data flow timed on its own; seconds per stage, total and peak RSS in bytes."""
+    from evalkit.assessment import assess
+    from evalkit.evaluate import Evaluation, evaluate
+    from evalkit.json_output import assess_json
     from evalkit.periods import Period
     from evalkit.render import write
     from evalkit.session import Session
 
-    marks: list[tuple[str, float]] = []
+    seconds: dict[str, float] = {}
+    period = Period(2024)
 
-    def stage(name: str) -> None:
-        marks.append((name, time.perf_counter()))
-        keep_made_so_far()  # as the CLI does
+    def timed(stage: str, step):
+        began = time.perf_counter()
+        result = step()
+        seconds[stage] = time.perf_counter() - began
+        return result
 
     start = time.perf_counter()
-    workers_memory = _WorkersMemory()
-    with command_lifetimes():
-        session = Session(autoload=False)
-        session.stage = stage
-        session.langs = ("en",)  # as `evalkit assess --lang en` does
-        session.runner = rule_runner(workers)
-        ahead = FindingsAhead("en", session.runner.fork_from) if isinstance(session.runner, ForkRunner) else None
-        if ahead is not None:  # as the command does: the JSON is written by forked processes too
-            session.evaluated = ahead
-        dataset = session.load(folder, alongside=True)  # as the command does
-        with workers_memory:  # the forked processes of the rules and of the JSON
-            assessment = session.assess(dataset, Period(2024))
-            if session.runner is not None:
-                session.runner.close()
-            names = {
-                row["id"]: row["name"]
-                for table in ("organizations", "enterprises", "departments", "cadres")
-                for row in dataset[table]
-            }
-            departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
-            marks.append(("render", time.perf_counter()))
-            document = assess_json(assessment, session.packs, names, departments, "en")
-            if ahead is not None:
-                document = replace(document, fork_from=session.runner.fork_from, ahead=ahead.texts)
-            write(document, str(output))
+    session = Session(autoload=False)
+    session.langs = ("en",)  # as `evalkit assess --lang en` does
+    dataset = timed("load", lambda: session.load(folder, threads=workers))
+    facts = timed("facts", lambda: session.facts(dataset, period))
+    rules = session.rules
+    findings, decisions, errors = timed(
+        "rules", lambda: evaluate(dataset, period, rules, facts, session.fact_kinds, langs=session.langs)
+    )
+    evaluation = Evaluation(period, facts, findings, session.plugin_errors(rules), decisions)
+    assessment = timed("scoring", lambda: assess(evaluation, session.packs, rules, session.scoring, session.fact_kinds))
+
+    def render() -> None:
+        names = {
+            row["id"]: row["name"]
+            for table in ("organizations", "enterprises", "departments", "cadres")
+            for row in dataset[table]
+        }
+        departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
+        write(assess_json(assessment, session.packs, names, departments, "en"), str(output))
+
+    timed("render", render)
     end = time.perf_counter()
-    seconds = {name: 0.0 for name in STAGES}
-    for (name, began), (_, ended) in zip(marks, [*marks[1:], ("end", end)], strict=True):
-        seconds[name] += ended - began
-    rows = sum(map(len, dataset.tables.values()))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    assert not errors, errors
     return {
-        "workers_peak_rss": workers_memory.peak,
         "seconds": seconds,
         "total": end - start,
-        "peak_rss": peak,
-        "rows": rows,
-        "requests": len(dataset.tables["requests"]),
-        "facts": len(assessment.evaluation.facts),
+        "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "rows": sum(map(len, dataset.tables.values())),
+        "facts": len(facts),
     }
-
-
-class _WorkersMemory(threading.Thread):
-    """The peak of the memory this process's children hold of their own (private pages, read
-    from /proc four times a second). Not their RSS: a forked worker's RSS also counts the pages
-    it still shares with this process, which the machine holds once."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.peak = 0
-        self.done = threading.Event()
-
-    def __enter__(self) -> _WorkersMemory:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.done.set()
-        self.join()
-
-    def run(self) -> None:
-        while not self.done.wait(0.25):
-            self.peak = max(self.peak, sum(map(_private_bytes, _children())))
-
-
-def _children() -> list[int]:
-    pids = []
-    for task in Path("/proc/self/task").glob("*"):
-        try:
-            pids += map(int, (task / "children").read_text().split())
-        except OSError:
-            pass
-    return pids
-
-
-def _private_bytes(pid: int) -> int:
-    try:
-        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-    except OSError:  # ended meanwhile
-        return 0
-    return sum(int(line.split()[1]) * 1024 for line in lines if line.startswith(("Private_Clean:", "Private_Dirty:")))
 
 
 def measure(size: str, data: Path, runs: int, workers: int | None) -> dict:
@@ -162,19 +110,17 @@ def measure(size: str, data: Path, runs: int, workers: int | None) -> dict:
     return {
         "size": size if workers is None else f"{size}, --workers {workers}",
         "rows": results[0]["rows"],
-        "requests": results[0]["requests"],
         "facts": results[0]["facts"],
         "stages": median,
         "total": statistics.median(r["total"] for r in results),
         "peak_rss": statistics.median(r["peak_rss"] for r in results),
-        "workers_peak_rss": statistics.median(r["workers_peak_rss"] for r in results),
         "runs": runs,
     }
 
 
 def markdown(results: list[dict]) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    head = ["size", "rows", "facts", *STAGES, "total (s)", "peak RSS (MB)", "workers' own memory (MB)"]
+    head = ["size", "rows", "facts", *STAGES, "total (s)", "peak RSS (MB)"]
     lines = [
         f"Median of {results[0]['runs']} runs each; {machine}.",
         "",
@@ -189,7 +135,6 @@ def markdown(results: list[dict]) -> str:
             *(f"{r['stages'][s]:.2f}" for s in STAGES),
             f"{r['total']:.2f}",
             f"{r['peak_rss'] / 2**20:,.0f}",
-            f"{r['workers_peak_rss'] / 2**20:,.0f}" if r["workers_peak_rss"] else "–",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -201,7 +146,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", default="/tmp", help="where generated datasets are kept between runs")
     parser.add_argument("--markdown", help="also write the table to this file")
-    parser.add_argument("--workers", type=int, help="as evalkit assess --workers (default: one per core on Linux)")
+    parser.add_argument("--workers", type=int, help="as evalkit assess --workers (default: one thread per core)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args()

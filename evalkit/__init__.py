@@ -16,10 +16,21 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 hookspec = pluggy.HookspecMarker("evalkit")
 hookimpl = pluggy.HookimplMarker("evalkit")
 
-from .dataset import Dataset, Table, load_dataset  # noqa: E402
 from .errors import DatasetError, EvalkitError, PluginError, Problem, RulePackError, UsageError  # noqa: E402
 from .periods import Period, quarter_of  # noqa: E402
 from .schema import Column, RecordType, Ref  # noqa: E402
+
+#: What `import evalkit` does not load until it is asked for: the loader brings DuckDB and Arrow.
+_LAZY = {"Dataset": "load", "Table": "load", "load_dataset": "load"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
+
 
 __all__ = [
     "Column",

@@ -5,19 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime, timezone
 
 from tabulate import tabulate
 
 from . import __version__
-from .dataset import DEFAULT_MAX_CELL_CHARS
 from .errors import DatasetError, EvalkitError, UsageError
-from .evaluate import Runner
-from .executors import rule_runner
-from .forked import ForkRunner
-from .json_output import FindingsAhead, JsonText, assess_json, check_json, explain_json
-from .lifetimes import command_lifetimes, keep_made_so_far
+from .json_output import JsonText, assess_json, check_json, explain_json
 from .packs import Pack, diff_packs
 from .periods import Period
 from .progress import Progress
@@ -33,9 +27,7 @@ def _session(args: argparse.Namespace, shipped_packs: bool = False) -> Session:
     """The session the options ask for (with `shipped_packs`: the same plugins, no --rules-dir)."""
     modules = [m for m in args.plugin if not m.startswith("no:")]
     blocked = [m[3:] for m in args.plugin if m.startswith("no:")]
-    session = Session(modules, blocked, args.plugins_dir, None if shipped_packs else args.rules_dir)
-    session.stage = keep_made_so_far
-    return session
+    return Session(modules, blocked, args.plugins_dir, None if shipped_packs else args.rules_dir)
 
 
 def _period(text: str) -> Period:
@@ -77,47 +69,29 @@ class _Run:
                 f"--format {args.format} writes files: name one with --output",
                 f"--format {args.format} 会生成文件：请用 --output 指定文件名",
             )
+        for option in ("partitions", "executor"):
+            if getattr(args, option) is not None:
+                raise UsageError(
+                    f"--{option} was removed: evalkit runs in one process, its queries on every core "
+                    "(--workers N sets how many); running across machines returns as shards",
+                    f"--{option} 已取消：evalkit 在一个进程中运行，查询使用全部核心（--workers N 指定数量）；"
+                    "跨机器运行将以分片方式提供",
+                )
         self.args = args
         self.progress = progress
-        self.ahead: FindingsAhead | None = None
-        self.warned = False
         self.period = _year(args.period) if annual else _period(args.period)
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
         self.session.langs = (args.lang,)
-        # A large dataset's validation goes on alongside the facts: Session.check waits for it
-        # before the rules, and only then is the warning for an empty period given.
-        self.dataset = self.session.load(args.dataset, args.max_cell_chars, alongside=True)
-        if self.dataset.validating is None:
-            self._warn_if_nothing_dated()
-        else:
-            self.session.stage = self._stage
-        try:
-            self._subjects(args)
-            self.session.runner = _runner(args)
-        except Exception:
-            self.dataset.validated()  # an invalid dataset's problems come first, as when validated at once
-            self._warn_if_nothing_dated()
-            raise
-        except BaseException:
-            self.dataset.stop_validating()
-            raise
-        progress.step(WORDS[args.lang]["evaluating"])
-
-    def _stage(self, name: str) -> None:
-        if name == "rules":  # the dataset validated alongside the facts has passed
-            self._warn_if_nothing_dated()
-        keep_made_so_far(name)
-
-    def _warn_if_nothing_dated(self) -> None:
-        """Once the dataset is known to be valid (an invalid one gets its problems alone)."""
-        if not self.warned and not self.dataset.has_records_in(self.period):
+        self.dataset = self.session.load(args.dataset, args.max_cell_chars, args.workers)
+        if not self.dataset.has_records_in(self.period):
             print(
                 f"warning: no activity, meeting, request, visit, talent or incident record is dated in "
                 f"{self.period}; the results below measure nothing (is the period right?)",
                 file=sys.stderr,
             )
-        self.warned = True
+        self._subjects(args)
+        progress.step(WORDS[args.lang]["evaluating"])
 
     def _subjects(self, args: argparse.Namespace) -> None:
         """Names, kinds and departments of the subjects; the one `--subject` names must exist."""
@@ -130,16 +104,6 @@ class _Run:
                 f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id",
                 f"--subject {args.subject}：数据中没有这个编号的党组织、企业、部门或干部（编号区分大小写）",
             )
-
-    def __enter__(self) -> _Run:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.dataset.stop_validating()
-        if self.ahead is not None:
-            self.ahead.close()
-        if self.session.runner is not None:
-            self.session.runner.close()
 
     def context(self, packs: list[Pack]) -> Context:
         words = WORDS[self.args.lang]
@@ -155,20 +119,14 @@ class _Run:
     def emit(self, document_or_json) -> None:
         self.progress.step(WORDS[self.args.lang]["rendering"])
         if isinstance(document_or_json, JsonText):
-            if isinstance(self.session.runner, ForkRunner):  # the cores that ran the rules write too
-                texts = self.ahead.texts if self.ahead is not None else {}
-                document_or_json = replace(document_or_json, fork_from=self.session.runner.fork_from, ahead=texts)
             write(document_or_json, self.args.output)
         else:
             write(render(document_or_json, self.args.format), self.args.output)
 
 
-def _runner(args: argparse.Namespace) -> Runner | None:
-    return rule_runner(args.workers, args.partitions, args.executor)
-
-
 def _check(args: argparse.Namespace) -> int:
-    with Progress() as progress, _Run(args, progress) as run:
+    with Progress() as progress:
+        run = _Run(args, progress)
         subjects = {args.subject} if args.subject else None
         evaluation = run.session.check(run.dataset, run.period, subjects)
         packs = [p for p in run.session.packs if p.spec.kind == "compliance"]
@@ -183,9 +141,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _assess(args: argparse.Namespace) -> int:
-    with Progress() as progress, _Run(args, progress, annual=True) as run:
-        if args.format == "json" and isinstance(run.session.runner, ForkRunner):  # findings written while scoring
-            run.session.evaluated = run.ahead = FindingsAhead(args.lang, run.session.runner.fork_from)
+    with Progress() as progress:
+        run = _Run(args, progress, annual=True)
         assessment = run.session.assess(run.dataset, run.period)
         packs = run.session.packs
         if args.format == "json":
@@ -196,7 +153,8 @@ def _assess(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    with Progress() as progress, _Run(args, progress) as run:
+    with Progress() as progress:
+        run = _Run(args, progress)
         assessment = run.session.assess(run.dataset, run.period)
         kind = run.kinds[args.subject]
         packs = run.session.packs
@@ -278,24 +236,19 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--max-cell-chars",
         type=int,
-        default=DEFAULT_MAX_CELL_CHARS,
+        default=1_000_000,
         metavar="N",
-        help=f"refuse cells longer than N characters (default {DEFAULT_MAX_CELL_CHARS:,})",
+        help="refuse cells longer than N characters (default 1,000,000)",
     )
     evaluating = argparse.ArgumentParser(add_help=False)  # check, assess and explain
     evaluating.add_argument("dataset", help="the dataset folder")
     evaluating.add_argument("--format", choices=FORMATS, default="text", help="csv and xlsx need --output")
     evaluating.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
     evaluating.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="evaluate rules in N processes (default: one per core on Linux, else 1)",
+        "--workers", type=int, metavar="N", help="threads the dataset's queries may use (default: one per core)"
     )
-    evaluating.add_argument("--executor", metavar="dask://HOST:PORT", help="evaluate rules on a Dask cluster")
-    evaluating.add_argument(
-        "--partitions", type=int, metavar="N", help="split subjects into N partitions (Dask, or a spawned pool)"
-    )
+    evaluating.add_argument("--executor", help=argparse.SUPPRESS)  # removed: refused with a word on why
+    evaluating.add_argument("--partitions", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser(
@@ -351,8 +304,7 @@ def _print_dataset_error(error: DatasetError, lang: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        with command_lifetimes():
-            return args.run(args)
+        return args.run(args)
     except DatasetError as error:
         _print_dataset_error(error, args.lang)
         return error.exit_code

@@ -1,12 +1,15 @@
 """The facts → rules arrow: evaluate the packs' rules over the facts, collect findings and decisions.
 
 The engine decides; this module only translates: compiled rules become engine rules, facts
-become engine messages, firings become findings. A check rule gives one finding per fact of its
-kind: `skip` when its skip rule fired, `fail` when its `when` rule fired (`waived` when a waiver
-covers it), `pass` otherwise. A failed finding is itself asserted as a fact, so chained rules
-(OPF10) see the engine's own findings. Score rules give `Decision`s instead: for each fact, did
-`skip_when` match (an indicator is n/a) and did `when` match (an item earns its points, a veto
-holds); the scoring step turns them into points.
+become engine messages, what fired becomes findings. A condition reads only its fact's fields,
+so the engine is asked once per distinct message (a fact's kind and the fields its rules read)
+and its answer holds for every fact with those values: a province's million facts are a few
+thousand questions. A check rule gives one finding per fact of its kind: `skip` when its skip
+rule fired, `fail` when its `when` rule fired (`waived` when a waiver covers it), `pass`
+otherwise. Failed and waived findings are facts in turn, so chained rules (OPF10) judge the
+engine's own findings. Score rules give `Decision`s instead: for each fact, did `skip_when`
+match (an indicator is n/a) and did `when` match (an item earns its points, a veto holds); the
+scoring step turns them into points.
 """
 
 from __future__ import annotations
@@ -15,17 +18,25 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from .engine import EngineRule, Firing, RuleEngine, RuleError
+from .engine import EngineRule, RuleEngine, fields_read
 from .facts import Fact, FactKind
 from .findings import LANGS, Finding, Waiver, find_waiver, render_template, waivers_of
 from .packs import CompiledRule
 from .periods import Period
 from .words import period_label
 
-if TYPE_CHECKING:  # the dataset module imports forked processes, which evaluate
-    from .dataset import Dataset
+if TYPE_CHECKING:
+    from .load import Dataset
+
+
+class RuleError(Exception):
+    """A rule could not be decided for one subject."""
+
+    def __init__(self, rule: str, subject: str, error: BaseException):
+        self.rule, self.subject, self.error = rule, subject, error
+        super().__init__(f"rule {rule} on {subject}: {type(error).__name__}: {error}")
 
 
 @dataclass
@@ -82,15 +93,12 @@ def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
 class _Outcomes:
     """Which engine rules fired on which of one subject's facts."""
 
-    def __init__(self, firings: Iterable[Firing]):
+    def __init__(self, fired: Iterable[set[str]]):
         self.fired: dict[tuple[str, str], set[int]] = defaultdict(set)  # (rule id, outcome) → fact indexes
-        self.chained: dict[str, list[Firing]] = defaultdict(list)
-        for firing in firings:
-            rule, _, outcome = firing.rule.partition(":")
-            if outcome == "chain":
-                self.chained[rule].append(firing)
-            else:
-                self.fired[rule, outcome].add(firing.index)
+        for index, names in enumerate(fired):
+            for name in names:
+                rule, _, outcome = name.partition(":")
+                self.fired[rule, outcome].add(index)
 
     def on(self, rule: str, outcome: str) -> set[int] | frozenset[int]:
         """The indexes of the facts the rule's `outcome` fired on (tested per fact by set membership)."""
@@ -100,10 +108,25 @@ class _Outcomes:
 _NONE: frozenset[int] = frozenset()
 
 
+def _judged(engine: RuleEngine, rules: Sequence[EngineRule], messages: list[dict]) -> tuple[list, list]:
+    """Per message, the engine rules it satisfies and what kept the engine from judging it (or
+    None). The engine is asked once per distinct message as its rules read it (its kind and the
+    fields they test), in a total order, so the answer never depends on the order facts came in."""
+    reads: dict[str, set[str]] = defaultdict(set)
+    for rule in rules:
+        reads[rule.kind] |= fields_read(rule.condition)
+    read = {kind: ("kind", *sorted(fields)) for kind, fields in reads.items()}
+    keys = [tuple((name, m[name]) for name in read.get(m["kind"], ("kind",)) if name in m) for m in messages]
+    distinct = sorted(set(keys), key=lambda key: [(name, type(value).__name__, value) for name, value in key])
+    fired, failed = engine.judge([dict(key) for key in distinct])
+    answers = dict(zip(distinct, fired, strict=True))
+    errors = {distinct[index]: error for index, error in failed}
+    return [answers[key] for key in keys], [errors.get(key) for key in keys]
+
+
 @dataclass(frozen=True)
 class Job:
-    """Everything rule evaluation needs besides the facts: plain data, picklable, no plugin code,
-    so a partition can be evaluated in another process or on another machine."""
+    """Everything rule evaluation needs besides the facts."""
 
     period: Period
     rules: tuple[CompiledRule, ...]
@@ -115,15 +138,6 @@ class Job:
 Result = tuple[list[Finding], list[Decision], list[RuleError]]
 
 
-class Runner(Protocol):
-    """Evaluates a job over facts somewhere (in-process, a process pool, a cluster); same result."""
-
-    def run(self, job: Job, facts: list[Fact]) -> Result: ...
-
-    def close(self) -> None:
-        """Lets go of its processes or cluster connection when the command ends."""
-
-
 def evaluate(
     dataset: Dataset,
     period: Period,
@@ -131,65 +145,98 @@ def evaluate(
     facts: list[Fact],
     fact_kinds: dict[str, FactKind],
     subjects: set[str] | None = None,
-    runner: Runner | None = None,
     langs: tuple[str, ...] = LANGS,
 ) -> Result:
-    """Evaluate `rules` over `facts` (optionally only `subjects`), in-process or with `runner`.
+    """Evaluate `rules` over `facts` (optionally only `subjects`).
 
     Returns the check rules' findings (messages in `langs`), the score rules' decisions and the
     failed consequences.
     """
     job = Job(period, tuple(rules), fact_kinds, waivers_of(dataset["waivers"]), tuple(langs))
     chosen = [fact for fact in facts if subjects is None or fact.subject in subjects]
-    return runner.run(job, chosen) if runner is not None else evaluate_facts(job, chosen)
+    return evaluate_facts(job, chosen)
 
 
 def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
-    """The engine over `facts`, subject by subject: findings (sorted), decisions and failed consequences."""
-    by_rule = {rule.spec.id: rule for rule in job.rules}
+    """The engine over `facts`: findings (sorted), decisions and the rules it could not decide."""
     by_subject = _by_subject(facts)
-
-    def chain(firing: Firing) -> list[dict]:
-        rule_id, _, outcome = firing.rule.partition(":")
-        rule = by_rule[rule_id]
-        if outcome != "when" or rule.role != "check":
-            return []
-        fact = firing.fact
-        waived = find_waiver(job.waivers, rule_id, firing.subject, by_subject[firing.subject][firing.index].period)
-        return [
-            {
-                "kind": "finding",
-                "rule": rule_id,
-                "pack": rule.pack,
-                "subject": firing.subject,
-                "status": "fail" if waived is None else "waived",
-                "period": fact["period"],
-                "year": fact["year"],
-                "quarter": fact["quarter"],
-            }
-        ]
-
+    rules = engine_rules(job.rules)
+    engine = RuleEngine(rules)
+    messages = {subject: [fact.message() for fact in items] for subject, items in by_subject.items()}
+    fired, failed = _judged(engine, rules, [message for items in messages.values() for message in items])
     findings, decisions, rule_errors = [], [], []
-    with RuleEngine(engine_rules(job.rules)).open(chain) as run:
-        for subject, items in by_subject.items():
-            messages = [fact.message() for fact in items]
-            firings, errors = run(subject, messages)
-            rule_errors += errors
-            outcomes = _Outcomes(firings)
-            of_kind: dict[str, list[int]] = defaultdict(list)  # kind → indexes of the subject's facts
-            for index, fact in enumerate(items):
-                of_kind[fact.kind].append(index)
-            for rule in job.rules:
-                indexes = of_kind.get(rule.spec.fact)
-                if indexes is None:  # no fact of its kind: neither findings nor decisions
-                    continue
-                if rule.role in ("check", "chain"):
-                    findings += _findings_for(job, rule, subject, items, messages, indexes, outcomes)
-                elif rule.role != "quota":  # a quota is the scoring step's, across subjects
-                    decisions += _decisions_for(job, rule, items, indexes, outcomes)
+    checked: dict[str, list[Finding]] = {}
+    start = 0
+    for subject, items in by_subject.items():
+        end = start + len(items)
+        rule_errors += [RuleError("(engine)", subject, error) for error in failed[start:end] if error is not None]
+        outcomes = _Outcomes(fired[start:end])
+        start = end
+        of_kind: dict[str, list[int]] = defaultdict(list)  # kind → indexes of the subject's facts
+        for index, fact in enumerate(items):
+            of_kind[fact.kind].append(index)
+        checked[subject] = []
+        for rule in job.rules:
+            indexes = of_kind.get(rule.spec.fact)
+            if indexes is None or rule.role in ("chain", "quota"):  # a quota is the scoring step's, across subjects
+                continue
+            if rule.role == "check":
+                checked[subject] += _findings_for(job, rule, subject, items, messages[subject], indexes, outcomes)
+            else:
+                decisions += _decisions_for(job, rule, items, indexes, outcomes)
+        findings += checked[subject]
+    findings += _chained(job, engine, rules, by_subject, checked)
     findings.sort(key=Finding.sort_key)
     rule_errors.sort(key=lambda error: (error.subject, error.rule))
     return findings, decisions, rule_errors
+
+
+def _chained(job: Job, engine: RuleEngine, rules, by_subject: dict[str, list[Fact]], checked) -> list[Finding]:
+    """The chained rules' findings: the engine judges the check rules' failed and waived
+    findings, as facts of kind `finding`; a chained rule counts the quarters of those it picks."""
+    chains = [rule for rule in job.rules if rule.role == "chain"]
+    if not chains:
+        return []
+    derived = {
+        subject: [
+            {
+                "kind": "finding",
+                "rule": finding.rule,
+                "pack": finding.pack,
+                "subject": subject,
+                "status": finding.status,
+                "period": str(finding.period),
+                "year": finding.period.year,
+                "quarter": finding.period.quarter or 0,
+            }
+            for finding in found
+            if finding.status in ("fail", "waived")
+        ]
+        for subject, found in checked.items()
+    }
+    fired, _ = _judged(engine, rules, [fact for facts in derived.values() for fact in facts])
+    found, start = [], 0
+    for subject, facts in derived.items():
+        picked = fired[start : start + len(facts)]
+        start += len(facts)
+        kinds = {fact.kind for fact in by_subject[subject]}
+        for rule in chains:
+            if rule.spec.fact in kinds and not (rule.spec.only_for_year and not job.period.is_year):
+                matches = [fact for fact, names in zip(facts, picked, strict=True) if f"{rule.spec.id}:chain" in names]
+                found.append(_chain_finding(job, rule, subject, matches))
+    return found
+
+
+def _chain_finding(job: Job, rule: CompiledRule, subject: str, matches: list[dict]) -> Finding:
+    """A chained rule's finding for the period: `fail` when the findings it picked fall in at
+    least its number of quarters."""
+    matched = sorted({f"{m['rule']}@{m['period']}" for m in matches})
+    quarters = sorted({m["period"] for m in matches})
+    status = "fail" if len(quarters) >= rule.chain_count else "pass"
+    evidence = tuple(matched) if status == "fail" else ()
+    values = {"subject": subject, "period": str(job.period), "quarters": ", ".join(quarters), "count": len(quarters)}
+    subject_kind = job.fact_kinds[rule.spec.fact].subject_kind
+    return _finding(job, rule, subject, subject_kind, job.period, status, evidence, values)
 
 
 def _decisions_for(job: Job, rule: CompiledRule, facts, indexes, outcomes: _Outcomes) -> list[Decision]:
@@ -237,20 +284,6 @@ def _findings_for(job: Job, rule: CompiledRule, subject: str, facts, messages, i
     """
     spec = rule.spec
     kind = job.fact_kinds[spec.fact]
-    if rule.chain_findings is not None:
-        period = job.period
-        if spec.only_for_year and not period.is_year:
-            return []
-        if not indexes:
-            return []
-        matches = [firing.fact for firing in outcomes.chained.get(spec.id, [])]
-        matched = sorted({f"{m['rule']}@{m['period']}" for m in matches})
-        quarters = sorted({m["period"] for m in matches})
-        status = "fail" if len(quarters) >= rule.chain_count else "pass"
-        if status == "pass":
-            matched = []
-        values = {"subject": subject, "period": str(period), "quarters": ", ".join(quarters), "count": len(quarters)}
-        return [_finding(job, rule, subject, kind.subject_kind, period, status, tuple(matched), values)]
     applies = outcomes.on(spec.id, "applies") if rule.applies is not None else None
     skipped, failed = outcomes.on(spec.id, "skip"), outcomes.on(spec.id, "when")
     found = []

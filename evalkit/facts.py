@@ -98,6 +98,21 @@ class Fact:
         }
 
 
+#: Names a fact kind may not give its fields: the engine's own (`kind`, `id`, `sid`, `_n`), the
+#: fields every fact carries, and those of findings and their messages (`status`, `rule`, `pack`,
+#: `count`, `evidence`). A field of one of these names was overwritten, or made the engine take
+#: facts of different subjects for one.
+RESERVED_FIELDS = frozenset(
+    {"id", "sid", "_n", "kind", "subject", "subject_kind", "period", "year", "quarter"}
+    | {"status", "rule", "pack", "count", "evidence"}
+)
+
+
+def reserved_field(kind: FactKind) -> str | None:
+    """The first of the kind's fields whose name is reserved (or starts with `_`), if any."""
+    return next((name for name in kind.fields if name in RESERVED_FIELDS or name.startswith("_")), None)
+
+
 #: Fields every fact carries besides its own.
 COMMON_FIELDS = {
     "subject": "the subject's id",

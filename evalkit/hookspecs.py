@@ -18,8 +18,8 @@ from . import hookspec
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .dataset import Dataset
     from .facts import Fact, FactKind
+    from .load import Dataset
     from .periods import Period
     from .schema import RecordType
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
 from json.encoder import encode_basestring
@@ -13,7 +13,6 @@ from typing import Any
 from .assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
 from .evaluate import Evaluation
 from .findings import Finding
-from .forked import Forked, ForkedText, can_fork
 from .packs import Pack
 from .scoring import Score, rounded
 
@@ -25,45 +24,28 @@ def number(value: Fraction | None) -> float | None:
 
 @dataclass(frozen=True)
 class JsonText:
-    """A JSON document made as it is written: `json.dumps(data, ensure_ascii=False, indent=1)`
-    and a newline, byte for byte.
+    """A JSON document written a piece at a time: exactly `json.dumps(data, ensure_ascii=False,
+    indent=1)` and a newline.
 
-    The standard library's encoder is pure Python once indenting, and builds the whole text in
-    memory; an assessment at province size holds about a million findings (hundreds of
-    megabytes). This writes the same text with the same C string escaping, a piece at a time,
-    and takes a `LazyList` as a list, so findings can be encoded as they are made.
+    The standard library's encoder is pure Python once indenting (about 20 µs a finding) and
+    builds the whole text in memory; a province's assessment holds about a million findings,
+    hundreds of megabytes. This writes the same text, one top-level value at a time, strings
+    escaped by the standard library's C escaper, and takes a `LazyList` as a list, so findings
+    are made as they are written and never held.
     """
 
     data: dict
-    #: Top-level `LazyList`s of at least this many items (a province's findings) are written by
-    #: a forked process while this one writes what comes before them (Linux; None: never).
-    fork_from: int | None = None
-    #: Top-level values a forked process has been writing since before this document was made
-    #: (`FindingsAhead`), by key; used once, by the first write.
-    ahead: Mapping[str, ForkedText] = field(default_factory=dict)
 
-    def write_to(self, write: Callable[[str], None]) -> None:
-        started: list[Forked] = []
-        ahead = {id(self.data[key]): text for key, text in self.ahead.items()}
-        try:
-            self._write_ahead(ahead, started)
-            writer = _Writer(write, ahead)
-            writer.value(self.data, "\n")
-            writer.parts.append("\n")
-            writer.flush()
-        finally:
-            for child in started:
-                child.stop()
-            for text in ahead.values():
-                text.close()
-
-    def _write_ahead(self, ahead: dict[int, ForkedText], started: list[Forked]) -> None:
-        """Has each long top-level list written by a forked process (`ahead`, by the list's id)."""
-        if self.fork_from is None or not can_fork():
-            return
-        for value in self.data.values():
-            if isinstance(value, LazyList) and len(value.items) >= self.fork_from and id(value) not in ahead:
-                ahead[id(value)] = _written_ahead(value, started)
+    def write_to(self, write: Callable[[str], object]) -> None:
+        separator = "{"
+        for key, value in self.data.items():
+            write(f"{separator}\n {_string(_key(key))}: ")
+            if isinstance(value, LazyList):
+                write(_items(value, 1))
+            else:
+                write(_text(value, 1))
+            separator = ","
+        write("\n}\n" if self.data else "{}\n")
 
     def __str__(self) -> str:
         pieces: list[str] = []
@@ -82,155 +64,38 @@ class LazyList:
         return map(self.make, self.items)
 
 
-class _Writer:
-    """Writes a JSON value in pieces of about ten thousand tokens each (not a call per token)."""
-
-    def __init__(self, write: Callable[[str], None], ahead: dict[int, ForkedText] | None = None) -> None:
-        self.write = write
-        self.parts: list[str] = []
-        self.ahead = ahead or {}  # lists another process is writing (by id)
-
-    @classmethod
-    def write_value(cls, value, newline: str, write: Callable[[str], None]) -> None:
-        writer = cls(write)
-        writer.value(value, newline)
-        writer.flush()
-
-    def flush(self) -> None:
-        self.write("".join(self.parts))
-        self.parts.clear()
-
-    def value(self, value, newline: str) -> None:
-        parts = self.parts
-        if isinstance(value, str):
-            parts.append(_string(value))
-        elif value is None or isinstance(value, (int, float)):
-            parts.append(_scalar(value))
-        elif isinstance(value, dict):
-            if not value:
-                parts.append("{}")
-                return
-            record = _record(value, newline)
-            if record is not None:
-                parts.append(record)
-                return
-            inner = newline + " "
-            separator = "{" + inner
-            for key, item in value.items():
-                # Text keys and values (nearly all) are written here, not by another call each:
-                # the writer's time halves.
-                key = _string(key) if type(key) is str else _key(key)
-                if type(item) is str:
-                    parts.append(separator + key + ": " + _string(item))
-                elif (scalar := _SCALAR_TEXT.get(type(item))) is not None:
-                    parts.append(separator + key + ": " + scalar(item))
-                else:
-                    parts.append(separator + key + ": ")
-                    self.value(item, inner)
-                separator = "," + inner
-            parts.append(newline + "}")
-        elif isinstance(value, (list, tuple, LazyList)):
-            if (text := self.ahead.get(id(value))) is not None:
-                self.flush()
-                text.write_to(self.write)
-                return
-            inner = newline + " "
-            separator = "[" + inner
-            for item in value:
-                if type(item) is str:
-                    parts.append(separator + _string(item))
-                elif (scalar := _SCALAR_TEXT.get(type(item))) is not None:
-                    parts.append(separator + scalar(item))
-                else:
-                    parts.append(separator)
-                    self.value(item, inner)
-                separator = "," + inner
-                if len(parts) > 10_000:
-                    self.flush()
-            parts.append("[]" if separator[0] == "[" else newline + "]")
-        else:
-            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _written_ahead(value: LazyList, started: list[Forked]) -> ForkedText:
-    """A top-level list of a document, written from now on by a forked process (see `Forked`)."""
-    return ForkedText(partial(_Writer.write_value, value, "\n "), started)
-
-
 _string = encode_basestring  # the C escaper json.dumps uses with ensure_ascii=False
 
 
-#: %-templates of records' keys, by (keys, indentation); few: findings and table rows share theirs.
-_LAYOUTS: dict[tuple, str] = {}
+def _items(values: Iterable, level: int) -> str:
+    inner = "\n" + " " * (level + 1)
+    texts = [_text(value, level + 1) for value in values]
+    return f"[{inner}{(',' + inner).join(texts)}\n{' ' * level}]" if texts else "[]"
 
 
-def _record(value: dict, newline: str) -> str | None:
-    """A dict whose values are all numbers, text or lists of text (a finding, a score's
-    indicator, a table row's statuses), written in one piece; None for any other dict.
-
-    Its keys' layout at this indentation is made once, as a %-template, and only the values are
-    encoded per dict: a third of the time of writing it key by key, for a province's million findings.
-    """
-    if not _RECORD_VALUES.issuperset(map(type, value.values())):  # e.g. a score, holding dicts
-        return None
-    filled = []
-    inner = newline + "  "
-    for item in value.values():
-        if type(item) is str:
-            filled.append(_string(item))
-        elif (scalar := _SCALAR_TEXT.get(type(item))) is not None:
-            filled.append(scalar(item))
-        else:  # a list (the values' types are tested above)
-            try:
-                texts = ("," + inner).join(map(_string, item))
-            except TypeError:  # an item that is not text
-                return None
-            filled.append(f"[{inner}{texts}{newline} ]" if item else "[]")
-    layout = (tuple(value), newline)
-    template = _LAYOUTS.get(layout)
-    if template is None:
-        if not all(type(key) is str for key in value):  # 1 and True are equal keys, not equal text
-            return None
-        keys = (_string(key).replace("%", "%%") for key in value)
-        template = "{" + ",".join(f"{newline} {key}: %s" for key in keys) + newline + "}"
-        if len(_LAYOUTS) < 1000:
-            _LAYOUTS[layout] = template
-    return template % tuple(filled)
-
-
-def _scalar(value: int | float | None) -> str:
-    if value is None or value is True or value is False:
-        return _SCALAR_TEXT[type(value)](value)
-    return int.__repr__(value) if isinstance(value, int) else _float(value)
-
-
-def _float(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value in (math.inf, -math.inf):
-        return "Infinity" if value > 0 else "-Infinity"
-    return float.__repr__(value)
-
-
-#: The text of a number or constant of exactly these types (an int subclass goes by `_scalar`).
-_SCALAR_TEXT: dict[type, Callable] = {
-    int: int.__repr__,
-    float: _float,
-    bool: lambda value: "true" if value else "false",
-    type(None): lambda value: "null",
-}
-
-
-#: The types of the values a record may hold (its lists must hold text, tested as they are written).
-_RECORD_VALUES = frozenset(_SCALAR_TEXT) | {str, list}
+def _text(value, level: int) -> str:
+    """`value` as json.dumps(indent=1) writes it `level` levels deep."""
+    if isinstance(value, str):
+        return _string(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        inner = "\n" + " " * (level + 1)
+        pairs = (f"{_string(_key(key))}: {_text(item, level + 1)}" for key, item in value.items())
+        return f"{{{inner}{(',' + inner).join(pairs)}\n{' ' * level}}}"
+    if isinstance(value, (list, tuple, LazyList)):
+        return _items(value, level)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def _key(key) -> str:
-    """A dict key as json.dumps writes it: text, or a number or constant in quotes."""
+    """A dict key as json.dumps writes it: text, or a number or constant as text."""
     if isinstance(key, str):
-        return _string(key)
-    if key is None or isinstance(key, (int, float)):
-        return _string(_scalar(key))
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
@@ -240,28 +105,6 @@ def packs_json(packs: list[Pack]) -> list[dict]:
 
 def findings_json(findings: Sequence[Finding], lang: str) -> LazyList:
     return LazyList(findings, lambda finding: finding.to_json(lang))
-
-
-class FindingsAhead:
-    """A `Session.evaluated` callback: as soon as the rules have run, a province's findings (most
-    of `assess`'s JSON) start being written by a forked process, on the core scoring leaves idle;
-    `texts` then goes into the document (`JsonText.ahead`). Fewer than `fork_from`: not started."""
-
-    def __init__(self, lang: str, fork_from: int):
-        self.lang, self.fork_from = lang, fork_from
-        self.texts: dict[str, ForkedText] = {}
-        self.started: list[Forked] = []
-
-    def __call__(self, evaluation: Evaluation) -> None:
-        if len(evaluation.findings) >= self.fork_from and can_fork():
-            self.texts["findings"] = _written_ahead(findings_json(evaluation.findings, self.lang), self.started)
-
-    def close(self) -> None:
-        """Stops and forgets what was started (written or not: the command is over)."""
-        for child in self.started:
-            child.stop()
-        for text in self.texts.values():
-            text.close()
 
 
 def check_json(evaluation: Evaluation, packs: list[Pack], lang: str) -> JsonText:

@@ -10,20 +10,22 @@ This is the library's entry point; the CLI is a thin layer over it:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .assessment import Assessment, assess
-from .dataset import DEFAULT_MAX_CELL_CHARS, Dataset, load_dataset
-from .engine import RuleError
 from .errors import PluginError
-from .evaluate import Evaluation, RunError, Runner, evaluate
-from .facts import Fact, FactKind
+from .evaluate import Evaluation, RuleError, RunError, evaluate
+from .facts import Fact, FactKind, reserved_field
 from .findings import LANGS
 from .packs import Pack, check_scoring, compile_packs, merge_packs, read_pack, read_rules_dir
 from .periods import Period
 from .plugins import PluginFailure, Plugins
 from .schema import CORE_RECORD_TYPES, RecordType
+
+if TYPE_CHECKING:
+    from .load import Dataset
 
 
 class Session:
@@ -35,13 +37,6 @@ class Session:
         rules_dir: str | Path | None = None,
         autoload: bool | None = None,
     ):
-        #: Told the name of each step as it starts (load, validate, facts, rules, scoring).
-        self.stage: Callable[[str], None] = lambda name: None
-        #: Where rules are evaluated: None in this process, or a PartitionRunner (process pool, Dask).
-        self.runner: Runner | None = None
-        #: Told the evaluation as soon as the rules have run, before scoring (`assess`): the
-        #: command starts writing a province's findings then (json_output.FindingsAhead).
-        self.evaluated: Callable[[Evaluation], None] = lambda evaluation: None
         #: The languages findings' messages are written in (a report needs only its own).
         self.langs: tuple[str, ...] = LANGS
         self.plugins = Plugins(modules, blocked, plugins_dir, autoload)
@@ -52,6 +47,12 @@ class Session:
         self.fact_kind_plugin: dict[str, str] = {}
         for plugin, kinds in self.plugins.call("evalkit_fact_kinds", FactKind):
             for kind in kinds:
+                if (name := reserved_field(kind)) is not None:
+                    raise PluginError(f"plugin {plugin}: fact kind {kind.name}: field {name!r} is reserved")
+                if kind.name == "finding":
+                    raise PluginError(
+                        f"plugin {plugin}: fact kind finding: the name is reserved (chained rules' facts)"
+                    )
                 if kind.name in self.fact_kinds:
                     first = self.fact_kind_plugin[kind.name]
                     raise PluginError(f'fact kind "{kind.name}" is declared by two plugins: {first} and {plugin}')
@@ -64,17 +65,19 @@ class Session:
         self.rules = compile_packs(self.packs, self.fact_kinds)
         self.scoring = check_scoring(self.packs, self.rules, self.fact_kinds)
 
-    def load(
-        self, folder: str | Path, max_cell_chars: int = DEFAULT_MAX_CELL_CHARS, alongside: bool = False
-    ) -> Dataset:
-        """Load and validate a dataset, with the plugins' record types and the loaded rule ids.
+    def load(self, folder: str | Path, max_cell_chars: int | None = None, threads: int | None = None) -> Dataset:
+        """Load and validate a dataset, with the plugins' record types and the loaded rule ids
+        (`threads`: how many DuckDB may use; default, one per core)."""
+        from .load import DEFAULT_MAX_CELL_CHARS, load_dataset
 
-        With `alongside`, a large dataset's validation may still be running when it is returned
-        (see `load_dataset`): `check` and `assess` wait for it once the facts are built.
-        """
         known_rules = {rule.spec.id for rule in self.rules}
-        self.stage("load")
-        return load_dataset(folder, self.record_types, known_rules, max_cell_chars, self.stage, alongside)
+        return load_dataset(
+            folder,
+            self.record_types,
+            known_rules,
+            DEFAULT_MAX_CELL_CHARS if max_cell_chars is None else max_cell_chars,
+            threads,
+        )
 
     def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> list[Fact]:
         """The facts the plugins build for `period`; with `kinds`, only from plugins declaring one of them."""
@@ -109,19 +112,9 @@ class Session:
     ) -> Evaluation:
         """Evaluate the rules of the packs of `kinds` and return the findings and run errors."""
         rules = [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
-        self.stage("facts")
-        try:
-            facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
-        except Exception:
-            dataset.validated()  # an invalid dataset's problems come first, whatever failed on it
-            raise
-        except BaseException:
-            dataset.stop_validating()
-            raise
-        dataset.validated()  # facts built while validation ran alongside count only if it passed
-        self.stage("rules")
+        facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
         findings, decisions, rule_errors = evaluate(
-            dataset, period, rules, facts, self.fact_kinds, subjects, self.runner, self.langs
+            dataset, period, rules, facts, self.fact_kinds, subjects, self.langs
         )
         errors = self.plugin_errors(rules) + [self._rule_error(error) for error in rule_errors]
         return Evaluation(period, facts, findings, errors, decisions)
@@ -133,8 +126,6 @@ class Session:
         """
         annual = period.is_year
         evaluation = self.check(dataset, period, kinds=("compliance", "score") if annual else ("compliance",))
-        self.evaluated(evaluation)
-        self.stage("scoring")
         return assess(evaluation, self.packs, self.rules, self.scoring if annual else None, self.fact_kinds)
 
     def plugin_errors(self, rules) -> list[RunError]:

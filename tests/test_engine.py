@@ -1,75 +1,43 @@
-"""The durable-rules adapter on its own: what fires on which fact, chaining, shared sessions, names."""
+"""The durable-rules adapter on its own: what fires on which fact, sessions, names; and asking once
+per distinct fact gives what asking fact by fact gives."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from evalkit.conditions import AllOf, Always, Compare
-from evalkit.engine import SUBJECTS_PER_SID, EngineRule, RuleEngine
+from evalkit.conditions import AllOf, Always, AnyOf, Compare
+from evalkit.engine import FACTS_PER_SID, EngineRule, RuleEngine
+from evalkit.evaluate import _judged
 
 RULES = [
     EngineRule("LOW:when", "count", Compare("n", "<", 3)),
     EngineRule("NONE:when", "count", AllOf((Compare("n", "==", 0), Compare("label", "!=", "x")))),
     EngineRule("ANY:when", "note", Always()),
-    EngineRule("FOUND:chain", "finding", Compare("rule", "==", "LOW")),
 ]
 
 
-def fired(firings) -> list[tuple[str, int]]:
-    return sorted((firing.rule, firing.index) for firing in firings)
-
-
 def test_each_fact_fires_exactly_its_rules():
-    with RuleEngine(RULES).open() as evaluate:
-        firings, errors = evaluate(
-            "S1",
-            [
-                {"kind": "count", "subject": "S1", "n": 0},  # LOW and NONE (label missing counts as != "x")
-                {"kind": "count", "subject": "S1", "n": 2, "label": "x"},  # LOW only
-                {"kind": "count", "subject": "S1", "n": 0, "label": "x"},  # LOW only: label is "x"
-                {"kind": "count", "subject": "S1", "n": 7},  # nothing
-                {"kind": "note", "subject": "S1", "text": "任何"},  # ANY
-            ],
-        )
-    assert errors == []
-    assert fired(firings) == [("ANY:when", 4), ("LOW:when", 0), ("LOW:when", 1), ("LOW:when", 2), ("NONE:when", 0)]
-    assert all(firing.subject == "S1" for firing in firings)
-    assert next(f for f in firings if f.rule == "ANY:when").fact["text"] == "任何"
+    fired, failed = RuleEngine(RULES).judge(
+        [
+            {"kind": "count", "n": 0},  # LOW and NONE (label missing counts as != "x")
+            {"kind": "count", "n": 2, "label": "x"},  # LOW only
+            {"kind": "count", "n": 0, "label": "x"},  # LOW only: label is "x"
+            {"kind": "count", "n": 7},  # nothing
+            {"kind": "note", "text": "任何"},  # ANY
+        ]
+    )
+    assert failed == []
+    assert fired == [{"LOW:when", "NONE:when"}, {"LOW:when"}, {"LOW:when"}, set(), {"ANY:when"}]
 
 
-def test_chained_facts_fire_after_the_subjects_own_facts():
-    def chain(firing):
-        rule, _, outcome = firing.rule.partition(":")
-        return [{"kind": "finding", "subject": firing.subject, "rule": rule}] if outcome == "when" else []
-
-    with RuleEngine(RULES).open(chain) as evaluate:
-        firings, _ = evaluate("S1", [{"kind": "count", "subject": "S1", "n": 1}, {"kind": "note", "subject": "S1"}])
-    # LOW (fact 0) and ANY (fact 1) each derive a finding (-1, -2); only LOW's matches FOUND.
-    assert fired(firings) == [("ANY:when", 1), ("FOUND:chain", -1), ("LOW:when", 0)]
-
-
-def test_subjects_sharing_a_session_do_not_see_each_other():
-    facts = [{"kind": "count", "subject": "?", "n": 1}, {"kind": "count", "subject": "?", "n": 5}]
-    with RuleEngine(RULES).open() as evaluate:
-        subjects = [f"S{i}" for i in range(SUBJECTS_PER_SID + 3)]  # more than one session's worth
-        results = [evaluate(subject, [{**fact, "subject": subject} for fact in facts]) for subject in subjects]
-    for subject, (firings, errors) in zip(subjects, results, strict=True):
-        assert errors == [] and fired(firings) == [("LOW:when", 0)]
-        assert {firing.fact["subject"] for firing in firings} == {subject}
-
-
-def test_a_failing_consequence_is_reported_and_the_rest_goes_on():
-    def chain(firing):
-        raise ValueError("broken")
-
-    with RuleEngine(RULES).open(chain) as evaluate:
-        firings, errors = evaluate(
-            "S1", [{"kind": "count", "subject": "S1", "n": 1}, {"kind": "note", "subject": "S1"}]
-        )
-    assert fired(firings) == [("ANY:when", 1), ("LOW:when", 0)]
-    assert [str(error) for error in errors] == [
-        "rule LOW:when on S1: ValueError: broken",
-        "rule ANY:when on S1: ValueError: broken",
+def test_facts_in_different_sessions_are_judged_alike():
+    facts = [{"kind": "count", "n": n % 5, "k": n} for n in range(3 * FACTS_PER_SID + 7)]
+    fired, failed = RuleEngine(RULES).judge(facts)
+    assert failed == []
+    assert fired == [
+        {"LOW:when", "NONE:when"} if n % 5 == 0 else {"LOW:when"} if n % 5 < 3 else set() for n in range(len(facts))
     ]
 
 
@@ -79,12 +47,38 @@ def test_rule_names_are_plain(name):
         RuleEngine([EngineRule(name, "count")])
 
 
-def test_a_fact_the_engine_takes_for_one_already_seen_is_reported_as_asserted():
-    # durable-rules identifies facts by an `id` field: the second fact below is never evaluated.
-    with RuleEngine([EngineRule("R:when", "k", Compare("x", ">", 0))]).open() as evaluate:
-        firings, errors = evaluate("S1", [{"kind": "k", "id": "A", "x": 1}, {"kind": "k", "id": "A", "x": 2}])
-    assert fired(firings) == [("R:when", 0)]
-    assert [str(error) for error in errors] == [
-        "rule (engine) on S1: RuntimeError: durable-rules took a fact for one it had already seen, so did not "
-        "evaluate it: {'kind': 'k', 'id': 'A', 'x': 2, 'sid': '0', '_n': 1}"
+def test_a_fact_the_engine_takes_for_one_already_seen_is_reported():
+    # durable-rules identifies facts by an `id` field (reserved: no fact kind may declare it).
+    fired, failed = RuleEngine([EngineRule("R:when", "k", Compare("x", ">", 0))]).judge(
+        [{"kind": "k", "id": "A", "x": 1}, {"kind": "k", "id": "A", "x": 2}]
+    )
+    assert fired == [{"R:when"}, set()]
+    assert [(index, str(error)) for index, error in failed] == [
+        (1, "durable-rules took a fact for one already seen: {'kind': 'k', 'id': 'A', 'x': 2, 'sid': '0', '_n': 2}")
     ]
+
+
+FIELDS = ("a", "b", "c")
+VALUES = st.one_of(st.integers(0, 49), st.sampled_from(["x", "y", "中"]))
+COMPARE = st.builds(Compare, st.sampled_from(FIELDS), st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), VALUES)
+CONDITION = st.recursive(
+    COMPARE,
+    lambda inner: st.one_of(
+        st.builds(AllOf, st.lists(inner, min_size=1, max_size=4).map(tuple)),
+        st.builds(AnyOf, st.lists(inner, min_size=1, max_size=4).map(tuple)),
+    ),
+    max_leaves=20,
+)
+FACT = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["k1", "k2"]), "a": VALUES, "b": VALUES, "c": VALUES, "noise": st.integers(0, 3)}
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(conditions=st.lists(CONDITION, min_size=1, max_size=4), facts=st.lists(FACT, max_size=25))
+def test_asking_once_per_distinct_fact_equals_asking_fact_by_fact(conditions, facts):
+    rules = [EngineRule(f"R{n}:when", ("k1", "k2")[n % 2], condition) for n, condition in enumerate(conditions)]
+    engine = RuleEngine(rules)
+    fired, failed = _judged(engine, rules, facts)
+    assert failed == [None] * len(facts)
+    assert fired == [engine.judge([fact])[0][0] for fact in facts]

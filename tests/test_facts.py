@@ -38,3 +38,26 @@ def test_each_unsound_fact_is_named(values, subject_kind, expected):
 def test_a_single_kind_needs_no_subject_kind():
     branch = FactKind("branch_quarter", "organization", {"bases": ""})
     assert branch.problem(Fact("branch_quarter", "B1", Period(2024, 1), {"bases": 1})) is None
+
+
+@pytest.mark.parametrize(
+    "field", ["id", "sid", "_n", "kind", "subject", "period", "quarter", "status", "evidence", "_mine"]
+)
+def test_a_reserved_field_name_is_refused_when_the_kind_is_declared(tmp_path, field):
+    """A field named like one the engine or every fact uses was overwritten or confused the
+    engine (a field `id` repeating across subjects left facts unjudged): refused, naming it."""
+    from evalkit.testing import run_cli
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "mine.py").write_text(
+        "from evalkit import hookimpl\n"
+        "from evalkit.facts import FactKind\n\n\n"
+        "@hookimpl\n"
+        "def evalkit_fact_kinds():\n"
+        f"    return [FactKind('thing', 'department', {{{field!r}: 'x', 'n': 'y'}})]\n",
+        encoding="utf-8",
+    )
+    result = run_cli(["rules", "--plugins-dir", str(plugins)])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: plugin mine: fact kind thing: field {field!r} is reserved\n"

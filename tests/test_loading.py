@@ -110,19 +110,24 @@ def test_a_bad_byte_past_the_first_megabyte_is_placed_exactly(tmp_path, small):
         b"\x00",
     ],
 )
-def test_a_large_file_is_utf8_text_exactly_when_python_decodes_it(tmp_path, tail):
-    """Large files are checked whole by Arrow; it must agree with Python's own decoder."""
-    from evalkit.readers import _utf8_text
+def test_a_file_is_read_as_utf8_exactly_when_python_decodes_it(tmp_path, tail):
+    """Arrow's reader checks UTF-8 as it reads (and no other check does): it must agree with
+    Python's own decoder, and a NUL is binary data whatever reads it."""
+    from evalkit.load.files import TextTable, read_csv
 
-    path = tmp_path / "big.csv"
-    path.write_bytes(b"a" * (1 << 20) + tail + b"\n")
+    path = tmp_path / "departments.csv"
+    path.write_bytes(b"id,name\nD1," + b"a" * (1 << 20) + tail + b"\n")
     try:
-        python = "\0" not in tail.decode("utf-8")
+        text = tail.decode("utf-8")
     except UnicodeDecodeError:
-        python = False
-    assert _utf8_text(path) is python
-    path.write_bytes(b"")  # emptied since: no mapping, so the file is decoded here instead
-    assert _utf8_text(path) is False
+        text = None
+    read = read_csv(path, "departments")
+    if text is not None and "\0" not in text:
+        assert isinstance(read, TextTable) and read.columns[1].to_pylist() == ["a" * (1 << 20) + text]
+    elif tail == b"\x00":
+        assert read.expected == "a CSV text file (this one holds binary data)"
+    else:  # read as GB18030 where it decodes so, else located
+        assert not isinstance(read, TextTable) or read.columns[1].to_pylist() != ["a" * (1 << 20) + (text or "")]
 
 
 def test_a_large_gb18030_file_that_starts_in_ascii_is_read_as_gb18030(tmp_path, small):
@@ -279,19 +284,6 @@ def test_validate_command(small_dir, tmp_path, small):
     assert bad.exit_code == 2
     assert "requests.csv:2 [department_id] 'D9'" in bad.stderr
     assert "Traceback" not in bad.stderr
-
-
-def test_repeated_text_is_held_once(tmp_path, small):
-    """A text column that repeats keeps one string per distinct value, past the first look at it."""
-    template = small["requests"][0]
-    small["requests"] = [
-        {**template, "id": f"R{n}", "category": ["finance", "talent", "land"][n % 3], "title": f"诉求 {n}"}
-        for n in range(1, 10_001)
-    ]
-    requests = load_dataset(write_dataset(tmp_path / "data", small))["requests"]
-    assert len({id(row["category"]) for row in requests}) == 3
-    assert {row["category"] for row in requests} == {"finance", "talent", "land"}
-    assert [row["title"] for row in requests[-2:]] == ["诉求 9999", "诉求 10000"]  # distinct text is kept as it is
 
 
 @pytest.mark.parametrize(

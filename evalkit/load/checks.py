@@ -1,0 +1,232 @@
+"""Checks that need more than one cell, as queries: unique ids, references, request lifecycles, ...
+
+Each query finds the rows to fix; Python words their problems (few, or the dataset is not
+assessed). Every check runs, none stops at the first problem. The tree of organisations, a
+small table, is walked in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..errors import Problem
+from ..schema import SUBJECT_KINDS, SUBJECT_TABLES
+from .cells import quoted
+from .files import as_text
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+
+#: Which request fields each status requires ("req"), forbids ("-") or allows ("opt"), per docs/data-format.md.
+STATUS_FIELDS = {
+    #            dispatched_at, accepted_at, resolved_at, satisfaction
+    "submitted": ("-", "-", "-", "-"),
+    "dispatched": ("req", "-", "-", "-"),
+    "accepted": ("req", "req", "-", "-"),
+    "resolved": ("req", "req", "req", "opt"),
+    "rejected": ("req", "opt", "-", "-"),
+    "withdrawn": ("opt", "opt", "-", "-"),
+}
+STATUS_COLUMNS = ("dispatched_at", "accepted_at", "resolved_at", "satisfaction")
+#: Deeper organisation trees than this are refused: real ones have a handful of levels, and a
+#: damaged parent column must not make every check walk thousands of ancestors.
+MAX_DEPTH = 50
+
+
+def validate_dataset(dataset: Dataset, known_rules: set[str] | None) -> list[Problem]:
+    _all_ids(dataset)
+    problems = list(_unique_ids(dataset))
+    problems += _references(dataset)
+    problems += parent_cycles(dataset)
+    problems += _requests(dataset)
+    problems += _meetings(dataset)
+    problems += _chain_committees(dataset)
+    problems += _incidents(dataset)
+    problems += _waivers(dataset, known_rules)
+    return problems
+
+
+def _all_ids(dataset: Dataset) -> None:
+    """A view `ids` of every table's ids (loaded or refused for bad cells) with the table's name
+    and its kind column, for the reference checks."""
+    parts = []
+    for name, table in dataset.tables.items():
+        if table.type.id_column is None:
+            continue
+        kind = f"CAST({table.type.kind_column} AS VARCHAR)" if table.type.kind_column else "NULL"
+        parts.append(f"SELECT {quoted(name)} AS owner, id, {kind} AS kind FROM {dataset.view(name)}")
+        if table.rejected_ids:
+            rejected = ", ".join(f"({quoted(id_)})" for id_ in sorted(table.rejected_ids))
+            parts.append(f"SELECT {quoted(name)}, id, NULL FROM (VALUES {rejected}) refused(id)")
+    dataset.connection.execute(f"CREATE OR REPLACE TEMP VIEW ids AS {' UNION ALL '.join(parts)}")
+
+
+def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
+    """Ids unique within each table, and across the subject tables together: repeated ids are
+    found by a grouped query, and only their rows are then placed."""
+    parts = []
+    for order, (name, table) in enumerate(dataset.tables.items()):
+        if table.type.id_column is None:
+            continue
+        scope = "'subjects'" if name in SUBJECT_TABLES else quoted(name)
+        file = quoted(table.file or "")
+        parts.append(f"SELECT {scope} AS scope, {order} AS place, _row, {file} AS file, id FROM {dataset.view(name)}")
+    rows = " UNION ALL ".join(parts)
+    query = f"""
+        WITH rows AS ({rows}),
+             repeated AS (SELECT scope, id FROM rows WHERE id IS NOT NULL GROUP BY scope, id HAVING count(*) > 1)
+        SELECT file, _row, id, first_value(file) OVER w, first_value(_row) OVER w, row_number() OVER w
+        FROM rows JOIN repeated USING (scope, id)
+        WINDOW w AS (PARTITION BY scope, id ORDER BY place, _row)"""
+    for file, number, id_, first_file, first_row, seen in dataset.connection.execute(query).fetchall():
+        if seen > 1:
+            yield Problem(file, number, "id", id_, f"a unique id (already used in {first_file} row {first_row})")
+
+
+def _references(dataset: Dataset) -> Iterator[Problem]:
+    """Every value of a column that names a record of another table (each item of a list) must
+    name one, of the kinds the column allows (a refused row's kind is unknown: already reported)."""
+    for name, table in dataset.tables.items():
+        for column in table.type.columns:
+            ref = column.ref
+            if ref is None:
+                continue
+            value = f"unnest({column.name})" if column.type == "list" else column.name
+            kinds = f" AND (kind IS NULL OR kind IN ({', '.join(map(quoted, ref.kinds))}))" if ref.kinds else ""
+            query = f"""
+                SELECT _row, value FROM (SELECT _row, {value} AS value FROM {dataset.view(name)}) used
+                ANTI JOIN (SELECT id FROM ids WHERE owner = {quoted(ref.table)}{kinds}) known ON used.value = known.id
+                WHERE value IS NOT NULL ORDER BY _row"""
+            for number, bad in dataset.connection.execute(query).fetchall():
+                yield Problem(table.file, number, column.name, bad, ref.describe())
+
+
+def parent_cycles(dataset: Dataset) -> Iterator[Problem]:
+    """Cycles of parents (each member named once) and trees deeper than MAX_DEPTH; linear time."""
+    table = dataset.tables["organizations"]
+    ids, parents, numbers = table.column("id"), table.column("parent_id"), table.row_numbers.to_pylist()
+    parent = dict(zip(ids, parents, strict=True))
+    number_of = dict(zip(ids, numbers, strict=True))
+    depth: dict[str, int] = {}  # levels below the root, once known
+    for start in sorted(parent):
+        path, on_path, node = [], set(), start
+        while node is not None and node in parent and node not in depth and node not in on_path:
+            on_path.add(node)
+            path.append(node)
+            node = parent[node]
+        if node in on_path:  # the walk came back to itself: a cycle
+            cycle = path[path.index(node) :]
+            for index, member in enumerate(cycle):
+                shown = [cycle[(index + step) % len(cycle)] for step in range(min(len(cycle), 4))]
+                more = " → …" if len(cycle) > 4 else ""
+                text = " → ".join(shown) + f"{more} → {member}; {len(cycle)} organisation(s)"
+                yield Problem(
+                    table.file, number_of[member], "parent_id", parent[member], f"no cycle of parents ({text})"
+                )
+                depth[member] = 0
+            path = path[: path.index(node)]
+        level = depth.get(node, -1) if node is not None else -1
+        for member in reversed(path):
+            level += 1
+            depth[member] = level
+            if level == MAX_DEPTH + 1:
+                yield Problem(
+                    table.file,
+                    number_of[member],
+                    "parent_id",
+                    parent[member],
+                    f"at most {MAX_DEPTH} levels of parent organisations (this one is {level} levels down)",
+                )
+
+
+def _requests(dataset: Dataset) -> Iterator[Problem]:
+    """Each request's fields against its status and each other: the query picks the requests
+    with something wrong, Python words what."""
+    table = dataset.tables["requests"]
+    wrong = []
+    for status, needs in STATUS_FIELDS.items():
+        for column, need in zip(STATUS_COLUMNS, needs, strict=True):
+            if need != "opt":
+                test = "IS NULL" if need == "req" else "IS NOT NULL"
+                wrong.append(f"(status = {quoted(status)} AND {column} {test})")
+    wrong += [
+        "(dispatched_at IS NOT NULL AND department_id IS NULL)",
+        "(accepted_at IS NOT NULL AND dispatched_at IS NULL)",
+        "dispatched_at < submitted_at",
+        "accepted_at < dispatched_at",
+        "resolved_at < accepted_at",
+        "reopened_from = id",
+    ]
+    columns = ("_row", "id", "status", "submitted_at", *STATUS_COLUMNS, "department_id", "reopened_from")
+    query = f"SELECT {', '.join(columns)} FROM {dataset.view('requests')} WHERE {' OR '.join(wrong)} ORDER BY _row"
+    for record in dataset.connection.execute(query).fetchall():
+        number, id_, status, submitted, *lifecycle, department, reopened = record
+        request = dict(zip(STATUS_COLUMNS, lifecycle, strict=True))
+        for column, need in zip(STATUS_COLUMNS, STATUS_FIELDS.get(status, ()), strict=False):
+            if need == "req" and request[column] is None:
+                yield Problem(table.file, number, column, "", f"a value when status is {status}")
+            if need == "-" and request[column] is not None:
+                yield Problem(table.file, number, column, as_text(request[column]), f"blank when status is {status}")
+        dispatched, accepted, resolved, _ = lifecycle
+        if dispatched is not None and department is None:
+            yield Problem(table.file, number, "department_id", "", "a department once the request is dispatched")
+        if accepted is not None and dispatched is None:
+            yield Problem(table.file, number, "dispatched_at", "", "a dispatch time before the acceptance time")
+        for later, after, earlier, before in (
+            ("dispatched_at", dispatched, "submitted_at", submitted),
+            ("accepted_at", accepted, "dispatched_at", dispatched),
+            ("resolved_at", resolved, "accepted_at", accepted),
+        ):
+            if after is not None and before is not None and after < before:
+                yield Problem(table.file, number, later, as_text(after), f"a time ≥ {earlier} ({as_text(before)})")
+        if reopened is not None and reopened == id_:
+            yield Problem(table.file, number, "reopened_from", id_, "an earlier request, not the request itself")
+
+
+def _meetings(dataset: Dataset) -> Iterator[Problem]:
+    meetings = dataset.view("meetings")
+    query = f"SELECT _row, issues_resolved, issues_raised FROM {meetings} WHERE issues_resolved > issues_raised"
+    for number, resolved, raised in dataset.connection.execute(query).fetchall():
+        yield Problem(
+            dataset.tables["meetings"].file,
+            number,
+            "issues_resolved",
+            str(resolved),
+            f"at most issues_raised ({raised})",
+        )
+
+
+def _chain_committees(dataset: Dataset) -> Iterator[Problem]:
+    query = f"""SELECT _row, id, chain_id FROM {dataset.view("organizations")}
+                WHERE kind = 'chain_committee' AND chain_id IS NOT NULL AND chain_id <> id"""
+    for number, id_, chain in dataset.connection.execute(query).fetchall():
+        yield Problem(
+            dataset.tables["organizations"].file, number, "chain_id", chain, f"blank or the committee's own id ({id_})"
+        )
+
+
+def _incidents(dataset: Dataset) -> Iterator[Problem]:
+    tables = dict(zip(SUBJECT_KINDS, ("departments", "cadres", "organizations"), strict=True))
+    owners = " ".join(f"WHEN {quoted(kind)} THEN {quoted(owner)}" for kind, owner in tables.items())
+    query = f"""SELECT _row, subject_kind, subject_id FROM {dataset.view("incidents")} i
+                WHERE subject_kind IS NOT NULL AND NOT EXISTS (
+                    SELECT 1 FROM ids WHERE ids.owner = CASE i.subject_kind {owners} END AND ids.id = i.subject_id)"""
+    for number, kind, subject in dataset.connection.execute(query).fetchall():
+        yield Problem(
+            dataset.tables["incidents"].file, number, "subject_id", subject, f"the id of a {kind} in {tables[kind]}"
+        )
+
+
+def _waivers(dataset: Dataset, known_rules: set[str] | None) -> Iterator[Problem]:
+    file = dataset.tables["waivers"].file
+    subjects = ", ".join(map(quoted, SUBJECT_TABLES))
+    query = f"""SELECT _row, rule, subject_id, subject_id IN (SELECT id FROM ids WHERE owner IN ({subjects}))
+                FROM {dataset.view("waivers")} ORDER BY _row"""
+    for number, rule, subject, known_subject in dataset.connection.execute(query).fetchall():
+        if known_rules is not None and rule not in known_rules:
+            yield Problem(file, number, "rule", rule, "the id of a loaded rule (see `evalkit rules`)")
+        if not known_subject:
+            yield Problem(
+                file, number, "subject_id", subject, "the id of an organisation, enterprise, department or cadre"
+            )

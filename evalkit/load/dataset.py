@@ -1,0 +1,205 @@
+"""A loaded dataset: one typed Arrow table per record type, queried with DuckDB.
+
+`load_dataset` is the whole "load" arrow of the data flow: files → tables of text → typed
+tables → cross-record checks. It either returns a `Dataset` nothing downstream needs to doubt,
+or raises `DatasetError` with every problem (file, row, column, value, expected).
+
+Plugins read a table as rows (`dataset[name]`, dicts of Python values), as columns
+(`dataset.columns(name, ...)`), by id (`dataset.by_id(name)`), or as a DuckDB relation
+(`dataset.relation(name)`), which is how large tables are best read: grouped queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ..errors import DatasetError, UsageError
+from ..periods import Period
+from ..schema import CORE_RECORD_TYPES, LIST, PERIOD, RecordType
+from .cells import define_macros, type_table
+from .checks import validate_dataset
+from .files import find_tables
+
+#: Cells longer than this are refused: a ledger never needs them, and they are how a damaged
+#: or hostile file would blow up memory.
+DEFAULT_MAX_CELL_CHARS = 1_000_000
+
+
+class Table:
+    """The valid rows of one record type, as one Arrow table, with where each came from."""
+
+    def __init__(self, record_type: RecordType, file: str | None = None, arrow: pa.Table | None = None, rows=None):
+        self.type = record_type
+        self.file = file  # None: the dataset has no file for this record type
+        if arrow is None:
+            arrow = pa.table(
+                [pa.array([], _arrow_type(column)) for column in record_type.columns],
+                names=[column.name for column in record_type.columns],
+            )
+        self.arrow = arrow
+        self.row_numbers: pa.Array = rows if rows is not None else pa.array([], pa.int64())
+        self.blank_rows = 0
+        self.rejected_rows = 0
+        self.rejected_ids: set[str] = set()
+        self._columns: dict[str, list] = {}
+        self._rows: list[dict] | None = None
+
+    def __len__(self) -> int:
+        return self.arrow.num_rows
+
+    def column(self, name: str) -> list:
+        """The values of column `name` in row order (None where the file lacks it), as Python
+        values: lists are tuples, periods `Period`s."""
+        if name not in self._columns:
+            if name not in self.arrow.column_names:
+                self._columns[name] = [None] * len(self)
+            else:
+                values = self.arrow.column(name).to_pylist()
+                kind = self.type.column(name).type if name in {c.name for c in self.type.columns} else None
+                if kind == LIST:
+                    values = [tuple(value) for value in values]
+                elif kind == PERIOD:
+                    values = [None if value is None else Period.parse(value) for value in values]
+                self._columns[name] = values
+        return self._columns[name]
+
+    @property
+    def rows(self) -> list[dict]:
+        """Each row as a dict of Python values, in the file's order (made once, when asked)."""
+        if self._rows is None:
+            names = self.arrow.column_names
+            self._rows = [
+                dict(zip(names, values, strict=True)) for values in zip(*map(self.column, names), strict=True)
+            ]
+        return self._rows
+
+    def located(self) -> Iterator[tuple[int, dict]]:
+        """(spreadsheet row number, row) pairs."""
+        return zip(self.row_numbers.to_pylist(), self.rows, strict=True)
+
+    def relation_table(self) -> pa.Table:
+        """The table's columns with each row's spreadsheet number as `_row` (for queries)."""
+        names = [name for name in self.arrow.column_names if name != "_row"]
+        return pa.table([self.row_numbers, *(self.arrow.column(name) for name in names)], names=["_row", *names])
+
+
+def _arrow_type(column) -> pa.DataType:
+    from .cells import _ARROW_TYPES
+
+    return _ARROW_TYPES[column.type]
+
+
+class Dataset:
+    """A validated dataset: one `Table` per known record type (empty when it has no file)."""
+
+    def __init__(self, folder: Path, tables: dict[str, Table], connection: duckdb.DuckDBPyConnection):
+        self.folder = folder
+        self.tables = tables
+        self.connection = connection
+        for name, table in tables.items():
+            connection.register(self.view(name), table.relation_table())
+
+    @staticmethod
+    def view(name: str) -> str:
+        """The name the record type's table has in `connection` (its columns and `_row`)."""
+        return f"records_{name}"
+
+    def relation(self, name: str) -> duckdb.DuckDBPyRelation:
+        """A record type's table as a DuckDB relation: the schema's columns and `_row`, the
+        spreadsheet row number. Group, join and filter it in SQL; it is read, never changed."""
+        return self.connection.table(self.view(name))
+
+    def __getitem__(self, name: str) -> list[dict]:
+        """The rows of a record type, a dict each."""
+        return self.tables[name].rows
+
+    def columns(self, name: str, *columns: str) -> Iterator[tuple]:
+        """Each row of a record type as a tuple of the `columns` named (no dict per row)."""
+        table = self.tables[name]
+        return zip(*map(table.column, columns), strict=True)
+
+    def by_id(self, name: str) -> dict[str, dict]:
+        return {row["id"]: row for row in self.tables[name].rows}
+
+    def has_records_in(self, period: Period) -> bool:
+        """Whether any record is dated in `period` (requests by dispatch, the others by their date)."""
+        first, last = period.first_day.isoformat(), period.last_day.isoformat()
+        for name, table in self.tables.items():
+            column = table.type.dated_by
+            if column and len(table):
+                query = f"SELECT 1 FROM {self.view(name)} WHERE CAST({column} AS DATE) BETWEEN ? AND ? LIMIT 1"
+                if self.connection.execute(query, [first, last]).fetchall():
+                    return True
+        return False
+
+    def digest(self) -> str:
+        """SHA-256 over the names and bytes of the files read, so a report can be traced to its inputs."""
+        hasher = hashlib.sha256()
+        for name in sorted({table.file.split("#")[0] for table in self.tables.values() if table.file}):
+            hasher.update(name.encode("utf-8") + b"\0")
+            with (self.folder / name).open("rb") as file:
+                while chunk := file.read(1 << 20):
+                    hasher.update(chunk)
+        return hasher.hexdigest()
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(table) for name, table in self.tables.items()}
+
+
+def load_dataset(
+    folder: str | Path,
+    record_types: Iterable[RecordType] = CORE_RECORD_TYPES,
+    known_rules: set[str] | None = None,
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
+    threads: int | None = None,
+) -> Dataset:
+    """Load and validate every record type in `folder`; raise `DatasetError` listing every problem.
+
+    `known_rules`, when given, are the rule ids a waiver may name; `threads`, how many threads
+    DuckDB may use (default: one per core).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(
+            f"{folder}: not a folder (a dataset is a folder of .csv/.xlsx files)",
+            f"{folder}：不是文件夹（数据集是存放 .csv/.xlsx 台账文件的文件夹）",
+        )
+    types = {t.name: t for t in record_types}
+    texts, problems = find_tables(folder, list(types))
+    if not texts and not problems:
+        raise UsageError(
+            f"{folder}: no dataset files in this folder (expected files such as organizations.csv and "
+            "requests.csv, or an .xlsx workbook with sheets of those names)",
+            f"{folder}：文件夹里没有台账文件（应有 organizations.csv、requests.csv 等，或含同名工作表的 .xlsx 工作簿）",
+        )
+    # Rows keep their file's order through every query; no DuckDB extension is ever fetched or
+    # loaded (a run must not reach the network, and gives the same results everywhere).
+    config = {
+        "preserve_insertion_order": True,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        **({"threads": threads} if threads else {}),
+    }
+    connection = duckdb.connect(config=config)
+    define_macros(connection)
+    tables = {name: Table(record_type) for name, record_type in types.items()}
+    while texts:
+        text = texts.pop(0)  # each file's text is let go once typed
+        typed = type_table(connection, types[text.name], text, max_cell_chars)
+        table = tables[text.name] = Table(types[text.name], text.file, typed.table, typed.rows)
+        table.blank_rows, table.rejected_rows, table.rejected_ids = (
+            typed.blank_rows,
+            typed.rejected_rows,
+            typed.rejected_ids,
+        )
+        problems += typed.problems
+    dataset = Dataset(folder, tables, connection)
+    problems += validate_dataset(dataset, known_rules)
+    if problems:
+        raise DatasetError(problems)
+    return dataset

@@ -1,0 +1,311 @@
+"""Finding a dataset's files and reading each into a table of text, CSV or XLSX alike.
+
+Nothing is typed here (`cells.py` does that): a file becomes a `TextTable`, its header cells and
+one Arrow string column per cell position, with each record's row number as a spreadsheet shows
+it. CSV encodings are detected, never asked for: UTF-8 (with or without BOM), UTF-16 with BOM
+and GB18030 (a superset of GBK, what Excel on a Chinese Windows writes); other encodings than
+UTF-8 are transcoded in Python first. Arrow's CSV reader reads the records; a file it cannot
+read as the csv module would (records of another width, carriage returns inside cells) is read
+by the csv module instead, into the same table.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as arrow_csv
+
+from ..errors import Problem
+
+
+@dataclass
+class TextTable:
+    """The cells of one record type as found in one file (or one sheet of a workbook)."""
+
+    name: str
+    file: str  # as shown to the user: "requests.csv" or "ledgers.xlsx#talent"
+    header: list[str | None]
+    columns: list[pa.Array]  # one string array per cell position (header's and beyond), None for blank
+    rows: pa.Array  # each record's spreadsheet row number (the header is row 1)
+    unreadable: Problem | None = None  # the rest of the file could not be read from this record on
+    blank_rows: int = 0  # empty rows the reader left out already (a sheet may drag a million behind it)
+
+
+def as_text(value: object) -> str:
+    """The text a user sees in a cell: XLSX numbers that are whole print without `.0`."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M:%S" if value.second else "%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+class NotText(ValueError):
+    """The file is not text in the encoding tried (undecodable at byte `position`), or holds
+    binary data (`position` None)."""
+
+    def __init__(self, expected: str, position: int | None):
+        super().__init__(expected)
+        self.expected, self.position = expected, position
+
+
+_CHUNK_BYTES = 1 << 20
+_MISREAD_LETTERS = re.compile(r"[^\u0100-\u07ff]+")
+_HANZI = re.compile(r"[^\u4e00-\u9fff]+")
+
+
+def detect_encoding(path: Path, utf8: bool | None = None) -> str:
+    """The encoding a spreadsheet program wrote the CSV file in; raises `NotText` otherwise.
+
+    `utf8`: whether the whole file is known to be UTF-8 (Arrow's reader checks it as it reads);
+    else it is decoded here, a megabyte at a time (never held whole)."""
+    with path.open("rb") as file:
+        start = file.read(len(codecs.BOM_UTF8))
+    if start.startswith(codecs.BOM_UTF8):
+        if utf8 and _holds_nul(path):
+            raise NotText(_BINARY, None)
+        return "utf-8-sig" if utf8 else _decodes(path, "utf-8-sig")
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decodes(path, "utf-16")
+    try:
+        if not utf8:
+            _decodes(path, "utf-8")
+        elif _holds_nul(path):
+            raise NotText(_BINARY, None)
+    except NotText as error:
+        if error.position is None:  # binary data, not another encoding
+            raise
+        try:
+            return _decodes(path, "gb18030")
+        except NotText as other:
+            # Name the failure of the encoding that read further: most likely the file's own.
+            further = error if other.position is not None and other.position < error.position else other
+            raise further from None
+    # Short GBK text can also be valid UTF-8 ("学习" in GBK reads as "ѧϰ"): such text is full of
+    # Greek, Cyrillic and other two-byte UTF-8 letters, which a Chinese ledger does not hold.
+    with path.open("rb") as file:
+        head = file.read(_CHUNK_BYTES).decode("utf-8", errors="ignore")
+    if len(_MISREAD_LETTERS.sub("", head)) > len(_HANZI.sub("", head)):
+        try:
+            return _decodes(path, "gb18030")
+        except NotText:
+            pass
+    return "utf-8"
+
+
+_BINARY = "a CSV text file (this one holds binary data)"
+
+
+def _holds_nul(path: Path) -> bool:
+    with path.open("rb") as file:
+        return any(b"\0" in chunk for chunk in iter(lambda: file.read(_CHUNK_BYTES), b""))
+
+
+def _decodes(path: Path, encoding: str) -> str:
+    """`encoding`, when the whole file decodes in it and holds no NUL; else `NotText`."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with path.open("rb") as file:
+        while True:
+            chunk = file.read(_CHUNK_BYTES)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as error:
+                expected = f"a text file in UTF-8 or GB18030 ({error.reason} at byte {offset + error.start})"
+                raise NotText(expected, offset + error.start) from None
+            if "\0" in text:
+                raise NotText(_BINARY, None)
+            if not chunk:
+                return encoding
+            offset += len(chunk)
+
+
+def read_csv(path: Path, name: str) -> TextTable | Problem:
+    """The file's records as text. Arrow reads a UTF-8 file straight away, checking the text as
+    it reads; any other encoding is transcoded to UTF-8 first (a branch's own small ledger)."""
+    table = _arrow_records(path, path.name, name)
+    try:
+        encoding = detect_encoding(path, utf8=isinstance(table, TextTable))
+    except NotText as error:
+        return Problem(path.name, None, "", "", error.expected)
+    source: Path | bytes = path
+    if encoding not in ("utf-8", "utf-8-sig") or table is None:
+        source = path.read_bytes().decode(encoding).encode("utf-8")
+        table = _arrow_records(source, path.name, name)
+    return _csv_records(source, path.name, name) if table == _IRREGULAR else table
+
+
+def _text(source: Path | bytes):
+    return (
+        source.open(encoding="utf-8-sig", newline="")
+        if isinstance(source, Path)
+        else io.StringIO(source.decode("utf-8-sig"), newline="")
+    )
+
+
+def _header(source: Path | bytes, file: str) -> list[str] | Problem:
+    with _text(source) as text:
+        try:
+            return next(csv.reader(text))
+        except StopIteration:
+            return Problem(file, 1, "", "", "a header row (the file is empty)")
+        except csv.Error as error:
+            return Problem(file, 1, "", "", f"a readable CSV header ({error})")
+
+
+_IRREGULAR = "irregular"
+
+
+def _arrow_records(source: Path | bytes, file: str, name: str) -> TextTable | Problem | str | None:
+    """The records as read by Arrow's CSV reader, set to read as the csv module does (every cell
+    text, quoted line breaks kept, an empty line a record of empty cells), or a problem with the
+    header; None when the text is not UTF-8, and `_IRREGULAR` when a record is of another width
+    or a cell holds a carriage return (Arrow drops the \\n of a quoted \\r\\n that ends a
+    block): the csv module reads such a file."""
+    try:
+        header = _header(source, file)
+    except UnicodeDecodeError:
+        return None
+    if isinstance(header, Problem):
+        return header
+    names = [str(index) for index in range(len(header))]
+    try:
+        table = arrow_csv.read_csv(
+            pa.BufferReader(source) if isinstance(source, bytes) else source,
+            read_options=arrow_csv.ReadOptions(column_names=names),
+            parse_options=arrow_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=arrow_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        ).slice(1)  # the header, read already
+    except pa.ArrowInvalid as error:
+        return None if "UTF8" in str(error) else _IRREGULAR
+    if _quoted_carriage_return(source, table):
+        return _IRREGULAR
+    columns = [column.combine_chunks() for column in table.columns]
+    return TextTable(name, file, list(header), columns, pa.array(range(2, table.num_rows + 2), pa.int64()))
+
+
+def _quoted_carriage_return(source: Path | bytes, table: pa.Table) -> bool:
+    """Whether a cell holds a carriage return. Only a quoted cell can, so the cells are looked
+    at only when the file holds both a quote and a carriage return."""
+    carriage_return = quote = False
+    with source.open("rb") if isinstance(source, Path) else io.BytesIO(source) as file:
+        for chunk in iter(lambda: file.read(_CHUNK_BYTES), b""):
+            carriage_return, quote = carriage_return or b"\r" in chunk, quote or b'"' in chunk
+            if carriage_return and quote:
+                break
+    return (
+        carriage_return and quote and any(pc.any(pc.match_substring(column, "\r")).as_py() for column in table.columns)
+    )
+
+
+def _csv_records(source: Path | bytes, file: str, name: str) -> TextTable:
+    """The records after the header as the csv module reads them, however irregular."""
+    # A spreadsheet shows one record per row even when a quoted cell spans lines, so the
+    # row number is the record's position, not the physical line.
+    records, unreadable = [], None
+    with _text(source) as text:
+        reader = csv.reader(text)
+        header = next(reader)
+        try:
+            records.extend(reader)
+        except csv.Error as error:  # the record after the last one read
+            unreadable = Problem(file, len(records) + 2, "", "", f"a readable CSV row ({error})")
+    return _text_table(name, file, header, records, range(2, len(records) + 2), unreadable=unreadable)
+
+
+def _text_table(name, file, header, records: list[list], numbers, unreadable=None, blank_rows=0) -> TextTable:
+    """A `TextTable` of records given as lists of cells (of any widths; None or text)."""
+    width = max([len(header), *map(len, records)])
+    columns = [
+        pa.array([record[index] if index < len(record) else None for record in records], pa.string())
+        for index in range(width)
+    ]
+    return TextTable(name, file, header, columns, pa.array(numbers, pa.int64()), unreadable, blank_rows)
+
+
+def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[TextTable], list[Problem]]:
+    """Read the sheets of `path` whose folded name is a key of `wanted` (→ record type).
+
+    Cells become the text a user sees in them (`as_text`); whitespace is kept, for the length
+    limit to see it as in a CSV file."""
+    from openpyxl import load_workbook  # imported late: CSV-only datasets never pay for it
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged file
+        return [], [Problem(path.name, None, "", "", f"a readable .xlsx workbook ({type(error).__name__}: {error})")]
+    tables, problems = [], []
+    try:
+        for sheet in book.worksheets:
+            name = wanted.get(sheet.title.strip().lower())
+            if name is None:
+                continue
+            label = f"{path.name}#{sheet.title}"
+            cells = sheet.iter_rows(values_only=True)
+            header = next(cells, None)
+            if header is None:
+                problems.append(Problem(label, 1, "", "", "a header row (the sheet is empty)"))
+                continue
+            records, numbers, blank = [], [], 0
+            for number, row in enumerate(cells, start=2):
+                if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
+                    blank += 1
+                else:
+                    records.append([_cell_text(cell) for cell in row])
+                    numbers.append(number)
+            header_text = [None if cell is None else _cell_text(cell) for cell in header]
+            tables.append(_text_table(name, label, header_text, records, numbers, blank_rows=blank))
+    finally:
+        book.close()  # read-only workbooks hold the file open until closed
+    return tables, problems
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return as_text(value)
+
+
+def find_tables(folder: Path, names: list[str]) -> tuple[list[TextTable], list[Problem]]:
+    """Locate every record type's file or sheet in `folder`; a record type found twice is a problem."""
+    wanted = {name.lower(): name for name in names}
+    tables: list[TextTable] = []
+    problems: list[Problem] = []
+    for path in sorted(folder.iterdir()):
+        suffix = path.suffix.lower()
+        if path.name.startswith(("~$", ".")) or not path.is_file():
+            continue  # Excel's lock files and hidden files
+        if suffix == ".csv" and path.stem.lower() in wanted:
+            found = read_csv(path, wanted[path.stem.lower()])
+            (problems if isinstance(found, Problem) else tables).append(found)
+        elif suffix in (".xlsx", ".xlsm"):
+            sheets, sheet_problems = read_workbook(path, wanted)
+            tables += sheets
+            problems += sheet_problems
+    seen: dict[str, str] = {}
+    unique = []
+    for table in tables:
+        if table.name in seen:
+            problems.append(
+                Problem(table.file, None, "", "", f"one place for {table.name} (also in {seen[table.name]})")
+            )
+        else:
+            seen[table.name] = table.file
+            unique.append(table)
+    return unique, problems
