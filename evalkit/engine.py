@@ -29,8 +29,6 @@ _ANCHOR = "__anchor__"
 FACTS_PER_SID = 64
 _OPERATORS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _NAME = re.compile(r"[A-Za-z0-9_:.-]+")
-#: Fields the engine itself reads in every message: a fact may not carry them.
-RESERVED = frozenset({"sid", "id", "_n", "kind"})
 
 
 @dataclass(frozen=True)

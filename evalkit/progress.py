@@ -32,11 +32,15 @@ class Progress:
 
     def _run(self) -> None:
         while not self._done.wait(0.5):
-            elapsed = time.monotonic() - self.started
-            if elapsed >= self.delay:
-                self.stream.write(f"\r\033[Kevalkit: {self.stage}… {elapsed:.0f} s")
-                self.stream.flush()
-                self.shown = True
+            self.show()
+
+    def show(self) -> None:
+        """Writes the line, once the run has taken `delay` seconds (the thread calls it twice a second)."""
+        elapsed = time.monotonic() - self.started
+        if elapsed >= self.delay:
+            self.stream.write(f"\r\033[Kevalkit: {self.stage}… {elapsed:.0f} s")
+            self.stream.flush()
+            self.shown = True
 
     def __exit__(self, *exc) -> None:
         self._done.set()

@@ -1,12 +1,12 @@
-"""Chain council facts: routine meetings per quarter, the four posts and issue resolution per period."""
+"""Chain council facts: routine meetings per quarter, the four posts and issue resolution per
+period, as grouped queries over the dataset's tables (`Dataset.sql`)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from importlib.resources import files
 from pathlib import Path
 
-from evalkit import hookimpl
+from evalkit import Period, hookimpl
 from evalkit.facts import Fact, FactKind
 
 ROLES = ("leader", "instructor", "liaison", "pioneer")
@@ -46,31 +46,15 @@ def evalkit_rule_packs():
 
 @hookimpl
 def evalkit_facts(dataset, period):
-    chains = sorted(o["id"] for o in dataset["organizations"] if o["kind"] == "chain_committee")
-    meetings = defaultdict(list)
-    for meeting in dataset["meetings"]:
-        if period.contains(meeting["date"]):
-            meetings[meeting["chain_id"]].append(meeting)
-    posts = defaultdict(list)
-    for post in dataset["chain_posts"]:
-        if post["since"] <= period.last_day:
-            posts[post["chain_id"]].append(post)
+    params = {"first": period.first_day, "last": period.last_day}
     facts = []
-    for chain in chains:
-        for quarter in period.quarters():
-            routine = sorted(m["id"] for m in meetings[chain] if m["kind"] == "routine" and quarter.contains(m["date"]))
-            facts.append(
-                Fact(
-                    "chain_quarter",
-                    chain,
-                    quarter,
-                    {"routine_meetings": len(routine)},
-                    {"routine_meetings": tuple(routine)},
-                )
-            )
-        held = {post["role"] for post in posts[chain]}
-        raised = sum(m["issues_raised"] for m in meetings[chain])
-        resolved = sum(m["issues_resolved"] for m in meetings[chain])
+    for chain, quarter, meetings in dataset.sql(_ROUTINE, params).fetchall():
+        values, evidence = {"routine_meetings": len(meetings)}, {"routine_meetings": tuple(meetings)}
+        facts.append(Fact("chain_quarter", chain, Period(period.year, quarter), values, evidence))
+    if not period.is_year:  # a quarter's own fact is its only quarter's
+        facts = [fact for fact in facts if fact.period == period]
+    for chain, roles, holders, meetings, raised, resolved in dataset.sql(_PERIOD, params).fetchall():
+        held = set(roles)
         values = {
             **{role: int(role in held) for role in ROLES},
             "posts_held": len(held),
@@ -79,9 +63,36 @@ def evalkit_facts(dataset, period):
             "issues_resolved": resolved,
             "resolution_rate": resolved / raised if raised else 0,
         }
-        evidence = {
-            "holders": tuple(sorted({post["cadre_id"] for post in posts[chain]})),
-            "meetings": tuple(sorted(m["id"] for m in meetings[chain])),
-        }
+        evidence = {"holders": tuple(holders), "meetings": tuple(meetings)}
         facts.append(Fact("chain_period", chain, period, values, evidence))
     return facts
+
+
+#: Per chain committee and quarter of the year: its routine council meetings (a quarter's are
+#: counted within the period asked for only).
+_ROUTINE = """
+WITH chains AS (SELECT id FROM organizations WHERE kind = 'chain_committee'),
+quarters(quarter) AS (VALUES (1), (2), (3), (4))
+SELECT chains.id, quarters.quarter,
+       coalesce(list(meetings.id ORDER BY meetings.id) FILTER (WHERE meetings.id IS NOT NULL), [])
+FROM chains CROSS JOIN quarters
+LEFT JOIN meetings ON meetings.chain_id = chains.id AND meetings.kind = 'routine'
+     AND quarter(meetings.date) = quarters.quarter AND meetings.date BETWEEN $first AND $last
+GROUP BY chains.id, quarters.quarter ORDER BY chains.id, quarters.quarter
+"""
+
+#: Per chain committee over the period: the roles held on its last day and by whom, its
+#: council meetings and their issues raised and resolved.
+_PERIOD = """
+WITH chains AS (SELECT id FROM organizations WHERE kind = 'chain_committee'),
+held AS (
+    SELECT chain_id, list(DISTINCT role) AS roles, list(DISTINCT cadre_id ORDER BY cadre_id) AS holders
+    FROM chain_posts WHERE since <= $last GROUP BY chain_id),
+met AS (
+    SELECT chain_id, list(id ORDER BY id) AS ids, sum(issues_raised) AS raised, sum(issues_resolved) AS resolved
+    FROM meetings WHERE date BETWEEN $first AND $last GROUP BY chain_id)
+SELECT chains.id, coalesce(held.roles, []), coalesce(held.holders, []), coalesce(met.ids, []),
+       CAST(coalesce(met.raised, 0) AS BIGINT), CAST(coalesce(met.resolved, 0) AS BIGINT)
+FROM chains LEFT JOIN held ON held.chain_id = chains.id LEFT JOIN met ON met.chain_id = chains.id
+ORDER BY chains.id
+"""

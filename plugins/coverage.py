@@ -1,4 +1,5 @@
-"""Coverage facts ("one enterprise, one branch"): how each enterprise with party members is covered."""
+"""Coverage facts ("one enterprise, one branch"): how each enterprise with party members is
+covered, as one query over the dataset's tables (`Dataset.sql`)."""
 
 from __future__ import annotations
 
@@ -27,15 +28,22 @@ def evalkit_rule_packs():
 
 @hookimpl
 def evalkit_facts(dataset, period):
-    organizations = dataset.by_id("organizations")
     facts = []
-    for enterprise in dataset["enterprises"]:
-        if enterprise["party_members"] < 1:
-            continue  # no party members: no coverage finding
-        org = organizations.get(enterprise["party_org_id"] or "")
-        in_force = org is not None and org["established_on"] <= period.last_day
-        own = in_force and org["kind"] == "branch" and org["enterprise_id"] == enterprise["id"]
-        values = {"party_members": enterprise["party_members"], "own_branch": int(own), "covered": int(in_force)}
-        evidence = {"covering_org": (org["id"],) if in_force else ()}
-        facts.append(Fact("enterprise_coverage", enterprise["id"], period, values, evidence))
+    for enterprise, members, org, own in dataset.sql(_COVERAGE, {"last": period.last_day}).fetchall():
+        values = {"party_members": members, "own_branch": int(own), "covered": int(org is not None)}
+        evidence = {"covering_org": (org,) if org is not None else ()}
+        facts.append(Fact("enterprise_coverage", enterprise, period, values, evidence))
     return facts
+
+
+#: Each enterprise with party members, the organisation covering it if established by the
+#: period's last day, and whether that is a branch inside the enterprise itself.
+_COVERAGE = """
+SELECT enterprises.id, enterprises.party_members, covering.id,
+       coalesce(covering.kind = 'branch' AND covering.enterprise_id = enterprises.id, false)
+FROM enterprises
+LEFT JOIN organizations covering
+       ON covering.id = enterprises.party_org_id AND covering.established_on <= $last
+WHERE enterprises.party_members >= 1
+ORDER BY enterprises._row
+"""

@@ -2,15 +2,15 @@
 
 An activity counts for its organiser and for each co-host; a base counts for its organisation
 and for every organisation below it; an ancestor's own activities do not count for its branches.
+The facts are one grouped query over the dataset's tables (`Dataset.sql`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from importlib.resources import files
 from pathlib import Path
 
-from evalkit import hookimpl
+from evalkit import Period, hookimpl
 from evalkit.facts import Fact, FactKind
 
 BRANCH_KINDS = ("branch", "joint_branch")
@@ -35,46 +35,51 @@ def evalkit_rule_packs():
 
 @hookimpl
 def evalkit_facts(dataset, period):
-    organizations = dataset.by_id("organizations")
-    # (organisation, quarter number, category) -> activity ids; a number, not a Period, since a
-    # province hashes these keys millions of times (the period's quarters share its year).
-    activities = defaultdict(list)
-    quarters = period.quarters()
-    first, last = period.first_day, period.last_day
-    for id_, host, co_hosts, category, day in dataset.columns(
-        "activities", "id", "org_id", "co_hosts", "category", "date"
-    ):
-        if not first <= day <= last:
-            continue
-        quarter = (day.month - 1) // 3 + 1
-        if not co_hosts:  # most activities: one organiser, no set to make
-            activities[(host, quarter, category)].append(id_)
-            continue
-        for org in {host, *co_hosts}:
-            activities[(org, quarter, category)].append(id_)
-    bases = defaultdict(list)
-    for base in dataset["activity_bases"]:
-        bases[base["org_id"]].append(base)
+    quarters = ", ".join(
+        f"({quarter.quarter}, DATE '{quarter.first_day}', DATE '{quarter.last_day}')" for quarter in period.quarters()
+    )
+    query = _FACTS.replace("$quarters", quarters)
     facts = []
-    for branch in organizations.values():
-        if branch["kind"] not in BRANCH_KINDS:
-            continue
-        lineage = _lineage(branch["id"], organizations)
-        for quarter in quarters:
-            available = sorted(b["id"] for org in lineage for b in bases[org] if b["opened_on"] <= quarter.last_day)
-            evidence = {"bases": tuple(available)}
-            values = {"not_established": int(branch["established_on"] > quarter.first_day), "bases": len(available)}
-            for category in CATEGORIES:
-                evidence[category] = tuple(sorted(activities[(branch["id"], quarter.quarter, category)]))
-                values[category] = len(evidence[category])
-            facts.append(Fact("branch_quarter", branch["id"], quarter, values, evidence))
+    for branch, quarter, not_established, bases, *activities in dataset.sql(
+        query, {"first": period.first_day, "last": period.last_day}
+    ).fetchall():
+        evidence = {"bases": tuple(bases), **{c: tuple(ids) for c, ids in zip(CATEGORIES, activities, strict=True)}}
+        values = {"not_established": int(not_established), **{name: len(ids) for name, ids in evidence.items()}}
+        facts.append(Fact("branch_quarter", branch, Period(period.year, quarter), values, evidence))
     return facts
 
 
-def _lineage(org_id: str, organizations: dict) -> list[str]:
-    """The organisation and its ancestors up to the root (the dataset has no cycles: validated)."""
-    lineage = []
-    while org_id is not None:
-        lineage.append(org_id)
-        org_id = organizations[org_id]["parent_id"]
-    return lineage
+#: Per branch and quarter of the period: established after the quarter's first day or not, the
+#: bases of the branch and its ancestors opened by its last day, and each category's activities
+#: the branch organised or co-hosted in it (an activity once per organisation, however named).
+_FACTS = f"""
+WITH RECURSIVE
+branches AS (SELECT _row, id, established_on FROM organizations WHERE kind IN {BRANCH_KINDS}),
+quarters(quarter, first_day, last_day) AS (VALUES $quarters),
+lineage(branch, org) AS (
+    SELECT id, id FROM branches
+    UNION ALL
+    SELECT lineage.branch, organizations.parent_id FROM lineage
+    JOIN organizations ON organizations.id = lineage.org WHERE organizations.parent_id IS NOT NULL),
+bases AS (
+    SELECT lineage.branch, quarters.quarter, list(activity_bases.id ORDER BY activity_bases.id) AS ids
+    FROM lineage JOIN activity_bases ON activity_bases.org_id = lineage.org
+    JOIN quarters ON activity_bases.opened_on <= quarters.last_day
+    GROUP BY lineage.branch, quarters.quarter),
+held AS (
+    SELECT DISTINCT id, org, category, quarter(date) AS quarter FROM (
+        SELECT id, org_id AS org, category, date FROM activities
+        UNION ALL
+        SELECT id, unnest(co_hosts), category, date FROM activities)
+    WHERE date BETWEEN $first AND $last),
+counted AS (
+    SELECT org AS branch, quarter,
+           {", ".join(f"list(id ORDER BY id) FILTER (WHERE category = '{c}') AS {c}" for c in CATEGORIES)}
+    FROM held GROUP BY org, quarter)
+SELECT branches.id, quarters.quarter, branches.established_on > quarters.first_day, coalesce(bases.ids, []),
+       {", ".join(f"coalesce(counted.{c}, [])" for c in CATEGORIES)}
+FROM branches CROSS JOIN quarters
+LEFT JOIN bases ON bases.branch = branches.id AND bases.quarter = quarters.quarter
+LEFT JOIN counted ON counted.branch = branches.id AND counted.quarter = quarters.quarter
+ORDER BY branches._row, quarters.quarter
+"""

@@ -6,23 +6,21 @@ request, an unresolved request, an incident) lets the rules decide what counts. 
 used here (time limit, acceptance window, visit targets) are the `service` pack's settings.
 
 Assessed: every department, and every cadre with a department. A request belongs to its
-department and to its cadre; withdrawn requests are left out of everything.
+department and to its cadre; withdrawn requests are left out of everything. The counting is
+grouped queries over the dataset's tables (`Dataset.sql`): a province's two million requests
+never become Python objects; only the per-subject counts and the items do.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from importlib.resources import files
-from itertools import compress
 from pathlib import Path
-from typing import NamedTuple
 
 from evalkit import hookimpl
 from evalkit.facts import Fact, FactKind
 
 SUBJECTS = "department|cadre"
-SATISFIED = ("satisfied", "basically_satisfied")
 #: The `service` fact's counts; each has an evidence list of the same name.
 COUNTS = {
     "requests": "requests dispatched to the subject in the period (withdrawn ones left out)",
@@ -102,195 +100,142 @@ def evalkit_rule_packs():
 def evalkit_facts(dataset, period, settings):
     if "service" not in settings:  # the pack was left out: nothing to build for
         return []
-    return _Builder(dataset, period, settings["service"]).facts()
+    service = settings["service"]
+    params = {
+        "first": period.first_day,
+        "last": period.last_day,
+        "end": datetime.combine(period.last_day, datetime.max.time()).replace(microsecond=0),
+        "window": round(service["accept_hours"] * 3_600_000_000),  # microseconds
+        "limit": int(service["time_limit_days"] // 1),  # whole days, as a date + timedelta counts them
+    }
+    targets = {"department": service["visit_target_department"], "cadre": service["visit_target_cadre"]}
+
+    def rows(query: str) -> list[tuple]:
+        query = _SUBJECTS + query
+        return dataset.sql(query, {name: value for name, value in params.items() if f"${name}" in query}).fetchall()
+
+    facts = []
+    for subject, kind, *counts in rows(_SERVICE):
+        evidence = {name: tuple(ids) for name, ids in zip(COUNTS, counts, strict=True)}
+        values = {name: len(ids) for name, ids in evidence.items()} | {"visit_target": targets[kind]}
+        facts.append(Fact("service", subject, period, values, evidence, kind))
+    for subject, kind, batch, requests, others, unresolved, ids in rows(_BATCHES):
+        values = {"batch": batch, "requests": requests, "others": others, "unresolved": unresolved}
+        facts.append(Fact("batch", subject, period, values, {"requests": tuple(ids)}, kind))
+    for subject, kind, request, original, resolved in rows(_REPEATS):
+        values = {"request": request, "original": original, "original_resolved": int(resolved)}
+        facts.append(Fact("repeat", subject, period, values, {"requests": (request, original)}, kind))
+    for subject, kind, request, days in rows(_OPEN):
+        values = {"request": request, "days_past_due": days}
+        facts.append(Fact("open_request", subject, period, values, {"request": (request,)}, kind))
+    for subject, kind, talent, track in rows(_MENTORING):
+        values = {"talent": talent, "track": track}
+        facts.append(Fact("mentoring", subject, period, values, {"talent": (talent,)}, kind))
+    for subject, kind, incident in rows(_INCIDENTS):
+        facts.append(Fact("incident", subject, period, {"incident": incident}, {"incident": (incident,)}, kind))
+    return facts
 
 
-#: Each request count's bit in a request's flags (`_Builder.classify`); enterprises are counted apart.
-FLAGS = {name: 1 << bit for bit, name in enumerate(name for name in COUNTS if name != "enterprises_visited")}
-REQUESTS, ACCEPTED, MEASURED, ON_TIME, RESOLVED, RATED, SATISFIED_ = FLAGS.values()
-#: Per count, a `bytes.translate` table turning a byte of flags into 1 when it has the count's
-#: bit, else 0: a subject's flags, kept as bytes, select its evidence in one C pass per count.
-SELECTS = {name: bytes(int(bool(value & flag)) for value in range(256)) for name, flag in FLAGS.items()}
-assert len(FLAGS) <= 8, "a request's flags are kept in one byte"
+#: The assessed subjects, and the period's requests (withdrawn ones left out) with what each
+#: adds to: `resolved` by period end, `due` by the time limit unless given, `owners` the assessed
+#: subjects it belongs to (its department, and its cadre when that cadre is assessed).
+_SUBJECTS = """
+WITH subjects AS (
+    SELECT id AS subject, 'department' AS kind FROM departments
+    UNION ALL SELECT id, 'cadre' FROM cadres WHERE department_id IS NOT NULL),
+kept AS (
+    SELECT _row, id, status, dispatched_at, accepted_at, resolved_at, satisfaction, department_id, cadre_id,
+           batch_id, reopened_from, enterprise_id, status = 'rejected' AS rejected,
+           status = 'resolved' AND resolved_at <= $end AS resolved,
+           coalesce(due_on, CAST(dispatched_at AS DATE) + CAST($limit AS INTEGER)) AS due
+    FROM requests
+    WHERE status <> 'withdrawn' AND CAST(dispatched_at AS DATE) BETWEEN $first AND $last),
+owners AS (
+    SELECT requests.id AS request, subjects.subject, subjects.kind FROM requests
+    JOIN subjects ON subjects.subject = requests.department_id
+    UNION ALL
+    SELECT requests.id, subjects.subject, subjects.kind FROM requests
+    JOIN subjects ON subjects.subject = requests.cadre_id AND subjects.kind = 'cadre'),
+owned AS (SELECT kept.*, owners.subject, owners.kind FROM kept JOIN owners ON owners.request = kept.id)
+"""
 
+#: Per assessed subject, the ids behind each count, in the requests file's order.
+_SERVICE = """,
+counted AS (
+    SELECT subject, _row, id, NOT rejected AS open_to_count,
+           NOT rejected AND accepted_at IS NOT NULL
+               AND epoch_us(accepted_at) - epoch_us(dispatched_at) <= $window AS accepted,
+           NOT rejected AND (resolved OR due <= $last) AS measured,
+           NOT rejected AND resolved AND CAST(resolved_at AS DATE) <= due AS on_time,
+           NOT rejected AND resolved AS resolved_,
+           NOT rejected AND resolved AND satisfaction IS NOT NULL AS rated,
+           NOT rejected AND resolved AND satisfaction IN ('satisfied', 'basically_satisfied') AS satisfied
+    FROM owned),
+handled AS (
+    SELECT subject,
+           list(id ORDER BY _row) AS requests,
+           list(id ORDER BY _row) FILTER (WHERE accepted) AS accepted,
+           list(id ORDER BY _row) FILTER (WHERE measured) AS measured,
+           list(id ORDER BY _row) FILTER (WHERE measured AND on_time) AS on_time,
+           list(id ORDER BY _row) FILTER (WHERE resolved_) AS resolved,
+           list(id ORDER BY _row) FILTER (WHERE rated) AS rated,
+           list(id ORDER BY _row) FILTER (WHERE satisfied) AS satisfied
+    FROM counted GROUP BY subject),
+visited AS (
+    SELECT subject, list(DISTINCT enterprise_id ORDER BY enterprise_id) AS enterprises FROM (
+        SELECT visits.cadre_id AS subject, visits.enterprise_id FROM visits
+        WHERE visits.date BETWEEN $first AND $last
+        UNION ALL
+        SELECT cadres.department_id, visits.enterprise_id FROM visits JOIN cadres ON cadres.id = visits.cadre_id
+        WHERE visits.date BETWEEN $first AND $last)
+    WHERE subject IN (SELECT subject FROM subjects) GROUP BY subject)
+SELECT subjects.subject, subjects.kind,
+       coalesce(requests, []), coalesce(accepted, []), coalesce(measured, []), coalesce(on_time, []),
+       coalesce(resolved, []), coalesce(rated, []), coalesce(satisfied, []), coalesce(enterprises, [])
+FROM subjects LEFT JOIN handled USING (subject) LEFT JOIN visited USING (subject)
+ORDER BY subjects.subject
+"""
 
-class _Request(NamedTuple):
-    """A request's fields the facts need, read from the requests' columns (a province has
-    millions of requests: no row dict is made for them, and the main loop unpacks plain tuples
-    of these fields; the few requests kept for later, in batches or reopened, are made these)."""
+#: Per batch and each subject owning one of its requests (rejected ones left out).
+_BATCHES = """,
+members AS (SELECT * FROM kept WHERE batch_id IS NOT NULL AND NOT rejected),
+holders AS (
+    SELECT DISTINCT members.batch_id, owners.subject, owners.kind FROM members
+    JOIN owners ON owners.request = members.id)
+SELECT holders.subject, holders.kind, holders.batch_id, count(*),
+       count(*) FILTER (WHERE holders.subject IS DISTINCT FROM members.department_id
+                          AND holders.subject IS DISTINCT FROM members.cadre_id),
+       count(*) FILTER (WHERE NOT members.resolved),
+       list(members.id ORDER BY members.id)
+FROM holders JOIN members USING (batch_id)
+GROUP BY holders.subject, holders.kind, holders.batch_id
+ORDER BY holders.batch_id, holders.subject
+"""
 
-    id: str
-    status: str
-    dispatched_at: datetime | None
-    accepted_at: datetime | None
-    resolved_at: datetime | None
-    due_on: date | None
-    satisfaction: str | None
-    department_id: str | None
-    cadre_id: str | None
-    batch_id: str | None
-    reopened_from: str | None
+#: Each request of the period (withdrawn ones left out) repeating an earlier one, for each
+#: assessed owner of the original.
+_REPEATS = """
+SELECT owners.subject, owners.kind, kept.id, original.id,
+       original.status = 'resolved' AND original.resolved_at <= $end
+FROM kept JOIN requests original ON original.id = kept.reopened_from
+JOIN owners ON owners.request = original.id
+ORDER BY kept._row, owners.subject
+"""
 
+#: Each owner's requests (not rejected) still unresolved at period end.
+_OPEN = """
+SELECT subject, kind, id, date_diff('day', due, $last) FROM owned
+WHERE NOT rejected AND NOT resolved ORDER BY _row, subject
+"""
 
-class _Builder:
-    def __init__(self, dataset, period, settings):
-        self.period = period
-        self.window = timedelta(hours=settings["accept_hours"])
-        self.time_limit = timedelta(days=settings["time_limit_days"])
-        self.targets = {"department": settings["visit_target_department"], "cadre": settings["visit_target_cadre"]}
-        self.kinds = {row["id"]: "department" for row in dataset["departments"]}
-        self.kinds |= {row["id"]: "cadre" for row in dataset["cadres"] if row["department_id"]}
-        self.dataset = dataset
-        table = dataset.tables["requests"]
-        first, last = period.first_day, period.last_day  # by the day of dispatch
-        kept = [
-            status != "withdrawn" and dispatched is not None and first <= dispatched.date() <= last
-            for status, dispatched in dataset.columns("requests", "status", "dispatched_at")
-        ]
-        self.requests = list(compress(dataset.columns("requests", *_Request._fields), kept))  # plain tuples
-        self.originals = self.reopened(table, set(compress(table.column("reopened_from"), kept)) - {None})
+_MENTORING = """
+SELECT subjects.subject, subjects.kind, talent.id, talent.track FROM talent
+JOIN subjects ON subjects.subject = talent.mentor_id AND subjects.kind = 'cadre'
+WHERE talent.date BETWEEN $first AND $last ORDER BY talent._row
+"""
 
-    def reopened(self, table, wanted: set[str]) -> dict[str, _Request]:
-        """The requests the period's requests reopen, by id (found by their place in the id column)."""
-        ids, columns = table.column("id"), [table.column(name) for name in _Request._fields]
-        places = [place for place, id_ in enumerate(ids) if id_ in wanted]
-        return {ids[place]: _Request._make(column[place] for column in columns) for place in places}
-
-    def owners(self, department, cadre) -> tuple[str, ...]:
-        """The assessed subjects a request belongs to: its department and its cadre."""
-        if department in self.kinds:
-            return (department, cadre) if cadre in self.kinds else (department,)
-        return (cadre,) if cadre in self.kinds else ()
-
-    def resolved(self, status, resolved_at) -> bool:
-        return status == "resolved" and resolved_at <= self.period.end
-
-    def due(self, due_on, dispatched):
-        return due_on or dispatched.date() + self.time_limit
-
-    def fact(self, kind, subject, values, evidence) -> Fact:
-        return Fact(kind, subject, self.period, values, evidence, self.kinds[subject])
-
-    def facts(self) -> list[Fact]:
-        # Per subject, its requests' ids and their flags (a byte each), in the file's order.
-        handled = defaultdict(lambda: ([], bytearray()))
-        items = []
-        batches = defaultdict(list)
-        owners = {}  # (department, cadre) → the subjects a request of theirs belongs to
-        for request in self.requests:  # withdrawn ones left out, all dispatched in the period
-            (request_id, status, dispatched, accepted, resolved_at, due_on, satisfaction, department, cadre, batch,
-             reopened) = request  # fmt: skip
-            if reopened:
-                items += self.repeats(request_id, self.originals[reopened])
-            flags, open_days = self.classify(status, dispatched, accepted, resolved_at, due_on, satisfaction)
-            subjects = owners.get((department, cadre))
-            if subjects is None:
-                subjects = owners[department, cadre] = self.owners(department, cadre)
-            for subject in subjects:
-                ids, flagged = handled[subject]
-                ids.append(request_id)
-                flagged.append(flags)
-                if open_days is not None:
-                    values = {"request": request_id, "days_past_due": open_days}
-                    items.append(self.fact("open_request", subject, values, {"request": (request_id,)}))
-            if batch and status != "rejected":
-                batches[batch].append(_Request._make(request))
-        visited = self.visited()
-        for batch, members in batches.items():
-            items += self.batch(batch, members)
-        items += self.mentoring() + self.incidents()
-        services = [
-            self.service_fact(subject, *handled[subject], visited.get(subject, [])) for subject in sorted(self.kinds)
-        ]
-        return services + items
-
-    def classify(self, status, dispatched, accepted, resolved_at, due_on, satisfaction) -> tuple[int, int | None]:
-        """The `FLAGS` of the counts a request (dispatched in the period) adds to, and, when it
-        is still open at period end, the days from its due date to the period's last day.
-
-        One number per request, not a list of names: a province has two million requests."""
-        if status == "rejected":
-            return REQUESTS, None
-        flags = REQUESTS
-        if accepted is not None and accepted - dispatched <= self.window:
-            flags |= ACCEPTED
-        resolved = self.resolved(status, resolved_at)
-        due = self.due(due_on, dispatched)
-        last_day = self.period.last_day
-        if resolved or due <= last_day:
-            flags |= MEASURED
-            if resolved and resolved_at.date() <= due:
-                flags |= ON_TIME
-        if not resolved:
-            return flags, (last_day - due).days
-        flags |= RESOLVED
-        if satisfaction:
-            flags |= RATED
-            if satisfaction in SATISFIED:
-                flags |= SATISFIED_
-        return flags, None
-
-    def visited(self) -> dict[str, list[str]]:
-        """Per subject, the distinct enterprises visited in the period (sorted ids)."""
-        department_of = {row["id"]: row["department_id"] for row in self.dataset["cadres"]}
-        first, last, kinds = self.period.first_day, self.period.last_day, self.kinds
-        visited = defaultdict(set)
-        for cadre, enterprise, day in self.dataset.columns("visits", "cadre_id", "enterprise_id", "date"):
-            if first <= day <= last:  # a million visits at L: no call per visit
-                for subject in (cadre, department_of.get(cadre)):
-                    if subject in kinds:
-                        visited[subject].add(enterprise)
-        return {subject: sorted(enterprises) for subject, enterprises in visited.items()}
-
-    def service_fact(self, subject, ids, flags: bytearray, visited) -> Fact:
-        # Each count's ids picked by C loops (translate, compress), not a comprehension per count.
-        evidence = {name: tuple(compress(ids, flags.translate(select))) for name, select in SELECTS.items()}
-        evidence["enterprises_visited"] = tuple(visited)
-        values = {name: len(evidence[name]) for name in COUNTS}
-        values["visit_target"] = self.targets[self.kinds[subject]]
-        return self.fact("service", subject, values, evidence)
-
-    def batch(self, batch, members: list[_Request]) -> list[Fact]:
-        unresolved = sum(not self.resolved(r.status, r.resolved_at) for r in members)
-        evidence = {"requests": tuple(sorted(r.id for r in members))}
-        subjects = sorted({s for r in members for s in self.owners(r.department_id, r.cadre_id)})
-        return [
-            self.fact(
-                "batch",
-                subject,
-                {
-                    "batch": batch,
-                    "requests": len(members),
-                    "others": sum(subject not in (r.department_id, r.cadre_id) for r in members),
-                    "unresolved": unresolved,
-                },
-                evidence,
-            )
-            for subject in subjects
-        ]
-
-    def repeats(self, request_id, original: _Request) -> list[Fact]:
-        values = {
-            "request": request_id,
-            "original": original.id,
-            "original_resolved": int(self.resolved(original.status, original.resolved_at)),
-        }
-        evidence = {"requests": (request_id, original.id)}
-        subjects = self.owners(original.department_id, original.cadre_id)
-        return [self.fact("repeat", subject, values, evidence) for subject in subjects]
-
-    def mentoring(self) -> list[Fact]:
-        return [
-            self.fact(
-                "mentoring", row["mentor_id"], {"talent": row["id"], "track": row["track"]}, {"talent": (row["id"],)}
-            )
-            for row in self.dataset["talent"]
-            if self.kinds.get(row["mentor_id"]) == "cadre" and self.period.contains(row["date"])
-        ]
-
-    def incidents(self) -> list[Fact]:
-        return [
-            self.fact("incident", row["subject_id"], {"incident": row["id"]}, {"incident": (row["id"],)})
-            for row in self.dataset["incidents"]
-            if self.kinds.get(row["subject_id"]) == row["subject_kind"] and self.period.contains(row["date"])
-        ]
+_INCIDENTS = """
+SELECT subjects.subject, subjects.kind, incidents.id FROM incidents
+JOIN subjects ON subjects.subject = incidents.subject_id AND subjects.kind = incidents.subject_kind
+WHERE incidents.date BETWEEN $first AND $last ORDER BY incidents._row
+"""

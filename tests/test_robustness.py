@@ -402,14 +402,27 @@ def test_ten_thousand_deep_organisations_are_refused_quickly(tmp_path, cycle):
         assert "organizations.csv:57 [parent_id] 'O50': expected at most 50 levels" in result.stderr
 
 
-def test_a_million_blank_rows_are_counted_not_kept(tmp_path):
+def test_a_million_blank_rows_are_counted_not_kept_and_make_no_problem(tmp_path, monkeypatch):
+    """Blank rows are counted by the typing query; not one `Problem` is made for them (the
+    record-by-record loader once made six million, one per missing required cell)."""
+    from evalkit import errors
+    from evalkit.load import cells
     from evalkit.testing import run_cli
 
+    made = []
+
+    class Counted(errors.Problem):
+        def __init__(self, *args, **kwargs):
+            made.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(cells, "Problem", Counted)
     folder = write_dataset(tmp_path, copy.deepcopy(SMALL))
     with open(folder / "visits.csv", "a", encoding="utf-8") as file:
         file.write(",,,,,\n" * 1_000_000)
     result = run_cli(["validate", str(folder)])
     assert result.exit_code == 0 and "1000000 blank row(s) skipped" in result.stdout
+    assert made == []
 
 
 # Bad rule packs and bad plugins -----------------------------------------------------------------

@@ -211,7 +211,6 @@ class Typed:
     rows: pa.Array  # their spreadsheet row numbers
     problems: list[Problem] = field(default_factory=list)
     blank_rows: int = 0
-    rejected_rows: int = 0
     rejected_ids: set[str] = field(default_factory=set)
 
 
@@ -253,7 +252,7 @@ def type_table(connection, record_type: RecordType, text: TextTable, max_chars: 
     slots, problems = _slots(record_type, text)
     width = len(text.columns)
     cells = pa.table([text.rows, *text.columns], names=["row", *(f"c{index}" for index in range(width))])
-    view = f"text_{record_type.name}"
+    view = "evalkit_text"
     connection.register(view, cells)
     try:
         typed = _typed(connection, view, record_type, text, slots, width, max_chars)
@@ -330,15 +329,10 @@ def _typed(
         ]
         for at, number in enumerate(bad.column("row").to_pylist())
     ]
-    problems, rejected_ids = _problems(text, slots, beyond, width, records, max_chars, record_type.id_column)
+    problems, rejected_ids = _problems(text, slots, beyond, records, max_chars, record_type.id_column)
     blank_rows = pc.sum(blank).as_py() or 0
     return Typed(
-        _arranged(record_type, slots, rows),
-        rows.column("row").combine_chunks(),
-        problems,
-        blank_rows,
-        len(records),
-        rejected_ids,
+        _arranged(record_type, slots, rows), rows.column("row").combine_chunks(), problems, blank_rows, rejected_ids
     )
 
 
@@ -350,7 +344,7 @@ def _any_valid(columns: list) -> pa.Array:
     return found
 
 
-def _problems(text: TextTable, slots, beyond, width, bad: list[tuple], max_chars: int, id_column):
+def _problems(text: TextTable, slots, beyond, bad: list[tuple], max_chars: int, id_column):
     """The problems of the rows with a fault, and the ids of those rows."""
     problems, rejected_ids = [], set()
     expected = {

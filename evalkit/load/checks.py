@@ -48,7 +48,7 @@ def validate_dataset(dataset: Dataset, known_rules: set[str] | None) -> list[Pro
 
 
 def _all_ids(dataset: Dataset) -> None:
-    """A view `ids` of every table's ids (loaded or refused for bad cells) with the table's name
+    """A view `evalkit_ids` of every table's ids (loaded or refused for bad cells) with the table's name
     and its kind column, for the reference checks."""
     parts = []
     for name, table in dataset.tables.items():
@@ -59,7 +59,7 @@ def _all_ids(dataset: Dataset) -> None:
         if table.rejected_ids:
             rejected = ", ".join(f"({quoted(id_)})" for id_ in sorted(table.rejected_ids))
             parts.append(f"SELECT {quoted(name)}, id, NULL FROM (VALUES {rejected}) refused(id)")
-    dataset.connection.execute(f"CREATE OR REPLACE TEMP VIEW ids AS {' UNION ALL '.join(parts)}")
+    dataset.connection.execute(f"CREATE OR REPLACE TEMP VIEW evalkit_ids AS {' UNION ALL '.join(parts)}")
 
 
 def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
@@ -96,7 +96,8 @@ def _references(dataset: Dataset) -> Iterator[Problem]:
             kinds = f" AND (kind IS NULL OR kind IN ({', '.join(map(quoted, ref.kinds))}))" if ref.kinds else ""
             query = f"""
                 SELECT _row, value FROM (SELECT _row, {value} AS value FROM {dataset.view(name)}) used
-                ANTI JOIN (SELECT id FROM ids WHERE owner = {quoted(ref.table)}{kinds}) known ON used.value = known.id
+                ANTI JOIN (SELECT id FROM evalkit_ids WHERE owner = {quoted(ref.table)}{kinds}) known
+                     ON used.value = known.id
                 WHERE value IS NOT NULL ORDER BY _row"""
             for number, bad in dataset.connection.execute(query).fetchall():
                 yield Problem(table.file, number, column.name, bad, ref.describe())
@@ -211,7 +212,8 @@ def _incidents(dataset: Dataset) -> Iterator[Problem]:
     owners = " ".join(f"WHEN {quoted(kind)} THEN {quoted(owner)}" for kind, owner in tables.items())
     query = f"""SELECT _row, subject_kind, subject_id FROM {dataset.view("incidents")} i
                 WHERE subject_kind IS NOT NULL AND NOT EXISTS (
-                    SELECT 1 FROM ids WHERE ids.owner = CASE i.subject_kind {owners} END AND ids.id = i.subject_id)"""
+                    SELECT 1 FROM evalkit_ids ids
+                    WHERE ids.owner = CASE i.subject_kind {owners} END AND ids.id = i.subject_id)"""
     for number, kind, subject in dataset.connection.execute(query).fetchall():
         yield Problem(
             dataset.tables["incidents"].file, number, "subject_id", subject, f"the id of a {kind} in {tables[kind]}"
@@ -221,7 +223,7 @@ def _incidents(dataset: Dataset) -> Iterator[Problem]:
 def _waivers(dataset: Dataset, known_rules: set[str] | None) -> Iterator[Problem]:
     file = dataset.tables["waivers"].file
     subjects = ", ".join(map(quoted, SUBJECT_TABLES))
-    query = f"""SELECT _row, rule, subject_id, subject_id IN (SELECT id FROM ids WHERE owner IN ({subjects}))
+    query = f"""SELECT _row, rule, subject_id, subject_id IN (SELECT id FROM evalkit_ids WHERE owner IN ({subjects}))
                 FROM {dataset.view("waivers")} ORDER BY _row"""
     for number, rule, subject, known_subject in dataset.connection.execute(query).fetchall():
         if known_rules is not None and rule not in known_rules:

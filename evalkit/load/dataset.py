@@ -44,7 +44,6 @@ class Table:
         self.arrow = arrow
         self.row_numbers: pa.Array = rows if rows is not None else pa.array([], pa.int64())
         self.blank_rows = 0
-        self.rejected_rows = 0
         self.rejected_ids: set[str] = set()
         self._columns: dict[str, list] = {}
         self._rows: list[dict] | None = None
@@ -78,10 +77,6 @@ class Table:
             ]
         return self._rows
 
-    def located(self) -> Iterator[tuple[int, dict]]:
-        """(spreadsheet row number, row) pairs."""
-        return zip(self.row_numbers.to_pylist(), self.rows, strict=True)
-
     def relation_table(self) -> pa.Table:
         """The table's columns with each row's spreadsheet number as `_row` (for queries)."""
         names = [name for name in self.arrow.column_names if name != "_row"]
@@ -102,17 +97,22 @@ class Dataset:
         self.tables = tables
         self.connection = connection
         for name, table in tables.items():
-            connection.register(self.view(name), table.relation_table())
+            connection.register(name, table.relation_table())
 
     @staticmethod
     def view(name: str) -> str:
-        """The name the record type's table has in `connection` (its columns and `_row`)."""
-        return f"records_{name}"
+        """The record type's table in SQL: a view named after it (its columns and `_row`)."""
+        return '"' + name.replace('"', '""') + '"'
 
     def relation(self, name: str) -> duckdb.DuckDBPyRelation:
-        """A record type's table as a DuckDB relation: the schema's columns and `_row`, the
-        spreadsheet row number. Group, join and filter it in SQL; it is read, never changed."""
+        """A record type's table as a DuckDB relation: its columns and `_row`, the spreadsheet
+        row number. Group, join and filter it; it is read, never changed."""
         return self.connection.table(self.view(name))
+
+    def sql(self, query: str, params: dict | None = None) -> duckdb.DuckDBPyRelation:
+        """A query over the record types, each a view named after it (`SELECT ... FROM requests`),
+        with `$name` parameters: how the built-in plugins build a province's facts."""
+        return self.connection.sql(query, params=params)
 
     def __getitem__(self, name: str) -> list[dict]:
         """The rows of a record type, a dict each."""
@@ -192,11 +192,7 @@ def load_dataset(
         text = texts.pop(0)  # each file's text is let go once typed
         typed = type_table(connection, types[text.name], text, max_cell_chars)
         table = tables[text.name] = Table(types[text.name], text.file, typed.table, typed.rows)
-        table.blank_rows, table.rejected_rows, table.rejected_ids = (
-            typed.blank_rows,
-            typed.rejected_rows,
-            typed.rejected_ids,
-        )
+        table.blank_rows, table.rejected_ids = typed.blank_rows, typed.rejected_ids
         problems += typed.problems
     dataset = Dataset(folder, tables, connection)
     problems += validate_dataset(dataset, known_rules)
