@@ -2,8 +2,10 @@
 
 Each run is a fresh process (so peak RSS is that run's own), assessing a generated dataset
 (benchmarks/generate.py) and writing its JSON to a file, exactly as `evalkit assess --format
-json --output FILE` does. The table printed (and written with --markdown) gives the median of
-the runs for every stage.
+json --output FILE` does, followed by a run of the floor (benchmarks/floor.py: the same policy
+as a plain DuckDB script) on the same data. The table printed (and written with --markdown)
+gives the median of the runs for every stage, the whole process's wall time beside the
+floor's, their ratio (median of the pairs) and both peaks.
 
     python benchmarks/run.py S M --runs 3 --markdown benchmarks/latest.md
     python benchmarks/run.py L --runs 3 --data /var/tmp/evalkit-bench
@@ -33,7 +35,6 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
     """Assess `folder` in this process as `evalkit assess --format json --output FILE` does, each
     step of the data flow timed on its own; seconds per stage, total and peak RSS in bytes."""
     from evalkit.assessment import assess
-    from evalkit.evaluate import Evaluation, evaluate
     from evalkit.json_output import assess_json
     from evalkit.periods import Period
     from evalkit.render import write
@@ -50,15 +51,13 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
 
     start = time.perf_counter()
     session = Session(autoload=False)
-    session.langs = ("en",)  # as `evalkit assess --lang en` does
     dataset = timed("load", lambda: session.load(folder, threads=workers))
+    rules = session.rules_of(("compliance", "score"))
     facts = timed("facts", lambda: session.facts(dataset, period))
-    rules = session.rules
-    findings, decisions, errors = timed(
-        "rules", lambda: evaluate(dataset, period, rules, facts, session.fact_kinds, langs=session.langs)
+    evaluation = timed("rules", lambda: session.judge(dataset, period, rules, facts))
+    assessment = timed(
+        "scoring", lambda: assess(evaluation, session.packs, session.rules, session.scoring, session.fact_kinds)
     )
-    evaluation = Evaluation(period, facts, findings, session.plugin_errors(rules), decisions)
-    assessment = timed("scoring", lambda: assess(evaluation, session.packs, rules, session.scoring, session.fact_kinds))
 
     def render() -> None:
         names = {
@@ -71,13 +70,13 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
 
     timed("render", render)
     end = time.perf_counter()
-    assert not errors, errors
+    assert not evaluation.errors, evaluation.errors
     return {
         "seconds": seconds,
         "total": end - start,
         "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "rows": sum(map(len, dataset.tables.values())),
-        "facts": len(facts),
+        "facts": sum(table.num_rows for table in facts.values()),
     }
 
 
@@ -87,25 +86,14 @@ def measure(size: str, data: Path, runs: int, workers: int | None) -> dict:
         began = time.perf_counter()
         subprocess.run([sys.executable, str(HERE / "generate.py"), size, "--out", str(folder)], check=True)
         print(f"generated {size} in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-    results = []
-    for n in range(runs):
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--one",
-                str(folder),
-                "--output",
-                str(folder.parent / f"{size}.json"),
-                *(["--workers", str(workers)] if workers else []),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "EVALKIT_DISABLE_PLUGIN_AUTOLOAD": "1"},
-        )
-        results.append(json.loads(out.stdout))
-        print(f"{size} run {n + 1}: {results[-1]['total']:.2f} s", file=sys.stderr)
+    results, floors = [], []
+    for n in range(runs):  # evalkit and the floor in pairs, so both meet the same spell of the host
+        one = [sys.executable, __file__, "--one", str(folder), "--output", str(folder.parent / f"{size}.json")]
+        seconds, peak, out = _child([*one, *(["--workers", str(workers)] if workers else [])])
+        results.append(json.loads(out) | {"wall": seconds, "peak_rss": peak})
+        floor = [sys.executable, str(HERE / "floor.py"), str(folder), "--period", "2024"]
+        floors.append(_child([*floor, "--output", str(folder.parent / f"{size}-floor.json")])[:2])
+        print(f"{size} run {n + 1}: evalkit {seconds:.2f} s, floor {floors[-1][0]:.2f} s", file=sys.stderr)
     median = {stage: statistics.median(r["seconds"][stage] for r in results) for stage in STAGES}
     return {
         "size": size if workers is None else f"{size}, --workers {workers}",
@@ -113,14 +101,43 @@ def measure(size: str, data: Path, runs: int, workers: int | None) -> dict:
         "facts": results[0]["facts"],
         "stages": median,
         "total": statistics.median(r["total"] for r in results),
+        "wall": statistics.median(r["wall"] for r in results),
         "peak_rss": statistics.median(r["peak_rss"] for r in results),
+        "floor": statistics.median(seconds for seconds, _ in floors),
+        "floor_rss": statistics.median(peak for _, peak in floors),
+        "ratio": statistics.median(r["wall"] / floor for r, (floor, _) in zip(results, floors, strict=True)),
         "runs": runs,
     }
 
 
+def _child(command: list[str]) -> tuple[float, int, str]:
+    """Runs `command`; its wall time, its peak RSS in bytes (its own, from the kernel) and stdout."""
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, env={**os.environ, "EVALKIT_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    )
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode})")
+    return time.perf_counter() - began, usage.ru_maxrss * 1024, out
+
+
 def markdown(results: list[dict]) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    head = ["size", "rows", "facts", *STAGES, "total (s)", "peak RSS (MB)"]
+    head = [
+        "size",
+        "rows",
+        "facts",
+        *STAGES,
+        "total (s)",
+        "command (s)",
+        "floor (s)",
+        "÷ floor",
+        "peak RSS (MiB)",
+        "floor RSS (MiB)",
+    ]
     lines = [
         f"Median of {results[0]['runs']} runs each; {machine}.",
         "",
@@ -134,7 +151,11 @@ def markdown(results: list[dict]) -> str:
             f"{r['facts']:,}",
             *(f"{r['stages'][s]:.2f}" for s in STAGES),
             f"{r['total']:.2f}",
+            f"**{r['wall']:.2f}**",
+            f"{r['floor']:.2f}",
+            f"{r['ratio']:.2f}",
             f"{r['peak_rss'] / 2**20:,.0f}",
+            f"{r['floor_rss'] / 2**20:,.0f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

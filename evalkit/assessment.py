@@ -13,7 +13,6 @@ from fractions import Fraction
 
 from .evaluate import Evaluation
 from .facts import FactKind
-from .findings import Finding
 from .packs import CompiledRule, Pack, ScoringSpec, TableSpec
 from .periods import Period
 from .scoring import Score, score_subjects
@@ -80,32 +79,37 @@ def assess(
         scores = score_subjects(
             score_rules, scoring, evaluation.decisions, evaluation.facts, evaluation.errors, subject_kinds
         )
-    of_pack: dict[str, list[Finding]] = defaultdict(list)
-    for finding in evaluation.findings:
-        of_pack[finding.pack].append(finding)
-    tables = [compliance_table(pack, rules, of_pack[pack.name]) for pack in packs if pack.spec.table]
+    tables = [compliance_table(pack, rules, evaluation.findings.table) for pack in packs if pack.spec.table]
     tables.sort(key=lambda table: table.spec.name)
     return Assessment(evaluation, scoring, scores, tables)
 
 
-def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings: Sequence[Finding]) -> ComplianceTable:
+def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings) -> ComplianceTable:
     """Each subject's status per rule over the period; for a quarterly table, quarters checked and compliant.
 
-    `findings` are the pack's own (others are passed over).
-
-    A quarter is checked when any of its findings is not `skip`, and compliant when it is checked
-    and none of its findings failed (or erred): pass, waived and skip all keep it compliant.
+    `findings` is the findings table (the pack's own rows are read). A quarter is checked when
+    any of its findings is not `skip`, and compliant when it is checked and none of its
+    findings failed (or erred): pass, waived and skip all keep it compliant.
     """
+    import pyarrow.compute as pc
+
     spec = pack.spec.table
     rule_ids = tuple(rule.spec.id for rule in rules if rule.pack == pack.name)
     statuses: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     quarters: dict[str, dict[Period, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for finding in findings:
-        if finding.pack != pack.name:
-            continue
-        statuses[finding.subject][finding.rule].add(finding.status)
-        if finding.period.quarter is not None:
-            quarters[finding.subject][finding.period].add(finding.status)
+    own = findings.filter(pc.equal(findings.column("pack"), pack.name)) if findings is not None else None
+    if own is not None and own.num_rows:
+        by_rule = own.group_by(["subject", "rule"]).aggregate([("status", "distinct")])
+        for subject, rule, found in zip(
+            *(by_rule.column(n).to_pylist() for n in ("subject", "rule", "status_distinct")), strict=True
+        ):
+            statuses[subject][rule].update(found)
+        quarterly = own.filter(pc.not_equal(own.column("quarter"), 0))
+        by_quarter = quarterly.group_by(["subject", "period"]).aggregate([("status", "distinct")])
+        for subject, period, found in zip(
+            *(by_quarter.column(n).to_pylist() for n in ("subject", "period", "status_distinct")), strict=True
+        ):
+            quarters[subject][Period.parse(period)].update(found)
     rows = []
     for subject in sorted(statuses):
         summary = {rule: _overall(statuses[subject][rule]) for rule in rule_ids if statuses[subject][rule]}

@@ -82,7 +82,6 @@ class _Run:
         self.period = _year(args.period) if annual else _period(args.period)
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
-        self.session.langs = (args.lang,)
         self.dataset = self.session.load(args.dataset, args.max_cell_chars, args.workers)
         if not self.dataset.has_records_in(self.period):
             print(
@@ -171,28 +170,53 @@ def _rules(args: argparse.Namespace) -> int:
         lines = diff_packs(_session(args, shipped_packs=True).packs, session.packs)
         print("\n".join(lines) if lines else "the shipped rule packs are used as they are")
         return _plugin_failures(session)
+    from .packs import effective_weights
+
     packs = {pack.name: pack for pack in session.packs}
+    effective = effective_weights(session.rules, session.fact_kinds)
     rows = []
     for rule in session.rules:
         spec = rule.spec
-        params = ", ".join(_numbers(spec))
+        params = ", ".join(_numbers(spec, effective.get(spec.id, {}), args.lang))
         severity = WORDS[args.lang]["severities"][spec.severity]
         rows.append([spec.id, rule.pack, spec.title(args.lang), severity, params, packs[rule.pack].origin])
     print(tabulate(rows, headers=WORDS[args.lang]["rule_headers"]))
     return _plugin_failures(session)
 
 
-def _numbers(spec) -> list[str]:
-    """A rule's parameters and, for a score rule, its weight, points, cap or share."""
+def _numbers(spec, effective: dict | None = None, lang: str = "en") -> list[str]:
+    """A rule's parameters and, for a score rule, its weight, points, cap or share.
+
+    An indicator's weight is followed by its effective weight (`effective`: subject kind → its
+    weight × 100 / the weights of all indicators scoring that kind) where that differs from it:
+    `weight=20 (effective 18.18)`, or per subject kind when the kinds differ."""
     numbers = [f"{k}={v}" for k, v in spec.params.items()]
     if spec.indicator:
-        numbers.append(f"weight={spec.indicator.weight}")
+        numbers.append(f"weight={spec.indicator.weight}{_effective(spec.indicator.weight, effective or {}, lang)}")
     if spec.adjustment:
         numbers.append(f"points={spec.adjustment.points:+}")
         numbers += [f"cap={spec.adjustment.cap}"] if spec.adjustment.cap is not None else []
     if spec.quota:
         numbers += [f"share={spec.quota.share}", f"at_least={spec.quota.at_least}"]
     return numbers
+
+
+def _effective(weight, effective: dict, lang: str) -> str:
+    """` (effective 18.18)` after a weight that counts for another share of the base; `` otherwise."""
+    from fractions import Fraction
+
+    if all(share == Fraction(str(weight)) for share in effective.values()):
+        return ""
+    word = "实际" if lang == "zh" else "effective"
+    if len(set(effective.values())) == 1:
+        return f" ({word} {_hundredths(next(iter(effective.values())))})"
+    return f" ({word} " + ", ".join(f"{kind} {_hundredths(share)}" for kind, share in effective.items()) + ")"
+
+
+def _hundredths(value) -> str:
+    """A positive fraction rounded half up to 2 decimals, without trailing zeros: 18.18, 10, 12.5."""
+    cents = (value * 200 + 1) // 2
+    return f"{cents // 100}.{cents % 100:02d}".rstrip("0").rstrip(".")
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -133,6 +133,10 @@ def _where(rule: RuleSpec) -> str:
 
 def _scoring(scoring: ScoringSpec) -> list[str]:
     lines = [
+        "Indicator weights are relative: a subject's base is 100 × the points of its applicable indicators / "
+        "their weights, whichever pack each comes from, so weights need not sum to 100 (`evalkit rules` prints "
+        "each indicator's effective weight when the loaded ones do not).",
+        "",
         f"Deductions together take at most {scoring.deduction_cap} points; totals are kept within "
         f"{scoring.min_total}–{scoring.max_total}. Grades:",
         "",

@@ -1,34 +1,35 @@
-"""The facts → rules arrow: evaluate the packs' rules over the facts, collect findings and decisions.
+"""The facts → rules arrow: the packs' rules over the fact tables, giving findings and decisions.
 
-The engine decides; this module only translates: compiled rules become engine rules, facts
-become engine messages, what fired becomes findings. A condition reads only its fact's fields,
-so the engine is asked once per distinct message (a fact's kind and the fields its rules read)
-and its answer holds for every fact with those values: a province's million facts are a few
-thousand questions. A check rule gives one finding per fact of its kind: `skip` when its skip
-rule fired, `fail` when its `when` rule fired (`waived` when a waiver covers it), `pass`
-otherwise. Failed and waived findings are facts in turn, so chained rules (OPF10) judge the
-engine's own findings. Score rules give `Decision`s instead: for each fact, did `skip_when`
-match (an indicator is n/a) and did `when` match (an item earns its points, a veto holds); the
-scoring step turns them into points.
+The engine decides; this module only translates, in SQL over the fact tables. A condition
+reads only its fact's fields, so the engine is asked once per distinct combination of a fact's
+kind and the fields its rules read, and each answer joins back to every fact with those values:
+a province's million facts are a few thousand questions. A check rule gives one finding per
+fact of its kind: `skip` when its skip rule fired, `fail` when its `when` rule fired (`waived`
+when a waiver covers it), `pass` otherwise. Failed and waived findings are facts in turn, of
+kind `finding`, so chained rules (OPF10) judge the engine's own findings. Score rules give
+decisions instead: per fact, did `skip_when` match (an indicator is n/a) and did `when` match
+(an item earns its points, a veto holds); the scoring step turns them into points.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from typing import TYPE_CHECKING
+
+import pyarrow as pa
 
 from .engine import EngineRule, RuleEngine, fields_read
-from .facts import Fact, FactKind
-from .findings import LANGS, Finding, Waiver, find_waiver, render_template, waivers_of
+from .facts import FactKind, evidence_column
+from .findings import Findings
 from .packs import CompiledRule
 from .periods import Period
-from .words import period_label
 
-if TYPE_CHECKING:
-    from .load import Dataset
+#: The columns of the findings table, in order (`Findings` reads them).
+FINDING_COLUMNS = (
+    "rule, pack, subject, subject_kind, period, year, quarter, status, severity, evidence, "
+    "waiver_reason, waiver_by, fact_kind, fact_row, quarters"
+)
 
 
 class RuleError(Exception):
@@ -52,24 +53,17 @@ class RunError:
         return {"plugin": self.plugin, "error": self.error, "rules": self.rules, "subjects": self.subjects}
 
 
-@dataclass(slots=True)
-class Decision:
-    """What the engine decided about one fact under one score rule (not frozen: see Finding)."""
-
-    rule: str
-    fact: Fact
-    subject_kind: str
-    skipped: bool  # skip_when matched
-    matched: bool  # when matched (and the rule was not skipped)
-
-
 @dataclass
 class Evaluation:
+    """A run's results: the fact tables (by kind), the findings, what failed, and the score
+    rules' decisions (rule, kind, fact: the fact's row in its kind's table, subject,
+    subject_kind, skipped, matched)."""
+
     period: Period
-    facts: list[Fact]
-    findings: list[Finding]
+    facts: dict[str, pa.Table]
+    findings: Findings
     errors: list[RunError]
-    decisions: list[Decision] = field(default_factory=list)
+    decisions: pa.Table | None = None
 
 
 def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
@@ -90,247 +84,210 @@ def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
     return compiled
 
 
-class _Outcomes:
-    """Which engine rules fired on which of one subject's facts."""
-
-    def __init__(self, fired: Iterable[set[str]]):
-        self.fired: dict[tuple[str, str], set[int]] = defaultdict(set)  # (rule id, outcome) → fact indexes
-        for index, names in enumerate(fired):
-            for name in names:
-                rule, _, outcome = name.partition(":")
-                self.fired[rule, outcome].add(index)
-
-    def on(self, rule: str, outcome: str) -> set[int] | frozenset[int]:
-        """The indexes of the facts the rule's `outcome` fired on (tested per fact by set membership)."""
-        return self.fired.get((rule, outcome), _NONE)
+def _name(text: str) -> str:
+    """`text` as an SQL identifier."""
+    return '"' + text.replace('"', '""') + '"'
 
 
-_NONE: frozenset[int] = frozenset()
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
-def _judged(engine: RuleEngine, rules: Sequence[EngineRule], messages: list[dict]) -> tuple[list, list]:
-    """Per message, the engine rules it satisfies and what kept the engine from judging it (or
-    None). The engine is asked once per distinct message as its rules read it (its kind and the
-    fields they test), in a total order, so the answer never depends on the order facts came in."""
-    reads: dict[str, set[str]] = defaultdict(set)
-    for rule in rules:
-        reads[rule.kind] |= fields_read(rule.condition)
-    read = {kind: ("kind", *sorted(fields)) for kind, fields in reads.items()}
-    keys = [tuple((name, m[name]) for name in read.get(m["kind"], ("kind",)) if name in m) for m in messages]
-    distinct = sorted(set(keys), key=lambda key: [(name, type(value).__name__, value) for name, value in key])
-    fired, failed = engine.judge([dict(key) for key in distinct])
-    answers = dict(zip(distinct, fired, strict=True))
-    errors = {distinct[index]: error for index, error in failed}
-    return [answers[key] for key in keys], [errors.get(key) for key in keys]
+class _Judge:
+    """Asks the engine about tables of facts, once per distinct fact, and joins the answers back.
 
+    Each table gets one boolean column per engine rule of its kind (named after the rule), and
+    `_failed`: the error of a fact the engine could not judge (or NULL)."""
 
-@dataclass(frozen=True)
-class Job:
-    """Everything rule evaluation needs besides the facts."""
+    def __init__(self, connection, rules: list[EngineRule]):
+        self.connection = connection
+        self.engine = RuleEngine(rules)
+        self.reads: dict[str, set[str]] = defaultdict(set)
+        self.of_kind: dict[str, list[str]] = defaultdict(list)
+        for rule in rules:
+            self.reads[rule.kind] |= fields_read(rule.condition)
+            self.of_kind[rule.kind].append(rule.name)
 
-    period: Period
-    rules: tuple[CompiledRule, ...]
-    fact_kinds: dict[str, FactKind]
-    waivers: dict[tuple[str, str], tuple[Waiver, ...]]  # by (rule, subject)
-    langs: tuple[str, ...] = LANGS  # the languages findings' messages are written in
-
-
-Result = tuple[list[Finding], list[Decision], list[RuleError]]
+    def judged(self, kind: str, view: str, target: str) -> None:
+        """Creates the view `target`: `view`'s rows with the outcome columns of `kind`'s rules."""
+        fields = sorted(self.reads.get(kind, ()))
+        names = self.of_kind.get(kind, [])
+        selected = ", ".join(_name(name) for name in fields) or "1"
+        keys = self.connection.execute(f"SELECT DISTINCT {selected} FROM {view} ORDER BY ALL").fetchall()
+        fired, failed = self.engine.judge([{"kind": kind, **dict(zip(fields, key, strict=False))} for key in keys])
+        errors = dict(failed)
+        answers = {
+            **{name: pa.array([key[index] for key in keys]) for index, name in enumerate(fields)},
+            **{name: pa.array([name in answer for answer in fired], pa.bool_()) for name in names},
+            "_failed": pa.array([str(errors[n]) if n in errors else None for n in range(len(keys))], pa.string()),
+        }
+        registered = f"evalkit_answers_{target}"
+        self.connection.register(registered, pa.table(answers))
+        join = " AND ".join(f"f.{_name(name)} = a.{_name(name)}" for name in fields) or "true"
+        outcomes = ", ".join(f"a.{_name(name)}" for name in [*names, "_failed"])
+        self.connection.execute(
+            f"CREATE OR REPLACE TEMP VIEW {target} AS "
+            f"SELECT f.*, {outcomes} FROM {view} f JOIN {registered} a ON {join}"
+        )
 
 
 def evaluate(
-    dataset: Dataset,
+    connection,
     period: Period,
     rules: Sequence[CompiledRule],
-    facts: list[Fact],
+    facts: dict[str, pa.Table],
     fact_kinds: dict[str, FactKind],
+    waivers: str,
     subjects: set[str] | None = None,
-    langs: tuple[str, ...] = LANGS,
-) -> Result:
-    """Evaluate `rules` over `facts` (optionally only `subjects`).
+) -> tuple[pa.Table, pa.Table, list[RuleError]]:
+    """Evaluate `rules` over the fact tables (optionally only `subjects`) in `connection`, where
+    `waivers` names the table of waivers (rule, subject_id, period, reason, approved_by, _row).
 
-    Returns the check rules' findings (messages in `langs`), the score rules' decisions and the
-    failed consequences.
+    Returns the findings table (sorted by subject, period and rule), the decisions table and
+    the rules the engine could not decide.
     """
-    job = Job(period, tuple(rules), fact_kinds, waivers_of(dataset["waivers"]), tuple(langs))
-    chosen = [fact for fact in facts if subjects is None or fact.subject in subjects]
-    return evaluate_facts(job, chosen)
+    compiled = engine_rules(rules)
+    judge = _Judge(connection, compiled)
+    findings, decisions, errors = [], [], []
+    views: dict[str, str] = {}  # kind → its facts
+    try:
+        for number, (kind, table) in enumerate(sorted(facts.items())):
+            if subjects is not None:
+                table = table.filter(
+                    pa.compute.is_in(table.column("subject"), value_set=pa.array(sorted(subjects), pa.string()))
+                )
+            view = views[kind] = f"evalkit_facts_{number}"
+            connection.register(view, table.append_column("fact", pa.array(range(table.num_rows), pa.int64())))
+            outcomes = f"evalkit_outcomes_{number}"
+            judge.judged(kind, view, outcomes)
+            errors += [
+                RuleError("(engine)", subject, RuntimeError(error))
+                for subject, error in connection.execute(
+                    f"SELECT DISTINCT subject, _failed FROM {outcomes} WHERE _failed IS NOT NULL ORDER BY ALL"
+                ).fetchall()
+            ]
+            for rule in rules:
+                if rule.spec.fact != kind:
+                    continue
+                if rule.role == "check":
+                    findings.append(_checked(rule, kind, outcomes))
+                elif rule.role in ("indicator", "adjustment", "veto"):
+                    decisions.append(_decided(rule, rules.index(rule), kind, outcomes))
+        checks = " UNION ALL ".join(findings) or _NO_FINDINGS
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW evalkit_checked AS {_waived(checks, waivers)}")
+        chained = _chained(connection, judge, rules, period, views, fact_kinds, waivers)
+        table = connection.sql(
+            f"SELECT {FINDING_COLUMNS} FROM (SELECT * FROM evalkit_checked{chained}) "
+            "ORDER BY subject, year, coalesce(nullif(quarter, 0), 5), rule, fact_row"
+        ).to_arrow_table()
+        decided = connection.sql(
+            f"SELECT * EXCLUDE (place) FROM ({' UNION ALL '.join(decisions) or _NO_DECISIONS}) ORDER BY place, fact"
+        ).to_arrow_table()
+    finally:
+        for view in views.values():
+            connection.unregister(view)
+    errors.sort(key=lambda error: (error.subject, error.rule))
+    return table, decided, errors
 
 
-def evaluate_facts(job: Job, facts: list[Fact]) -> Result:
-    """The engine over `facts`: findings (sorted), decisions and the rules it could not decide."""
-    by_subject = _by_subject(facts)
-    rules = engine_rules(job.rules)
-    engine = RuleEngine(rules)
-    messages = {subject: [fact.message() for fact in items] for subject, items in by_subject.items()}
-    fired, failed = _judged(engine, rules, [message for items in messages.values() for message in items])
-    findings, decisions, rule_errors = [], [], []
-    checked: dict[str, list[Finding]] = {}
-    start = 0
-    for subject, items in by_subject.items():
-        end = start + len(items)
-        rule_errors += [RuleError("(engine)", subject, error) for error in failed[start:end] if error is not None]
-        outcomes = _Outcomes(fired[start:end])
-        start = end
-        of_kind: dict[str, list[int]] = defaultdict(list)  # kind → indexes of the subject's facts
-        for index, fact in enumerate(items):
-            of_kind[fact.kind].append(index)
-        checked[subject] = []
-        for rule in job.rules:
-            indexes = of_kind.get(rule.spec.fact)
-            if indexes is None or rule.role in ("chain", "quota"):  # a quota is the scoring step's, across subjects
-                continue
-            if rule.role == "check":
-                checked[subject] += _findings_for(job, rule, subject, items, messages[subject], indexes, outcomes)
-            else:
-                decisions += _decisions_for(job, rule, items, indexes, outcomes)
-        findings += checked[subject]
-    findings += _chained(job, engine, rules, by_subject, checked)
-    findings.sort(key=Finding.sort_key)
-    rule_errors.sort(key=lambda error: (error.subject, error.rule))
-    return findings, decisions, rule_errors
+_NO_FINDINGS = (
+    "SELECT NULL::VARCHAR AS rule, NULL::VARCHAR AS pack, NULL::VARCHAR AS subject, NULL::VARCHAR AS subject_kind, "
+    "NULL::VARCHAR AS period, NULL::BIGINT AS year, NULL::BIGINT AS quarter, NULL::VARCHAR AS status, "
+    "NULL::VARCHAR AS severity, NULL::VARCHAR[] AS evidence, NULL::VARCHAR AS fact_kind, NULL::BIGINT AS fact_row, "
+    "NULL::VARCHAR AS quarters WHERE false"
+)
+_NO_DECISIONS = (
+    "SELECT NULL::VARCHAR AS rule, NULL::VARCHAR AS kind, NULL::BIGINT AS fact, NULL::VARCHAR AS subject, "
+    "NULL::VARCHAR AS subject_kind, NULL::BOOLEAN AS skipped, NULL::BOOLEAN AS matched, 0 AS place WHERE false"
+)
 
 
-def _chained(job: Job, engine: RuleEngine, rules, by_subject: dict[str, list[Fact]], checked) -> list[Finding]:
-    """The chained rules' findings: the engine judges the check rules' failed and waived
-    findings, as facts of kind `finding`; a chained rule counts the quarters of those it picks."""
-    chains = [rule for rule in job.rules if rule.role == "chain"]
-    if not chains:
-        return []
-    derived = {
-        subject: [
-            {
-                "kind": "finding",
-                "rule": finding.rule,
-                "pack": finding.pack,
-                "subject": subject,
-                "status": finding.status,
-                "period": str(finding.period),
-                "year": finding.period.year,
-                "quarter": finding.period.quarter or 0,
-            }
-            for finding in found
-            if finding.status in ("fail", "waived")
-        ]
-        for subject, found in checked.items()
-    }
-    fired, _ = _judged(engine, rules, [fact for facts in derived.values() for fact in facts])
-    found, start = [], 0
-    for subject, facts in derived.items():
-        picked = fired[start : start + len(facts)]
-        start += len(facts)
-        kinds = {fact.kind for fact in by_subject[subject]}
-        for rule in chains:
-            if rule.spec.fact in kinds and not (rule.spec.only_for_year and not job.period.is_year):
-                matches = [fact for fact, names in zip(facts, picked, strict=True) if f"{rule.spec.id}:chain" in names]
-                found.append(_chain_finding(job, rule, subject, matches))
-    return found
+def _outcome(rule: CompiledRule, outcome: str) -> str:
+    """Whether the rule's `outcome` fired on a fact (false when the rule has no such condition)."""
+    present = {"when": rule.when, "skip": rule.skip, "applies": rule.applies}[outcome] is not None
+    return _name(f"{rule.spec.id}:{outcome}") if present else "false"
 
 
-def _chain_finding(job: Job, rule: CompiledRule, subject: str, matches: list[dict]) -> Finding:
-    """A chained rule's finding for the period: `fail` when the findings it picked fall in at
-    least its number of quarters."""
-    matched = sorted({f"{m['rule']}@{m['period']}" for m in matches})
-    quarters = sorted({m["period"] for m in matches})
-    status = "fail" if len(quarters) >= rule.chain_count else "pass"
-    evidence = tuple(matched) if status == "fail" else ()
-    values = {"subject": subject, "period": str(job.period), "quarters": ", ".join(quarters), "count": len(quarters)}
-    subject_kind = job.fact_kinds[rule.spec.fact].subject_kind
-    return _finding(job, rule, subject, subject_kind, job.period, status, evidence, values)
-
-
-def _decisions_for(job: Job, rule: CompiledRule, facts, indexes, outcomes: _Outcomes) -> list[Decision]:
-    """Decisions on the subject's facts of the rule's kind (given by their indexes in `facts`)."""
-    rid = rule.spec.id
-    kind = job.fact_kinds[rule.spec.fact]
-    applies = outcomes.on(rid, "applies") if rule.applies is not None else None
-    skipped, matched = outcomes.on(rid, "skip"), outcomes.on(rid, "when")
-    decisions = []
-    for index in indexes:
-        if applies is not None and index not in applies:
-            continue
-        fact = facts[index]
-        decisions.append(Decision(rid, fact, kind.subject_kind_of(fact), index in skipped, index in matched))
-    return decisions
-
-
-def _by_subject(facts: list[Fact]) -> dict[str, list[Fact]]:
-    """Each subject's facts, subjects in order, facts in a total order (kind, period, values,
-    evidence), so findings and decisions never depend on the order plugins built facts in.
-
-    Values and evidence are compared only among facts of the same subject, kind and period (an
-    item fact's), not for all of a province's facts.
-    """
-    outlined: dict[tuple, list[Fact]] = defaultdict(list)
-    for fact in facts:  # a period's order is (year, quarter, with the whole year after its quarters)
-        outlined[fact.subject, fact.kind, fact.period.year, fact.period.quarter or 5].append(fact)
-    by_subject: dict[str, list[Fact]] = defaultdict(list)
-    for outline in sorted(outlined):
-        same = outlined[outline]
-        by_subject[outline[0]] += same if len(same) == 1 else sorted(same, key=_tie_order)
-    return by_subject
-
-
-def _tie_order(fact: Fact) -> tuple:
-    values = fact.values
-    return sorted(zip(values, map(str, values.values()), strict=True)), sorted(fact.evidence.items())
-
-
-def _findings_for(job: Job, rule: CompiledRule, subject: str, facts, messages, indexes, outcomes) -> list[Finding]:
-    """Findings on the subject's facts of the rule's kind (given by their indexes in `facts`).
-
-    `messages` are the facts as the engine saw them; a finding's message fills its template
-    with those values.
-    """
+def _checked(rule: CompiledRule, kind: str, outcomes: str) -> str:
+    """A check rule's findings, one per fact of its kind (where the rule applies)."""
     spec = rule.spec
-    kind = job.fact_kinds[spec.fact]
-    applies = outcomes.on(spec.id, "applies") if rule.applies is not None else None
-    skipped, failed = outcomes.on(spec.id, "skip"), outcomes.on(spec.id, "when")
-    found = []
-    for index in indexes:
-        if applies is not None and index not in applies:
-            continue
-        status = "skip" if index in skipped else "fail" if index in failed else "pass"
-        fact = facts[index]
-        evidence = tuple(sorted(fact.evidence.get(spec.evidence, ()))) if spec.evidence and status != "skip" else ()
-        values = {**messages[index], "evidence": ", ".join(evidence), "count": len(evidence)}
-        subject_kind = kind.subject_kind_of(fact)
-        found.append(_finding(job, rule, subject, subject_kind, fact.period, status, evidence, values))
-    return found
-
-
-def _finding(job: Job, rule: CompiledRule, subject, subject_kind, period, status, evidence, values) -> Finding:
-    """A finding, its message (and advice, when failed) written in each of the job's languages."""
-    spec = rule.spec
-    values = {**spec.params, "last_day": period.last_day.isoformat(), **values}
-    template = spec.message.get("fail" if status == "fail" else status) or spec.message.get("pass")
-    waiver = find_waiver(job.waivers, spec.id, subject, period) if status == "fail" else None
-    if waiver is not None:
-        status = "waived"
-    messages = {}
-    advice = {} if spec.advice and status == "fail" else None  # most findings have none: no dict each
-    for lang in job.langs:
-        localized = _in(lang, values)
-        messages[lang] = render_template(template(lang), localized) if template else ""
-        if advice is not None:
-            advice[lang] = render_template(spec.advice(lang), localized)
-    return Finding(
-        spec.id, rule.pack, subject, subject_kind, period, status, spec.severity, messages, evidence, waiver, advice
+    skipped, failed = _outcome(rule, "skip"), _outcome(rule, "when")
+    status = f"CASE WHEN {skipped} THEN 'skip' WHEN {failed} THEN 'fail' ELSE 'pass' END"
+    evidence = "[]::VARCHAR[]"
+    if spec.evidence:
+        evidence = f"CASE WHEN {skipped} THEN {evidence} ELSE list_sort({_name(evidence_column(spec.evidence))}) END"
+    where = f" WHERE {_outcome(rule, 'applies')}" if rule.applies is not None else ""
+    return (
+        f"SELECT {_literal(spec.id)} AS rule, {_literal(rule.pack)} AS pack, subject, subject_kind, period, year, "
+        f"quarter, {status} AS status, {_literal(spec.severity)} AS severity, {evidence} AS evidence, "
+        f"{_literal(kind)} AS fact_kind, fact AS fact_row, NULL::VARCHAR AS quarters FROM {outcomes}{where}"
     )
 
 
-def _in(lang: str, values: dict) -> dict:
-    """Template values as `lang` reads them: periods in words (2024Q3 → 2024年第三季度)."""
-    if lang == "en":
-        return values
-    named = dict(values)
-    for key in ("period", "quarters"):
-        if named.get(key):
-            named[key] = _periods_in(str(named[key]), lang)
-    return named
+def _decided(rule: CompiledRule, place: int, kind: str, outcomes: str) -> str:
+    """A score rule's decisions, one per fact of its kind (where the rule applies); `place` is
+    the rule's among the rules, the decisions' order."""
+    where = f" WHERE {_outcome(rule, 'applies')}" if rule.applies is not None else ""
+    return (
+        f"SELECT {_literal(rule.spec.id)} AS rule, {_literal(kind)} AS kind, fact, subject, subject_kind, "
+        f"{_outcome(rule, 'skip')} AS skipped, {_outcome(rule, 'when')} AS matched, {place} AS place "
+        f"FROM {outcomes}{where}"
+    )
 
 
-@cache  # a report's findings name the same few periods over and over
-def _periods_in(periods: str, lang: str) -> str:
-    """Periods as `lang` reads them: "2024Q1, 2024Q3" → "2024年第一季度、2024年第三季度"."""
-    return "、".join(period_label(Period.parse(p), lang) for p in periods.split(", "))
+def _waived(findings: str, waivers: str) -> str:
+    """`findings` with each failed one covered by a waiver (the first in the file that names its
+    rule and subject and whose period holds the finding's) turned `waived`, with its reason."""
+    return f"""
+        WITH found AS ({findings}),
+        covering AS (
+            SELECT found.rule, found.subject, found.period,
+                   arg_min(w.reason, w._row) AS waiver_reason, arg_min(w.approved_by, w._row) AS waiver_by
+            FROM (SELECT DISTINCT rule, subject, period, year FROM found WHERE status = 'fail') found
+            JOIN {waivers} w ON w.rule = found.rule AND w.subject_id = found.subject
+                 AND (w.period IS NULL OR w.period = found.period OR w.period = CAST(found.year AS VARCHAR))
+            GROUP BY found.rule, found.subject, found.period)
+        SELECT found.* REPLACE (CASE WHEN found.status = 'fail' AND covering.waiver_reason IS NOT NULL
+                                     THEN 'waived' ELSE found.status END AS status),
+               covering.waiver_reason, covering.waiver_by
+        FROM found LEFT JOIN covering USING (rule, subject, period)"""
+
+
+def _chained(connection, judge: _Judge, rules, period: Period, views: dict[str, str], fact_kinds, waivers) -> str:
+    """The chained rules' findings, as more rows for the findings' UNION (or ""): the check
+    rules' failed and waived findings, judged as facts of kind `finding`; a chained rule counts
+    the distinct quarters of those it picks, per subject having facts of its kind (in `views`)."""
+    chains = [
+        rule
+        for rule in rules
+        if rule.role == "chain" and rule.spec.fact in views and (period.is_year or not rule.spec.only_for_year)
+    ]
+    if not chains:
+        return ""
+    connection.execute(
+        "CREATE OR REPLACE TEMP VIEW evalkit_derived AS SELECT rule, pack, subject, status, period, year, quarter "
+        "FROM evalkit_checked WHERE status IN ('fail', 'waived')"
+    )
+    judge.judged("finding", "evalkit_derived", "evalkit_derived_outcomes")
+    parts = []
+    for rule in chains:
+        spec = rule.spec
+        failed = f"len(quarters) >= {rule.chain_count}"
+        parts.append(
+            f"""SELECT {_literal(spec.id)} AS rule, {_literal(rule.pack)} AS pack, subject,
+                       {_literal(fact_kinds[spec.fact].subject_kind)} AS subject_kind,
+                       {_literal(str(period))} AS period,
+                       {period.year} AS year, {period.quarter or 0} AS quarter,
+                       CASE WHEN {failed} THEN 'fail' ELSE 'pass' END AS status, {_literal(spec.severity)} AS severity,
+                       CASE WHEN {failed} THEN matched ELSE []::VARCHAR[] END AS evidence,
+                       NULL::VARCHAR AS fact_kind, NULL::BIGINT AS fact_row, array_to_string(quarters, ', ') AS quarters
+                FROM (
+                    SELECT subjects.subject,
+                           coalesce(list(DISTINCT picked.period ORDER BY picked.period), []) AS quarters,
+                           coalesce(list(DISTINCT picked.finding ORDER BY picked.finding), []) AS matched
+                    FROM (SELECT DISTINCT subject FROM {views[spec.fact]}) subjects
+                    LEFT JOIN (SELECT subject, period, rule || '@' || period AS finding FROM evalkit_derived_outcomes
+                               WHERE {_name(spec.id + ":chain")}) picked USING (subject)
+                    GROUP BY subjects.subject)"""
+        )
+    return f" UNION ALL ({_waived(' UNION ALL '.join(parts), waivers)})"

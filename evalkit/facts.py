@@ -2,6 +2,8 @@
 
 Plugins build them from the dataset (counting and joining happen there, never in the engine)
 and declare each kind of fact they build, so rule packs can be checked against real field names.
+A plugin returns its facts as `Fact` objects or, for many, as a `FactTable` (one Arrow table of
+a kind's facts, as a grouped query gives them); evalkit holds every kind's facts as one table.
 """
 
 from __future__ import annotations
@@ -86,17 +88,6 @@ class Fact:
     evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     subject_kind: str = ""
 
-    def message(self) -> dict[str, FactValue]:
-        """The fact as the engine sees it: numbers and text only (no dates, no lists)."""
-        return {
-            **self.values,
-            "kind": self.kind,
-            "subject": self.subject,
-            "period": str(self.period),
-            "year": self.period.year,
-            "quarter": self.period.quarter or 0,
-        }
-
 
 #: Names a fact kind may not give its fields: the engine's own (`kind`, `id`, `sid`, `_n`), the
 #: fields every fact carries, and those of findings and their messages (`status`, `rule`, `pack`,
@@ -109,8 +100,28 @@ RESERVED_FIELDS = frozenset(
 
 
 def reserved_field(kind: FactKind) -> str | None:
-    """The first of the kind's fields whose name is reserved (or starts with `_`), if any."""
-    return next((name for name in kind.fields if name in RESERVED_FIELDS or name.startswith("_")), None)
+    """The first of the kind's fields whose name is reserved, starts with `_` or is not a plain
+    name (conditions name fields as identifiers), if any."""
+    return next(
+        (name for name in kind.fields if name in RESERVED_FIELDS or name.startswith("_") or not name.isidentifier()),
+        None,
+    )
+
+
+@dataclass(frozen=True)
+class FactTable:
+    """The facts of one kind as a table (pyarrow): a row per fact, with the columns `subject`,
+    `period` (text: 2024 or 2024Q1), `subject_kind` (optional when the kind has one), one column
+    per field of the kind (numbers or text, no blanks) and, for each evidence list the kind
+    declares, an optional column `evidence:NAME` of lists of record ids."""
+
+    kind: str
+    table: object  # a pyarrow.Table (not imported here: `import evalkit` stays light)
+
+
+def evidence_column(name: str) -> str:
+    """The column of a `FactTable` that holds the evidence list `name`."""
+    return f"evidence:{name}"
 
 
 #: Fields every fact carries besides its own.

@@ -1,12 +1,19 @@
-"""Findings: the outcome of one rule for one subject in one period, with the records behind it."""
+"""Findings: the outcome of one rule for one subject in one period, with the records behind it.
+
+A run's findings are one table (`evaluate.py` makes it); `Findings` reads it a finding at a
+time, and a finding's message is written only when a report asks for it, in the report's
+language, from its rule's template and the values of the fact it judged.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
+from string import Formatter
 
 from .periods import Period
+from .words import period_label
 
 STATUSES = ("pass", "fail", "skip", "waived", "error")
 LANGS = ("en", "zh")
@@ -14,20 +21,13 @@ LANGS = ("en", "zh")
 
 @dataclass(frozen=True)
 class Waiver:
-    rule: str
-    subject: str
-    period: Period | None  # None: always
     reason: str
     approved_by: str
-
-    def covers(self, rule: str, subject: str, period: Period) -> bool:
-        return rule == self.rule and subject == self.subject and period.within(self.period)
 
 
 @dataclass(slots=True)
 class Finding:
-    """Not frozen (never changed after it is made, all the same): a province makes a million
-    findings, and a frozen dataclass takes four times as long to make."""
+    """One finding; `message` and `advice` write its text in a language when asked."""
 
     rule: str
     pack: str
@@ -36,15 +36,19 @@ class Finding:
     period: Period
     status: str
     severity: str
-    messages: Mapping[str, str]  # language → message
-    evidence: tuple[str, ...] = ()
-    waiver: Waiver | None = None
-    advice: Mapping[str, str] | None = None  # language → what to do next (failed findings of rules with advice)
+    evidence: tuple[str, ...]
+    waiver: Waiver | None
+    source: Findings
+    fact_kind: str | None  # the judged fact's kind and row in its table (None: a chained rule's finding)
+    fact_row: int | None
+    quarters: str | None  # a chained rule's finding: the quarters it counted
 
-    def sort_key(self) -> tuple:
-        """By subject, period (in `Period`'s order, compared as numbers: a province sorts a
-        million findings) and rule."""
-        return (self.subject, self.period.year, self.period.quarter or 5, self.rule)
+    def message(self, lang: str) -> str:
+        return self.source.text(self, lang, advice=False)
+
+    def advice(self, lang: str) -> str | None:
+        """What to do next, for a failed finding of a rule with advice; else None."""
+        return self.source.text(self, lang, advice=True) if self.status == "fail" else None
 
     def to_json(self, lang: str = "en") -> dict:
         data = {
@@ -55,7 +59,7 @@ class Finding:
             "period": str(self.period),
             "status": self.status,
             "severity": self.severity,
-            "message": self.messages[lang],
+            "message": self.message(lang),
             "evidence": list(self.evidence),
         }
         if self.waiver is not None:
@@ -63,23 +67,101 @@ class Finding:
         return data
 
 
-#: The dataset's waivers by (rule, subject), each list in the file's order.
-WaiverIndex = Mapping[tuple[str, str], Sequence[Waiver]]
+class Findings:
+    """A run's findings table (sorted by subject, period and rule), read as `Finding`s.
+
+    `facts` are the fact tables by kind (a finding names its fact's kind and row) and `rules`
+    the compiled rules by id, whose templates write the messages.
+    """
+
+    def __init__(self, table, facts: Mapping, rules: Mapping, period: Period):
+        self.table, self.facts, self.rules, self.period = table, facts, rules, period
+        self._fact_values: dict[str, dict[str, list]] = {}
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def __iter__(self) -> Iterator[Finding]:
+        """The findings in order, read a batch of rows at a time (a province has a million)."""
+        periods: dict[str, Period] = {}
+        for batch in self.table.to_batches(max_chunksize=_BATCH):
+            for rule, pack, subject, kind, period, status, severity, evidence, reason, by, *fact in zip(
+                *(batch.column(name).to_pylist() for name in _READ), strict=True
+            ):
+                if period not in periods:
+                    periods[period] = Period.parse(period)
+                waiver = Waiver(reason, by) if reason is not None else None
+                found = (rule, pack, subject, kind, periods[period], status, severity, tuple(evidence), waiver, self)
+                yield Finding(*found, *fact)
+
+    def text(self, finding: Finding, lang: str, advice: bool) -> str | None:
+        """The finding's message (or advice) in `lang`: its rule's template filled with the
+        rule's parameters, the period's last day, the judged fact's values and the evidence."""
+        spec = self.rules[finding.rule].spec
+        if advice:
+            if spec.advice is None:
+                return None
+            template = spec.advice(lang)
+        else:
+            chosen = spec.message.get("fail" if finding.status in ("fail", "waived") else finding.status)
+            chosen = chosen or spec.message.get("pass")
+            if chosen is None:
+                return ""
+            template = chosen(lang)
+        return render_template(template, _in(lang, self._values(finding, _placeholders(template))))
+
+    def _values(self, finding: Finding, names: tuple[str, ...]) -> dict:
+        """The values of the template's placeholders `names` that the finding has."""
+        spec = self.rules[finding.rule].spec
+        kind, row, quarters = finding.fact_kind, finding.fact_row, finding.quarters
+        values = {}
+        for name in names:
+            if kind is None and name in _CHAINED:  # a chained rule's finding
+                values[name] = {
+                    "subject": finding.subject,
+                    "period": str(finding.period),
+                    "quarters": quarters,
+                    "count": len(quarters.split(", ")) if quarters else 0,
+                }[name]
+            elif kind is not None and name == "kind":
+                values[name] = kind
+            elif kind is not None and name == "evidence":
+                values[name] = ", ".join(finding.evidence)
+            elif kind is not None and name == "count":
+                values[name] = len(finding.evidence)
+            elif kind is not None and name in (fact := self._fact(kind)):
+                values[name] = fact[name][row]
+            elif name == "last_day":
+                values[name] = finding.period.last_day.isoformat()
+            elif name in spec.params:
+                values[name] = spec.params[name]
+        return values
+
+    def _fact(self, kind: str) -> dict[str, list]:
+        """A fact table's values as Python lists (made once per kind, when a message needs them)."""
+        if kind not in self._fact_values:
+            table = self.facts[kind]
+            names = [name for name in table.column_names if not name.startswith("evidence:")]
+            self._fact_values[kind] = {name: table.column(name).to_pylist() for name in names if name != "subject_kind"}
+        return self._fact_values[kind]
 
 
-def find_waiver(waivers: WaiverIndex, rule: str, subject: str, period: Period) -> Waiver | None:
-    """The first waiver covering `rule` for `subject` in `period`, if any."""
-    return next((w for w in waivers.get((rule, subject), ()) if w.covers(rule, subject, period)), None)
+_CHAINED = ("subject", "period", "quarters", "count")
 
 
-def waivers_of(rows: list[Mapping]) -> dict[tuple[str, str], tuple[Waiver, ...]]:
-    """The waivers of the dataset's rows, by (rule, subject): a failed finding looks up its own."""
-    found: dict[tuple[str, str], list[Waiver]] = defaultdict(list)
-    for r in rows:
-        found[(r["rule"], r["subject_id"])].append(
-            Waiver(r["rule"], r["subject_id"], r.get("period"), r["reason"], r["approved_by"])
-        )
-    return {key: tuple(waivers) for key, waivers in found.items()}
+@cache
+def _placeholders(template: str) -> tuple[str, ...]:
+    """The names a template's `{name}` placeholders ask for."""
+    return tuple({name for _, name, _, _ in Formatter().parse(template) if name})
+
+
+#: The columns of the findings table a `Finding` is made of, in its fields' order.
+_READ = (
+    *("rule", "pack", "subject", "subject_kind", "period", "status", "severity", "evidence"),
+    *("waiver_reason", "waiver_by", "fact_kind", "fact_row", "quarters"),
+)
+#: Rows of the findings table made into Python values at a time.
+_BATCH = 65_536
 
 
 def render_template(template: str, values: Mapping[str, object]) -> str:
@@ -93,3 +175,20 @@ def render_template(template: str, values: Mapping[str, object]) -> str:
 class _Visible(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def _in(lang: str, values: dict) -> dict:
+    """Template values as `lang` reads them: periods in words (2024Q3 → 2024年第三季度)."""
+    if lang == "en":
+        return values
+    named = dict(values)
+    for key in ("period", "quarters"):
+        if named.get(key):
+            named[key] = _periods_in(str(named[key]), lang)
+    return named
+
+
+@cache  # a report's findings name the same few periods over and over
+def _periods_in(periods: str, lang: str) -> str:
+    """Periods as `lang` reads them: "2024Q1, 2024Q3" → "2024年第一季度、2024年第三季度"."""
+    return "、".join(period_label(Period.parse(p), lang) for p in periods.split(", "))

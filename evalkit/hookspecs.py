@@ -6,7 +6,10 @@ implements any subset, with `@evalkit.hookimpl` on functions named exactly as be
 misspelled hook name is refused when the plugin loads.
 
 Every hook here is called for all plugins (none is `firstresult`): results are collected in
-a list, one entry per implementing plugin.
+a list, one entry per implementing plugin, in pluggy's call order (`tryfirst`, unmarked, then
+`trylast` implementations; docs/plugins.md gives the order within each). Each plugin is called
+on its own, so a raising plugin costs only its own results; hook wrappers (`wrapper=True`,
+`hookwrapper=True`) are refused when the plugin registers.
 """
 
 from __future__ import annotations

@@ -75,19 +75,40 @@ def _items(values: Iterable, level: int) -> str:
 
 def _text(value, level: int) -> str:
     """`value` as json.dumps(indent=1) writes it `level` levels deep."""
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return _string(value)
-    if value is None or isinstance(value, (bool, int, float)):
-        return json.dumps(value)
-    if isinstance(value, dict):
+    if kind is dict:
         if not value:
             return "{}"
         inner = "\n" + " " * (level + 1)
-        pairs = (f"{_string(_key(key))}: {_text(item, level + 1)}" for key, item in value.items())
-        return f"{{{inner}{(',' + inner).join(pairs)}\n{' ' * level}}}"
-    if isinstance(value, (list, tuple, LazyList)):
+        deeper = level + 1
+        pairs = [
+            _string(key if type(key) is str else _key(key))
+            + ": "
+            + (_string(item) if type(item) is str else _text(item, deeper))
+            for key, item in value.items()
+        ]
+        return "{" + inner + ("," + inner).join(pairs) + "\n" + " " * level + "}"
+    if kind is list or kind is tuple or kind is LazyList:
+        if value and all(type(item) is str for item in value):  # evidence: ids, written here at once
+            inner = "\n" + " " * (level + 1)
+            return "[" + inner + ("," + inner).join(map(_string, value)) + "\n" + " " * level + "]"
         return _items(value, level)
+    if value is None or kind is bool or kind is int or kind is float:
+        return _SCALARS[kind](value)
+    if isinstance(value, (str, int, float, dict, list, tuple)):  # a subclass: as json.dumps takes it
+        return json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n" + " " * level)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+#: Scalars as json.dumps writes them (floats by repr, NaN and infinities as JavaScript spells them).
+_SCALARS = {
+    type(None): lambda value: "null",
+    bool: lambda value: "true" if value else "false",
+    int: int.__repr__,
+    float: lambda value: json.dumps(value),
+}
 
 
 def _key(key) -> str:

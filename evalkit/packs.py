@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -213,7 +214,11 @@ _ROLES = {"compliance": ("check", "chain"), "score": ("indicator", "adjustment",
 
 
 def _check_pack(path: Path, spec: PackSpec) -> None:
-    """What pydantic cannot see rule by rule: ids, roles per pack kind, weights, bands, tables."""
+    """What pydantic cannot see rule by rule: ids, roles per pack kind, bands, tables.
+
+    Indicator weights need not sum to 100, in a pack or across packs: a subject's base is
+    renormalised over the weights of its applicable indicators, whatever pack each comes from
+    (`effective_weights`)."""
     ids = [rule.id for rule in spec.rules]
     for rule in spec.rules:
         if ids.count(rule.id) > 1:
@@ -223,11 +228,6 @@ def _check_pack(path: Path, spec: PackSpec) -> None:
                 f"{path}: rule {rule.id}: a {spec.kind} pack has {' or '.join(_ROLES[spec.kind])} rules, "
                 f"not {_a(rule.role)} rule"
             )
-    indicators = [rule for rule in spec.rules if rule.indicator is not None]
-    total = sum(Fraction(str(rule.indicator.weight)) for rule in indicators)
-    if indicators and total != 100:
-        names = ", ".join(rule.id for rule in indicators)
-        raise RulePackError(f"{path}: rules {names}: key indicator.weight: the weights sum to {total}, not 100")
     if spec.scoring is not None:
         if spec.kind != "score":
             raise RulePackError(f"{path}: key scoring: only a score pack has a scoring section")
@@ -395,6 +395,28 @@ def check_scoring(packs: list[Pack], rules: list[CompiledRule], fact_kinds: dict
                         f"{spec.quota.subject_kind} ({', '.join(sorted(names)) or 'none defined'})"
                     )
     return pack.spec.scoring
+
+
+def effective_weights(rules: Sequence[CompiledRule], fact_kinds: dict[str, FactKind]) -> dict[str, dict[str, Fraction]]:
+    """Each indicator rule's share of the base, out of 100, for each subject kind it scores.
+
+    The base is 100 × Σ points / Σ weights of a subject's applicable indicators, from every pack
+    alike; with all of them applicable an indicator counts for its weight × 100 / the sum of the
+    weights of the loaded indicator rules scoring that kind (SVC01 of weight 20 beside a plugin's
+    indicator of weight 10: 20 × 100 / 110). Rule id → subject kind → effective weight (exact).
+    """
+    indicators = [rule for rule in rules if rule.role == "indicator"]
+    totals: dict[str, Fraction] = {}
+    for rule in indicators:
+        for kind in fact_kinds[rule.spec.fact].subject_kinds:
+            totals[kind] = totals.get(kind, Fraction(0)) + Fraction(str(rule.spec.indicator.weight))
+    return {
+        rule.spec.id: {
+            kind: Fraction(str(rule.spec.indicator.weight)) * 100 / totals[kind]
+            for kind in fact_kinds[rule.spec.fact].subject_kinds
+        }
+        for rule in indicators
+    }
 
 
 def diff_packs(defaults: list[Pack], used: list[Pack]) -> list[str]:

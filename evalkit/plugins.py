@@ -7,6 +7,16 @@ EVALKIT_DISABLE_PLUGIN_AUTOLOAD=1 turns entry-point discovery off.
 
 A plugin that fails to import, declares a misspelled hook or raises in a hook is recorded as a
 `PluginFailure` with its name; the others go on.
+
+Hooks are called in pluggy's own call order: `tryfirst` implementations, then the others, then
+`trylast` ones; among the first two groups the plugin registered last comes first (so, with no
+option, the reverse of the discovery order), among the `trylast` ones the first registered. That
+order is total and follows from the discovery order alone (entry points and `--plugins-dir` files
+are sorted by name), so no sort by name is needed to break ties; what comes out of the hooks is
+merged and sorted downstream (findings, scores, packs), so the order shows only in which plugin
+an error names first. Each implementation is called on its own, so that one plugin's exception
+costs only its own results: hook wrappers (`wrapper=True`, old-style `hookwrapper=True`), which
+pluggy runs around the whole call, are refused when the plugin registers (PluginError).
 """
 
 from __future__ import annotations
@@ -83,7 +93,22 @@ class Plugins:
         if self.manager.get_plugin(name) is not None:
             raise PluginError(f'two plugins are named "{name}": {self.infos[name].source} and {info.source}')
         self.manager.register(plugin, name=name)
+        self._refuse_wrappers(name, plugin, info)
         self.infos[name] = info
+
+    def _refuse_wrappers(self, name: str, plugin: object, info: PluginInfo) -> None:
+        """A hook wrapper would run around every plugin's call at once: its exception would cost every
+        plugin's results and what it changed could not be charged to anyone. evalkit takes none."""
+        for caller in self.manager.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper):
+                    self.manager.unregister(plugin)
+                    option = "wrapper=True" if impl.wrapper else "hookwrapper=True"
+                    raise PluginError(
+                        f'plugin "{name}" ({info.source}): hook {caller.name} is a hook wrapper ({option}); '
+                        "evalkit calls each plugin's hook on its own and takes no wrappers: make it a plain "
+                        f"@hookimpl, or block the plugin with -p no:{name}"
+                    )
 
     def _import(self, name: str, module: str, source: str, version: str) -> None:
         if self.manager.is_blocked(name):
@@ -137,20 +162,22 @@ class Plugins:
     def _fail(self, name: str, error: str) -> None:
         self.failures.append(PluginFailure(name, error))
 
-    def call(self, hook: str, expected: type, only: set[str] | None = None, **kwargs) -> list[tuple[str, list]]:
-        """Call `hook` on each plugin (or each plugin named in `only`) separately, in name order.
+    def call(
+        self, hook: str, expected: type | tuple[type, ...], only: set[str] | None = None, **kwargs
+    ) -> list[tuple[str, list]]:
+        """Call `hook` on each plugin (or each plugin named in `only`) separately, in pluggy's call order.
 
-        Returns (plugin, results) per plugin. A plugin that raises or returns something other
-        than a list of `expected` is recorded as a failure and left out; the others' results
-        still come back.
+        Returns (plugin, results) per implementation, in that order. A plugin that raises or
+        returns something other than a list of `expected` (a type, or a tuple of types) is recorded
+        as a failure and left out; the others' results still come back.
         """
         results = []
-        implementations = getattr(self.manager.hook, hook).get_hookimpls()
-        for impl in sorted(implementations, key=lambda i: i.plugin_name):
+        for impl in self.call_order(hook):
             if only is not None and impl.plugin_name not in only:
                 continue
             try:
-                returned = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+                args, keywords = _arguments(impl, kwargs)
+                returned = impl.function(*args, **keywords)
             except Exception as error:
                 self._fail(impl.plugin_name, f"{hook} raised {type(error).__name__}: {error}")
                 continue
@@ -158,11 +185,26 @@ class Plugins:
                 continue
             if not isinstance(returned, (list, tuple)) or not all(isinstance(item, expected) for item in returned):
                 self._fail(
-                    impl.plugin_name, f"{hook} must return a list of {expected.__name__}, got {_describe(returned)}"
+                    impl.plugin_name, f"{hook} must return a list of {_names(expected)}, got {_describe(returned)}"
                 )
                 continue
             results.append((impl.plugin_name, list(returned)))
         return results
+
+    def call_order(self, hook: str) -> list[pluggy.HookImpl]:
+        """The hook's implementations in the order pluggy's own call runs them.
+
+        pluggy keeps them as [trylast (newest first), plain, tryfirst (oldest first)], wrappers after
+        them (refused here), and calls that list from its end: tryfirst and plain ones the last
+        registered first, then trylast ones the first registered first.
+        """
+        return list(reversed(getattr(self.manager.hook, hook).get_hookimpls()))
+
+
+def _arguments(impl: pluggy.HookImpl, kwargs: dict) -> tuple[list, dict]:
+    """What pluggy passes an implementation: its parameters by position, and those of its parameters
+    that have a default by keyword when the call has them."""
+    return [kwargs[name] for name in impl.argnames], {name: kwargs[name] for name in impl.kwargnames if name in kwargs}
 
 
 def _import_file(module_name: str, path: Path) -> ModuleType:
@@ -180,6 +222,11 @@ def _import_file(module_name: str, path: Path) -> ModuleType:
 
 def _module_version(module: ModuleType) -> str:
     return str(getattr(module, "__version__", ""))
+
+
+def _names(expected: type | tuple[type, ...]) -> str:
+    """`Fact`, or `Fact or FactTable`: what a hook must return a list of."""
+    return " or ".join(kind.__name__ for kind in (expected if isinstance(expected, tuple) else (expected,)))
 
 
 def _describe(value: object) -> str:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache, cached_property
 
-from .evaluate import Decision, RunError
-from .facts import Fact
+from .evaluate import RunError
+from .facts import evidence_column
 from .packs import Band, CompiledRule, ScoringSpec
 
 
@@ -176,33 +176,30 @@ class Score:
 def score_subjects(
     rules: Sequence[CompiledRule],
     scoring: ScoringSpec,
-    decisions: Sequence[Decision],
-    facts: Sequence[Fact],
+    decisions,
+    facts: dict,
     errors: Sequence[RunError] = (),
     subject_kinds: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Score]:
     """Score every subject that has an indicator decision; grades, quota and ranks across them.
 
-    `subject_kinds` maps each rule id to the subject kinds its facts are about; with `errors`
-    it tells which scores are provisional.
+    `decisions` is the evaluation's table of score-rule decisions (in rule order, then fact
+    order), `facts` the fact tables they point into. `subject_kinds` maps each rule id to the
+    subject kinds its facts are about; with `errors` it tells which scores are provisional.
     """
     subject_kinds = subject_kinds or {}
-    by_subject: dict[str, list[Decision]] = defaultdict(list)
-    for decision in decisions:
-        by_subject[decision.fact.subject].append(decision)
-    indicator_ids = {rule.spec.id for rule in rules if rule.role == "indicator"}
-    tie_breaks = {
-        (rule.spec.quota.subject_kind, fact.subject): int(fact.values[rule.spec.quota.tie_break])
-        for rule in rules
-        if rule.role == "quota"
-        for fact in facts
-        if fact.kind == rule.spec.fact
-    }
+    decided = _decided(rules, decisions, facts)
+    tie_breaks = {}
+    for rule in rules:
+        if rule.role == "quota" and rule.spec.fact in facts:
+            table = facts[rule.spec.fact]
+            values = table.column(rule.spec.quota.tie_break).to_pylist()
+            for subject, value in zip(table.column("subject").to_pylist(), values, strict=True):
+                tie_breaks[rule.spec.quota.subject_kind, subject] = int(value)
     scores = []
-    for subject, made in sorted(by_subject.items()):
-        indicators = {d.rule: d for d in made if d.rule in indicator_ids}
+    for subject, (indicators, matched) in sorted(decided.items()):
         if indicators:
-            score = _score(subject, made, indicators, rules, scoring)
+            score = _score(subject, indicators, matched, rules, scoring)
             score.tie_break = tie_breaks.get((score.subject_kind, subject), 0)
             scores.append(score)
     for score in scores:
@@ -233,27 +230,51 @@ def _mark_provisional(scores: list[Score], rules, errors: Sequence[RunError], su
         score.provisional = score.provisional or score.subject_kind in unsure
 
 
-def _score(subject, made, indicators, rules, scoring: ScoringSpec) -> Score:
-    subject_kind = next(iter(indicators.values())).subject_kind
+def _decided(rules, decisions, facts) -> dict[str, tuple[dict, dict]]:
+    """Per subject, its indicators' (numerator, denominator, skipped, subject kind) by rule and
+    the evidence of each fact its adjustment and veto rules matched, by rule (in fact order)."""
+    by_id = {rule.spec.id: rule for rule in rules}
+    decided: dict[str, tuple[dict, dict]] = defaultdict(lambda: ({}, defaultdict(list)))
+    if decisions is None or not decisions.num_rows:
+        return decided
+    columns: dict[tuple[str, str], list] = {}
+
+    def column(kind: str, name: str) -> list:
+        if (kind, name) not in columns:
+            columns[kind, name] = facts[kind].column(name).to_pylist()
+        return columns[kind, name]
+
+    rows = zip(*(decisions.column(name).to_pylist() for name in _DECISION), strict=True)
+    for rule_id, kind, fact, subject, subject_kind, skipped, matched in rows:
+        spec = by_id[rule_id].spec
+        indicators, matching = decided[subject]
+        if spec.indicator is not None:
+            numerator = column(kind, spec.indicator.numerator)[fact]
+            denominator = column(kind, spec.indicator.denominator)[fact]
+            indicators[rule_id] = (numerator, denominator, skipped, subject_kind)
+        elif matched:
+            evidence = column(kind, evidence_column(spec.evidence))[fact] if spec.evidence else ()
+            matching[rule_id].append(tuple(evidence))
+    return decided
+
+
+_DECISION = ("rule", "kind", "fact", "subject", "subject_kind", "skipped", "matched")
+
+
+def _score(subject, indicators: dict, matched: dict, rules, scoring: ScoringSpec) -> Score:
+    subject_kind = next(iter(indicators.values()))[3]
     built, adjustments, vetoes, veto_evidence = [], [], [], set()
-    matching: dict[str, list[Fact]] = defaultdict(list)  # rule id → the facts it matched
-    for decision in made:
-        if decision.matched:
-            matching[decision.rule].append(decision.fact)
     for rule in rules:
         spec = rule.spec
-        matched = matching.get(spec.id, [])
-        items = tuple(tuple(fact.evidence.get(spec.evidence or "", ())) for fact in matched) if matched else ()
+        items = tuple(matched.get(spec.id, ()))
         if rule.role == "indicator" and spec.id in indicators:
-            decision = indicators[spec.id]
-            numerator = int(decision.fact.values[spec.indicator.numerator])
-            denominator = int(decision.fact.values[spec.indicator.denominator])
-            applicable = not decision.skipped and denominator > 0
-            built.append(Indicator(spec.id, exact(spec.indicator.weight), numerator, denominator, applicable))
-        elif rule.role == "adjustment" and matched:
+            numerator, denominator, skipped, _ = indicators[spec.id]
+            applicable = not skipped and int(denominator) > 0
+            built.append(Indicator(spec.id, exact(spec.indicator.weight), int(numerator), int(denominator), applicable))
+        elif rule.role == "adjustment" and items:
             cap = exact(spec.adjustment.cap) if spec.adjustment.cap is not None else None
             adjustments.append(Adjustment(spec.id, exact(spec.adjustment.points), cap, items))
-        elif rule.role == "veto" and matched:
+        elif rule.role == "veto" and items:
             vetoes.append(spec.id)
             veto_evidence.update(record for item in items for record in item)
     return Score(

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from .assessment import Assessment, assess
 from .errors import PluginError
 from .evaluate import Evaluation, RuleError, RunError, evaluate
-from .facts import Fact, FactKind, reserved_field
-from .findings import LANGS
-from .packs import Pack, check_scoring, compile_packs, merge_packs, read_pack, read_rules_dir
+from .facts import Fact, FactKind, FactTable, reserved_field
+from .findings import Findings
+from .packs import CompiledRule, Pack, check_scoring, compile_packs, merge_packs, read_pack, read_rules_dir
 from .periods import Period
 from .plugins import PluginFailure, Plugins
 from .schema import CORE_RECORD_TYPES, RecordType
@@ -37,8 +37,6 @@ class Session:
         rules_dir: str | Path | None = None,
         autoload: bool | None = None,
     ):
-        #: The languages findings' messages are written in (a report needs only its own).
-        self.langs: tuple[str, ...] = LANGS
         self.plugins = Plugins(modules, blocked, plugins_dir, autoload)
         self.record_types = list(CORE_RECORD_TYPES)
         for _, types in self.plugins.call("evalkit_record_types", RecordType):
@@ -79,43 +77,79 @@ class Session:
             threads,
         )
 
-    def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> list[Fact]:
-        """The facts the plugins build for `period`; with `kinds`, only from plugins declaring one of them."""
+    def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> dict:
+        """The facts the plugins build for `period`, as one table per kind (`factset`); with
+        `kinds`, only from plugins declaring one of them. A plugin's facts of a kind it does not
+        declare, or unsound, are reported with its name (only the subjects concerned are lost)."""
+        from . import factset
+
         settings = {pack.name: dict(pack.spec.settings) for pack in self.packs}
         wanted = None if kinds is None else {self.fact_kind_plugin[kind] for kind in kinds}
-        facts = []
+        tables: dict[str, list] = defaultdict(list)
         for plugin, produced in self.plugins.call(
-            "evalkit_facts", Fact, only=wanted, dataset=dataset, period=period, settings=settings
+            "evalkit_facts", (Fact, FactTable), only=wanted, dataset=dataset, period=period, settings=settings
         ):
             undeclared = next((f.kind for f in produced if self.fact_kind_plugin.get(f.kind) != plugin), None)
             if undeclared is not None:
                 error = f'built facts of kind "{undeclared}", which it does not declare (evalkit_fact_kinds)'
                 self.plugins.failures.append(PluginFailure(plugin, error))
                 continue
-            facts += self._sound_facts(plugin, produced)
-        return facts
+            try:
+                for kind, table in self._sound_facts(plugin, produced, factset):
+                    tables[kind].append(table)
+            except factset.UnsoundFacts as error:
+                self.plugins.failures.append(PluginFailure(plugin, str(error), error.subjects))
+        import pyarrow as pa
 
-    def _sound_facts(self, plugin: str, produced: list[Fact]) -> list[Fact]:
-        """The facts of the subjects whose facts are all sound; the others are reported, by error."""
+        return {
+            kind: factset.ordered(dataset.connection, self.fact_kinds[kind], pa.concat_tables(found))
+            for kind, found in sorted(tables.items())
+        }
+
+    def _sound_facts(self, plugin: str, produced: list, factset) -> list[tuple[str, object]]:
+        """The plugin's facts as tables by kind: `Fact`s of the subjects whose facts are all
+        sound (the others reported, by error), `FactTable`s checked whole."""
+        facts = [item for item in produced if isinstance(item, Fact)]
         broken: dict[str, list[str]] = defaultdict(list)  # error → subjects
-        for fact in produced:
+        for fact in facts:
             error = self.fact_kinds[fact.kind].problem(fact)
             if error is not None:
                 broken[error].append(fact.subject)
         for error, subjects in sorted(broken.items()):
             self.plugins.failures.append(PluginFailure(plugin, error, tuple(sorted(set(subjects)))))
         dropped = {subject for subjects in broken.values() for subject in subjects}
-        return [fact for fact in produced if fact.subject not in dropped]
+        by_kind: dict[str, list[Fact]] = defaultdict(list)
+        for fact in facts:
+            if fact.subject not in dropped:
+                by_kind[fact.kind].append(fact)
+        tables = [(kind, factset.from_facts(self.fact_kinds[kind], found)) for kind, found in by_kind.items()]
+        return tables + [
+            (item.kind, factset.from_table(self.fact_kinds[item.kind], item))
+            for item in produced
+            if isinstance(item, FactTable)
+        ]
 
     def check(
         self, dataset: Dataset, period: Period, subjects: set[str] | None = None, kinds=("compliance",)
     ) -> Evaluation:
         """Evaluate the rules of the packs of `kinds` and return the findings and run errors."""
-        rules = [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
-        facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
-        findings, decisions, rule_errors = evaluate(
-            dataset, period, rules, facts, self.fact_kinds, subjects, self.langs
+        rules = self.rules_of(kinds)
+        return self.judge(
+            dataset, period, rules, self.facts(dataset, period, {rule.spec.fact for rule in rules}), subjects
         )
+
+    def rules_of(self, kinds=("compliance",)) -> list[CompiledRule]:
+        """The rules of the packs of `kinds` (compliance, score)."""
+        return [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
+
+    def judge(
+        self, dataset: Dataset, period: Period, rules, facts: dict, subjects: set[str] | None = None
+    ) -> Evaluation:
+        """The rules over the facts (optionally only `subjects`'): findings, decisions and errors."""
+        table, decisions, rule_errors = evaluate(
+            dataset.connection, period, rules, facts, self.fact_kinds, dataset.view("waivers"), subjects
+        )
+        findings = Findings(table, facts, {rule.spec.id: rule for rule in rules}, period)
         errors = self.plugin_errors(rules) + [self._rule_error(error) for error in rule_errors]
         return Evaluation(period, facts, findings, errors, decisions)
 

@@ -65,7 +65,7 @@ def _status(status: str, lang: str) -> Cell:
 def findings_table(findings: list[Finding], ctx: Context, detail: bool, key: str = "findings") -> Table:
     rows = []
     for f in findings:
-        message = f.messages[ctx.lang]
+        message = f.message(ctx.lang)
         if f.waiver is not None:
             message += f" [{f.waiver.reason} / {f.waiver.approved_by}]"
         period = period_label(f.period, ctx.lang)
@@ -105,7 +105,7 @@ def check_document(evaluation: Evaluation, ctx: Context, subject: str | None) ->
         doc.blocks.append(findings_table(shown, ctx, detail=False, key="findings" if subject else "attention"))
     if subject and not evaluation.findings:
         doc.blocks.append(Paragraph([words["nothing"].format(subject=subject, period=evaluation.period)]))
-    advice = [f.advice[ctx.lang] for f in evaluation.findings if f.status == "fail" and f.advice]
+    advice = [text for f in evaluation.findings if f.status == "fail" and (text := f.advice(ctx.lang)) is not None]
     if subject and advice:
         doc.blocks.append(Paragraph(advice, words["next"], numbered=True))
     if not subject and evaluation.findings:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from evalkit import Period, hookimpl
-from evalkit.facts import Fact, FactKind
+from evalkit import hookimpl
+from evalkit.facts import FactKind, FactTable
 
 ROLES = ("leader", "instructor", "liaison", "pioneer")
 
@@ -47,52 +47,48 @@ def evalkit_rule_packs():
 @hookimpl
 def evalkit_facts(dataset, period):
     params = {"first": period.first_day, "last": period.last_day}
-    facts = []
-    for chain, quarter, meetings in dataset.sql(_ROUTINE, params).fetchall():
-        values, evidence = {"routine_meetings": len(meetings)}, {"routine_meetings": tuple(meetings)}
-        facts.append(Fact("chain_quarter", chain, Period(period.year, quarter), values, evidence))
-    if not period.is_year:  # a quarter's own fact is its only quarter's
-        facts = [fact for fact in facts if fact.period == period]
-    for chain, roles, holders, meetings, raised, resolved in dataset.sql(_PERIOD, params).fetchall():
-        held = set(roles)
-        values = {
-            **{role: int(role in held) for role in ROLES},
-            "posts_held": len(held),
-            "missing_posts": ", ".join(role for role in ROLES if role not in held),
-            "issues_raised": raised,
-            "issues_resolved": resolved,
-            "resolution_rate": resolved / raised if raised else 0,
-        }
-        evidence = {"holders": tuple(holders), "meetings": tuple(meetings)}
-        facts.append(Fact("chain_period", chain, period, values, evidence))
-    return facts
+    quarters = ", ".join(f"({quarter.quarter}, '{quarter}')" for quarter in period.quarters())
+    routine = dataset.sql(_ROUTINE.replace("$quarters", quarters), params).to_arrow_table()
+    whole = dataset.sql(_PERIOD, params | {"period": str(period)}).to_arrow_table()
+    return [FactTable("chain_quarter", routine), FactTable("chain_period", whole)]
 
 
-#: Per chain committee and quarter of the year: its routine council meetings (a quarter's are
-#: counted within the period asked for only).
+#: Per chain committee and quarter of the period: its routine council meetings.
 _ROUTINE = """
 WITH chains AS (SELECT id FROM organizations WHERE kind = 'chain_committee'),
-quarters(quarter) AS (VALUES (1), (2), (3), (4))
-SELECT chains.id, quarters.quarter,
-       coalesce(list(meetings.id ORDER BY meetings.id) FILTER (WHERE meetings.id IS NOT NULL), [])
-FROM chains CROSS JOIN quarters
-LEFT JOIN meetings ON meetings.chain_id = chains.id AND meetings.kind = 'routine'
-     AND quarter(meetings.date) = quarters.quarter AND meetings.date BETWEEN $first AND $last
-GROUP BY chains.id, quarters.quarter ORDER BY chains.id, quarters.quarter
+quarters(quarter, period) AS (VALUES $quarters),
+held AS (
+    SELECT chains.id AS subject, quarters.period,
+           coalesce(list(meetings.id ORDER BY meetings.id) FILTER (WHERE meetings.id IS NOT NULL), []) AS ids
+    FROM chains CROSS JOIN quarters
+    LEFT JOIN meetings ON meetings.chain_id = chains.id AND meetings.kind = 'routine'
+         AND quarter(meetings.date) = quarters.quarter AND meetings.date BETWEEN $first AND $last
+    GROUP BY chains.id, quarters.period)
+SELECT subject, period, len(ids) AS routine_meetings, ids AS "evidence:routine_meetings" FROM held
 """
 
 #: Per chain committee over the period: the roles held on its last day and by whom, its
 #: council meetings and their issues raised and resolved.
-_PERIOD = """
+_PERIOD = f"""
 WITH chains AS (SELECT id FROM organizations WHERE kind = 'chain_committee'),
 held AS (
     SELECT chain_id, list(DISTINCT role) AS roles, list(DISTINCT cadre_id ORDER BY cadre_id) AS holders
     FROM chain_posts WHERE since <= $last GROUP BY chain_id),
 met AS (
     SELECT chain_id, list(id ORDER BY id) AS ids, sum(issues_raised) AS raised, sum(issues_resolved) AS resolved
-    FROM meetings WHERE date BETWEEN $first AND $last GROUP BY chain_id)
-SELECT chains.id, coalesce(held.roles, []), coalesce(held.holders, []), coalesce(met.ids, []),
-       CAST(coalesce(met.raised, 0) AS BIGINT), CAST(coalesce(met.resolved, 0) AS BIGINT)
-FROM chains LEFT JOIN held ON held.chain_id = chains.id LEFT JOIN met ON met.chain_id = chains.id
-ORDER BY chains.id
+    FROM meetings WHERE date BETWEEN $first AND $last GROUP BY chain_id),
+chained AS (
+    SELECT chains.id AS subject, coalesce(held.roles, []) AS roles, coalesce(held.holders, []) AS holders,
+           coalesce(met.ids, []) AS meetings, CAST(coalesce(met.raised, 0) AS BIGINT) AS raised,
+           CAST(coalesce(met.resolved, 0) AS BIGINT) AS resolved
+    FROM chains LEFT JOIN held ON held.chain_id = chains.id LEFT JOIN met ON met.chain_id = chains.id)
+SELECT subject, $period AS period,
+       {", ".join(f"CAST(list_contains(roles, '{role}') AS BIGINT) AS {role}" for role in ROLES)},
+       len(roles) AS posts_held,
+       array_to_string(list_filter({list(ROLES)!r}, lambda role: NOT list_contains(roles, role)), ', ')
+           AS missing_posts,
+       raised AS issues_raised, resolved AS issues_resolved,
+       CASE WHEN raised > 0 THEN resolved / raised ELSE 0 END AS resolution_rate,
+       holders AS "evidence:holders", meetings AS "evidence:meetings"
+FROM chained
 """

@@ -7,7 +7,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from evalkit import hookimpl
-from evalkit.facts import Fact, FactKind
+from evalkit.facts import FactKind, FactTable
 
 
 @hookimpl
@@ -28,22 +28,20 @@ def evalkit_rule_packs():
 
 @hookimpl
 def evalkit_facts(dataset, period):
-    facts = []
-    for enterprise, members, org, own in dataset.sql(_COVERAGE, {"last": period.last_day}).fetchall():
-        values = {"party_members": members, "own_branch": int(own), "covered": int(org is not None)}
-        evidence = {"covering_org": (org,) if org is not None else ()}
-        facts.append(Fact("enterprise_coverage", enterprise, period, values, evidence))
-    return facts
+    table = dataset.sql(_COVERAGE, {"last": period.last_day, "period": str(period)}).to_arrow_table()
+    return [FactTable("enterprise_coverage", table)]
 
 
 #: Each enterprise with party members, the organisation covering it if established by the
 #: period's last day, and whether that is a branch inside the enterprise itself.
 _COVERAGE = """
-SELECT enterprises.id, enterprises.party_members, covering.id,
-       coalesce(covering.kind = 'branch' AND covering.enterprise_id = enterprises.id, false)
+SELECT enterprises.id AS subject, $period AS period, enterprises.party_members,
+       CAST(coalesce(covering.kind = 'branch' AND covering.enterprise_id = enterprises.id, false) AS BIGINT)
+           AS own_branch,
+       CAST(covering.id IS NOT NULL AS BIGINT) AS covered,
+       CASE WHEN covering.id IS NOT NULL THEN [covering.id] ELSE []::VARCHAR[] END AS "evidence:covering_org"
 FROM enterprises
 LEFT JOIN organizations covering
        ON covering.id = enterprises.party_org_id AND covering.established_on <= $last
 WHERE enterprises.party_members >= 1
-ORDER BY enterprises._row
 """

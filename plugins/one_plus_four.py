@@ -10,8 +10,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from evalkit import Period, hookimpl
-from evalkit.facts import Fact, FactKind
+from evalkit import hookimpl
+from evalkit.facts import FactKind, FactTable
 
 BRANCH_KINDS = ("branch", "joint_branch")
 CATEGORIES = ("business_collaboration", "member_education", "model_publicity", "volunteer_service")
@@ -36,17 +36,12 @@ def evalkit_rule_packs():
 @hookimpl
 def evalkit_facts(dataset, period):
     quarters = ", ".join(
-        f"({quarter.quarter}, DATE '{quarter.first_day}', DATE '{quarter.last_day}')" for quarter in period.quarters()
+        f"({quarter.quarter}, '{quarter}', DATE '{quarter.first_day}', DATE '{quarter.last_day}')"
+        for quarter in period.quarters()
     )
     query = _FACTS.replace("$quarters", quarters)
-    facts = []
-    for branch, quarter, not_established, bases, *activities in dataset.sql(
-        query, {"first": period.first_day, "last": period.last_day}
-    ).fetchall():
-        evidence = {"bases": tuple(bases), **{c: tuple(ids) for c, ids in zip(CATEGORIES, activities, strict=True)}}
-        values = {"not_established": int(not_established), **{name: len(ids) for name, ids in evidence.items()}}
-        facts.append(Fact("branch_quarter", branch, Period(period.year, quarter), values, evidence))
-    return facts
+    table = dataset.sql(query, {"first": period.first_day, "last": period.last_day}).to_arrow_table()
+    return [FactTable("branch_quarter", table)]
 
 
 #: Per branch and quarter of the period: established after the quarter's first day or not, the
@@ -55,7 +50,7 @@ def evalkit_facts(dataset, period):
 _FACTS = f"""
 WITH RECURSIVE
 branches AS (SELECT _row, id, established_on FROM organizations WHERE kind IN {BRANCH_KINDS}),
-quarters(quarter, first_day, last_day) AS (VALUES $quarters),
+quarters(quarter, period, first_day, last_day) AS (VALUES $quarters),
 lineage(branch, org) AS (
     SELECT id, id FROM branches
     UNION ALL
@@ -76,10 +71,14 @@ counted AS (
     SELECT org AS branch, quarter,
            {", ".join(f"list(id ORDER BY id) FILTER (WHERE category = '{c}') AS {c}" for c in CATEGORIES)}
     FROM held GROUP BY org, quarter)
-SELECT branches.id, quarters.quarter, branches.established_on > quarters.first_day, coalesce(bases.ids, []),
-       {", ".join(f"coalesce(counted.{c}, [])" for c in CATEGORIES)}
-FROM branches CROSS JOIN quarters
-LEFT JOIN bases ON bases.branch = branches.id AND bases.quarter = quarters.quarter
-LEFT JOIN counted ON counted.branch = branches.id AND counted.quarter = quarters.quarter
-ORDER BY branches._row, quarters.quarter
+SELECT subject, period, not_established, len(bases) AS bases,
+       {", ".join(f"len({c}) AS {c}" for c in CATEGORIES)},
+       bases AS "evidence:bases", {", ".join(f'{c} AS "evidence:{c}"' for c in CATEGORIES)}
+FROM (
+    SELECT branches.id AS subject, quarters.period,
+           CAST(branches.established_on > quarters.first_day AS BIGINT) AS not_established,
+           coalesce(bases.ids, []) AS bases, {", ".join(f"coalesce(counted.{c}, []) AS {c}" for c in CATEGORIES)}
+    FROM branches CROSS JOIN quarters
+    LEFT JOIN bases ON bases.branch = branches.id AND bases.quarter = quarters.quarter
+    LEFT JOIN counted ON counted.branch = branches.id AND counted.quarter = quarters.quarter)
 """

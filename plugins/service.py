@@ -18,7 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from evalkit import hookimpl
-from evalkit.facts import Fact, FactKind
+from evalkit.facts import FactKind, FactTable
 
 SUBJECTS = "department|cadre"
 #: The `service` fact's counts; each has an evidence list of the same name.
@@ -108,32 +108,25 @@ def evalkit_facts(dataset, period, settings):
         "window": round(service["accept_hours"] * 3_600_000_000),  # microseconds
         "limit": int(service["time_limit_days"] // 1),  # whole days, as a date + timedelta counts them
     }
-    targets = {"department": service["visit_target_department"], "cadre": service["visit_target_cadre"]}
+    params |= {
+        "period": str(period),
+        "department_target": service["visit_target_department"],
+        "cadre_target": service["visit_target_cadre"],
+    }
 
-    def rows(query: str) -> list[tuple]:
+    def facts(kind: str, query: str) -> FactTable:
         query = _SUBJECTS + query
-        return dataset.sql(query, {name: value for name, value in params.items() if f"${name}" in query}).fetchall()
+        used = {name: value for name, value in params.items() if f"${name}" in query}
+        return FactTable(kind, dataset.sql(query, used).to_arrow_table())
 
-    facts = []
-    for subject, kind, *counts in rows(_SERVICE):
-        evidence = {name: tuple(ids) for name, ids in zip(COUNTS, counts, strict=True)}
-        values = {name: len(ids) for name, ids in evidence.items()} | {"visit_target": targets[kind]}
-        facts.append(Fact("service", subject, period, values, evidence, kind))
-    for subject, kind, batch, requests, others, unresolved, ids in rows(_BATCHES):
-        values = {"batch": batch, "requests": requests, "others": others, "unresolved": unresolved}
-        facts.append(Fact("batch", subject, period, values, {"requests": tuple(ids)}, kind))
-    for subject, kind, request, original, resolved in rows(_REPEATS):
-        values = {"request": request, "original": original, "original_resolved": int(resolved)}
-        facts.append(Fact("repeat", subject, period, values, {"requests": (request, original)}, kind))
-    for subject, kind, request, days in rows(_OPEN):
-        values = {"request": request, "days_past_due": days}
-        facts.append(Fact("open_request", subject, period, values, {"request": (request,)}, kind))
-    for subject, kind, talent, track in rows(_MENTORING):
-        values = {"talent": talent, "track": track}
-        facts.append(Fact("mentoring", subject, period, values, {"talent": (talent,)}, kind))
-    for subject, kind, incident in rows(_INCIDENTS):
-        facts.append(Fact("incident", subject, period, {"incident": incident}, {"incident": (incident,)}, kind))
-    return facts
+    return [
+        facts("service", _SERVICE),
+        facts("batch", _BATCHES),
+        facts("repeat", _REPEATS),
+        facts("open_request", _OPEN),
+        facts("mentoring", _MENTORING),
+        facts("incident", _INCIDENTS),
+    ]
 
 
 #: The assessed subjects, and the period's requests (withdrawn ones left out) with what each
@@ -189,11 +182,21 @@ visited AS (
         SELECT cadres.department_id, visits.enterprise_id FROM visits JOIN cadres ON cadres.id = visits.cadre_id
         WHERE visits.date BETWEEN $first AND $last)
     WHERE subject IN (SELECT subject FROM subjects) GROUP BY subject)
-SELECT subjects.subject, subjects.kind,
-       coalesce(requests, []), coalesce(accepted, []), coalesce(measured, []), coalesce(on_time, []),
-       coalesce(resolved, []), coalesce(rated, []), coalesce(satisfied, []), coalesce(enterprises, [])
-FROM subjects LEFT JOIN handled USING (subject) LEFT JOIN visited USING (subject)
-ORDER BY subjects.subject
+SELECT subject, kind AS subject_kind, $period AS period,
+       len(requests) AS requests, len(accepted) AS accepted_in_window, len(measured) AS measured,
+       len(on_time) AS on_time, len(resolved) AS resolved, len(rated) AS rated, len(satisfied) AS satisfied,
+       len(enterprises) AS enterprises_visited,
+       CASE kind WHEN 'department' THEN $department_target ELSE $cadre_target END AS visit_target,
+       requests AS "evidence:requests", accepted AS "evidence:accepted_in_window",
+       measured AS "evidence:measured", on_time AS "evidence:on_time", resolved AS "evidence:resolved",
+       rated AS "evidence:rated", satisfied AS "evidence:satisfied", enterprises AS "evidence:enterprises_visited"
+FROM (
+    SELECT subjects.subject, subjects.kind,
+           coalesce(requests, []) AS requests, coalesce(accepted, []) AS accepted,
+           coalesce(measured, []) AS measured, coalesce(on_time, []) AS on_time,
+           coalesce(resolved, []) AS resolved, coalesce(rated, []) AS rated,
+           coalesce(satisfied, []) AS satisfied, coalesce(enterprises, []) AS enterprises
+    FROM subjects LEFT JOIN handled USING (subject) LEFT JOIN visited USING (subject))
 """
 
 #: Per batch and each subject owning one of its requests (rejected ones left out).
@@ -202,40 +205,44 @@ members AS (SELECT * FROM kept WHERE batch_id IS NOT NULL AND NOT rejected),
 holders AS (
     SELECT DISTINCT members.batch_id, owners.subject, owners.kind FROM members
     JOIN owners ON owners.request = members.id)
-SELECT holders.subject, holders.kind, holders.batch_id, count(*),
+SELECT holders.subject, holders.kind AS subject_kind, $period AS period, holders.batch_id AS batch,
+       count(*) AS requests,
        count(*) FILTER (WHERE holders.subject IS DISTINCT FROM members.department_id
-                          AND holders.subject IS DISTINCT FROM members.cadre_id),
-       count(*) FILTER (WHERE NOT members.resolved),
-       list(members.id ORDER BY members.id)
+                          AND holders.subject IS DISTINCT FROM members.cadre_id) AS others,
+       count(*) FILTER (WHERE NOT members.resolved) AS unresolved,
+       list(members.id ORDER BY members.id) AS "evidence:requests"
 FROM holders JOIN members USING (batch_id)
 GROUP BY holders.subject, holders.kind, holders.batch_id
-ORDER BY holders.batch_id, holders.subject
 """
 
 #: Each request of the period (withdrawn ones left out) repeating an earlier one, for each
 #: assessed owner of the original.
 _REPEATS = """
-SELECT owners.subject, owners.kind, kept.id, original.id,
-       original.status = 'resolved' AND original.resolved_at <= $end
+SELECT owners.subject, owners.kind AS subject_kind, $period AS period, kept.id AS request,
+       original.id AS original,
+       CAST(original.status = 'resolved' AND original.resolved_at <= $end AS BIGINT) AS original_resolved,
+       [kept.id, original.id] AS "evidence:requests"
 FROM kept JOIN requests original ON original.id = kept.reopened_from
 JOIN owners ON owners.request = original.id
-ORDER BY kept._row, owners.subject
 """
 
 #: Each owner's requests (not rejected) still unresolved at period end.
 _OPEN = """
-SELECT subject, kind, id, date_diff('day', due, $last) FROM owned
-WHERE NOT rejected AND NOT resolved ORDER BY _row, subject
+SELECT subject, kind AS subject_kind, $period AS period, id AS request,
+       date_diff('day', due, $last) AS days_past_due, [id] AS "evidence:request"
+FROM owned WHERE NOT rejected AND NOT resolved
 """
 
 _MENTORING = """
-SELECT subjects.subject, subjects.kind, talent.id, talent.track FROM talent
-JOIN subjects ON subjects.subject = talent.mentor_id AND subjects.kind = 'cadre'
-WHERE talent.date BETWEEN $first AND $last ORDER BY talent._row
+SELECT subjects.subject, subjects.kind AS subject_kind, $period AS period, talent.id AS talent, talent.track,
+       [talent.id] AS "evidence:talent"
+FROM talent JOIN subjects ON subjects.subject = talent.mentor_id AND subjects.kind = 'cadre'
+WHERE talent.date BETWEEN $first AND $last
 """
 
 _INCIDENTS = """
-SELECT subjects.subject, subjects.kind, incidents.id FROM incidents
-JOIN subjects ON subjects.subject = incidents.subject_id AND subjects.kind = incidents.subject_kind
-WHERE incidents.date BETWEEN $first AND $last ORDER BY incidents._row
+SELECT subjects.subject, subjects.kind AS subject_kind, $period AS period, incidents.id AS incident,
+       [incidents.id] AS "evidence:incident"
+FROM incidents JOIN subjects ON subjects.subject = incidents.subject_id AND subjects.kind = incidents.subject_kind
+WHERE incidents.date BETWEEN $first AND $last
 """

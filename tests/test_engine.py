@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from evalkit.conditions import AllOf, Always, AnyOf, Compare
 from evalkit.engine import FACTS_PER_SID, EngineRule, RuleEngine
-from evalkit.evaluate import _judged
+from evalkit.evaluate import _Judge
 
 RULES = [
     EngineRule("LOW:when", "count", Compare("n", "<", 3)),
@@ -70,15 +70,36 @@ CONDITION = st.recursive(
     max_leaves=20,
 )
 FACT = st.fixed_dictionaries(
-    {"kind": st.sampled_from(["k1", "k2"]), "a": VALUES, "b": VALUES, "c": VALUES, "noise": st.integers(0, 3)}
+    {
+        "a": st.integers(0, 49),
+        "b": st.sampled_from(["x", "y", "中"]),
+        "c": st.floats(0, 3).map(lambda x: round(x, 1)),
+        "noise": st.integers(0, 3),
+    }
 )
 
 
 @settings(max_examples=40, deadline=None)
-@given(conditions=st.lists(CONDITION, min_size=1, max_size=4), facts=st.lists(FACT, max_size=25))
+@given(conditions=st.lists(CONDITION, min_size=1, max_size=4), facts=st.lists(FACT, min_size=1, max_size=25))
 def test_asking_once_per_distinct_fact_equals_asking_fact_by_fact(conditions, facts):
-    rules = [EngineRule(f"R{n}:when", ("k1", "k2")[n % 2], condition) for n, condition in enumerate(conditions)]
+    """Facts of one kind in a table, judged once per distinct combination of the fields the
+    rules read (not `noise`) and joined back, get exactly the answers of asking fact by fact."""
+    import duckdb
+    import pyarrow as pa
+
+    rules = [EngineRule(f"R{n}:when", "k", condition) for n, condition in enumerate(conditions)]
+    connection = duckdb.connect()
+    connection.register(
+        "facts", pa.table({**{name: [f[name] for f in facts] for name in FACT_NAMES}, "n": range(len(facts))})
+    )
+    _Judge(connection, rules).judged("k", "facts", "judged")
+    names = [rule.name for rule in rules]
+    columns = ", ".join(f'"{name}"' for name in names)
+    rows = connection.execute(f"SELECT n, {columns}, _failed FROM judged ORDER BY n").fetchall()
+    assert [row[-1] for row in rows] == [None] * len(facts)
+    joined = [{name for name, fired in zip(names, row[1:-1], strict=True) if fired} for row in rows]
     engine = RuleEngine(rules)
-    fired, failed = _judged(engine, rules, facts)
-    assert failed == [None] * len(facts)
-    assert fired == [engine.judge([fact])[0][0] for fact in facts]
+    assert joined == [engine.judge([{"kind": "k", **fact}])[0][0] for fact in facts]
+
+
+FACT_NAMES = ("a", "b", "c", "noise")

@@ -483,7 +483,7 @@ def test_a_plugin_returning_the_wrong_type_is_reported_and_others_complete(tmp_p
     result = run_cli(["check", str(SAMPLE), "--period", "2024", "--format", "json", "--plugins-dir", str(tmp_path)])
     assert result.exit_code == 3
     (error,) = result.json["errors"]
-    assert error["plugin"] == "alpha" and "must return a list of Fact, got dict" in error["error"]
+    assert error["plugin"] == "alpha" and "must return a list of Fact or FactTable, got dict" in error["error"]
     assert error["rules"] == ["ALP01"] and any(f["rule"] == "OPF01" for f in result.json["findings"])
 
 

@@ -78,4 +78,15 @@ def test_inert_without_its_record_file(tmp_path):
     without = {name: rows for name, rows in DATASET.items() if name != "safety_inspections"}
     folder = write_dataset(tmp_path, without)
     result = run_cli(["assess", str(folder), "--period", "2024", "--format", "json"])
+    # Loaded and ran without error (exit 0, no error listed), and simply found nothing to count.
+    assert result.exit_code == 0, result.stderr
+    assert result.json["errors"] == [] and "error" not in result.stderr
+    assert "safety" in {pack["name"] for pack in result.json["packs"]}
+    assert [row["subject"] for row in result.json["departments"]] == ["D1", "D2"]
     assert all(not row["adjustments"] for row in result.json["departments"])
+    # Inert: the scores are those of a run with the plugin blocked.
+    blocked = run_cli(["assess", str(folder), "--period", "2024", "--format", "json", "-p", "no:safety"])
+    assert blocked.exit_code == 0, blocked.stderr
+    assert "safety" not in {pack["name"] for pack in blocked.json["packs"]}
+    for table in ("departments", "cadres"):
+        assert result.json[table] == blocked.json[table]

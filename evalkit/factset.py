@@ -1,0 +1,147 @@
+"""Every kind's facts as one table, checked and in one total order: what the rules read.
+
+A plugin gives its facts as `Fact` objects or as `FactTable`s; both become, per kind, one Arrow
+table with the columns `subject`, `subject_kind`, `period`, `year`, `quarter` (0 for a year),
+the kind's fields and `evidence:NAME` lists, sorted by subject, period, the values (as text)
+and the evidence, so nothing downstream depends on the order in which plugins built them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .facts import Fact, FactKind, FactTable, evidence_column
+from .periods import Period
+
+
+class UnsoundFacts(ValueError):
+    """A plugin's facts of one kind are not what the kind declares; `subjects` are those
+    concerned (empty: all of them)."""
+
+    def __init__(self, error: str, subjects: Sequence[str] = ()):
+        super().__init__(error)
+        self.subjects = tuple(subjects)
+
+
+def from_facts(kind: FactKind, facts: Sequence[Fact]) -> pa.Table:
+    """`Fact` objects of one kind as a table. Unsound facts (wrong fields or values) raise
+    `UnsoundFacts` naming their subjects; a field whose values are whole and fractional numbers
+    becomes fractional (2 reads as 2.0)."""
+    broken: dict[str, list[str]] = {}
+    for fact in facts:
+        problem = kind.problem(fact)
+        if problem is not None:
+            broken.setdefault(problem, []).append(fact.subject)
+    if broken:
+        error, subjects = sorted(broken.items())[0]
+        raise UnsoundFacts(error, sorted({s for subjects in broken.values() for s in subjects}))
+    columns = {
+        "subject": pa.array([fact.subject for fact in facts], pa.string()),
+        "subject_kind": pa.array([kind.subject_kind_of(fact) for fact in facts], pa.string()),
+        "period": pa.array([str(fact.period) for fact in facts], pa.string()),
+    }
+    for name in kind.fields:
+        columns[name] = _values(kind, name, [fact.values[name] for fact in facts])
+    for name in kind.evidence:
+        columns[evidence_column(name)] = pa.array(
+            [list(fact.evidence.get(name, ())) for fact in facts], pa.list_(pa.string())
+        )
+    return pa.table(columns)
+
+
+def _values(kind: FactKind, name: str, values: list) -> pa.Array:
+    types = set(map(type, values))
+    if types <= {int}:
+        return pa.array(values, pa.int64())
+    if types <= {int, float}:
+        return pa.array([float(value) for value in values], pa.float64())
+    if types <= {str}:
+        return pa.array(values, pa.string())
+    raise UnsoundFacts(f"{kind.name} fact: {name} mixes numbers and text")
+
+
+def from_table(kind: FactKind, facts: FactTable) -> pa.Table:
+    """A plugin's `FactTable`, checked: exactly the kind's fields, as numbers or text with no
+    blank and no NaN; a known subject kind; a period; evidence as lists of ids."""
+    table = facts.table
+    if not isinstance(table, pa.Table):
+        raise UnsoundFacts(f"{kind.name} facts: a FactTable holds a pyarrow.Table, not {type(table).__name__}")
+    names = set(table.column_names)
+    wanted = {"subject", "period", *kind.fields}
+    allowed = wanted | {"subject_kind"} | {evidence_column(name) for name in kind.evidence}
+    missing, extra = sorted(wanted - names), sorted(names - allowed)
+    if missing or extra:
+        parts = [f"lacks {', '.join(missing)}"] if missing else []
+        parts += [f"has undeclared {', '.join(extra)}"] if extra else []
+        raise UnsoundFacts(f"{kind.name} facts: {' and '.join(parts)}")
+    columns = {"subject": _text(kind, table, "subject")}
+    if "subject_kind" in names:
+        columns["subject_kind"] = _text(kind, table, "subject_kind")
+    elif len(kind.subject_kinds) == 1:
+        columns["subject_kind"] = pa.array([kind.subject_kind] * table.num_rows, pa.string())
+    else:
+        raise UnsoundFacts(f"{kind.name} facts: lack subject_kind (the kind serves {kind.subject_kind})")
+    bad_kind = pc.invert(pc.is_in(columns["subject_kind"], value_set=pa.array(kind.subject_kinds)))
+    if pc.any(bad_kind).as_py():
+        first = pc.filter(columns["subject_kind"], bad_kind)[0].as_py()
+        raise UnsoundFacts(f"{kind.name} fact: subject_kind {first!r} is not {', '.join(kind.subject_kinds)}")
+    columns["period"] = _text(kind, table, "period")
+    for name in kind.fields:
+        column = table.column(name)
+        if column.null_count:
+            raise UnsoundFacts(f"{kind.name} facts: {name} has blanks")
+        if pa.types.is_integer(column.type):
+            column = column.cast(pa.int64())
+        elif pa.types.is_floating(column.type):
+            column = column.cast(pa.float64())
+            if pc.any(pc.is_nan(column)).as_py():
+                raise UnsoundFacts(f"{kind.name} facts: {name} holds NaN, not a number")
+        elif not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            raise UnsoundFacts(f"{kind.name} facts: {name} is {column.type}, not a number or text (flags are 0/1)")
+        columns[name] = column.cast(pa.string()) if pa.types.is_large_string(column.type) else column
+    for name in kind.evidence:
+        key = evidence_column(name)
+        if key in names:
+            columns[key] = table.column(key).cast(pa.list_(pa.string()))
+        else:
+            columns[key] = pa.array([[]] * table.num_rows, pa.list_(pa.string()))
+    return pa.table(columns)
+
+
+def _text(kind: FactKind, table: pa.Table, name: str) -> pa.ChunkedArray:
+    column = table.column(name)
+    if not pa.types.is_string(column.type) or column.null_count:
+        raise UnsoundFacts(f"{kind.name} facts: {name} must be text, never blank")
+    return column
+
+
+def ordered(connection, kind: FactKind, table: pa.Table) -> pa.Table:
+    """The kind's facts with `year` and `quarter` (0 for a year), in the total order: subject,
+    period (a year after its quarters), the values as text in the fields' name order, then the
+    evidence lists; a period that is not one is refused."""
+    connection.register("evalkit_unordered", table)
+    try:
+        periods = connection.execute("SELECT DISTINCT period FROM evalkit_unordered").fetchall()
+        for (text,) in periods:
+            try:
+                canonical = str(Period.parse(text)) == text
+            except ValueError:
+                canonical = False
+            if not canonical:
+                raise UnsoundFacts(f"{kind.name} facts: period {text!r} is not a year or a quarter (2024, 2024Q1)")
+        fields = [f'CAST("{name}" AS VARCHAR)' for name in sorted(kind.fields)]
+        evidence = [f'"{evidence_column(name)}"' for name in sorted(kind.evidence)]
+        order = ", ".join(["subject", "year", "coalesce(nullif(quarter, 0), 5)", *fields, *evidence])
+        query = f"""
+            SELECT subject, subject_kind, period, year, quarter,
+                   * EXCLUDE (subject, subject_kind, period, year, quarter)
+            FROM (SELECT *, CAST(left(period, 4) AS BIGINT) AS year,
+                         CASE WHEN length(period) = 6 THEN CAST(right(period, 1) AS BIGINT) ELSE 0 END AS quarter
+                  FROM evalkit_unordered)
+            ORDER BY {order}"""
+        return connection.sql(query).to_arrow_table()
+    finally:
+        connection.unregister("evalkit_unordered")
