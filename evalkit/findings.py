@@ -15,9 +15,6 @@ from string import Formatter
 from .periods import Period
 from .words import period_label
 
-STATUSES = ("pass", "fail", "skip", "waived", "error")
-LANGS = ("en", "zh")
-
 
 @dataclass(frozen=True)
 class Waiver:

@@ -21,7 +21,7 @@ from . import hookspec
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .facts import Fact, FactKind
+    from .facts import Fact, FactKind, FactTable
     from .load import Dataset
     from .periods import Period
     from .schema import RecordType
@@ -62,16 +62,19 @@ def evalkit_rule_packs() -> list[Path]:
 
 
 @hookspec
-def evalkit_facts(dataset: Dataset, period: Period, settings: dict[str, dict]) -> list[Fact]:
+def evalkit_facts(dataset: Dataset, period: Period, settings: dict[str, dict]) -> list[Fact | FactTable]:
     """Build the facts of the plugin's kinds for every subject in `period`.
 
     Quarterly facts are built for each quarter of the period (four for a year); facts "as of the
     period's last day" once for the period. Each fact names the records behind it in `evidence`.
-    An exception here is reported with the plugin's name; the rules needing its facts are
-    listed as missing and the other plugins' results still come out (exit code 3).
+    Many facts are best built as a grouped query (``dataset.sql("SELECT ... FROM requests ...")``)
+    and returned as one :class:`evalkit.facts.FactTable` per kind, as the built-in plugins do;
+    a few may be :class:`evalkit.facts.Fact` objects. An exception here is reported with the
+    plugin's name; the rules needing its facts are listed as missing and the other plugins'
+    results still come out (exit code 3).
 
     :param dataset: the validated dataset.
     :param period: the period being evaluated (a year or a quarter).
     :param settings: each loaded pack's ``settings`` mapping, by pack name (e.g. a time limit).
-    :return: a list of :class:`evalkit.facts.Fact`.
+    :return: a list of :class:`evalkit.facts.Fact` and :class:`evalkit.facts.FactTable`.
     """

@@ -299,3 +299,79 @@ def test_a_period_without_records_is_warned_about(tmp_path, small):
     assert "no activity, meeting, request, visit, talent or incident record is dated in 2019" in empty.stderr
     dated = run_cli(["check", str(folder), "--period", "2024", "--format", "json"])
     assert "is dated in" not in dated.stderr
+
+
+TABLE_PLUGIN = '''
+from pathlib import Path
+
+import pyarrow as pa
+
+from evalkit import hookimpl
+from evalkit.facts import FactKind, FactTable
+
+PACK = """
+pack: big_branches
+version: "1"
+title: {en: Big branches, zh: 大支部}
+rules:
+  - id: BIG01
+    title: {en: At most 10 members, zh: 党员不超过10名}
+    severity: low
+    fact: branch_size
+    params: {max_members: 10}
+    when: "members > max_members"
+    evidence: branch
+    message:
+      pass: {en: "{members} members", zh: "{members}名党员"}
+      fail: {en: "{members} members: split the branch", zh: "{members}名党员，建议分设支部"}
+"""
+
+
+@hookimpl
+def evalkit_fact_kinds():
+    return [FactKind("branch_size", "organization", {"members": "party members"}, evidence={"branch": "the branch"})]
+
+
+@hookimpl
+def evalkit_rule_packs():
+    path = Path(__file__).with_name("big_branches.yaml")
+    path.write_text(PACK, encoding="utf-8")
+    return [path]
+
+
+@hookimpl
+def evalkit_facts(dataset, period):
+    table = dataset.sql(
+        "SELECT id AS subject, $period AS period, member_count AS members, [id] AS \\"evidence:branch\\" "
+        "FROM organizations WHERE kind = 'branch'",
+        {"period": str(period)},
+    ).to_arrow_table()
+    if "NAN" in {name for (name,) in dataset.columns("organizations", "name")}:
+        table = table.set_column(2, "members", pa.array([float("nan")] * table.num_rows))
+    return [FactTable("branch_size", table)]
+'''
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_a_plugin_returns_its_facts_as_a_table_built_by_a_query(tmp_path, small, broken):
+    """The BIG01 plugin's facts given as a FactTable from a grouped query (how a province's are
+    built); an unsound table (a NaN) is reported with the plugin's name, its rule's results missing."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "big_branches.py").write_text(TABLE_PLUGIN, encoding="utf-8")
+    if broken:
+        small["organizations"][0]["name"] = "NAN"
+    code, data = check(write_dataset(tmp_path / "data", small), "--period", "2024", "--plugins-dir", str(plugins))
+    big = [(f["subject"], f["status"], f["message"], f["evidence"]) for f in data["findings"] if f["rule"] == "BIG01"]
+    if not broken:
+        assert big == [("B1", "fail", "12 members: split the branch", ["B1"])] and data["errors"] == []
+        return
+    assert code == 3 and big == []
+    assert data["errors"] == [
+        {
+            "plugin": "big_branches",
+            "error": "branch_size facts: members holds NaN, not a number",
+            "rules": ["BIG01"],
+            "subjects": [],
+        }
+    ]
