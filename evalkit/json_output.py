@@ -78,6 +78,8 @@ def _text(value, level: int) -> str:
     kind = type(value)
     if kind is str:
         return _string(value)
+    if kind is _Written:
+        return value
     if kind is dict:
         if not value:
             return "{}"
@@ -125,7 +127,42 @@ def packs_json(packs: list[Pack]) -> list[dict]:
 
 
 def findings_json(findings: Sequence[Finding], lang: str) -> LazyList:
-    return LazyList(findings, lambda finding: finding.to_json(lang))
+    """The findings as a top-level list of the document (each written at its indentation)."""
+    return LazyList(findings, lambda finding: _Written(_finding_text(finding, lang)))
+
+
+class _Written(str):
+    """JSON text already written for its place in the document (a finding in a top-level list)."""
+
+
+def _finding_text(finding: Finding, lang: str) -> str:
+    """`finding.to_json(lang)` as json.dumps(indent=1) writes it two levels deep, made in one
+    piece: a province's report writes a million of them (a fifth of the generic writer's time;
+    a test compares the two)."""
+    evidence = "[]"
+    if finding.evidence:
+        evidence = "[\n    " + ",\n    ".join(map(_string, finding.evidence)) + "\n   ]"
+    text = _FINDING % (
+        _string(finding.rule),
+        _string(finding.pack),
+        _string(finding.subject),
+        _string(finding.subject_kind),
+        _string(str(finding.period)),
+        _string(finding.status),
+        _string(finding.severity),
+        _string(finding.message(lang)),
+        evidence,
+    )
+    if finding.waiver is not None:
+        text += _WAIVER % (_string(finding.waiver.reason), _string(finding.waiver.approved_by))
+    return text + "\n  }"
+
+
+_FINDING = "{" + ",".join(
+    f'\n   "{key}": %s'
+    for key in ("rule", "pack", "subject", "subject_kind", "period", "status", "severity", "message", "evidence")
+)
+_WAIVER = ',\n   "waiver": {\n    "reason": %s,\n    "approved_by": %s\n   }'
 
 
 def check_json(evaluation: Evaluation, packs: list[Pack], lang: str) -> JsonText:

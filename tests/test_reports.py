@@ -8,6 +8,7 @@ import io
 import json
 import zipfile
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from fixture_data import SMALL
@@ -190,3 +191,23 @@ def test_json_text_takes_lazy_lists_as_lists():
         str(JsonText({"a": LazyList([1, 2], lambda n: {"b": ()} if n == 2 else n), "c": LazyList([], str)}))
         == '{\n "a": [\n  1,\n  {\n   "b": []\n  }\n ],\n "c": []\n}\n'
     )
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_findings_are_written_as_the_standard_encoder_writes_them(lang):
+    """Findings are written in one piece each (a province has a million): the same text as
+    json.dumps gives of their dicts, waivers and evidence lists included."""
+    from evalkit.json_output import findings_json
+    from evalkit.periods import Period
+    from evalkit.session import Session
+
+    session = Session(autoload=False)
+    evaluation = session.check(
+        session.load(Path(__file__).resolve().parent.parent / "sample_data"), Period.parse("2024")
+    )
+    findings = list(evaluation.findings)
+    assert (
+        any(f.waiver for f in findings) and any(f.evidence for f in findings) and any(not f.evidence for f in findings)
+    )
+    written = str(JsonText({"findings": findings_json(evaluation.findings, lang)}))
+    assert written == json.dumps({"findings": [f.to_json(lang) for f in findings]}, ensure_ascii=False, indent=1) + "\n"
