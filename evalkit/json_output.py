@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -109,7 +110,7 @@ _SCALARS = {
     type(None): lambda value: "null",
     bool: lambda value: "true" if value else "false",
     int: int.__repr__,
-    float: lambda value: json.dumps(value),
+    float: lambda value: float.__repr__(value) if math.isfinite(value) else json.dumps(value),
 }
 
 
