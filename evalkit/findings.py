@@ -74,6 +74,7 @@ class Findings:
     def __init__(self, table, facts: Mapping, rules: Mapping, period: Period):
         self.table, self.facts, self.rules, self.period = table, facts, rules, period
         self._fact_values: dict[str, dict[str, list]] = {}
+        self._templates: dict[tuple, tuple | None] = {}
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -94,45 +95,63 @@ class Findings:
     def text(self, finding: Finding, lang: str, advice: bool) -> str | None:
         """The finding's message (or advice) in `lang`: its rule's template filled with the
         rule's parameters, the period's last day, the judged fact's values and the evidence."""
-        spec = self.rules[finding.rule].spec
-        if advice:
-            if spec.advice is None:
-                return None
-            template = spec.advice(lang)
-        else:
-            chosen = spec.message.get("fail" if finding.status in ("fail", "waived") else finding.status)
-            chosen = chosen or spec.message.get("pass")
-            if chosen is None:
-                return ""
-            template = chosen(lang)
-        return render_template(template, _in(lang, self._values(finding, _placeholders(template))))
+        key = (finding.rule, "advice" if advice else finding.status, lang, finding.fact_kind)
+        if key not in self._templates:
+            self._templates[key] = self._template(*key)
+        compiled = self._templates[key]
+        if compiled is None:
+            return None if advice else ""
+        template, getters = compiled
+        return render_template(template, _in(lang, {name: get(finding) for name, get in getters}))
 
-    def _values(self, finding: Finding, names: tuple[str, ...]) -> dict:
-        """The values of the template's placeholders `names` that the finding has."""
-        spec = self.rules[finding.rule].spec
-        kind, row, quarters = finding.fact_kind, finding.fact_row, finding.quarters
-        values = {}
-        for name in names:
-            if kind is None and name in _CHAINED:  # a chained rule's finding
-                values[name] = {
-                    "subject": finding.subject,
-                    "period": str(finding.period),
-                    "quarters": quarters,
-                    "count": len(quarters.split(", ")) if quarters else 0,
-                }[name]
-            elif kind is not None and name == "kind":
-                values[name] = kind
-            elif kind is not None and name == "evidence":
-                values[name] = ", ".join(finding.evidence)
-            elif kind is not None and name == "count":
-                values[name] = len(finding.evidence)
-            elif kind is not None and name in (fact := self._fact(kind)):
-                values[name] = fact[name][row]
-            elif name == "last_day":
-                values[name] = finding.period.last_day.isoformat()
-            elif name in spec.params:
-                values[name] = spec.params[name]
-        return values
+    def _template(self, rule: str, status: str, lang: str, kind: str | None):
+        """A rule's template for a status (or its advice) in `lang`, with how to get each of
+        its placeholders' values from a finding; None when the rule has no such text."""
+        spec = self.rules[rule].spec
+        if status == "advice":
+            text = spec.advice
+        else:  # a waived finding reads as the failure it was
+            text = spec.message.get("fail" if status in ("fail", "waived") else status) or spec.message.get("pass")
+        if text is None:
+            return None
+        template = text(lang)
+        getters = []
+        for name in _placeholders(template):
+            get = self._getter(spec, kind, name)
+            if get is not None:
+                getters.append((name, get))
+        return template, tuple(getters)
+
+    def _getter(self, spec, kind: str | None, name: str):
+        """How to read placeholder `name` of a finding judged on a fact of `kind` (None: a
+        chained rule's finding), or None when it has no such value (the placeholder stays).
+        Later sources win, as the values were once merged: parameters, the last day, the fact's
+        values, then the evidence and its count."""
+        if kind is None:  # a chained rule's finding
+            chained = {
+                "subject": lambda f: f.subject,
+                "period": lambda f: str(f.period),
+                "quarters": lambda f: f.quarters,
+                "count": lambda f: len(f.quarters.split(", ")) if f.quarters else 0,
+            }
+            if name in chained:
+                return chained[name]
+        else:
+            if name == "evidence":
+                return lambda f: ", ".join(f.evidence)
+            if name == "count":
+                return lambda f: len(f.evidence)
+            if name == "kind":
+                return lambda f: kind
+            column = self._fact(kind).get(name)
+            if column is not None:
+                return lambda f: column[f.fact_row]
+        if name == "last_day":
+            return lambda f: f.period.last_day.isoformat()
+        if name in spec.params:
+            value = spec.params[name]
+            return lambda f: value
+        return None
 
     def _fact(self, kind: str) -> dict[str, list]:
         """A fact table's values as Python lists (made once per kind, when a message needs them)."""
@@ -141,9 +160,6 @@ class Findings:
             names = [name for name in table.column_names if not name.startswith("evidence:")]
             self._fact_values[kind] = {name: table.column(name).to_pylist() for name in names if name != "subject_kind"}
         return self._fact_values[kind]
-
-
-_CHAINED = ("subject", "period", "quarters", "count")
 
 
 @cache
