@@ -73,9 +73,9 @@ class _Run:
             if getattr(args, option) is not None:
                 raise UsageError(
                     f"--{option} was removed: evalkit runs in one process, its queries on every core "
-                    "(--workers N sets how many); running across machines returns as shards",
+                    "(--workers N sets how many); running across machines is planned as shards, not available yet",
                     f"--{option} 已取消：evalkit 在一个进程中运行，查询使用全部核心（--workers N 指定数量）；"
-                    "跨机器运行将以分片方式提供",
+                    "跨机器运行（分片）尚在规划中，暂不可用",
                 )
         self.args = args
         self.progress = progress
