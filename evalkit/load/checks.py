@@ -50,28 +50,47 @@ def validate_dataset(dataset: Dataset, known_rules: set[str] | None) -> list[Pro
 def _all_ids(dataset: Dataset) -> None:
     """A view `evalkit_ids` of every table's ids (loaded or refused for bad cells) with the table's name
     and its kind column, for the reference checks."""
-    parts = []
-    for name, table in dataset.tables.items():
-        if table.type.id_column is None:
-            continue
-        kind = f"CAST({table.type.kind_column} AS VARCHAR)" if table.type.kind_column else "NULL"
-        parts.append(f"SELECT {quoted(name)} AS owner, id, {kind} AS kind FROM {dataset.view(name)}")
-        if table.rejected_ids:
-            rejected = ", ".join(f"({quoted(id_)})" for id_ in sorted(table.rejected_ids))
-            parts.append(f"SELECT {quoted(name)}, id, NULL FROM (VALUES {rejected}) refused(id)")
+    parts = [
+        f"SELECT {quoted(name)} AS owner, id, kind FROM ({_ids(dataset, name)})"
+        for name, table in dataset.tables.items()
+        if table.type.id_column is not None
+    ]
     dataset.connection.execute(f"CREATE OR REPLACE TEMP VIEW evalkit_ids AS {' UNION ALL '.join(parts)}")
 
 
+def _ids(dataset: Dataset, name: str) -> str:
+    """The ids of table `name` (loaded or refused for bad cells) and their kind (a refused row's
+    is unknown, NULL), as SQL."""
+    table = dataset.tables[name]
+    kind = f"CAST({table.type.kind_column} AS VARCHAR)" if table.type.kind_column else "NULL"
+    ids = f"SELECT id, {kind} AS kind FROM {dataset.view(name)}"
+    if table.rejected_ids:
+        rejected = ", ".join(f"({quoted(id_)})" for id_ in sorted(table.rejected_ids))
+        ids += f" UNION ALL SELECT id, NULL FROM (VALUES {rejected}) refused(id)"
+    return ids
+
+
 def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
-    """Ids unique within each table, and across the subject tables together: repeated ids are
-    found by a grouped query, and only their rows are then placed."""
+    """Ids unique within each table, and across the subject tables together: a grouped query per
+    scope tells whether any id repeats (a hash of each id, nothing else: at L 0.69 → 0.39 s
+    against grouping every table's rows by scope and id), and only then are their rows placed."""
+    scopes: dict[str, list[str]] = {}
     parts = []
     for order, (name, table) in enumerate(dataset.tables.items()):
         if table.type.id_column is None:
             continue
-        scope = "'subjects'" if name in SUBJECT_TABLES else quoted(name)
+        scope = "subjects" if name in SUBJECT_TABLES else name
+        scopes.setdefault(scope, []).append(f"SELECT id FROM {dataset.view(name)}")
         file = quoted(table.file or "")
-        parts.append(f"SELECT {scope} AS scope, {order} AS place, _row, {file} AS file, id FROM {dataset.view(name)}")
+        parts.append(
+            f"SELECT {quoted(scope)} AS scope, {order} AS place, _row, {file} AS file, id FROM {dataset.view(name)}"
+        )
+    repeats = " UNION ALL ".join(
+        f"(SELECT id FROM ({' UNION ALL '.join(tables)}) WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1 LIMIT 1)"
+        for tables in scopes.values()
+    )
+    if not repeats or not dataset.connection.execute(repeats).fetchall():
+        return
     rows = " UNION ALL ".join(parts)
     query = f"""
         WITH rows AS ({rows}),
@@ -86,21 +105,34 @@ def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
 
 def _references(dataset: Dataset) -> Iterator[Problem]:
     """Every value of a column that names a record of another table (each item of a list) must
-    name one, of the kinds the column allows (a refused row's kind is unknown: already reported)."""
+    name one, of the kinds the column allows (a refused row's kind is unknown: already reported).
+    One query for every such column (problems are sorted once all are found), each referenced
+    table's ids read directly: the sample's 21 queries over `evalkit_ids` took 85 ms, most of it
+    planning, and this one takes 13 (at L 0.50 → 0.44 s)."""
+    used, columns, needs = [], [], {}
     for name, table in dataset.tables.items():
         for column in table.type.columns:
             ref = column.ref
             if ref is None:
                 continue
+            need = needs.setdefault((ref.table, ref.kinds), len(needs))
             value = f"unnest({column.name})" if column.type == "list" else column.name
-            kinds = f" AND (kind IS NULL OR kind IN ({', '.join(map(quoted, ref.kinds))}))" if ref.kinds else ""
-            query = f"""
-                SELECT _row, value FROM (SELECT _row, {value} AS value FROM {dataset.view(name)}) used
-                ANTI JOIN (SELECT id FROM evalkit_ids WHERE owner = {quoted(ref.table)}{kinds}) known
-                     ON used.value = known.id
-                WHERE value IS NOT NULL ORDER BY _row"""
-            for number, bad in dataset.connection.execute(query).fetchall():
-                yield Problem(table.file, number, column.name, bad, ref.describe())
+            used.append(
+                f"SELECT {len(columns)} AS place, {need} AS need, _row, {value} AS value FROM {dataset.view(name)}"
+            )
+            columns.append((table.file, column.name, ref.describe()))
+    if not used:
+        return
+    known = []
+    for (owner, kinds), need in needs.items():
+        allowed = f" WHERE kind IS NULL OR kind IN ({', '.join(map(quoted, kinds))})" if kinds else ""
+        known.append(f"SELECT {need} AS need, id FROM ({_ids(dataset, owner)}){allowed}")
+    query = f"""
+        SELECT place, _row, value FROM (SELECT * FROM ({" UNION ALL ".join(used)}) WHERE value IS NOT NULL) used
+        ANTI JOIN ({" UNION ALL ".join(known)}) known ON used.need = known.need AND used.value = known.id"""
+    for place, number, bad in dataset.connection.execute(query).fetchall():
+        file, column, expected = columns[place]
+        yield Problem(file, number, column, bad, expected)
 
 
 def parent_cycles(dataset: Dataset) -> Iterator[Problem]:
@@ -210,10 +242,12 @@ def _chain_committees(dataset: Dataset) -> Iterator[Problem]:
 def _incidents(dataset: Dataset) -> Iterator[Problem]:
     tables = dict(zip(SUBJECT_KINDS, ("departments", "cadres", "organizations"), strict=True))
     owners = " ".join(f"WHEN {quoted(kind)} THEN {quoted(owner)}" for kind, owner in tables.items())
+    # Naming the owners lets DuckDB read only their ids (at L 75 → 9 ms), not every table's.
     query = f"""SELECT _row, subject_kind, subject_id FROM {dataset.view("incidents")} i
                 WHERE subject_kind IS NOT NULL AND NOT EXISTS (
                     SELECT 1 FROM evalkit_ids ids
-                    WHERE ids.owner = CASE i.subject_kind {owners} END AND ids.id = i.subject_id)"""
+                    WHERE ids.owner IN ({", ".join(map(quoted, tables.values()))})
+                      AND ids.owner = CASE i.subject_kind {owners} END AND ids.id = i.subject_id)"""
     for number, kind, subject in dataset.connection.execute(query).fetchall():
         yield Problem(
             dataset.tables["incidents"].file, number, "subject_id", subject, f"the id of a {kind} in {tables[kind]}"
