@@ -295,3 +295,13 @@ def test_a_missing_column_is_reported_not_a_crash(tmp_path, small, table, column
     ]
     small[table] = [{key: value for key, value in row.items() if key != column} for row in small[table]]
     assert (f"{table}.csv", 1, column, "") in problems_of(write_dataset(tmp_path, small))
+
+
+def test_a_record_type_reads_as_a_relation_and_in_sql(small_dir):
+    """The columnar way to read the dataset (how plugins build a province's facts): each record
+    type a DuckDB relation, and a view of its name in SQL, with its rows' spreadsheet numbers."""
+    dataset = load_dataset(small_dir)
+    requests = dataset.relation("requests")
+    assert requests.aggregate("count(*)").fetchall() == [(len(dataset["requests"]),)]
+    rows = dataset.sql("SELECT id, _row FROM requests WHERE id = $id", {"id": "R1"}).fetchall()
+    assert rows == [("R1", 2)]
