@@ -182,12 +182,7 @@ def test_two_runs_in_one_process_are_identical(tmp_path, small):
     assert first == run_cli(["check", str(folder), "--period", "2024", "--format", "json"]).stdout
 
 
-PLUGIN = '''
-from pathlib import Path
-from evalkit import hookimpl
-from evalkit.facts import Fact, FactKind
-
-PACK = """
+BIG_PACK = """
 pack: big_branches
 version: "1"
 title: {en: Big branches, zh: 大支部}
@@ -202,6 +197,13 @@ rules:
       pass: {en: "{members} members", zh: "{members}名党员"}
       fail: {en: "{members} members: split the branch", zh: "{members}名党员，建议分设支部"}
 """
+
+PLUGIN = '''
+from pathlib import Path
+from evalkit import hookimpl
+from evalkit.facts import Fact, FactKind
+
+PACK = """''' + BIG_PACK + '''"""
 
 
 @hookimpl
@@ -309,22 +311,7 @@ import pyarrow as pa
 from evalkit import hookimpl
 from evalkit.facts import FactKind, FactTable
 
-PACK = """
-pack: big_branches
-version: "1"
-title: {en: Big branches, zh: 大支部}
-rules:
-  - id: BIG01
-    title: {en: At most 10 members, zh: 党员不超过10名}
-    severity: low
-    fact: branch_size
-    params: {max_members: 10}
-    when: "members > max_members"
-    evidence: branch
-    message:
-      pass: {en: "{members} members", zh: "{members}名党员"}
-      fail: {en: "{members} members: split the branch", zh: "{members}名党员，建议分设支部"}
-"""
+PACK = """''' + BIG_PACK.replace("max_members\"\n", "max_members\"\n    evidence: branch\n") + '''"""
 
 
 @hookimpl
