@@ -34,10 +34,10 @@ STAGES = ("load", "facts", "rules", "scoring", "render")
 def one_run(folder: Path, output: Path, workers: int | None) -> dict:
     """Assess `folder` in this process as `evalkit assess --format json --output FILE` does, each
     step of the data flow timed on its own; seconds per stage, total and peak RSS in bytes."""
-    from evalkit.assessment import assess
-    from evalkit.json_output import assess_json
     from evalkit.periods import Period
-    from evalkit.render import write
+    from evalkit.report import write
+    from evalkit.report.json_output import assess_json
+    from evalkit.score.assessment import assess
     from evalkit.session import Session
 
     seconds: dict[str, float] = {}

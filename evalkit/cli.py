@@ -11,16 +11,16 @@ from tabulate import tabulate
 
 from . import __version__
 from .errors import DatasetError, EvalkitError, UsageError
-from .json_output import JsonText, assess_json, check_json, explain_json
-from .packs import Pack, diff_packs
 from .periods import Period
 from .progress import Progress
-from .render import FORMATS, NEEDS_OUTPUT, render, write
+from .report import FORMATS, NEEDS_OUTPUT, render, write
+from .report.json_output import JsonText, assess_json, check_json, explain_json
+from .report.views import Context, assess_document, check_document, explain_document
+from .report.words import WORDS
+from .rules.packs import Pack, diff_packs
 from .schema import SUBJECT_TABLES
 from .session import Session
 from .verify import verify
-from .views import Context, assess_document, check_document, explain_document
-from .words import WORDS, period_label
 
 
 def _session(args: argparse.Namespace, shipped_packs: bool = False) -> Session:
@@ -107,7 +107,7 @@ class _Run:
     def context(self, packs: list[Pack]) -> Context:
         words = WORDS[self.args.lang]
         meta = [
-            (words["period"], period_label(self.period, self.args.lang)),
+            (words["period"], self.period.label(self.args.lang)),
             (words["dataset"], str(self.args.dataset)),
             (words["generated"], datetime.now(timezone.utc).isoformat(timespec="seconds")),
             (words["digest"], self.dataset.digest()),
@@ -170,7 +170,7 @@ def _rules(args: argparse.Namespace) -> int:
         lines = diff_packs(_session(args, shipped_packs=True).packs, session.packs)
         print("\n".join(lines) if lines else "the shipped rule packs are used as they are")
         return _plugin_failures(session)
-    from .packs import effective_weights
+    from .rules.packs import effective_weights
 
     packs = {pack.name: pack for pack in session.packs}
     effective = effective_weights(session.rules, session.fact_kinds)

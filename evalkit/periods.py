@@ -23,6 +23,14 @@ class Period:
     def __lt__(self, other: Period) -> bool:
         return (self.year, self.quarter or 5) < (other.year, other.quarter or 5)
 
+    def label(self, lang: str) -> str:
+        """The period as a reader says it: 2024Q3 → 2024年第三季度 in Chinese; the code in English."""
+        if lang != "zh":
+            return str(self)
+        if self.quarter is None:
+            return f"{self.year}年"
+        return f"{self.year}年第{'一二三四'[self.quarter - 1]}季度"
+
     @classmethod
     def parse(cls, text: str) -> Period:
         """Parse `2024` or `2024Q2`; raise ValueError otherwise."""

@@ -14,15 +14,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .assessment import Assessment, assess
 from .errors import PluginError
-from .evaluate import Evaluation, RuleError, RunError, evaluate
 from .facts import Fact, FactKind, FactTable, reserved_field
-from .findings import Findings
-from .packs import CompiledRule, Pack, check_scoring, compile_packs, merge_packs, read_pack, read_rules_dir
 from .periods import Period
 from .plugins import PluginFailure, Plugins
+from .rules.evaluate import Evaluation, RuleError, RunError, evaluate
+from .rules.findings import Findings
+from .rules.packs import CompiledRule, Pack, check_scoring, compile_packs, merge_packs, read_pack, read_rules_dir
 from .schema import CORE_RECORD_TYPES, RecordType
+from .score.assessment import Assessment, assess
 
 if TYPE_CHECKING:
     from .load import Dataset
@@ -81,7 +81,7 @@ class Session:
         """The facts the plugins build for `period`, as one table per kind (`factset`); with
         `kinds`, only from plugins declaring one of them. A plugin's facts of a kind it does not
         declare, or unsound, are reported with its name (only the subjects concerned are lost)."""
-        from . import factset
+        from .facts import factset
 
         settings = {pack.name: dict(pack.spec.settings) for pack in self.packs}
         wanted = None if kinds is None else {self.fact_kind_plugin[kind] for kind in kinds}

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit.conditions import AllOf, Always, AnyOf, Compare
-from evalkit.engine import FACTS_PER_SID, EngineRule, RuleEngine
-from evalkit.evaluate import _Judge
+from evalkit.rules.conditions import AllOf, Always, AnyOf, Compare
+from evalkit.rules.engine import FACTS_PER_SID, EngineRule, RuleEngine
+from evalkit.rules.evaluate import _Judge
 
 RULES = [
     EngineRule("LOW:when", "count", Compare("n", "<", 3)),

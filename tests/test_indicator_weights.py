@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.packs import effective_weights
+from evalkit.rules.packs import effective_weights
 from evalkit.session import Session
 from evalkit.testing import run_cli
 

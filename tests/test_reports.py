@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_assess import service_dataset
 
-from evalkit.json_output import JsonText, LazyList
 from evalkit.progress import Progress
+from evalkit.report.json_output import JsonText, LazyList
 from evalkit.testing import run_cli, write_dataset
 
 
@@ -121,7 +121,7 @@ def test_binary_formats_need_an_output_file(folder):
 
 
 def test_a_failing_render_leaves_the_old_file_and_no_temporary(folder, tmp_path, monkeypatch):
-    from evalkit import render
+    from evalkit import report
 
     target = tmp_path / "scores.xlsx"
     target.write_bytes(b"previous report")
@@ -129,7 +129,7 @@ def test_a_failing_render_leaves_the_old_file_and_no_temporary(folder, tmp_path,
     def broken(document):
         raise RuntimeError("renderer bug")
 
-    monkeypatch.setitem(render._RENDERERS, "xlsx", broken)
+    monkeypatch.setitem(report._RENDERERS, "xlsx", broken)
     with pytest.raises(RuntimeError):
         run_cli(["assess", str(folder), "--period", "2024", "--format", "xlsx", "--output", str(target)])
     assert target.read_bytes() == b"previous report"
@@ -197,8 +197,8 @@ def test_json_text_takes_lazy_lists_as_lists():
 def test_findings_are_written_as_the_standard_encoder_writes_them(lang):
     """Findings are written in one piece each (a province has a million): the same text as
     json.dumps gives of their dicts, waivers and evidence lists included."""
-    from evalkit.json_output import findings_json
     from evalkit.periods import Period
+    from evalkit.report.json_output import findings_json
     from evalkit.session import Session
 
     session = Session(autoload=False)

@@ -324,7 +324,7 @@ def test_plugin_registration_order_does_not_change_the_json(tmp_path, monkeypatc
 
 
 def test_interrupted_or_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    from evalkit.render import output
+    from evalkit.report import output
     from evalkit.testing import run_cli
 
     target = tmp_path / "out" / "report.json"

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evalkit.facts import Fact
-from evalkit.factset import from_facts
+from evalkit.facts.factset import from_facts
 from evalkit.periods import Period
-from evalkit.scoring import Adjustment, Indicator, Score, rounded, score_subjects
+from evalkit.score.scoring import Adjustment, Indicator, Score, rounded, score_subjects
 from evalkit.session import Session
 from evalkit.testing import run_cli
 

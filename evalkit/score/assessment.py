@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .evaluate import Evaluation
-from .facts import FactKind
-from .packs import CompiledRule, Pack, ScoringSpec, TableSpec
-from .periods import Period
+from ..facts import FactKind
+from ..periods import Period
+from ..rules.evaluate import Evaluation
+from ..rules.packs import CompiledRule, Pack, ScoringSpec, TableSpec
 from .scoring import Score, score_subjects
 
 #: The subject kinds that get scores, and the name of their table in every report.

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache, cached_property
 
-from .evaluate import RunError
-from .facts import evidence_column
-from .packs import Band, CompiledRule, ScoringSpec
+from ..facts import evidence_column
+from ..rules.evaluate import RunError
+from ..rules.packs import Band, CompiledRule, ScoringSpec
 
 
 @cache

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..document import Charts, Document, Paragraph, Table
+from .document import Charts, Document, Paragraph, Table
 
 STYLE = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em;color:#222}

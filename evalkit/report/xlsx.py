@@ -11,8 +11,8 @@ from fractions import Fraction
 
 from wcwidth import wcswidth
 
-from ..document import Cell, Document
-from ..scoring import rounded
+from ..score.scoring import rounded
+from .document import Cell, Document
 
 FILLS = {"good": "C6EFCE", "bad": "FFC7CE", "note": "FFEB9C"}
 HEADER_FILL = "DDEBF7"

@@ -11,13 +11,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .assessment import SCORE_TABLES, Assessment, ComplianceTable
+from ..rules.evaluate import Evaluation, RunError
+from ..rules.findings import Finding
+from ..rules.packs import CompiledRule, Pack
+from ..score.assessment import SCORE_TABLES, Assessment, ComplianceTable
+from ..score.scoring import Score, quota_limit
 from .document import Bar, Cell, Charts, Document, Paragraph, Table, cells
-from .evaluate import Evaluation, RunError
-from .findings import Finding
-from .packs import CompiledRule, Pack
-from .scoring import Score, quota_limit
-from .words import KIND_LABELS, STATUS_LABELS, WORDS, period_label
+from .words import KIND_LABELS, STATUS_LABELS, WORDS
 
 STATUS_MARKS = {"pass": "good", "fail": "bad", "error": "bad", "waived": "note", "skip": ""}
 
@@ -68,7 +68,7 @@ def findings_table(findings: list[Finding], ctx: Context, detail: bool, key: str
         message = f.message(ctx.lang)
         if f.waiver is not None:
             message += f" [{f.waiver.reason} / {f.waiver.approved_by}]"
-        period = period_label(f.period, ctx.lang)
+        period = f.period.label(ctx.lang)
         rows.append(
             [
                 *cells(f.subject, ctx.names.get(f.subject, ""), period, f.rule, ctx.title(f.rule)),
@@ -95,7 +95,7 @@ def errors_table(errors: list[RunError], ctx: Context) -> Table:
 
 def check_document(evaluation: Evaluation, ctx: Context, subject: str | None) -> Document:
     words, labels = ctx.words, STATUS_LABELS[ctx.lang]
-    doc = ctx.document(words["check_title"].format(period=period_label(evaluation.period, ctx.lang)))
+    doc = ctx.document(words["check_title"].format(period=evaluation.period.label(ctx.lang)))
     counts = Counter(f.status for f in evaluation.findings)
     separator = "，" if ctx.lang == "zh" else ", "
     summary = separator.join(f"{labels[s]} {counts[s]}" for s in labels if counts[s]) or "0"
@@ -225,7 +225,7 @@ def explain_document(assessment: Assessment, subject: str, subject_kind: str, ct
         subject=subject,
         name=ctx.names.get(subject, ""),
         kind=KIND_LABELS[ctx.lang].get(subject_kind, subject_kind),
-        period=period_label(period, ctx.lang),
+        period=period.label(ctx.lang),
     )
     doc = ctx.document(title)
     score = next((s for s in assessment.scores if s.subject == subject), None)

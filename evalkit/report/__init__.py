@@ -6,8 +6,8 @@ table); `write` puts any of them on stdout or into `--output` atomically.
 
 from __future__ import annotations
 
-from ..document import Document
 from .csv_files import render_csv
+from .document import Document
 from .html import render_html
 from .markdown import render_markdown
 from .output import write

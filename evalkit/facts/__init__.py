@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .periods import Period
+from ..periods import Period
 
 FactValue = int | float | str
 

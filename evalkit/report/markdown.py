@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..document import Document, Paragraph
+from .document import Document, Paragraph
 from .text import paragraph_lines, table_text
 
 

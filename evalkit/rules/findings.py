@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from string import Formatter
 
-from .periods import Period
-from .words import period_label
+from ..periods import Period
 
 
 @dataclass(frozen=True)
@@ -204,4 +203,4 @@ def _in(lang: str, values: dict) -> dict:
 @cache  # a report's findings name the same few periods over and over
 def _periods_in(periods: str, lang: str) -> str:
     """Periods as `lang` reads them: "2024Q1, 2024Q3" → "2024年第一季度、2024年第三季度"."""
-    return "、".join(period_label(Period.parse(p), lang) for p in periods.split(", "))
+    return "、".join(Period.parse(p).label(lang) for p in periods.split(", "))

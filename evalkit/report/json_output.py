@@ -11,11 +11,11 @@ from functools import partial
 from json.encoder import encode_basestring
 from typing import Any
 
-from .assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
-from .evaluate import Evaluation
-from .findings import Finding
-from .packs import Pack
-from .scoring import Score, rounded
+from ..rules.evaluate import Evaluation
+from ..rules.findings import Finding
+from ..rules.packs import Pack
+from ..score.assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
+from ..score.scoring import Score, rounded
 
 
 def number(value: Fraction | None) -> float | None:

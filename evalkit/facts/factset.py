@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .facts import Fact, FactKind, FactTable, evidence_column
-from .periods import Period
+from ..periods import Period
+from . import Fact, FactKind, FactTable, evidence_column
 
 
 class UnsoundFacts(ValueError):

@@ -7,8 +7,6 @@ whole templates per language, never pieced together from fragments.
 
 from __future__ import annotations
 
-from .periods import Period
-
 STATUS_LABELS = {
     "en": {"pass": "pass", "fail": "fail", "skip": "skip", "waived": "waived", "error": "error"},
     "zh": {"pass": "通过", "fail": "不通过", "skip": "不适用", "waived": "已豁免", "error": "出错"},
@@ -189,11 +187,3 @@ WORDS = {
     },
 }
 
-
-def period_label(period: Period, lang: str) -> str:
-    """A period as a reader says it: 2024Q3 → 2024年第三季度 in Chinese; the code in English."""
-    if lang != "zh":
-        return str(period)
-    if period.quarter is None:
-        return f"{period.year}年"
-    return f"{period.year}年第{'一二三四'[period.quarter - 1]}季度"

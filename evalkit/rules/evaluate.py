@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from ..facts import FactKind, evidence_column
+from ..periods import Period
 from .engine import EngineRule, RuleEngine, fields_read
-from .facts import FactKind, evidence_column
 from .findings import Findings
 from .packs import CompiledRule
-from .periods import Period
 
 #: The columns of the findings table, in order (`Findings` reads them).
 FINDING_COLUMNS = (

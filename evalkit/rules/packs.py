@@ -19,9 +19,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..errors import RulePackError
+from ..facts import COMMON_FIELDS, FactKind
 from .conditions import Condition, ConditionError, parse_condition
-from .errors import RulePackError
-from .facts import COMMON_FIELDS, FactKind
 
 Number = int | float
 #: The fields of the `finding` facts a chained rule's condition may test.

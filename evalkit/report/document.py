@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .scoring import rounded
+from ..score.scoring import rounded
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from ..document import Document, Paragraph, Table
-from ..words import WORDS
+from .document import Document, Paragraph, Table
+from .words import WORDS
 
 
 def table_text(table: Table, tablefmt: str = "simple") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ..document import Document, Table
+from .document import Document, Table
 
 
 def _csv(headers: list[str], rows: list[list[str]]) -> bytes:

@@ -1,0 +1,1 @@
+"""Scores: exact arithmetic over the decided findings, grades, the quota and ranks."""
