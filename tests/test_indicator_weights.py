@@ -145,3 +145,21 @@ def test_a_score_pack_whose_weights_do_not_sum_to_100_is_accepted(tmp_path):
     shown = parameters(result.stdout)
     assert shown["SVC01"] == "weight=25 (effective 23.81)"  # 25 × 100 / 105
     assert shown["SVC02"] == "weight=30 (effective 28.57)"
+
+
+def test_explain_shows_each_applicable_indicators_effective_weight(tmp_path):
+    plugins = plugin_dir(tmp_path, "department")
+    args = ["explain", str(SAMPLE), "--period", "2024", "--subject", "D2", "--plugins-dir", plugins]
+    result = run_cli(args)
+    assert result.exit_code == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line[:3] in ("SVC", "INS")}
+    # D2's four SVC indicators (20 + 30 + 30 + 20) and INS01 (10) all apply: 110 in all.
+    assert [rows[rule][-3:-1] for rule in ("SVC01", "SVC02", "SVC03", "SVC04", "INS01")] == [
+        ["20", "18.18"],  # 20 × 100 / 110
+        ["30", "27.27"],
+        ["30", "27.27"],
+        ["20", "18.18"],
+        ["10", "9.09"],
+    ]
+    zh = run_cli([*args, "--lang", "zh"]).stdout
+    assert "实际权重" in zh

@@ -258,17 +258,18 @@ def _fraction(value: Fraction) -> str:
 def _score_blocks(assessment: Assessment, score: Score, ctx: Context) -> list[Table | Paragraph]:
     words = ctx.words
     rows = []
+    applicable = [i for i in score.indicators if i.applicable]
+    total_weight = sum(i.weight for i in applicable)
     for i in score.indicators:
         measured = f"{i.numerator} / {i.denominator}"
         if i.applicable:
             share = _fraction(i.value) + (words["capped_share"] if i.numerator > i.denominator else "")
-            rows.append(
-                [*cells(i.rule, ctx.title(i.rule), measured, share, _fraction(i.weight)), Cell(i.points, "number")]
-            )
+            effective = _n(i.weight * 100 / total_weight)  # its part of the base: weights renormalised to 100
+            row = cells(i.rule, ctx.title(i.rule), measured, share, _fraction(i.weight), effective)
+            rows.append([*row, Cell(i.points, "number")])
         else:
-            rows.append(cells(i.rule, ctx.title(i.rule), measured, words["na_long"], _fraction(i.weight), ""))
+            rows.append(cells(i.rule, ctx.title(i.rule), measured, words["na_long"], _fraction(i.weight), "–", ""))
     blocks: list[Table | Paragraph] = [Table("indicators", words["indicators"], list(words["indicator_headers"]), rows)]
-    applicable = [i for i in score.indicators if i.applicable]
     if applicable:
         points = " + ".join(Cell(i.points, "number").text() for i in applicable)
         weights = " + ".join(_fraction(i.weight) for i in applicable)
