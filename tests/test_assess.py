@@ -308,7 +308,8 @@ def test_assess_refuses_a_quarter(assessed):
 def test_explain_shows_the_arithmetic(assessed):
     folder, _ = assessed
     text = run_cli(["explain", str(folder), "--period", "2024", "--subject", "K6"]).stdout
-    assert "SVC01 Acceptance 1 / 2 1/2 20 10.00" in " ".join(text.split())
+    # SVC01, 02 and 04 apply (20 + 30 + 20): SVC01 has 20 × 100 / 70 = 28.57 of the base.
+    assert "SVC01 Acceptance 1 / 2 1/2 20 28.57 10.00" in " ".join(text.split())
     assert "Base = (10.00 + 15.00 + 6.00) × 100 / (20 + 30 + 20) = 44.29" in text
     assert "+6.00 (cap 5) → +5.00" in text
     k4 = run_cli(["explain", str(folder), "--period", "2024", "--subject", "K4"]).stdout
