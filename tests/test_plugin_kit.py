@@ -37,12 +37,15 @@ def test_every_builtin_rule_has_a_case(session):
 
 
 def test_verify_command_reports_a_wrong_expectation(tmp_path):
-    cases = shutil.copytree(CASES, tmp_path / "cases")
+    cases = tmp_path / "cases"  # the base, a case that holds and one whose expectation is wrong
+    cases.mkdir()
+    for name in ("base.yaml", "opf03_present_passes.yaml", "opf05_missing_kind_fails.yaml"):
+        shutil.copy(CASES / name, cases / name)
     text = (cases / "opf05_missing_kind_fails.yaml").read_text(encoding="utf-8")
     (cases / "opf05_missing_kind_fails.yaml").write_text(text.replace("status: fail", "status: pass"), encoding="utf-8")
     result = run_cli(["verify", str(cases)])
     assert result.exit_code == 1
-    assert "OPF05 for B1: expected pass, got fail" in result.stdout and "24 passed, 1 failed" in result.stdout
+    assert "OPF05 for B1: expected pass, got fail" in result.stdout and "1 passed, 1 failed" in result.stdout
 
 
 DEPARTMENT_PACK = """\
