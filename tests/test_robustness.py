@@ -506,3 +506,35 @@ def test_a_plugin_failing_on_one_subject_only_loses_only_that_subject(tmp_path):
     ]
     alp = {f["subject"] for f in result.json["findings"] if f["rule"] == "ALP01"}
     assert "B07" not in alp and len(alp) == 47  # every other organisation still evaluated
+
+
+def test_an_invalid_dataset_is_reported_before_anything_else(tmp_path, small):
+    """The stderr lines and exit codes recorded from the forking core (8bd4063), unchanged: every
+    problem of the dataset, before an unknown --subject, and no output written."""
+    from evalkit.testing import run_cli
+
+    small["requests"][0]["department_id"] = "D9"  # a reference to nothing
+    small["visits"].append(dict(small["visits"][0]))  # a repeated id
+    folder = write_dataset(tmp_path / "data", small)
+    output = tmp_path / "out.json"
+    problems = [
+        "error: the dataset does not validate (2 problem(s)):",
+        "  requests.csv:2 [department_id] 'D9': expected the id of a record in departments",
+        "  visits.csv:3 [id] 'V1': expected a unique id (already used in visits.csv row 2)",
+    ]
+    assessed = run_cli(["assess", str(folder), "--period", "2024", "--format", "json", "--output", str(output)])
+    assert (assessed.exit_code, assessed.stderr.splitlines()) == (2, problems) and not output.exists()
+    unknown = run_cli(["check", str(folder), "--period", "2024", "--subject", "NOBODY"])
+    assert (unknown.exit_code, unknown.stderr.splitlines()) == (2, problems)
+
+
+def test_the_empty_period_warning_comes_once_before_an_unknown_subject(small_dir):
+    from evalkit.testing import run_cli
+
+    result = run_cli(["check", str(small_dir), "--period", "1999", "--subject", "NOBODY"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "warning: no activity, meeting, request, visit, talent or incident record is dated in 1999; "
+        "the results below measure nothing (is the period right?)",
+        "error: --subject NOBODY: no organisation, enterprise, department or cadre has this id",
+    ]
