@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ..facts import FactKind
 from ..periods import Period
 from ..rules.evaluate import Evaluation
@@ -87,47 +90,51 @@ def assess(
 def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings) -> ComplianceTable:
     """Each subject's status per rule over the period; for a quarterly table, quarters checked and compliant.
 
-    `findings` is the findings table (the pack's own rows are read). A quarter is checked when
-    any of its findings is not `skip`, and compliant when it is checked and none of its
-    findings failed (or erred): pass, waived and skip all keep it compliant.
+    `findings` is the findings table (the pack's own rows are read), grouped by subject and rule
+    (the first status of STATUS_PRECEDENCE present) and by subject and quarter. A quarter is
+    checked when any of its findings is not `skip`, and compliant when it is checked and none of
+    its findings failed (or erred): pass, waived and skip all keep it compliant.
     """
-    import pyarrow.compute as pc
-
     spec = pack.spec.table
     rule_ids = tuple(rule.spec.id for rule in rules if rule.pack == pack.name)
-    statuses: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    quarters: dict[str, dict[Period, set[str]]] = defaultdict(lambda: defaultdict(set))
-    own = findings.filter(pc.equal(findings.column("pack"), pack.name)) if findings is not None else None
+    statuses: dict[str, dict[str, str]] = {}
+    quarters: dict[str, list[tuple[Period, str]]] = defaultdict(list)
+    periods: dict[tuple[int, int], Period] = {}  # made once each
+    own = findings.filter(pc.equal(findings["pack"], pack.name)) if findings is not None else None
     if own is not None and own.num_rows:
-        by_rule = own.group_by(["subject", "rule"]).aggregate([("status", "distinct")])
-        for subject, rule, found in zip(
-            *(by_rule.column(n).to_pylist() for n in ("subject", "rule", "status_distinct")), strict=True
+        own = own.append_column("place", pc.index_in(own["rule"], value_set=pa.array(rule_ids, pa.string())))
+        own = own.append_column("first", pc.index_in(own["status"], value_set=pa.array(STATUS_PRECEDENCE)))
+        by_rule = (
+            own.group_by(["subject", "place"])
+            .aggregate([("first", "min")])
+            .sort_by([("subject", "ascending"), ("place", "ascending")])
+        )
+        for subject, place, first in zip(
+            *(by_rule[n].to_pylist() for n in ("subject", "place", "first_min")), strict=True
         ):
-            statuses[subject][rule].update(found)
-        quarterly = own.filter(pc.not_equal(own.column("quarter"), 0))
-        by_quarter = quarterly.group_by(["subject", "period"]).aggregate([("status", "distinct")])
-        for subject, period, found in zip(
-            *(by_quarter.column(n).to_pylist() for n in ("subject", "period", "status_distinct")), strict=True
-        ):
-            quarters[subject][Period.parse(period)].update(found)
+            found = statuses.setdefault(subject, {})
+            if place is not None:
+                found[rule_ids[place]] = STATUS_PRECEDENCE[first]
+        quarterly = own.filter(pc.not_equal(own["quarter"], 0))
+        quarterly = quarterly.append_column("skipped", pc.equal(quarterly["status"], "skip"))
+        quarterly = quarterly.append_column(
+            "failed", pc.is_in(quarterly["status"], value_set=pa.array(["fail", "error"]))
+        )
+        by_quarter = quarterly.group_by(["subject", "year", "quarter"]).aggregate(
+            [("skipped", "all"), ("failed", "any")]
+        )
+        by_quarter = by_quarter.sort_by([("subject", "ascending"), ("year", "ascending"), ("quarter", "ascending")])
+        names = ("subject", "year", "quarter", "skipped_all", "failed_any")
+        for subject, year, quarter, skipped, failed in zip(*(by_quarter[n].to_pylist() for n in names), strict=True):
+            state = "skipped" if skipped else "non_compliant" if failed else "compliant"
+            quarters[subject].append((periods.setdefault((year, quarter), Period(year, quarter)), state))
     rows = []
-    for subject in sorted(statuses):
-        summary = {rule: _overall(statuses[subject][rule]) for rule in rule_ids if statuses[subject][rule]}
+    for subject, summary in statuses.items():
         if not spec.quarters:
             rows.append(TableRow(subject, summary))
             continue
-        states = tuple((quarter, _quarter_state(found)) for quarter, found in sorted(quarters[subject].items()))
+        states = tuple(quarters[subject])
         checked = sum(state != "skipped" for _, state in states)
         compliant = sum(state == "compliant" for _, state in states)
         rows.append(TableRow(subject, summary, checked, compliant, states))
     return ComplianceTable(pack.name, spec, rule_ids, tuple(rows))
-
-
-def _quarter_state(found: set[str]) -> str:
-    if found == {"skip"}:
-        return "skipped"
-    return "non_compliant" if found & {"fail", "error"} else "compliant"
-
-
-def _overall(found: set[str]) -> str:
-    return next(status for status in STATUS_PRECEDENCE if status in found)
