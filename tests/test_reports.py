@@ -10,6 +10,7 @@ import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from fixture_data import SMALL
 from hypothesis import given, settings
@@ -18,7 +19,7 @@ from openpyxl import load_workbook
 from test_assess import service_dataset
 
 from evalkit.progress import Progress
-from evalkit.report.json_output import JsonText, LazyList
+from evalkit.report.json_output import Items, JsonText, Written
 from evalkit.testing import run_cli, write_dataset
 
 
@@ -179,35 +180,58 @@ _JSON_VALUES = st.recursive(
 )
 
 
+def _written(document) -> str:
+    pieces: list[str] = []
+    document.write_to(pieces.append)
+    return "".join(pieces)
+
+
 @settings(max_examples=300, derandomize=True)
-@given(st.dictionaries(st.text(max_size=5) | st.integers() | st.floats() | st.booleans(), _JSON_VALUES))
+@given(st.dictionaries(st.text(max_size=5), _JSON_VALUES))
 def test_json_text_is_the_standard_encoders_byte_for_byte(data):
-    """The fast JSON writer of reports must write exactly what json.dumps(indent=1) writes."""
-    assert str(JsonText(data)) == json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    """The JSON writer of reports must write exactly what json.dumps(indent=1) writes."""
+    assert _written(JsonText(data)) == json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
-def test_json_text_takes_lazy_lists_as_lists():
-    assert (
-        str(JsonText({"a": LazyList([1, 2], lambda n: {"b": ()} if n == 2 else n), "c": LazyList([], str)}))
-        == '{\n "a": [\n  1,\n  {\n   "b": []\n  }\n ],\n "c": []\n}\n'
-    )
+def test_json_text_takes_items_and_written_values():
+    document = JsonText({"a": Items(["1", '{\n   "b": []\n  }']), "c": Items([]), "d": Written('{\n "e": 1\n}')})
+    assert _written(document) == '{\n "a": [\n  1,\n  {\n   "b": []\n  }\n ],\n "c": [],\n "d": {\n  "e": 1\n }\n}\n'
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.lists(st.none() | st.text(st.characters(blacklist_categories=("Cs",)))))
+def test_strings_are_quoted_column_wise_as_json_quotes_them(texts):
+    from evalkit.report.json_output import _quoted
+
+    quoted = _quoted(pa.array(texts, pa.string())).to_pylist()
+    assert quoted == [None if text is None else json.dumps(text, ensure_ascii=False) for text in texts]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_findings_are_written_as_the_standard_encoder_writes_them(lang):
-    """Findings are written in one piece each (a province has a million): the same text as
-    json.dumps gives of their dicts, waivers and evidence lists included."""
+def test_findings_and_scores_are_written_as_the_standard_encoder_writes_them(lang):
+    """Findings are written column-wise and scores in one piece each (a province has a million
+    and fifty thousand): the same text as json.dumps gives of what it reads, and the findings
+    the same as the `Finding`s the other formats read, waivers and evidence lists included."""
     from evalkit.periods import Period
-    from evalkit.report.json_output import findings_json
+    from evalkit.report.json_output import assess_json, explain_json
     from evalkit.session import Session
 
     session = Session(autoload=False)
-    evaluation = session.check(
-        session.load(Path(__file__).resolve().parent.parent / "sample_data"), Period.parse("2024")
-    )
-    findings = list(evaluation.findings)
+    assessment = session.assess(session.load(Path(__file__).resolve().parent.parent / "sample_data"), Period(2024))
+    findings = list(assessment.evaluation.findings)
     assert (
         any(f.waiver for f in findings) and any(f.evidence for f in findings) and any(not f.evidence for f in findings)
     )
-    written = str(JsonText({"findings": findings_json(evaluation.findings, lang)}))
-    assert written == json.dumps({"findings": [f.to_json(lang) for f in findings]}, ensure_ascii=False, indent=1) + "\n"
+    text = _written(assess_json(assessment, session.packs, {}, {}, lang))
+    data = json.loads(text)
+    assert text == json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    assert data["findings"] == [
+        {
+            **dict(rule=f.rule, pack=f.pack, subject=f.subject, subject_kind=f.subject_kind, period=str(f.period)),
+            **dict(status=f.status, severity=f.severity, message=f.message(lang), evidence=list(f.evidence)),
+            **({"waiver": {"reason": f.waiver.reason, "approved_by": f.waiver.approved_by}} if f.waiver else {}),
+        }
+        for f in findings
+    ]
+    explained = _written(explain_json(assessment, "D1", "department", session.packs, {}, {}, lang))
+    assert explained == json.dumps(json.loads(explained), ensure_ascii=False, indent=1) + "\n"

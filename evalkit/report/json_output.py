@@ -1,21 +1,66 @@
-"""The JSON of `check`, `assess` and `explain` (docs/output.md): exact numbers rounded to 6 decimals."""
+"""The JSON of `check`, `assess` and `explain` (docs/output.md): exact numbers rounded to 6 decimals.
+
+A document is exactly what `json.dumps(data, ensure_ascii=False, indent=1)` and a newline
+would be, written a top-level value at a time, so it is never held whole: a province's
+assessment holds a million findings, hundreds of megabytes. json.dumps is pure Python once
+indenting (about 20 µs a finding), so the two long lists are written otherwise: the findings
+column-wise, a batch at a time, from the findings table (`_findings`), and the scores each in
+one piece (`_score`).
+"""
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import partial
 from json.encoder import encode_basestring
-from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..rules.evaluate import Evaluation
-from ..rules.findings import Finding
+from ..rules.findings import Findings
 from ..rules.packs import Pack
 from ..score.assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
-from ..score.scoring import Score, rounded
+from ..score.scoring import Indicator, Score, rounded
+
+_string = encode_basestring  # the C escaper json.dumps uses with ensure_ascii=False
+
+
+class Written(str):
+    """A value's JSON text, written already (as json.dumps(indent=1) writes it at the top level)."""
+
+
+@dataclass(frozen=True)
+class Items:
+    """A list whose items come as JSON text written two levels deep, a chunk of one or more
+    (joined by ",\\n  ") at a time, made as the list is written."""
+
+    chunks: Iterable[str]
+
+
+@dataclass(frozen=True)
+class JsonText:
+    """A JSON document of top-level values: JSON values, `Written` texts and `Items`."""
+
+    data: dict[str, object]
+
+    def write_to(self, write: Callable[[str], object]) -> None:
+        separator = "{"
+        for key, value in self.data.items():
+            write(f"{separator}\n {_string(key)}: ")
+            separator = ","
+            if isinstance(value, Items):
+                opening = "[\n  "
+                for chunk in value.chunks:
+                    write(opening + chunk)
+                    opening = ",\n  "
+                write("[]" if opening == "[\n  " else "\n ]")
+            else:
+                text = value if isinstance(value, Written) else json.dumps(value, ensure_ascii=False, indent=1)
+                write(text.replace("\n", "\n "))  # one level deeper (a JSON text has no newline in a string)
+        write("\n}\n" if self.data else "{}\n")
 
 
 def number(value: Fraction | None) -> float | None:
@@ -23,193 +68,146 @@ def number(value: Fraction | None) -> float | None:
     return None if value is None else rounded(value, 6)
 
 
-@dataclass(frozen=True)
-class JsonText:
-    """A JSON document written a piece at a time: exactly `json.dumps(data, ensure_ascii=False,
-    indent=1)` and a newline.
-
-    The standard library's encoder is pure Python once indenting (about 20 µs a finding) and
-    builds the whole text in memory; a province's assessment holds about a million findings,
-    hundreds of megabytes. This writes the same text, one top-level value at a time, strings
-    escaped by the standard library's C escaper, and takes a `LazyList` as a list, so findings
-    are made as they are written and never held.
-    """
-
-    data: dict
-
-    def write_to(self, write: Callable[[str], object]) -> None:
-        separator = "{"
-        for key, value in self.data.items():
-            write(f"{separator}\n {_string(_key(key))}: ")
-            if isinstance(value, LazyList):
-                write(_items(value, 1))
-            else:
-                write(_text(value, 1))
-            separator = ","
-        write("\n}\n" if self.data else "{}\n")
-
-    def __str__(self) -> str:
-        pieces: list[str] = []
-        self.write_to(pieces.append)
-        return "".join(pieces)
-
-
-@dataclass(frozen=True)
-class LazyList:
-    """A JSON list whose items are made from `items` as it is written (each time), never held."""
-
-    items: Sequence
-    make: Callable[[Any], object]
-
-    def __iter__(self) -> Iterator:
-        return map(self.make, self.items)
-
-
-_string = encode_basestring  # the C escaper json.dumps uses with ensure_ascii=False
-
-
-def _items(values: Iterable, level: int) -> str:
-    inner = "\n" + " " * (level + 1)
-    texts = [_text(value, level + 1) for value in values]
-    return f"[{inner}{(',' + inner).join(texts)}\n{' ' * level}]" if texts else "[]"
-
-
-def _text(value, level: int) -> str:
-    """`value` as json.dumps(indent=1) writes it `level` levels deep."""
-    kind = type(value)
-    if kind is str:
+def _scalar(value) -> str:
+    """A string, integer, finite float (a rounded number), boolean or None as json.dumps writes it."""
+    if type(value) is str:
         return _string(value)
-    if kind is _Written:
-        return value
-    if kind is dict:
-        if not value:
-            return "{}"
-        inner = "\n" + " " * (level + 1)
-        deeper = level + 1
-        pairs = [
-            _string(key if type(key) is str else _key(key))
-            + ": "
-            + (_string(item) if type(item) is str else _text(item, deeper))
-            for key, item in value.items()
-        ]
-        return "{" + inner + ("," + inner).join(pairs) + "\n" + " " * level + "}"
-    if kind is list or kind is tuple or kind is LazyList:
-        if value and all(type(item) is str for item in value):  # evidence: ids, written here at once
-            inner = "\n" + " " * (level + 1)
-            return "[" + inner + ("," + inner).join(map(_string, value)) + "\n" + " " * level + "]"
-        return _items(value, level)
-    if value is None or kind is bool or kind is int or kind is float:
-        return _SCALARS[kind](value)
-    if isinstance(value, (str, int, float, dict, list, tuple)):  # a subclass: as json.dumps takes it
-        return json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n" + " " * level)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    return "null" if value is None else "true" if value is True else "false" if value is False else repr(value)
 
 
-#: Scalars as json.dumps writes them (floats by repr, NaN and infinities as JavaScript spells them).
-_SCALARS = {
-    type(None): lambda value: "null",
-    bool: lambda value: "true" if value else "false",
-    int: int.__repr__,
-    float: lambda value: float.__repr__(value) if math.isfinite(value) else json.dumps(value),
-}
-
-
-def _key(key) -> str:
-    """A dict key as json.dumps writes it: text, or a number or constant as text."""
-    if isinstance(key, str):
-        return key
-    if key is None or isinstance(key, (bool, int, float)):
-        return json.dumps(key)
-    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+def _strings(values: tuple[str, ...], level: int) -> str:
+    """A list of strings as json.dumps(indent=1) writes it `level` levels deep."""
+    inner = "\n" + " " * (level + 1)
+    return f"[{inner}{(',' + inner).join(map(_string, values))}\n{' ' * level}]" if values else "[]"
 
 
 def packs_json(packs: list[Pack]) -> list[dict]:
     return [{"name": p.name, "version": p.spec.version, "sha256": p.sha256, "source": p.origin} for p in packs]
 
 
-def findings_json(findings: Sequence[Finding], lang: str) -> LazyList:
-    """The findings as a top-level list of the document (each written at its indentation)."""
-    return LazyList(findings, lambda finding: _Written(_finding_text(finding, lang)))
+def _findings(findings: Findings, lang: str) -> Items:
+    """The findings, as json.dumps(indent=1) writes their dicts in a top-level list, a batch at
+    a time: each key's text for the whole batch in Arrow, then joined finding by finding."""
+
+    def chunks() -> Iterator[str]:
+        for batch in findings.batches():
+            values = {key: _quoted(batch.column(key)) for key in _FINDING_KEYS}
+            values["message"] = _quoted(findings.messages(batch, lang))
+            values["evidence"] = _evidence(batch.column("evidence"))
+            pieces: list = []
+            for key, text in values.items():
+                pieces += [("," if pieces else "{") + f'\n   "{key}": ', text]
+            reason, by = _quoted(batch.column("waiver_reason")), _quoted(batch.column("waiver_by"))
+            waiver = pc.binary_join_element_wise(_WAIVER, reason, ',\n    "approved_by": ', by, "\n   }", "")
+            texts = pc.binary_join_element_wise(*pieces, pc.fill_null(waiver, ""), "\n  }", "")
+            yield pc.binary_join(pa.ListArray.from_arrays([0, len(texts)], texts), ",\n  ")[0].as_py()
+
+    return Items(chunks())
 
 
-class _Written(str):
-    """JSON text already written for its place in the document (a finding in a top-level list)."""
+_FINDING_KEYS = ("rule", "pack", "subject", "subject_kind", "period", "status", "severity")
+_WAIVER = ',\n   "waiver": {\n    "reason": '
 
 
-def _finding_text(finding: Finding, lang: str) -> str:
-    """`finding.to_json(lang)` as json.dumps(indent=1) writes it two levels deep, made in one
-    piece: a province's report writes a million of them (a fifth of the generic writer's time;
-    a test compares the two)."""
-    evidence = "[]"
-    if finding.evidence:
-        evidence = "[\n    " + ",\n    ".join(map(_string, finding.evidence)) + "\n   ]"
-    text = _FINDING % (
-        _string(finding.rule),
-        _string(finding.pack),
-        _string(finding.subject),
-        _string(finding.subject_kind),
-        _string(str(finding.period)),
-        _string(finding.status),
-        _string(finding.severity),
-        _string(finding.message(lang)),
-        evidence,
-    )
-    if finding.waiver is not None:
-        text += _WAIVER % (_string(finding.waiver.reason), _string(finding.waiver.approved_by))
-    return text + "\n  }"
+def _quoted(texts: pa.Array) -> pa.Array:
+    """Strings as JSON strings: quoted, and escaped by json's own escaper where they need it
+    (a quote, a backslash or a control character: seldom)."""
+    quoted = pc.binary_join_element_wise('"', texts, '"', "")
+    escaped = pc.fill_null(pc.match_substring_regex(texts, r'[\x00-\x1f"\\]'), False)
+    if not pc.any(escaped).as_py():
+        return quoted
+    return pc.replace_with_mask(quoted, escaped, pa.array(map(_string, texts.filter(escaped).to_pylist()), pa.string()))
 
 
-_FINDING = "{" + ",".join(
-    f'\n   "{key}": %s'
-    for key in ("rule", "pack", "subject", "subject_kind", "period", "status", "severity", "message", "evidence")
-)
-_WAIVER = ',\n   "waiver": {\n    "reason": %s,\n    "approved_by": %s\n   }'
+def _evidence(lists: pa.ListArray) -> pa.Array:
+    """Lists of strings as json.dumps(indent=1) writes them three levels deep."""
+    offsets = pc.subtract(lists.offsets, lists.offsets[0])
+    items = pc.binary_join(pa.ListArray.from_arrays(offsets, _quoted(lists.flatten())), ",\n    ")
+    written = pc.binary_join_element_wise("[\n    ", items, "\n   ]", "")
+    return pc.if_else(pc.equal(pc.list_value_length(lists), 0), "[]", written)
 
 
 def check_json(evaluation: Evaluation, packs: list[Pack], lang: str) -> JsonText:
     return JsonText(
         {
             "period": str(evaluation.period),
-            "findings": findings_json(evaluation.findings, lang),
+            "findings": _findings(evaluation.findings, lang),
             "errors": [error.to_json() for error in evaluation.errors],
             "packs": packs_json(packs),
         }
     )
 
 
-def score_json(score: Score, names: dict[str, str], departments: dict) -> dict:
-    data = {"subject": score.subject, "name": names.get(score.subject, "")}
-    if score.subject_kind == "cadre":
-        data["department"] = departments.get(score.subject)
-    data |= {
-        "rank": score.rank,
-        "total": number(score.total),
-        "grade": score.grade,
-        "vetoed": score.vetoed,
-        "base": number(score.base),
-        "bonus": number(score.bonus),
-        "deduction": number(score.deduction),
-        "indicators": {
-            i.rule: {
-                "value": number(i.value),
-                "numerator": i.numerator,
-                "denominator": i.denominator,
-                "weight": int(i.weight) if i.weight.denominator == 1 else number(i.weight),
-                "points": number(i.points),
-                "applicable": i.applicable,
-            }
-            for i in score.indicators
-        },
-        "adjustments": [
-            {"rule": a.rule, "points": number(a.points), "items": len(a.items), "evidence": list(a.evidence)}
-            for a in score.adjustments
-        ],
-        "band": score.band.grade,
-        "veto_evidence": list(score.veto_evidence),
-        "demoted_by": score.demoted_by,
-        "provisional": score.provisional,
-    }
-    return data
+def _score(score: Score, names: dict[str, str], departments: dict, indicators: _Texts) -> Written:
+    """A score as json.dumps(indent=1) writes it at the top level, in one piece (a province's
+    report has fifty thousand); `indicators` writes each distinct indicator once."""
+    indicators_text = "".join(map(indicators.__getitem__, score.indicators))
+    adjustments = "".join(
+        _ADJUSTMENT % (_string(a.rule), number(a.points), len(a.items), _strings(a.evidence, 3))
+        for a in score.adjustments
+    )
+    department = f'\n "department": {_scalar(departments.get(score.subject))},' if score.subject_kind == "cadre" else ""
+    return Written(
+        _SCORE
+        % (
+            _string(score.subject),
+            _string(names.get(score.subject, "")),
+            department,
+            score.rank,
+            number(score.total),
+            _string(score.grade),
+            _scalar(score.vetoed),
+            number(score.base),
+            number(score.bonus),
+            number(score.deduction),
+            "{" + indicators_text[1:] + "\n }" if indicators_text else "{}",
+            "[" + adjustments[1:] + "\n ]" if adjustments else "[]",
+            _string(score.band.grade),
+            _strings(score.veto_evidence, 1),
+            _scalar(score.demoted_by),
+            _scalar(score.provisional),
+        )
+    )
+
+
+def _indicator(i: Indicator) -> str:
+    """An indicator as a score's text has it, after a comma."""
+    weight = i.weight.numerator if i.weight.denominator == 1 else number(i.weight)
+    value, points = _scalar(number(i.value)), _scalar(number(i.points))
+    return _INDICATOR % (
+        _string(i.rule),
+        value,
+        _scalar(i.numerator),
+        _scalar(i.denominator),
+        weight,
+        points,
+        _scalar(i.applicable),
+    )
+
+
+class _Texts(dict):
+    """Values' texts by value, each written once by `write` (a province's cadres share a few
+    thousand distinct indicators among two hundred thousand)."""
+
+    def __init__(self, write: Callable[[Indicator], str]):
+        super().__init__()
+        self.write = write
+
+    def __missing__(self, value: Indicator) -> str:
+        text = self[value] = self.write(value)
+        return text
+
+
+_SCORE = (
+    '{\n "subject": %s,\n "name": %s,%s\n "rank": %d,\n "total": %r,\n "grade": %s,\n "vetoed": %s,\n'
+    ' "base": %r,\n "bonus": %r,\n "deduction": %r,\n "indicators": %s,\n "adjustments": %s,\n "band": %s,\n'
+    ' "veto_evidence": %s,\n "demoted_by": %s,\n "provisional": %s\n}'
+)
+_INDICATOR = (
+    ',\n  %s: {\n   "value": %s,\n   "numerator": %s,\n   "denominator": %s,\n   "weight": %r,\n   "points": %s,\n'
+    '   "applicable": %s\n  }'
+)
+_ADJUSTMENT = ',\n  {\n   "rule": %s,\n   "points": %r,\n   "items": %d,\n   "evidence": %s\n  }'
 
 
 def table_row_json(table: ComplianceTable, row: TableRow, names: dict[str, str]) -> dict:
@@ -227,12 +225,14 @@ def table_row_json(table: ComplianceTable, row: TableRow, names: dict[str, str])
 def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departments: dict, lang: str) -> JsonText:
     evaluation = assessment.evaluation
     data: dict = {"period": str(evaluation.period)}
+    indicators = _Texts(_indicator)
     for kind, key in SCORE_TABLES.items():
-        data[key] = LazyList(assessment.scores_of(kind), partial(score_json, names=names, departments=departments))
+        scores = assessment.scores_of(kind)
+        data[key] = Items(_score(s, names, departments, indicators).replace("\n", "\n  ") for s in scores)
     for table in assessment.tables:
         data[table.spec.name] = [table_row_json(table, row, names) for row in table.rows]
     data |= {
-        "findings": findings_json(evaluation.findings, lang),
+        "findings": _findings(evaluation.findings, lang),
         "packs": packs_json(packs),
         "errors": [error.to_json() for error in evaluation.errors],
     }
@@ -249,14 +249,14 @@ def explain_json(
         "subject": subject,
         "subject_kind": subject_kind,
         "name": names.get(subject, ""),
-        "score": score_json(score, names, departments) if score else None,
+        "score": _score(score, names, departments, _Texts(_indicator)) if score else None,
     }
     for table in assessment.tables:
         for row in table.rows:
             if row.subject == subject:
                 data[table.spec.name] = table_row_json(table, row, names)
     data |= {
-        "findings": [f.to_json(lang) for f in evaluation.findings if f.subject == subject],
+        "findings": _findings(evaluation.findings.of(subject), lang),
         "packs": packs_json(packs),
         "errors": [error.to_json() for error in evaluation.errors],
     }

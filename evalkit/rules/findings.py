@@ -1,16 +1,21 @@
 """Findings: the outcome of one rule for one subject in one period, with the records behind it.
 
-A run's findings are one table (`evaluate.py` makes it); `Findings` reads it a finding at a
-time, and a finding's message is written only when a report asks for it, in the report's
-language, from its rule's template and the values of the fact it judged.
+A run's findings are one table (`evaluate.py` makes it), read a batch of rows at a time: the
+JSON report turns a batch into text column-wise, the other reports read it as `Finding`s. A
+finding's message is written only when a report asks for it, in the report's language, from its
+rule's template and the values of the fact it judged, and column-wise too: per rule, status and
+fact kind, each placeholder's distinct values are formatted once and the template's pieces are
+joined in Arrow, so a province's million messages cost a few thousand Python calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
 from string import Formatter
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..periods import Period
 
@@ -23,7 +28,8 @@ class Waiver:
 
 @dataclass(slots=True)
 class Finding:
-    """One finding; `message` and `advice` write its text in a language when asked."""
+    """One finding; `message` and `advice` give its text in a language (written for its whole
+    batch when the first finding of the batch asks)."""
 
     rule: str
     pack: str
@@ -34,173 +40,156 @@ class Finding:
     severity: str
     evidence: tuple[str, ...]
     waiver: Waiver | None
-    source: Findings
-    fact_kind: str | None  # the judged fact's kind and row in its table (None: a chained rule's finding)
-    fact_row: int | None
-    quarters: str | None  # a chained rule's finding: the quarters it counted
+    texts: _Texts
+    row: int  # in its batch
 
     def message(self, lang: str) -> str:
-        return self.source.text(self, lang, advice=False)
+        return self.texts[lang, False][self.row]
 
     def advice(self, lang: str) -> str | None:
         """What to do next, for a failed finding of a rule with advice; else None."""
-        return self.source.text(self, lang, advice=True) if self.status == "fail" else None
-
-    def to_json(self, lang: str = "en") -> dict:
-        data = {
-            "rule": self.rule,
-            "pack": self.pack,
-            "subject": self.subject,
-            "subject_kind": self.subject_kind,
-            "period": str(self.period),
-            "status": self.status,
-            "severity": self.severity,
-            "message": self.message(lang),
-            "evidence": list(self.evidence),
-        }
-        if self.waiver is not None:
-            data["waiver"] = {"reason": self.waiver.reason, "approved_by": self.waiver.approved_by}
-        return data
+        return self.texts[lang, True][self.row]
 
 
 class Findings:
-    """A run's findings table (sorted by subject, period and rule), read as `Finding`s.
+    """A run's findings table (sorted by subject, period and rule), read in batches or as `Finding`s.
 
     `facts` are the fact tables by kind (a finding names its fact's kind and row) and `rules`
     the compiled rules by id, whose templates write the messages.
     """
 
-    def __init__(self, table, facts: Mapping, rules: Mapping, period: Period):
+    def __init__(self, table: pa.Table, facts: Mapping, rules: Mapping, period: Period):
         self.table, self.facts, self.rules, self.period = table, facts, rules, period
-        self._fact_values: dict[str, dict[str, list]] = {}
-        self._templates: dict[tuple, tuple | None] = {}
 
     def __len__(self) -> int:
         return self.table.num_rows
 
+    def of(self, subject: str) -> Findings:
+        """The findings of one subject."""
+        table = self.table.filter(pc.equal(self.table.column("subject"), subject))
+        return Findings(table, self.facts, self.rules, self.period)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The table a batch of rows at a time (a province has a million findings)."""
+        return (batch for batch in self.table.to_batches(max_chunksize=_BATCH) if batch.num_rows)
+
     def __iter__(self) -> Iterator[Finding]:
-        """The findings in order, read a batch of rows at a time (a province has a million)."""
         periods: dict[str, Period] = {}
-        for batch in self.table.to_batches(max_chunksize=_BATCH):
-            for rule, pack, subject, kind, period, status, severity, evidence, reason, by, *fact in zip(
-                *(batch.column(name).to_pylist() for name in _READ), strict=True
+        for batch in self.batches():
+            texts = _Texts(self, batch)
+            columns = (batch.column(name).to_pylist() for name in _READ)
+            for row, (rule, pack, subject, kind, period, status, severity, evidence, reason, by) in enumerate(
+                zip(*columns, strict=True)
             ):
                 if period not in periods:
                     periods[period] = Period.parse(period)
                 waiver = Waiver(reason, by) if reason is not None else None
-                found = (rule, pack, subject, kind, periods[period], status, severity, tuple(evidence), waiver, self)
-                yield Finding(*found, *fact)
+                found = (rule, pack, subject, kind, periods[period], status, severity, tuple(evidence), waiver)
+                yield Finding(*found, texts, row)
 
-    def text(self, finding: Finding, lang: str, advice: bool) -> str | None:
-        """The finding's message (or advice) in `lang`: its rule's template filled with the
-        rule's parameters, the period's last day, the judged fact's values and the evidence."""
-        key = (finding.rule, "advice" if advice else finding.status, lang, finding.fact_kind)
-        if key not in self._templates:
-            self._templates[key] = self._template(*key)
-        compiled = self._templates[key]
-        if compiled is None:
-            return None if advice else ""
-        template, getters = compiled
-        return render_template(template, _in(lang, {name: get(finding) for name, get in getters}))
+    def messages(self, batch: pa.RecordBatch, lang: str, advice: bool = False) -> pa.Array:
+        """Each finding's message in `lang` (or its advice: null for a finding without), written
+        per group of findings of one rule, status and fact kind, which share a template."""
+        keys = pa.Table.from_batches([batch]).select(_GROUP)
+        keys = keys.append_column("row", pa.array(range(batch.num_rows), pa.int64()))
+        groups = keys.group_by(_GROUP, use_threads=False).aggregate([("row", "list")])
+        texts, places = [], []
+        for key, rows in zip(groups.select(_GROUP).to_pylist(), groups.column("row_list"), strict=True):
+            texts.append(self._written(batch.take(rows.values), *key.values(), lang, advice))
+            places.append(rows.values)
+        return pa.concat_arrays(texts).take(pc.sort_indices(pa.concat_arrays(places)))
 
-    def _template(self, rule: str, status: str, lang: str, kind: str | None):
-        """A rule's template for a status (or its advice) in `lang`, with how to get each of
-        its placeholders' values from a finding; None when the rule has no such text."""
+    def _written(self, group: pa.RecordBatch, rule: str, status: str, kind: str | None, lang: str, advice: bool):
+        """The texts of a group of findings of one rule, status and fact kind (None: a chained
+        rule's): the template's literal pieces and placeholders, joined row by row in Arrow."""
         spec = self.rules[rule].spec
-        if status == "advice":
-            text = spec.advice
+        if advice:
+            text = spec.advice if status == "fail" else None
         else:  # a waived finding reads as the failure it was
             text = spec.message.get("fail" if status in ("fail", "waived") else status) or spec.message.get("pass")
         if text is None:
-            return None
-        template = text(lang)
-        getters = []
-        for name in _placeholders(template):
-            get = self._getter(spec, kind, name)
-            if get is not None:
-                getters.append((name, get))
-        return template, tuple(getters)
+            return pa.nulls(group.num_rows, pa.string()) if advice else pa.repeat("", group.num_rows)
+        pieces = [""]  # an empty template is an empty text
+        for literal, name, format_spec, conversion in Formatter().parse(text(lang)):
+            pieces.append(literal)
+            if name is not None:
+                pieces.append(self._placeholder(group, spec, kind, name, lang, format_spec, conversion))
+        joined = pc.binary_join_element_wise(*pieces, "")
+        return joined if isinstance(joined, pa.Array) else pa.repeat(joined, group.num_rows)
 
-    def _getter(self, spec, kind: str | None, name: str):
-        """How to read placeholder `name` of a finding judged on a fact of `kind` (None: a
-        chained rule's finding), or None when it has no such value (the placeholder stays).
-        Later sources win, as the values were once merged: parameters, the last day, the fact's
-        values, then the evidence and its count."""
+    def _placeholder(self, group, spec, kind, name: str, lang: str, format_spec: str, conversion: str | None):
+        """Placeholder `name` of each finding of `group`, formatted as the template asks (as
+        `str.format` does): an array, or a text when it is the same for all (a parameter).
+        Each distinct value is formatted once."""
+        values, read = self._values(group, spec, kind, name)
+
+        def formatted(value) -> str:
+            value = read(value)
+            if lang != "en" and name in ("period", "quarters") and value:
+                value = _periods_in(str(value), lang)  # periods in words: 2024Q3 → 2024年第三季度
+            return format(_CONVERSIONS[conversion](value), format_spec)
+
+        if values is None:
+            return formatted(None)
+        encoded = values.dictionary_encode(null_encoding="encode")
+        return pa.array(map(formatted, encoded.dictionary.to_pylist()), pa.string()).take(encoded.indices)
+
+    def _values(self, group: pa.RecordBatch, spec, kind: str | None, name: str):
+        """Where placeholder `name` takes its values from: (an array of the group's values, or
+        None for one value for all, and how to read a value). A name without a value stays as
+        written. Later sources win, as the values were once merged: parameters, the last day,
+        the fact's values, then the evidence and its count."""
         if kind is None:  # a chained rule's finding
-            chained = {
-                "subject": lambda f: f.subject,
-                "period": lambda f: str(f.period),
-                "quarters": lambda f: f.quarters,
-                "count": lambda f: len(f.quarters.split(", ")) if f.quarters else 0,
-            }
-            if name in chained:
-                return chained[name]
+            if name in ("subject", "period", "quarters"):
+                return group.column(name), _same
+            if name == "count":
+                return group.column("quarters"), lambda quarters: len(quarters.split(", ")) if quarters else 0
         else:
             if name == "evidence":
-                return lambda f: ", ".join(f.evidence)
+                return pc.binary_join(group.column("evidence"), ", "), _same
             if name == "count":
-                return lambda f: len(f.evidence)
+                return pc.list_value_length(group.column("evidence")), _same
             if name == "kind":
-                return lambda f: kind
-            column = self._fact(kind).get(name)
-            if column is not None:
-                return lambda f: column[f.fact_row]
+                return None, lambda _: kind
+            facts = self.facts[kind]
+            if name in facts.column_names and name != "subject_kind" and not name.startswith("evidence:"):
+                return facts.column(name).take(group.column("fact_row")).combine_chunks(), _same
         if name == "last_day":
-            return lambda f: f.period.last_day.isoformat()
+            return group.column("period"), lambda period: Period.parse(period).last_day.isoformat()
         if name in spec.params:
-            value = spec.params[name]
-            return lambda f: value
-        return None
-
-    def _fact(self, kind: str) -> dict[str, list]:
-        """A fact table's values as Python lists (made once per kind, when a message needs them)."""
-        if kind not in self._fact_values:
-            table = self.facts[kind]
-            names = [name for name in table.column_names if not name.startswith("evidence:")]
-            self._fact_values[kind] = {name: table.column(name).to_pylist() for name in names if name != "subject_kind"}
-        return self._fact_values[kind]
+            return None, lambda _: spec.params[name]
+        return None, lambda _: "{" + name + "}"
 
 
-@cache
-def _placeholders(template: str) -> tuple[str, ...]:
-    """The names a template's `{name}` placeholders ask for."""
-    return tuple({name for _, name, _, _ in Formatter().parse(template) if name})
+class _Texts(dict):
+    """A batch's messages (or advice) by language: (lang, advice) → a text per row, written for
+    the whole batch when first asked for."""
 
+    def __init__(self, findings: Findings, batch: pa.RecordBatch):
+        super().__init__()
+        self.findings, self.batch = findings, batch
+
+    def __missing__(self, key: tuple[str, bool]) -> list:
+        texts = self[key] = self.findings.messages(self.batch, *key).to_pylist()
+        return texts
+
+
+def _same(value):
+    return value
+
+
+#: How `str.format` converts a value before formatting it (`{x!r}`).
+_CONVERSIONS = {None: _same, "s": str, "r": repr, "a": ascii}
 
 #: The columns of the findings table a `Finding` is made of, in its fields' order.
-_READ = (
-    *("rule", "pack", "subject", "subject_kind", "period", "status", "severity", "evidence"),
-    *("waiver_reason", "waiver_by", "fact_kind", "fact_row", "quarters"),
-)
-#: Rows of the findings table made into Python values at a time.
+_READ = ("rule", "pack", "subject", "subject_kind", "period", "status", "severity", "evidence")
+_READ += ("waiver_reason", "waiver_by")
+#: The columns that choose a finding's template.
+_GROUP = ["rule", "status", "fact_kind"]
+#: Rows of the findings table read at a time.
 _BATCH = 65_536
 
 
-def render_template(template: str, values: Mapping[str, object]) -> str:
-    """Fill `{name}` placeholders; a name the values lack stays visible rather than failing."""
-    try:
-        return template.format_map(values)
-    except KeyError:
-        return template.format_map(_Visible(values))
-
-
-class _Visible(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _in(lang: str, values: dict) -> dict:
-    """Template values as `lang` reads them: periods in words (2024Q3 → 2024年第三季度)."""
-    if lang == "en":
-        return values
-    named = dict(values)
-    for key in ("period", "quarters"):
-        if named.get(key):
-            named[key] = _periods_in(str(named[key]), lang)
-    return named
-
-
-@cache  # a report's findings name the same few periods over and over
 def _periods_in(periods: str, lang: str) -> str:
     """Periods as `lang` reads them: "2024Q1, 2024Q3" → "2024年第一季度、2024年第三季度"."""
     return "、".join(Period.parse(p).label(lang) for p in periods.split(", "))
