@@ -152,28 +152,31 @@ owners AS (
 owned AS (SELECT kept.*, owners.subject, owners.kind FROM kept JOIN owners ON owners.request = kept.id)
 """
 
-#: Per assessed subject, the ids behind each count, in the requests file's order.
-_SERVICE = """,
-counted AS (
-    SELECT subject, _row, id, NOT rejected AS open_to_count,
-           NOT rejected AND accepted_at IS NOT NULL
-               AND epoch_us(accepted_at) - epoch_us(dispatched_at) <= $window AS accepted,
-           NOT rejected AND (resolved OR due <= $last) AS measured,
-           NOT rejected AND resolved AND CAST(resolved_at AS DATE) <= due AS on_time,
-           NOT rejected AND resolved AS resolved_,
-           NOT rejected AND resolved AND satisfaction IS NOT NULL AS rated,
-           NOT rejected AND resolved AND satisfaction IN ('satisfied', 'basically_satisfied') AS satisfied
-    FROM owned),
+#: Per assessed subject, the ids behind each count, in the requests file's order: each subject's
+#: requests gathered once with a flag per count and sorted by row within the subject (one
+#: aggregate, where one ordered aggregate per count sorted the requests seven times), then
+#: filtered per count.
+_SERVICE = (
+    """,
+flagged AS (
+    SELECT subject, list_sort(list({
+        'row': _row, 'id': id,
+        'accepted': NOT rejected AND accepted_at IS NOT NULL
+                    AND epoch_us(accepted_at) - epoch_us(dispatched_at) <= $window,
+        'measured': NOT rejected AND (resolved OR due <= $last),
+        'on_time': NOT rejected AND (resolved OR due <= $last) AND resolved AND CAST(resolved_at AS DATE) <= due,
+        'resolved': NOT rejected AND resolved,
+        'rated': NOT rejected AND resolved AND satisfaction IS NOT NULL,
+        'satisfied': NOT rejected AND resolved AND satisfaction IN ('satisfied', 'basically_satisfied')})) AS items
+    FROM owned GROUP BY subject),
 handled AS (
-    SELECT subject,
-           list(id ORDER BY _row) AS requests,
-           list(id ORDER BY _row) FILTER (WHERE accepted) AS accepted,
-           list(id ORDER BY _row) FILTER (WHERE measured) AS measured,
-           list(id ORDER BY _row) FILTER (WHERE measured AND on_time) AS on_time,
-           list(id ORDER BY _row) FILTER (WHERE resolved_) AS resolved,
-           list(id ORDER BY _row) FILTER (WHERE rated) AS rated,
-           list(id ORDER BY _row) FILTER (WHERE satisfied) AS satisfied
-    FROM counted GROUP BY subject),
+    SELECT subject, list_transform(items, lambda item: item.id) AS requests, """
+    + ", ".join(
+        f"list_transform(list_filter(items, lambda item: item.{flag}), lambda item: item.id) AS {flag}"
+        for flag in ("accepted", "measured", "on_time", "resolved", "rated", "satisfied")
+    )
+    + """
+    FROM flagged),
 visited AS (
     SELECT subject, list(DISTINCT enterprise_id ORDER BY enterprise_id) AS enterprises FROM (
         SELECT visits.cadre_id AS subject, visits.enterprise_id FROM visits
@@ -198,6 +201,7 @@ FROM (
            coalesce(satisfied, []) AS satisfied, coalesce(enterprises, []) AS enterprises
     FROM subjects LEFT JOIN handled USING (subject) LEFT JOIN visited USING (subject))
 """
+)
 
 #: Per batch and each subject owning one of its requests (rejected ones left out).
 _BATCHES = """,

@@ -121,8 +121,13 @@ def _text(kind: FactKind, table: pa.Table, name: str) -> pa.ChunkedArray:
 def ordered(connection, kind: FactKind, table: pa.Table) -> pa.Table:
     """The kind's facts with `year` and `quarter` (0 for a year), in the total order: subject,
     period (a year after its quarters), the values as text in the fields' name order, then the
-    evidence lists; a period that is not one is refused."""
-    connection.register("evalkit_unordered", table)
+    evidence lists; a period that is not one is refused.
+
+    Only the order is computed in SQL, and the table taken in it: sorting carried every evidence
+    list through the sort. The evidence lists only break ties, so they are sort keys only when
+    the other keys have ties; and a table already in order (as a grouped query gives it) is kept.
+    """
+    connection.register("evalkit_unordered", table.append_column("_at", pa.array(range(table.num_rows), pa.int64())))
     try:
         periods = connection.execute("SELECT DISTINCT period FROM evalkit_unordered").fetchall()
         for (text,) in periods:
@@ -132,16 +137,19 @@ def ordered(connection, kind: FactKind, table: pa.Table) -> pa.Table:
                 canonical = False
             if not canonical:
                 raise UnsoundFacts(f"{kind.name} facts: period {text!r} is not a year or a quarter (2024, 2024Q1)")
-        fields = [f'CAST("{name}" AS VARCHAR)' for name in sorted(kind.fields)]
-        evidence = [f'"{evidence_column(name)}"' for name in sorted(kind.evidence)]
-        order = ", ".join(["subject", "year", "coalesce(nullif(quarter, 0), 5)", *fields, *evidence])
-        query = f"""
-            SELECT subject, subject_kind, period, year, quarter,
-                   * EXCLUDE (subject, subject_kind, period, year, quarter)
-            FROM (SELECT *, CAST(left(period, 4) AS BIGINT) AS year,
-                         CASE WHEN length(period) = 6 THEN CAST(right(period, 1) AS BIGINT) ELSE 0 END AS quarter
-                  FROM evalkit_unordered)
-            ORDER BY {order}"""
-        return connection.sql(query).to_arrow_table()
+        year = "CAST(left(period, 4) AS BIGINT)"
+        quarter = "CASE WHEN length(period) = 6 THEN CAST(right(period, 1) AS BIGINT) ELSE 0 END"
+        keys = ["subject", year, f"coalesce(nullif({quarter}, 0), 5)"]
+        keys += [f'CAST("{name}" AS VARCHAR)' for name in sorted(kind.fields)]
+        count = f"SELECT count(*) > count(DISTINCT ({', '.join(keys)})) FROM evalkit_unordered"
+        if connection.execute(count).fetchall()[0][0]:
+            keys += [f'"{evidence_column(name)}"' for name in sorted(kind.evidence)]
+        order = connection.sql(
+            f"SELECT _at, {year} AS year, {quarter} AS quarter FROM evalkit_unordered ORDER BY {', '.join(keys)}"
+        ).to_arrow_table()
     finally:
         connection.unregister("evalkit_unordered")
+    at = order["_at"]
+    if not pc.all(pc.equal(at, pa.array(range(table.num_rows), pa.int64()))).as_py():
+        table = table.take(at)
+    return table.add_column(3, "year", order["year"]).add_column(4, "quarter", order["quarter"])
