@@ -200,11 +200,11 @@ def test_json_text_takes_items_and_written_values():
 
 @settings(max_examples=300, derandomize=True)
 @given(st.lists(st.none() | st.text(st.characters(blacklist_categories=("Cs",)))))
-def test_strings_are_quoted_column_wise_as_json_quotes_them(texts):
-    from evalkit.report.json_output import _quoted
+def test_strings_are_escaped_column_wise_as_json_escapes_them(texts):
+    from evalkit.report.json_output import _escaped
 
-    quoted = _quoted(pa.array(texts, pa.string())).to_pylist()
-    assert quoted == [None if text is None else json.dumps(text, ensure_ascii=False) for text in texts]
+    escaped = _escaped(pa.array(texts, pa.string())).to_pylist()
+    assert escaped == [None if text is None else json.dumps(text, ensure_ascii=False)[1:-1] for text in texts]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

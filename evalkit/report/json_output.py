@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..rules.evaluate import Evaluation
-from ..rules.findings import Findings
+from ..rules.findings import Findings, arrow_text
 from ..rules.packs import Pack
 from ..score.assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
 from ..score.scoring import Indicator, Score, rounded
@@ -91,40 +91,49 @@ def _findings(findings: Findings, lang: str) -> Items:
 
     def chunks() -> Iterator[str]:
         for batch in findings.batches():
-            values = {key: _quoted(batch.column(key)) for key in _FINDING_KEYS}
-            values["message"] = _quoted(findings.messages(batch, lang))
-            values["evidence"] = _evidence(batch.column("evidence"))
+            values = {key: batch.column(key) for key in _FINDING_KEYS}
+            values["message"] = findings.messages(batch, lang)
             pieces: list = []
-            for key, text in values.items():
-                pieces += [("," if pieces else "{") + f'\n   "{key}": ', text]
-            reason, by = _quoted(batch.column("waiver_reason")), _quoted(batch.column("waiver_by"))
-            waiver = pc.binary_join_element_wise(_WAIVER, reason, ',\n    "approved_by": ', by, "\n   }", "")
-            texts = pc.binary_join_element_wise(*pieces, pc.fill_null(waiver, ""), "\n  }", "")
-            yield pc.binary_join(pa.ListArray.from_arrays([0, len(texts)], texts), ",\n  ")[0].as_py()
+            for key, texts in values.items():
+                pieces += [arrow_text(('",\n' if pieces else "{\n") + f'   "{key}": "'), _escaped(texts)]
+            reason, by = _escaped(batch.column("waiver_reason")), _escaped(batch.column("waiver_by"))
+            waiver = pc.binary_join_element_wise(*_texts(_WAIVER, reason, _BY, by, '"\n   }', ""))
+            evidence = _evidence(batch.column("evidence"))
+            end = _texts(_EVIDENCE, evidence, pc.fill_null(waiver, _NOTHING), "\n  }", "")
+            written = pc.binary_join_element_wise(*pieces, *end)
+            yield pc.binary_join(pa.ListArray.from_arrays([0, len(written)], written), _NEXT)[0].as_py()
 
     return Items(chunks())
 
 
+def _texts(*pieces) -> list:
+    """Arrays, and strings as Arrow scalars (`arrow_text`)."""
+    return [arrow_text(piece) if type(piece) is str else piece for piece in pieces]
+
+
 _FINDING_KEYS = ("rule", "pack", "subject", "subject_kind", "period", "status", "severity")
-_WAIVER = ',\n   "waiver": {\n    "reason": '
+_EVIDENCE, _WAIVER, _BY = '",\n   "evidence": ', ',\n   "waiver": {\n    "reason": "', '",\n    "approved_by": "'
+_NOTHING, _NEXT, _NO_EVIDENCE = arrow_text(""), arrow_text(",\n  "), arrow_text("[]")
 
 
-def _quoted(texts: pa.Array) -> pa.Array:
-    """Strings as JSON strings: quoted, and escaped by json's own escaper where they need it
-    (a quote, a backslash or a control character: seldom)."""
-    quoted = pc.binary_join_element_wise('"', texts, '"', "")
-    escaped = pc.fill_null(pc.match_substring_regex(texts, r'[\x00-\x1f"\\]'), False)
-    if not pc.any(escaped).as_py():
-        return quoted
-    return pc.replace_with_mask(quoted, escaped, pa.array(map(_string, texts.filter(escaped).to_pylist()), pa.string()))
+def _escaped(texts: pa.Array) -> pa.Array:
+    """Strings as they are inside JSON strings: escaped by json's own escaper where they need it
+    (a quote, a backslash or a control character: seldom), looked for among the distinct ones."""
+    encoded = texts.dictionary_encode()
+    distinct = encoded.dictionary
+    needed = pc.match_substring_regex(distinct, r'[\x00-\x1f"\\]')
+    if not pc.any(needed).as_py():
+        return texts
+    inner = pa.array([_string(text)[1:-1] for text in distinct.filter(needed).to_pylist()], pa.string())
+    return pc.replace_with_mask(distinct, needed, inner).take(encoded.indices)
 
 
 def _evidence(lists: pa.ListArray) -> pa.Array:
     """Lists of strings as json.dumps(indent=1) writes them three levels deep."""
     offsets = pc.subtract(lists.offsets, lists.offsets[0])
-    items = pc.binary_join(pa.ListArray.from_arrays(offsets, _quoted(lists.flatten())), ",\n    ")
-    written = pc.binary_join_element_wise("[\n    ", items, "\n   ]", "")
-    return pc.if_else(pc.equal(pc.list_value_length(lists), 0), "[]", written)
+    items = pc.binary_join(pa.ListArray.from_arrays(offsets, _escaped(lists.flatten())), arrow_text('",\n    "'))
+    written = pc.binary_join_element_wise(*_texts('[\n    "', items, '"\n   ]', ""))
+    return pc.if_else(pc.cast(pc.list_value_length(lists), pa.bool_()), written, _NO_EVIDENCE)
 
 
 def check_json(evaluation: Evaluation, packs: list[Pack], lang: str) -> JsonText:

@@ -95,11 +95,11 @@ class Findings:
         groups = keys.group_by(_GROUP, use_threads=False).aggregate([("row", "list")])
         texts, places = [], []
         for key, rows in zip(groups.select(_GROUP).to_pylist(), groups.column("row_list"), strict=True):
-            texts.append(self._written(batch.take(rows.values), *key.values(), lang, advice))
+            texts.append(self._written(_Rows(batch, rows.values), *key.values(), lang, advice))
             places.append(rows.values)
         return pa.concat_arrays(texts).take(pc.sort_indices(pa.concat_arrays(places)))
 
-    def _written(self, group: pa.RecordBatch, rule: str, status: str, kind: str | None, lang: str, advice: bool):
+    def _written(self, group: _Rows, rule: str, status: str, kind: str | None, lang: str, advice: bool):
         """The texts of a group of findings of one rule, status and fact kind (None: a chained
         rule's): the template's literal pieces and placeholders, joined row by row in Arrow."""
         spec = self.rules[rule].spec
@@ -108,13 +108,13 @@ class Findings:
         else:  # a waived finding reads as the failure it was
             text = spec.message.get("fail" if status in ("fail", "waived") else status) or spec.message.get("pass")
         if text is None:
-            return pa.nulls(group.num_rows, pa.string()) if advice else pa.repeat("", group.num_rows)
-        pieces = [""]  # an empty template is an empty text
+            return pa.nulls(group.num_rows, pa.string()) if advice else pa.repeat(arrow_text(""), group.num_rows)
+        pieces = [arrow_text("")]  # an empty template is an empty text
         for literal, name, format_spec, conversion in Formatter().parse(text(lang)):
-            pieces.append(literal)
+            pieces.append(arrow_text(literal))
             if name is not None:
                 pieces.append(self._placeholder(group, spec, kind, name, lang, format_spec, conversion))
-        joined = pc.binary_join_element_wise(*pieces, "")
+        joined = pc.binary_join_element_wise(*pieces, arrow_text(""))
         return joined if isinstance(joined, pa.Array) else pa.repeat(joined, group.num_rows)
 
     def _placeholder(self, group, spec, kind, name: str, lang: str, format_spec: str, conversion: str | None):
@@ -130,11 +130,11 @@ class Findings:
             return format(_CONVERSIONS[conversion](value), format_spec)
 
         if values is None:
-            return formatted(None)
+            return arrow_text(formatted(None))
         encoded = values.dictionary_encode(null_encoding="encode")
         return pa.array(map(formatted, encoded.dictionary.to_pylist()), pa.string()).take(encoded.indices)
 
-    def _values(self, group: pa.RecordBatch, spec, kind: str | None, name: str):
+    def _values(self, group: _Rows, spec, kind: str | None, name: str):
         """Where placeholder `name` takes its values from: (an array of the group's values, or
         None for one value for all, and how to read a value). A name without a value stays as
         written. Later sources win, as the values were once merged: parameters, the last day,
@@ -146,7 +146,7 @@ class Findings:
                 return group.column("quarters"), lambda quarters: len(quarters.split(", ")) if quarters else 0
         else:
             if name == "evidence":
-                return pc.binary_join(group.column("evidence"), ", "), _same
+                return pc.binary_join(group.column("evidence"), arrow_text(", ")), _same
             if name == "count":
                 return pc.list_value_length(group.column("evidence")), _same
             if name == "kind":
@@ -161,6 +161,21 @@ class Findings:
         return None, lambda _: "{" + name + "}"
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """Some rows of a batch (a group sharing a template), each column taken when a placeholder reads it."""
+
+    batch: pa.RecordBatch
+    rows: pa.Array
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> pa.Array:
+        return self.batch.column(name).take(self.rows)
+
+
 class _Texts(dict):
     """A batch's messages (or advice) by language: (lang, advice) → a text per row, written for
     the whole batch when first asked for."""
@@ -172,6 +187,12 @@ class _Texts(dict):
     def __missing__(self, key: tuple[str, bool]) -> list:
         texts = self[key] = self.findings.messages(self.batch, *key).to_pylist()
         return texts
+
+
+def arrow_text(text: str) -> pa.Scalar:
+    """A string as an Arrow scalar for a compute function, typed: given a Python str, pyarrow
+    infers its type, trying to import dateutil each time (a fifth of a millisecond)."""
+    return pa.scalar(text, pa.string())
 
 
 def _same(value):
