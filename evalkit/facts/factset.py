@@ -127,7 +127,8 @@ def ordered(connection, kind: FactKind, table: pa.Table) -> pa.Table:
     list through the sort. The evidence lists only break ties, so they are sort keys only when
     the other keys have ties; and a table already in order (as a grouped query gives it) is kept.
     """
-    connection.register("evalkit_unordered", table.append_column("_at", pa.array(range(table.num_rows), pa.int64())))
+    rows = pa.chunked_array([pa.array(range(table.num_rows), pa.int64())])
+    connection.register("evalkit_unordered", table.append_column("_at", rows))
     try:
         periods = connection.execute("SELECT DISTINCT period FROM evalkit_unordered").fetchall()
         for (text,) in periods:
@@ -149,7 +150,6 @@ def ordered(connection, kind: FactKind, table: pa.Table) -> pa.Table:
         ).to_arrow_table()
     finally:
         connection.unregister("evalkit_unordered")
-    at = order["_at"]
-    if not pc.all(pc.equal(at, pa.array(range(table.num_rows), pa.int64()))).as_py():
-        table = table.take(at)
+    if not order["_at"].equals(rows):
+        table = table.take(order["_at"])
     return table.add_column(3, "year", order["year"]).add_column(4, "quarter", order["quarter"])

@@ -149,10 +149,11 @@ class Score:
                     weights_of * weight.denominator,
                 )
         self.base = Fraction(100 * points * weights_of, points_of * weights) if weights else _ZERO
-        self.bonus = _sum([a.points for a in self.adjustments if a.points.numerator > 0])
-        self.deductions = -_sum([a.points for a in self.adjustments if a.points.numerator < 0])
+        gains = [a.points for a in self.adjustments if a.points.numerator > 0]
+        losses = [-a.points for a in self.adjustments if a.points.numerator < 0]
+        self.bonus, self.deductions = _sum(gains), _sum(losses)
         self.deduction = self.deduction_cap if _less(self.deduction_cap, self.deductions) else self.deductions
-        self.unclipped = _sum([self.base, self.bonus, -self.deduction])
+        self.unclipped = _sum([self.base, self.bonus, -self.deduction]) if gains or losses else self.base
         low, high = self.total_range
         under_high = self.unclipped if _less(self.unclipped, high) else high
         self.total = under_high if _less(low, under_high) else low
