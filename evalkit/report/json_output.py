@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from json.encoder import encode_basestring
 
 import pyarrow as pa
@@ -147,10 +148,11 @@ def check_json(evaluation: Evaluation, packs: list[Pack], lang: str) -> JsonText
     )
 
 
-def _score(score: Score, names: dict[str, str], departments: dict, indicators: _Texts) -> Written:
+def _score(score: Score, names: dict[str, str], departments: dict, indicators: Callable[[Indicator], str]) -> Written:
     """A score as json.dumps(indent=1) writes it at the top level, in one piece (a province's
-    report has fifty thousand); `indicators` writes each distinct indicator once."""
-    indicators_text = "".join(map(indicators.__getitem__, score.indicators))
+    report has fifty thousand); `indicators` writes an indicator (`_indicator`, each distinct
+    one once: a province's cadres share a few thousand among two hundred thousand)."""
+    indicators_text = "".join(map(indicators, score.indicators))
     adjustments = "".join(
         _ADJUSTMENT % (_string(a.rule), number(a.points), len(a.items), _strings(a.evidence, 3))
         for a in score.adjustments
@@ -182,29 +184,10 @@ def _score(score: Score, names: dict[str, str], departments: dict, indicators: _
 def _indicator(i: Indicator) -> str:
     """An indicator as a score's text has it, after a comma."""
     weight = i.weight.numerator if i.weight.denominator == 1 else number(i.weight)
-    value, points = _scalar(number(i.value)), _scalar(number(i.points))
-    return _INDICATOR % (
-        _string(i.rule),
-        value,
-        _scalar(i.numerator),
-        _scalar(i.denominator),
-        weight,
-        points,
-        _scalar(i.applicable),
+    value, points, numerator, denominator = (
+        _scalar(x) for x in (number(i.value), number(i.points), i.numerator, i.denominator)
     )
-
-
-class _Texts(dict):
-    """Values' texts by value, each written once by `write` (a province's cadres share a few
-    thousand distinct indicators among two hundred thousand)."""
-
-    def __init__(self, write: Callable[[Indicator], str]):
-        super().__init__()
-        self.write = write
-
-    def __missing__(self, value: Indicator) -> str:
-        text = self[value] = self.write(value)
-        return text
+    return _INDICATOR % (_string(i.rule), value, numerator, denominator, weight, points, _scalar(i.applicable))
 
 
 _SCORE = (
@@ -234,7 +217,7 @@ def table_row_json(table: ComplianceTable, row: TableRow, names: dict[str, str])
 def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departments: dict, lang: str) -> JsonText:
     evaluation = assessment.evaluation
     data: dict = {"period": str(evaluation.period)}
-    indicators = _Texts(_indicator)
+    indicators = cache(_indicator)
     for kind, key in SCORE_TABLES.items():
         scores = assessment.scores_of(kind)
         data[key] = Items(_score(s, names, departments, indicators).replace("\n", "\n  ") for s in scores)
@@ -258,7 +241,7 @@ def explain_json(
         "subject": subject,
         "subject_kind": subject_kind,
         "name": names.get(subject, ""),
-        "score": _score(score, names, departments, _Texts(_indicator)) if score else None,
+        "score": _score(score, names, departments, _indicator) if score else None,
     }
     for table in assessment.tables:
         for row in table.rows:

@@ -10,8 +10,9 @@ joined in Arrow, so a province's million messages cost a few thousand Python cal
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from string import Formatter
 
 import pyarrow as pa
@@ -40,15 +41,15 @@ class Finding:
     severity: str
     evidence: tuple[str, ...]
     waiver: Waiver | None
-    texts: _Texts
+    texts: Callable[[str, bool], list]  # its batch's messages (or advice) in a language
     row: int  # in its batch
 
     def message(self, lang: str) -> str:
-        return self.texts[lang, False][self.row]
+        return self.texts(lang, False)[self.row]
 
     def advice(self, lang: str) -> str | None:
         """What to do next, for a failed finding of a rule with advice; else None."""
-        return self.texts[lang, True][self.row]
+        return self.texts(lang, True)[self.row]
 
 
 class Findings:
@@ -76,7 +77,7 @@ class Findings:
     def __iter__(self) -> Iterator[Finding]:
         periods: dict[str, Period] = {}
         for batch in self.batches():
-            texts = _Texts(self, batch)
+            texts = cache(lambda lang, advice, batch=batch: self.messages(batch, lang, advice).to_pylist())
             columns = (batch.column(name).to_pylist() for name in _READ)
             for row, (rule, pack, subject, kind, period, status, severity, evidence, reason, by) in enumerate(
                 zip(*columns, strict=True)
@@ -95,33 +96,33 @@ class Findings:
         groups = keys.group_by(_GROUP, use_threads=False).aggregate([("row", "list")])
         texts, places = [], []
         for key, rows in zip(groups.select(_GROUP).to_pylist(), groups.column("row_list"), strict=True):
-            texts.append(self._written(_Rows(batch, rows.values), *key.values(), lang, advice))
+            texts.append(self._written(batch, rows.values, *key.values(), lang, advice))
             places.append(rows.values)
         return pa.concat_arrays(texts).take(pc.sort_indices(pa.concat_arrays(places)))
 
-    def _written(self, group: _Rows, rule: str, status: str, kind: str | None, lang: str, advice: bool):
-        """The texts of a group of findings of one rule, status and fact kind (None: a chained
-        rule's): the template's literal pieces and placeholders, joined row by row in Arrow."""
+    def _written(self, batch, rows: pa.Array, rule: str, status: str, kind: str | None, lang: str, advice: bool):
+        """The texts of the `rows` of `batch`, findings of one rule, status and fact kind (None: a
+        chained rule's): the template's literal pieces and placeholders, joined row by row in Arrow."""
         spec = self.rules[rule].spec
         if advice:
             text = spec.advice if status == "fail" else None
         else:  # a waived finding reads as the failure it was
             text = spec.message.get("fail" if status in ("fail", "waived") else status) or spec.message.get("pass")
         if text is None:
-            return pa.nulls(group.num_rows, pa.string()) if advice else pa.repeat(arrow_text(""), group.num_rows)
+            return pa.nulls(len(rows), pa.string()) if advice else pa.repeat(arrow_text(""), len(rows))
         pieces = [arrow_text("")]  # an empty template is an empty text
         for literal, name, format_spec, conversion in Formatter().parse(text(lang)):
             pieces.append(arrow_text(literal))
             if name is not None:
-                pieces.append(self._placeholder(group, spec, kind, name, lang, format_spec, conversion))
+                pieces.append(self._placeholder(batch, rows, spec, kind, name, lang, format_spec, conversion))
         joined = pc.binary_join_element_wise(*pieces, arrow_text(""))
-        return joined if isinstance(joined, pa.Array) else pa.repeat(joined, group.num_rows)
+        return joined if isinstance(joined, pa.Array) else pa.repeat(joined, len(rows))
 
-    def _placeholder(self, group, spec, kind, name: str, lang: str, format_spec: str, conversion: str | None):
-        """Placeholder `name` of each finding of `group`, formatted as the template asks (as
+    def _placeholder(self, batch, rows, spec, kind, name: str, lang: str, format_spec: str, conversion: str | None):
+        """Placeholder `name` of each of the findings, formatted as the template asks (as
         `str.format` does): an array, or a text when it is the same for all (a parameter).
         Each distinct value is formatted once."""
-        values, read = self._values(group, spec, kind, name)
+        values, read = self._values(batch, rows, spec, kind, name)
 
         def formatted(value) -> str:
             value = read(value)
@@ -134,59 +135,35 @@ class Findings:
         encoded = values.dictionary_encode(null_encoding="encode")
         return pa.array(map(formatted, encoded.dictionary.to_pylist()), pa.string()).take(encoded.indices)
 
-    def _values(self, group: _Rows, spec, kind: str | None, name: str):
-        """Where placeholder `name` takes its values from: (an array of the group's values, or
+    def _values(self, batch: pa.RecordBatch, rows: pa.Array, spec, kind: str | None, name: str):
+        """Where placeholder `name` takes its values from: (an array of the findings' values, or
         None for one value for all, and how to read a value). A name without a value stays as
         written. Later sources win, as the values were once merged: parameters, the last day,
         the fact's values, then the evidence and its count."""
+
+        def column(name: str) -> pa.Array:
+            return batch.column(name).take(rows)
+
         if kind is None:  # a chained rule's finding
             if name in ("subject", "period", "quarters"):
-                return group.column(name), _same
+                return column(name), _same
             if name == "count":
-                return group.column("quarters"), lambda quarters: len(quarters.split(", ")) if quarters else 0
+                return column("quarters"), lambda quarters: len(quarters.split(", ")) if quarters else 0
         else:
             if name == "evidence":
-                return pc.binary_join(group.column("evidence"), arrow_text(", ")), _same
+                return pc.binary_join(column("evidence"), arrow_text(", ")), _same
             if name == "count":
-                return pc.list_value_length(group.column("evidence")), _same
+                return pc.list_value_length(column("evidence")), _same
             if name == "kind":
                 return None, lambda _: kind
             facts = self.facts[kind]
             if name in facts.column_names and name != "subject_kind" and not name.startswith("evidence:"):
-                return facts.column(name).take(group.column("fact_row")).combine_chunks(), _same
+                return facts.column(name).take(column("fact_row")).combine_chunks(), _same
         if name == "last_day":
-            return group.column("period"), lambda period: Period.parse(period).last_day.isoformat()
+            return column("period"), lambda period: Period.parse(period).last_day.isoformat()
         if name in spec.params:
             return None, lambda _: spec.params[name]
         return None, lambda _: "{" + name + "}"
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """Some rows of a batch (a group sharing a template), each column taken when a placeholder reads it."""
-
-    batch: pa.RecordBatch
-    rows: pa.Array
-
-    @property
-    def num_rows(self) -> int:
-        return len(self.rows)
-
-    def column(self, name: str) -> pa.Array:
-        return self.batch.column(name).take(self.rows)
-
-
-class _Texts(dict):
-    """A batch's messages (or advice) by language: (lang, advice) → a text per row, written for
-    the whole batch when first asked for."""
-
-    def __init__(self, findings: Findings, batch: pa.RecordBatch):
-        super().__init__()
-        self.findings, self.batch = findings, batch
-
-    def __missing__(self, key: tuple[str, bool]) -> list:
-        texts = self[key] = self.findings.messages(self.batch, *key).to_pylist()
-        return texts
 
 
 def arrow_text(text: str) -> pa.Scalar:
