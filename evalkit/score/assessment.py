@@ -104,28 +104,16 @@ def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings) -> Com
     if own is not None and own.num_rows:
         own = own.append_column("place", pc.index_in(own["rule"], value_set=pa.array(rule_ids, pa.string())))
         own = own.append_column("first", pc.index_in(own["status"], value_set=pa.array(STATUS_PRECEDENCE)))
-        by_rule = (
-            own.group_by(["subject", "place"])
-            .aggregate([("first", "min")])
-            .sort_by([("subject", "ascending"), ("place", "ascending")])
-        )
-        for subject, place, first in zip(
-            *(by_rule[n].to_pylist() for n in ("subject", "place", "first_min")), strict=True
-        ):
+        for subject, place, first in _grouped(own, ["subject", "place"], [("first", "min")]):
             found = statuses.setdefault(subject, {})
             if place is not None:
                 found[rule_ids[place]] = STATUS_PRECEDENCE[first]
         quarterly = own.filter(pc.not_equal(own["quarter"], 0))
+        failed = pc.is_in(quarterly["status"], value_set=pa.array(["fail", "error"]))
         quarterly = quarterly.append_column("skipped", pc.equal(quarterly["status"], "skip"))
-        quarterly = quarterly.append_column(
-            "failed", pc.is_in(quarterly["status"], value_set=pa.array(["fail", "error"]))
-        )
-        by_quarter = quarterly.group_by(["subject", "year", "quarter"]).aggregate(
-            [("skipped", "all"), ("failed", "any")]
-        )
-        by_quarter = by_quarter.sort_by([("subject", "ascending"), ("year", "ascending"), ("quarter", "ascending")])
-        names = ("subject", "year", "quarter", "skipped_all", "failed_any")
-        for subject, year, quarter, skipped, failed in zip(*(by_quarter[n].to_pylist() for n in names), strict=True):
+        quarterly = quarterly.append_column("failed", failed)
+        grouped = _grouped(quarterly, ["subject", "year", "quarter"], [("skipped", "all"), ("failed", "any")])
+        for subject, year, quarter, skipped, failed in grouped:
             state = "skipped" if skipped else "non_compliant" if failed else "compliant"
             quarters[subject].append((periods.setdefault((year, quarter), Period(year, quarter)), state))
     rows = []
@@ -138,3 +126,10 @@ def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings) -> Com
         compliant = sum(state == "compliant" for _, state in states)
         rows.append(TableRow(subject, summary, checked, compliant, states))
     return ComplianceTable(pack.name, spec, rule_ids, tuple(rows))
+
+
+def _grouped(table, keys: list[str], aggregates: list[tuple[str, str]]):
+    """`table`'s rows grouped by `keys`, in the keys' order: tuples of the keys and aggregates."""
+    grouped = table.group_by(keys).aggregate(aggregates).sort_by([(key, "ascending") for key in keys])
+    names = [*keys, *(f"{column}_{function}" for column, function in aggregates)]
+    return zip(*(grouped[name].to_pylist() for name in names), strict=True)

@@ -184,33 +184,18 @@ def score_subjects(
             quota, table = rule.spec.quota, facts[rule.spec.fact]
             values = zip(table["subject"].to_pylist(), table[quota.tie_break].to_pylist(), strict=True)
             tie_breaks |= {(quota.subject_kind, subject): int(value) for subject, value in values}
-    adjusting = [rule for rule in rules if rule.role == "adjustment"]
+    adjusting = [(rule.spec.id, rule.spec.adjustment) for rule in rules if rule.role == "adjustment"]
+    adjusting = [(rule, exact(a.points), None if a.cap is None else exact(a.cap)) for rule, a in adjusting]
     vetoing = [rule.spec.id for rule in rules if rule.role == "veto"]
     cap, total_range = exact(scoring.deduction_cap), (exact(scoring.min_total), exact(scoring.max_total))
     scores = []
     for subject in sorted(indicators):
-        matched = items.get(subject, {})
-        adjustments = [
-            Adjustment(rule.spec.id, exact(rule.spec.adjustment.points), _cap(rule), matched[rule.spec.id])
-            for rule in adjusting
-            if rule.spec.id in matched
-        ]
+        matched, kind = items.get(subject, {}), kinds[subject]
+        adjustments = [Adjustment(rule, each, most, matched[rule]) for rule, each, most in adjusting if rule in matched]
         vetoes = tuple(rule for rule in vetoing if rule in matched)
         evidence = tuple(sorted({record for rule in vetoes for item in matched[rule] for record in item}))
-        kind = kinds[subject]
-        tie_break = tie_breaks.get((kind, subject), 0)
-        score = Score(
-            subject,
-            kind,
-            list(indicators[subject].values()),
-            adjustments,
-            vetoes,
-            evidence,
-            tie_break,
-            cap,
-            total_range,
-        )
-        scores.append(score)
+        scored = list(indicators[subject].values()), adjustments, vetoes, evidence, tie_breaks.get((kind, subject), 0)
+        scores.append(Score(subject, kind, *scored, cap, total_range))
     bands = {
         kind: [(None if b.at_least is None else exact(b.at_least), b) for b in bs]
         for kind, bs in scoring.grades.items()
@@ -224,10 +209,6 @@ def score_subjects(
     _mark_provisional(scores, rules, errors, subject_kinds or {})
     _rank(scores)
     return scores
-
-
-def _cap(rule: CompiledRule) -> Fraction | None:
-    return None if rule.spec.adjustment.cap is None else exact(rule.spec.adjustment.cap)
 
 
 def _decided(rules, decisions, facts) -> tuple[dict, dict, dict]:
