@@ -3,9 +3,9 @@
 A document is exactly what `json.dumps(data, ensure_ascii=False, indent=1)` and a newline
 would be, written a top-level value at a time, so it is never held whole: a province's
 assessment holds a million findings, hundreds of megabytes. json.dumps is pure Python once
-indenting (about 20 µs a finding), so the two long lists are written otherwise: the findings
-column-wise, a batch at a time, from the findings table (`_findings`), and the scores each in
-one piece (`_score`).
+indenting (about 20 µs a finding), so the long lists are written otherwise: the findings
+column-wise, a batch at a time, from the findings table (`_findings`), the scores and the
+compliance tables' rows each in one piece (`_score`, `_table_row`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
+from functools import cache, partial
 from json.encoder import encode_basestring
 
 import pyarrow as pa
@@ -62,6 +62,11 @@ class JsonText:
                 text = value if isinstance(value, Written) else json.dumps(value, ensure_ascii=False, indent=1)
                 write(text.replace("\n", "\n "))  # one level deeper (a JSON text has no newline in a string)
         write("\n}\n" if self.data else "{}\n")
+
+
+def _listed(texts: Iterable[str]) -> Items:
+    """Values written at the top level, as items of a top-level list (two levels deep)."""
+    return Items(text.replace("\n", "\n  ") for text in texts)
 
 
 def number(value: Fraction | None) -> float | None:
@@ -202,27 +207,30 @@ _INDICATOR = (
 _ADJUSTMENT = ',\n  {\n   "rule": %s,\n   "points": %r,\n   "items": %d,\n   "evidence": %s\n  }'
 
 
-def table_row_json(table: ComplianceTable, row: TableRow, names: dict[str, str]) -> dict:
-    data = {"subject": row.subject, "name": names.get(row.subject, "")}
+def _table_row(table: ComplianceTable, names: dict[str, str], row: TableRow) -> Written:
+    """A compliance table's row as json.dumps(indent=1) writes it at the top level, in one piece."""
+    counts = ""
     if table.spec.quarters:
-        data |= {
-            "checked_quarters": row.checked_quarters,
-            "compliant_quarters": row.compliant_quarters,
-            "compliance_rate": number(row.compliance_rate),
-        }
-    data["findings"] = row.statuses
-    return data
+        counts = _COUNTS % tuple(
+            map(_scalar, (row.checked_quarters, row.compliant_quarters, number(row.compliance_rate)))
+        )
+    statuses = ",".join(f"\n  {_string(rule)}: {_string(status)}" for rule, status in row.statuses.items())
+    findings = "{" + statuses + "\n }" if statuses else "{}"
+    return Written(_ROW % (_string(row.subject), _string(names.get(row.subject, "")), counts, findings))
+
+
+_ROW = '{\n "subject": %s,\n "name": %s,%s\n "findings": %s\n}'
+_COUNTS = '\n "checked_quarters": %s,\n "compliant_quarters": %s,\n "compliance_rate": %s,'
 
 
 def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departments: dict, lang: str) -> JsonText:
     evaluation = assessment.evaluation
     data: dict = {"period": str(evaluation.period)}
-    indicators = cache(_indicator)
+    score = partial(_score, names=names, departments=departments, indicators=cache(_indicator))
     for kind, key in SCORE_TABLES.items():
-        scores = assessment.scores_of(kind)
-        data[key] = Items(_score(s, names, departments, indicators).replace("\n", "\n  ") for s in scores)
+        data[key] = _listed(map(score, assessment.scores_of(kind)))
     for table in assessment.tables:
-        data[table.spec.name] = [table_row_json(table, row, names) for row in table.rows]
+        data[table.spec.name] = _listed(map(partial(_table_row, table, names), table.rows))
     data |= {
         "findings": _findings(evaluation.findings, lang),
         "packs": packs_json(packs),
@@ -246,7 +254,7 @@ def explain_json(
     for table in assessment.tables:
         for row in table.rows:
             if row.subject == subject:
-                data[table.spec.name] = table_row_json(table, row, names)
+                data[table.spec.name] = _table_row(table, names, row)
     data |= {
         "findings": _findings(evaluation.findings.of(subject), lang),
         "packs": packs_json(packs),
