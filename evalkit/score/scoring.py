@@ -48,6 +48,9 @@ def _less(a: Fraction, b: Fraction) -> bool:
     return a.numerator * b.denominator < b.numerator * a.denominator
 
 
+_ZERO = Fraction(0)
+
+
 def _sum(fractions: list[Fraction]) -> Fraction:
     """The exact sum, kept as an integer numerator and denominator and made a fraction once."""
     if len(fractions) < 2:
@@ -57,9 +60,6 @@ def _sum(fractions: list[Fraction]) -> Fraction:
         numerator = numerator * fraction.denominator + fraction.numerator * denominator
         denominator *= fraction.denominator
     return Fraction(numerator, denominator)
-
-
-_ZERO = Fraction(0)
 
 
 class Indicator(NamedTuple):
