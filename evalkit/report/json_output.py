@@ -107,7 +107,7 @@ def _findings(findings: Findings, lang: str) -> Items:
             evidence = _evidence(batch.column("evidence"))
             end = _texts(_EVIDENCE, evidence, pc.fill_null(waiver, _NOTHING), "\n  }", "")
             written = pc.binary_join_element_wise(*pieces, *end)
-            yield pc.binary_join(pa.ListArray.from_arrays([0, len(written)], written), _NEXT)[0].as_py()
+            yield _joined(written, _NEXT).as_py()
 
     return Items(chunks())
 
@@ -120,18 +120,23 @@ def _texts(*pieces) -> list:
 _FINDING_KEYS = ("rule", "pack", "subject", "subject_kind", "period", "status", "severity")
 _EVIDENCE, _WAIVER, _BY = '",\n   "evidence": ', ',\n   "waiver": {\n    "reason": "', '",\n    "approved_by": "'
 _NOTHING, _NEXT, _NO_EVIDENCE = arrow_text(""), arrow_text(",\n  "), arrow_text("[]")
+_ESCAPE = r'[\x00-\x1f"\\]'  # what json's escaper escapes (with ensure_ascii=False)
 
 
 def _escaped(texts: pa.Array) -> pa.Array:
     """Strings as they are inside JSON strings: escaped by json's own escaper where they need it
-    (a quote, a backslash or a control character: seldom), looked for among the distinct ones."""
-    encoded = texts.dictionary_encode()
-    distinct = encoded.dictionary
-    needed = pc.match_substring_regex(distinct, r'[\x00-\x1f"\\]')
-    if not pc.any(needed).as_py():
+    (a quote, a backslash or a control character: seldom, so looked for in all at once first)."""
+    if not pc.match_substring_regex(_joined(texts, _NOTHING), _ESCAPE).as_py():
         return texts
-    inner = pa.array([_string(text)[1:-1] for text in distinct.filter(needed).to_pylist()], pa.string())
-    return pc.replace_with_mask(distinct, needed, inner).take(encoded.indices)
+    needed = pc.fill_null(pc.match_substring_regex(texts, _ESCAPE), False)
+    inner = pa.array([_string(text)[1:-1] for text in texts.filter(needed).to_pylist()], pa.string())
+    return pc.replace_with_mask(texts, needed, inner)
+
+
+def _joined(texts: pa.Array, separator: pa.Scalar) -> pa.Scalar:
+    """An array's texts (but nulls) as one text."""
+    texts = texts.drop_null()
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(texts)], pa.int32()), texts), separator)[0]
 
 
 def _evidence(lists: pa.ListArray) -> pa.Array:
