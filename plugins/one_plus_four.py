@@ -46,7 +46,9 @@ def evalkit_facts(dataset, period):
 
 #: Per branch and quarter of the period: established after the quarter's first day or not, the
 #: bases of the branch and its ancestors opened by its last day, and each category's activities
-#: the branch organised or co-hosted in it (an activity once per organisation, however named).
+#: the branch organised or co-hosted in it: an activity once per organisation, however named (ids
+#: are unique, so a co-host named twice or also the organiser is dropped from the list, not
+#: the million activities made distinct).
 _FACTS = f"""
 WITH RECURSIVE
 branches AS (SELECT _row, id, established_on FROM organizations WHERE kind IN {BRANCH_KINDS}),
@@ -62,10 +64,11 @@ bases AS (
     JOIN quarters ON activity_bases.opened_on <= quarters.last_day
     GROUP BY lineage.branch, quarters.quarter),
 held AS (
-    SELECT DISTINCT id, org, category, quarter(date) AS quarter FROM (
+    SELECT id, org, category, quarter(date) AS quarter FROM (
         SELECT id, org_id AS org, category, date FROM activities
         UNION ALL
-        SELECT id, unnest(co_hosts), category, date FROM activities)
+        SELECT id, unnest(list_filter(list_distinct(co_hosts), lambda host: host <> org_id)), category, date
+        FROM activities)
     WHERE date BETWEEN $first AND $last),
 counted AS (
     SELECT org AS branch, quarter,
