@@ -141,8 +141,8 @@ class Findings:
         written. Later sources win, as the values were once merged: parameters, the last day,
         the fact's values, then the evidence and its count."""
 
-        def column(name: str) -> pa.Array:
-            return batch.column(name).take(rows)
+        def column(field: str) -> pa.Array:
+            return batch.column(field).take(rows)
 
         if kind is None:  # a chained rule's finding
             if name in ("subject", "period", "quarters"):
