@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from tabulate import tabulate
 
 from . import __version__
-from .errors import DatasetError, EvalkitError, UsageError
+from .errors import DatasetError, EvalkitError, UsageError, visible
 from .periods import Period
 from .progress import Progress
 from .report import FORMATS, NEEDS_OUTPUT, render, write
@@ -333,10 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_dataset_error(error, args.lang)
         return error.exit_code
     except UsageError as error:
-        print(("错误：" if args.lang == "zh" else "error: ") + error.text(args.lang), file=sys.stderr)
+        print(("错误：" if args.lang == "zh" else "error: ") + visible(error.text(args.lang)), file=sys.stderr)
         return error.exit_code
     except EvalkitError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {visible(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+#: Control characters (C0 but the line break, DEL, C1): raw, they drive a terminal (an ESC starts
+#: an escape sequence) and openpyxl refuses them.
+_CONTROLS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """`text` with each control character written out as `\\xNN`, the way Python shows it."""
+    return _CONTROLS.sub(lambda control: f"\\x{ord(control.group()):02x}", text)
 
 
 @dataclass(frozen=True, order=True)
@@ -16,8 +26,8 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
-        where = self.file if self.row is None else f"{self.file}:{self.row}"
-        column = f" [{self.column}]" if self.column else ""
+        where = visible(self.file if self.row is None else f"{self.file}:{self.row}")
+        column = f" [{visible(self.column)}]" if self.column else ""
         value = f" {self.value!r}:" if self.value else ""
         return f"{where}{column}{value} expected {self.expected}"
 

@@ -6,10 +6,22 @@ text, markdown, CSV, XLSX or HTML. Numbers stay exact here and are rounded only 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ..errors import visible
 from ..score.scoring import rounded
+
+#: What a spreadsheet program may read as the start of a formula (a tab or CR may hide one).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?%?")
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could take `text` for a formula (`=HYPERLINK(…)` in a department's
+    name): it starts with = + - @, a tab or a CR, and is not just a number such as -2.00."""
+    return text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text)
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,7 @@ class Cell:
             return f"{rounded(Fraction(value) * 100, 2):.2f}%"
         if self.style in ("number", "signed") and isinstance(value, (int, Fraction)):
             return f"{rounded(Fraction(value), 2):{'+' if self.style == 'signed' else ''}.2f}"
-        return str(value)
+        return visible(str(value))
 
     def number(self) -> float | int | None:
         """The cell's value for a spreadsheet: 2-decimal numbers, whole numbers as they are."""

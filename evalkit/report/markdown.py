@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from ..errors import visible
 from .document import Document, Paragraph
 from .text import paragraph_lines, table_text
+
+
+def _in_cell(text: str) -> str:
+    """A cell's text as a Markdown table cell: a `|` would end the cell, a line break the row."""
+    return visible(text).replace("|", "\\|").replace("\n", "<br>")
 
 
 def render_markdown(document: Document) -> str:
@@ -17,5 +23,5 @@ def render_markdown(document: Document) -> str:
             parts.append("\n".join(line.replace("\n", " ") for line in lines))
         elif block.rows:
             notes = "".join(f"\n\n{note}" for note in block.notes)
-            parts.append(f"## {block.title}\n\n{table_text(block, 'github')}{notes}")
-    return "\n\n".join(parts) + "\n"
+            parts.append(f"## {block.title}\n\n{table_text(block, 'github', _in_cell)}{notes}")
+    return visible("\n\n".join(parts)) + "\n"

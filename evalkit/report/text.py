@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tabulate import tabulate
 
+from ..errors import visible
 from .document import Document, Paragraph, Table
 from .words import WORDS
 
 
-def table_text(table: Table, tablefmt: str = "simple") -> str:
-    rows = [[cell.text() for cell in row] for row in table.rows]
-    return tabulate(rows, headers=table.headers, tablefmt=tablefmt, disable_numparse=True)
+def table_text(table: Table, tablefmt: str = "simple", shown: Callable[[str], str] = visible) -> str:
+    """The table aligned, each header and cell as `shown` makes it (control characters written out)."""
+    rows = [[shown(cell.text()) for cell in row] for row in table.rows]
+    headers = [shown(header) for header in table.headers]
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
 def paragraph_lines(paragraph: Paragraph, colon: str) -> list[str]:
@@ -36,4 +41,4 @@ def render_text(document: Document) -> str:
         elif not block.detail:
             notes = "".join(f"\n{note}" for note in block.notes)
             parts.append(f"{block.title}\n{table_text(block)}{notes}")
-    return "\n\n".join(parts) + "\n"
+    return visible("\n\n".join(parts)) + "\n"
