@@ -13,7 +13,7 @@ from . import __version__
 from .errors import DatasetError, EvalkitError, UsageError, visible
 from .periods import Period
 from .progress import Progress
-from .report import FORMATS, NEEDS_OUTPUT, render, write
+from .report import FORMATS, NEEDS_OUTPUT, check_output, render, write
 from .report.json_output import JsonText, assess_json, check_json, explain_json
 from .report.views import Context, assess_document, check_document, explain_document
 from .report.words import WORDS
@@ -69,6 +69,8 @@ class _Run:
                 f"--format {args.format} writes files: name one with --output",
                 f"--format {args.format} 会生成文件：请用 --output 指定文件名",
             )
+        inputs = [path for path in (args.dataset, args.rules_dir, args.plugins_dir) if path is not None]
+        check_output(args.output, inputs)
         for option in ("partitions", "executor"):
             if getattr(args, option) is not None:
                 raise UsageError(
@@ -267,7 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluating = argparse.ArgumentParser(add_help=False)  # check, assess and explain
     evaluating.add_argument("dataset", help="the dataset folder")
     evaluating.add_argument("--format", choices=FORMATS, default="text", help="csv and xlsx need --output")
-    evaluating.add_argument("--output", metavar="FILE", help="write to FILE (atomically) instead of printing")
+    evaluating.add_argument(
+        "--output", metavar="FILE", help="write to FILE (atomically; - is stdout) instead of printing"
+    )
     evaluating.add_argument(
         "--workers", type=int, metavar="N", help="threads the dataset's queries may use (default: one per core)"
     )

@@ -10,7 +10,7 @@ from .csv_files import render_csv
 from .document import Document
 from .html import render_html
 from .markdown import render_markdown
-from .output import write
+from .output import check_output, write
 from .text import render_text
 from .xlsx import render_xlsx
 
@@ -31,4 +31,4 @@ def render(document: Document, format: str) -> str | bytes | dict[str, bytes]:
     return _RENDERERS[format](document)
 
 
-__all__ = ["FORMATS", "NEEDS_OUTPUT", "render", "write"]
+__all__ = ["FORMATS", "NEEDS_OUTPUT", "check_output", "render", "write"]
