@@ -20,6 +20,7 @@ from .report.words import WORDS
 from .rules.packs import Pack, diff_packs
 from .schema import SUBJECT_TABLES
 from .session import Session
+from .signals import Terminated, stopping_on_signals
 from .verify import verify
 
 
@@ -332,7 +333,8 @@ def _print_dataset_error(error: DatasetError, lang: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with stopping_on_signals():
+            return args.run(args)
     except DatasetError as error:
         _print_dataset_error(error, args.lang)
         return error.exit_code
@@ -345,6 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was written", file=sys.stderr)
         return 130
+    except Terminated:
+        print("terminated: nothing was written", file=sys.stderr)
+        return 143
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ Discovery order (as pytest's): built-ins → `-p MODULE` → entry points of gro
 an explicit act (installing it, naming it, or putting it in the plugins folder);
 EVALKIT_DISABLE_PLUGIN_AUTOLOAD=1 turns entry-point discovery off.
 
-A plugin that fails to import, declares a misspelled hook or raises in a hook is recorded as a
-`PluginFailure` with its name; the others go on.
+A plugin that fails to import, declares a misspelled hook or raises in a hook (anything: an
+exception, `sys.exit`, a `KeyboardInterrupt` of its own) is recorded as a `PluginFailure` with its
+name; the others go on. Only the user's Ctrl-C or SIGTERM stops the command (`signals.py`).
 
 Hooks are called in pluggy's own call order: `tryfirst` implementations, then the others, then
 `trylast` ones; among the first two groups the plugin registered last comes first (so, with no
@@ -21,8 +22,10 @@ pluggy runs around the whole call, are refused when the plugin registers (Plugin
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import io
 import os
 import sys
 from collections.abc import Iterable
@@ -34,7 +37,8 @@ from types import ModuleType
 import pluggy
 
 from . import __version__, hookspecs
-from .errors import PluginError
+from .errors import PluginError, visible
+from .signals import by_user
 
 #: evalkit's own rule plugins, imported by name so the core never imports them itself.
 BUILTIN_PLUGINS = {
@@ -115,7 +119,8 @@ class Plugins:
             return
         try:
             imported = importlib.import_module(module)
-        except Exception as error:
+        except BaseException as error:
+            _unless_by_user(error)
             self._fail(name, f'Error importing plugin "{name}": {type(error).__name__}: {error}')
             return
         self._register(name, imported, PluginInfo(name, source, version or _module_version(imported)))
@@ -128,7 +133,8 @@ class Plugins:
             source = f"entry point ({dist.name if dist else 'unknown distribution'})"
             try:
                 plugin = point.load()
-            except Exception as error:
+            except BaseException as error:
+                _unless_by_user(error)
                 self._fail(point.name, f'Error importing plugin "{point.name}": {type(error).__name__}: {error}')
                 continue
             self._register(point.name, plugin, PluginInfo(point.name, source, dist.version if dist else ""))
@@ -142,7 +148,8 @@ class Plugins:
             module_name = f"evalkit_local_{path.stem}"
             try:
                 module = _import_file(module_name, path)
-            except Exception as error:
+            except BaseException as error:
+                _unless_by_user(error)
                 self._fail(path.stem, f'Error importing plugin "{path.stem}" ({path}): {type(error).__name__}: {error}')
                 continue
             self._register(path.stem, module, PluginInfo(path.stem, str(path), _module_version(module)))
@@ -175,12 +182,17 @@ class Plugins:
         for impl in self.call_order(hook):
             if only is not None and impl.plugin_name not in only:
                 continue
+            printed = _Printed(impl.plugin_name)
             try:
                 args, keywords = _arguments(impl, kwargs)
-                returned = impl.function(*args, **keywords)
-            except Exception as error:
+                with contextlib.redirect_stdout(printed):
+                    returned = impl.function(*args, **keywords)
+            except BaseException as error:
+                _unless_by_user(error)
                 self._fail(impl.plugin_name, f"{hook} raised {type(error).__name__}: {error}")
                 continue
+            finally:
+                printed.flush()
             if returned is None:
                 continue
             if not isinstance(returned, (list, tuple)) or not all(isinstance(item, expected) for item in returned):
@@ -199,6 +211,34 @@ class Plugins:
         registered first, then trylast ones the first registered first.
         """
         return list(reversed(getattr(self.manager.hook, hook).get_hookimpls()))
+
+
+class _Printed(io.TextIOBase):
+    """What a hook prints, sent to stderr a line at a time as `plugin NAME: ...`: stdout carries
+    the report (`--format json` stays valid JSON whatever a plugin prints)."""
+
+    def __init__(self, plugin: str):
+        self.plugin, self.pending = plugin, ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            print(f"plugin {self.plugin}: {visible(line)}", file=sys.stderr)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.write("\n")
+
+
+def _unless_by_user(error: BaseException) -> None:
+    """Re-raise the user's Ctrl-C or SIGTERM; anything else a plugin raises, `sys.exit` and a
+    `KeyboardInterrupt` of its own included, is that plugin's failure (the caller records it)."""
+    if by_user(error):
+        raise error
 
 
 def _arguments(impl: pluggy.HookImpl, kwargs: dict) -> tuple[list, dict]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .errors import PluginError
@@ -83,7 +84,7 @@ class Session:
         declare, or unsound, are reported with its name (only the subjects concerned are lost)."""
         from .facts import factset
 
-        settings = {pack.name: dict(pack.spec.settings) for pack in self.packs}
+        settings = MappingProxyType({pack.name: MappingProxyType(dict(pack.spec.settings)) for pack in self.packs})
         wanted = None if kinds is None else {self.fact_kind_plugin[kind] for kind in kinds}
         tables: dict[str, list] = defaultdict(list)
         for plugin, produced in self.plugins.call(

@@ -4,16 +4,19 @@
 tables → cross-record checks. It either returns a `Dataset` nothing downstream needs to doubt,
 or raises `DatasetError` with every problem (file, row, column, value, expected).
 
-Plugins read a table as rows (`dataset[name]`, dicts of Python values), as columns
+Plugins read a table as rows (`dataset[name]`, read-only mappings of Python values), as columns
 (`dataset.columns(name, ...)`), by id (`dataset.by_id(name)`), or as a DuckDB relation
-(`dataset.relation(name)`), which is how large tables are best read: grouped queries.
+(`dataset.relation(name)`, `dataset.sql(query)`), which is how large tables are best read:
+grouped queries. Nothing a plugin is given can be changed in place (a try raises, and the
+plugin fails by name), so no plugin can change what another reads.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import duckdb
 import pyarrow as pa
@@ -45,18 +48,18 @@ class Table:
         self.row_numbers: pa.Array = rows if rows is not None else pa.array([], pa.int64())
         self.blank_rows = 0
         self.rejected_ids: set[str] = set()
-        self._columns: dict[str, list] = {}
-        self._rows: list[dict] | None = None
+        self._columns: dict[str, tuple] = {}
+        self._rows: tuple[Mapping[str, object], ...] | None = None
 
     def __len__(self) -> int:
         return self.arrow.num_rows
 
-    def column(self, name: str) -> list:
+    def column(self, name: str) -> tuple:
         """The values of column `name` in row order (None where the file lacks it), as Python
-        values: lists are tuples, periods `Period`s."""
+        values: lists are tuples, periods `Period`s. Read-only, like everything a plugin is given."""
         if name not in self._columns:
             if name not in self.arrow.column_names:
-                self._columns[name] = [None] * len(self)
+                self._columns[name] = (None,) * len(self)
             else:
                 values = self.arrow.column(name).to_pylist()
                 kind = self.type.column(name).type if name in {c.name for c in self.type.columns} else None
@@ -64,17 +67,19 @@ class Table:
                     values = [tuple(value) for value in values]
                 elif kind == PERIOD:
                     values = [None if value is None else Period.parse(value) for value in values]
-                self._columns[name] = values
+                self._columns[name] = tuple(values)
         return self._columns[name]
 
     @property
-    def rows(self) -> list[dict]:
-        """Each row as a dict of Python values, in the file's order (made once, when asked)."""
+    def rows(self) -> tuple[Mapping[str, object], ...]:
+        """Each row as a read-only mapping of Python values, in the file's order (made once, when
+        asked, and shared by every plugin: none can change what another reads)."""
         if self._rows is None:
             names = self.arrow.column_names
-            self._rows = [
-                dict(zip(names, values, strict=True)) for values in zip(*map(self.column, names), strict=True)
-            ]
+            self._rows = tuple(
+                MappingProxyType(dict(zip(names, values, strict=True)))
+                for values in zip(*map(self.column, names), strict=True)
+            )
         return self._rows
 
     def relation_table(self) -> pa.Table:
@@ -94,7 +99,7 @@ class Dataset:
 
     def __init__(self, folder: Path, tables: dict[str, Table], connection: duckdb.DuckDBPyConnection):
         self.folder = folder
-        self.tables = tables
+        self.tables: Mapping[str, Table] = MappingProxyType(tables)
         self.connection = connection
         for name, table in tables.items():
             connection.register(name, table.relation_table())
@@ -111,11 +116,15 @@ class Dataset:
 
     def sql(self, query: str, params: dict | None = None) -> duckdb.DuckDBPyRelation:
         """A query over the record types, each a view named after it (`SELECT ... FROM requests`),
-        with `$name` parameters: how the built-in plugins build a province's facts."""
+        with `$name` parameters: how the built-in plugins build a province's facts. Queries
+        only: a statement that would change the dataset (DROP, CREATE, INSERT, ...) is refused."""
+        for statement in duckdb.extract_statements(query):
+            if statement.type != duckdb.StatementType.SELECT:
+                raise ValueError(f"Dataset.sql runs queries (SELECT) only, not {statement.type.name}")
         return self.connection.sql(query, params=params)
 
-    def __getitem__(self, name: str) -> list[dict]:
-        """The rows of a record type, a dict each."""
+    def __getitem__(self, name: str) -> tuple[Mapping[str, object], ...]:
+        """The rows of a record type, a read-only mapping each."""
         return self.tables[name].rows
 
     def columns(self, name: str, *columns: str) -> Iterator[tuple]:
@@ -123,7 +132,7 @@ class Dataset:
         table = self.tables[name]
         return zip(*map(table.column, columns), strict=True)
 
-    def by_id(self, name: str) -> dict[str, dict]:
+    def by_id(self, name: str) -> dict[str, Mapping[str, object]]:
         return {row["id"]: row for row in self.tables[name].rows}
 
     def has_records_in(self, period: Period) -> bool:
