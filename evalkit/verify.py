@@ -57,8 +57,13 @@ def read_cases(folder: str | Path) -> tuple[dict, list[tuple[str, dict]]]:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as error:
             raise UsageError(f"{path}: not a readable YAML case ({error})") from None
+        if not isinstance(data, dict) or not _records_shaped(data.get("records") or {}):
+            raise UsageError(
+                f"{path}: a case is a mapping (rule, period, expect, records), its records a mapping of "
+                "record type names to lists of rows"
+            )
         if path.name == "base.yaml":
-            base = data.get("records", {})
+            base = data.get("records") or {}
             continue
         missing = [key for key in ("rule", "period", "expect") if key not in data]
         if missing:
@@ -67,6 +72,12 @@ def read_cases(folder: str | Path) -> tuple[dict, list[tuple[str, dict]]]:
     if not cases:
         raise UsageError(f"{folder}: no case files (*.yaml besides base.yaml)")
     return base, cases
+
+
+def _records_shaped(records: object) -> bool:
+    return isinstance(records, dict) and all(
+        isinstance(rows, list) and all(isinstance(row, dict) for row in rows) for rows in records.values()
+    )
 
 
 def merged(base: dict, records: dict) -> dict:
@@ -89,8 +100,15 @@ def run_case(session: Session, base: dict, name: str, case: dict) -> CaseResult:
         period = Period.parse(str(case["period"]))
     except ValueError as error:
         return CaseResult(name, rule, [str(error)])
+    tables = merged(base, case.get("records"))
+    known = {record_type.name for record_type in session.record_types}
+    unknown = sorted(str(name) for name in tables if name not in known)
+    if unknown:  # a name is a file name in the case's folder: only known ones are written
+        return CaseResult(
+            name, rule, [f"records: unknown record type {n!r} (known: {', '.join(sorted(known))})" for n in unknown]
+        )
     with tempfile.TemporaryDirectory() as folder:
-        write_dataset(folder, merged(base, case.get("records")))
+        write_dataset(folder, tables)
         try:
             dataset = session.load(folder)
         except DatasetError as error:

@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
+import yaml
 
 from evalkit import hookspecs
 from evalkit.session import Session
@@ -186,3 +187,23 @@ def test_every_hook_is_documented_with_its_signature_and_exercised_by_a_test():
         signature = f"{name}{inspect.signature(getattr(hookspecs, name))}".replace("'", "")
         assert f"### `{signature}`" in guide, signature
         assert f"def {name}(" in tests, f"no test implements {name}"
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/escaped", "requests/../../escaped", "not_a_record_type"])
+def test_verify_writes_only_known_record_types_inside_its_own_folder(tmp_path, name):
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    shutil.copy(CASES / "base.yaml", cases / "base.yaml")
+    case = {"rule": "OPF03", "period": "2024Q1", "records": {name: [{"id": "X1"}]}, "expect": [{"subject": "B1"}]}
+    (cases / "case.yaml").write_text(yaml.safe_dump(case), encoding="utf-8")
+    result = run_cli(["verify", str(cases)])
+    assert result.exit_code == 1 and f"records: unknown record type {name!r}" in result.stdout
+    assert not list(tmp_path.parent.rglob("escaped*")) and not Path("/tmp/escaped.csv").exists()
+
+
+def test_a_case_of_the_wrong_shape_is_a_clear_error(tmp_path):
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    (cases / "case.yaml").write_text("rule: OPF03\nperiod: 2024Q1\nexpect: []\nrecords: 5\n", encoding="utf-8")
+    result = run_cli(["verify", str(cases)])
+    assert result.exit_code == 2 and "its records a mapping of record type names to lists of rows" in result.stderr
