@@ -100,7 +100,10 @@ def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings) -> Com
     statuses: dict[str, dict[str, str]] = {}
     quarters: dict[str, list[tuple[Period, str]]] = defaultdict(list)
     periods: dict[tuple[int, int], Period] = {}  # made once each
-    own = findings.filter(pc.equal(findings["pack"], pack.name)) if findings is not None else None
+    own = None
+    if findings is not None:  # only the columns read: the filter copies what it keeps
+        own = findings.select(["pack", "rule", "subject", "status", "year", "quarter"])
+        own = own.filter(pc.equal(own["pack"], pack.name))
     if own is not None and own.num_rows:
         own = own.append_column("place", pc.index_in(own["rule"], value_set=pa.array(rule_ids, pa.string())))
         own = own.append_column("first", pc.index_in(own["status"], value_set=pa.array(STATUS_PRECEDENCE)))

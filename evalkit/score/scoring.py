@@ -86,7 +86,7 @@ class Indicator(NamedTuple):
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Adjustment:
     """The facts one adjustment rule matched for a subject, and the points they earn (computed
     once, when made: every report asks for them)."""
@@ -109,7 +109,7 @@ class Adjustment:
         return tuple(sorted({record for item in self.items for record in item}))
 
 
-@dataclass
+@dataclass(slots=True)
 class Score:
     """One department's or cadre's score, with every step that led to its grade.
 
