@@ -118,24 +118,28 @@ def ordered(connection, kind: FactKind, table: pa.Table) -> pa.Table:
     list through the sort. The evidence lists only break ties, so they are sort keys only when
     the other keys have ties; and a table already in order (as a grouped query gives it) is kept.
     """
+    for text in pc.unique(table["period"]).to_pylist():
+        try:
+            canonical = str(Period.parse(text)) == text
+        except ValueError:
+            canonical = False
+        if not canonical:
+            raise UnsoundFacts(f"{kind.name} facts: period {text!r} is not a year or a quarter (2024, 2024Q1)")
     rows = pa.chunked_array([pa.array(range(table.num_rows), pa.int64())])
     connection.register("evalkit_unordered", table.append_column("_at", rows))
     try:
-        periods = connection.execute("SELECT DISTINCT period FROM evalkit_unordered").fetchall()
-        for (text,) in periods:
-            try:
-                canonical = str(Period.parse(text)) == text
-            except ValueError:
-                canonical = False
-            if not canonical:
-                raise UnsoundFacts(f"{kind.name} facts: period {text!r} is not a year or a quarter (2024, 2024Q1)")
+        fields = [f'"{name}"' for name in sorted(kind.fields)]
+        distinct = (
+            f"SELECT count(*) > count(DISTINCT ({', '.join(['subject', 'period', *fields])})) FROM evalkit_unordered"
+        )
+        ties = connection.execute(distinct).fetchall()[0][
+            0
+        ]  # equal texts are equal values: no tie in values, none in texts
         year = "CAST(left(period, 4) AS BIGINT)"
         quarter = "CASE WHEN length(period) = 6 THEN CAST(right(period, 1) AS BIGINT) ELSE 0 END"
         keys = ["subject", year, f"coalesce(nullif({quarter}, 0), 5)"]
-        keys += [f'CAST("{name}" AS VARCHAR)' for name in sorted(kind.fields)]
-        count = f"SELECT count(*) > count(DISTINCT ({', '.join(keys)})) FROM evalkit_unordered"
-        if connection.execute(count).fetchall()[0][0]:
-            keys += [f'"{evidence_column(name)}"' for name in sorted(kind.evidence)]
+        keys += [f"CAST({name} AS VARCHAR)" for name in fields]
+        keys += [f'"{evidence_column(name)}"' for name in sorted(kind.evidence)] if ties else []
         order = connection.sql(
             f"SELECT _at, {year} AS year, {quarter} AS quarter FROM evalkit_unordered ORDER BY {', '.join(keys)}"
         ).to_arrow_table()
