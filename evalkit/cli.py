@@ -85,6 +85,7 @@ class _Run:
         self.period = _year(args.period) if annual else _period(args.period)
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
+        self.session.check_engine()
         self.dataset = self.session.load(args.dataset, args.max_cell_chars, args.workers)
         if not self.dataset.has_records_in(self.period):
             print(

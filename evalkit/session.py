@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from .errors import PluginError
+from .errors import PluginError, RulePackError
 from .facts import Fact, FactKind, FactTable, reserved_field
 from .periods import Period
 from .plugins import PluginFailure, Plugins
@@ -63,6 +63,23 @@ class Session:
         self.packs: list[Pack] = merge_packs(provided, read_rules_dir(rules_dir) if rules_dir else [])
         self.rules = compile_packs(self.packs, self.fact_kinds)
         self.scoring = check_scoring(self.packs, self.rules, self.fact_kinds)
+
+    def check_engine(self) -> None:
+        """Refuse, before any data is read, rules the engine would not take: a rule whose
+        conditions expand past durable-rules' limits, or more rules than it takes at once."""
+        from .rules.engine import RuleEngine
+        from .rules.evaluate import engine_rules
+
+        error = RuleEngine(engine_rules(self.rules)).refusal()
+        if error is None:
+            return
+        for rule in self.rules:
+            if RuleEngine(engine_rules([rule])).refusal() is not None:
+                raise RulePackError(
+                    f"{self._pack(rule.pack).source}: rule {rule.spec.id}: its conditions are more than the rule "
+                    f"engine takes ({error}); simplify them or split the rule"
+                )
+        raise RulePackError(f"the {len(self.rules)} rules loaded are more than the rule engine takes at once ({error})")
 
     def load(self, folder: str | Path, max_cell_chars: int | None = None, threads: int | None = None) -> Dataset:
         """Load and validate a dataset, with the plugins' record types and the loaded rule ids

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 Value = int | float | str
 
+#: Beyond these a condition is refused when its pack loads: real ones are a line or two, and
+#: deeper nesting (or larger numbers) is where the rule engine and Python's parser give out.
+MAX_LENGTH, MAX_DEPTH, MAX_NUMBER = 2_000, 8, 10**15
 _OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -61,33 +64,41 @@ def parse_condition(
     text: str,
     params: Mapping[str, Value],
     is_field: Callable[[str], bool],
+    max_depth: int = MAX_DEPTH,
 ) -> Condition:
     """Parse `text` into a condition tree.
 
     Names are rule parameters (replaced by their value) or fact fields (`is_field`).
     """
+    text = str(text).strip()
+    if len(text) > MAX_LENGTH:
+        raise ConditionError(f"a condition of at most {MAX_LENGTH} characters, not {len(text)}")
     try:
-        tree = ast.parse(str(text).strip(), mode="eval").body
+        tree = ast.parse(text, mode="eval").body
     except SyntaxError as error:
         raise ConditionError(f"not a valid condition: {error.msg} in {text!r}") from None
-    return _Builder(text, params, is_field).build(tree, negate=False)
+    except (RecursionError, MemoryError):
+        raise ConditionError(f"nested more than {max_depth} levels deep") from None
+    return _Builder(text, params, is_field, max_depth).build(tree, negate=False)
 
 
 class _Builder:
-    def __init__(self, text, params, is_field):
-        self.text, self.params, self.is_field = text, params, is_field
+    def __init__(self, text, params, is_field, max_depth):
+        self.text, self.params, self.is_field, self.max_depth = text, params, is_field, max_depth
 
     def refuse(self, node: ast.AST, why: str) -> ConditionError:
         piece = ast.get_source_segment(self.text, node) or type(node).__name__
         return ConditionError(f"{why}: {piece!r} in {self.text!r}")
 
-    def build(self, node: ast.AST, negate: bool) -> Condition:
+    def build(self, node: ast.AST, negate: bool, depth: int = 0) -> Condition:
+        if depth > self.max_depth:
+            raise self.refuse(node, f"nested more than {self.max_depth} levels deep (and, or, not)")
         if isinstance(node, ast.BoolOp):
-            items = tuple(self.build(value, negate) for value in node.values)
+            items = tuple(self.build(value, negate, depth + 1) for value in node.values)
             is_and = isinstance(node.op, ast.And) != negate  # De Morgan
             return AllOf(items) if is_and else AnyOf(items)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return self.build(node.operand, not negate)
+            return self.build(node.operand, not negate, depth + 1)
         if isinstance(node, ast.Compare):
             return self.compare(node, negate)
         if isinstance(node, ast.Constant) and node.value is True and not negate:
@@ -139,6 +150,8 @@ class _Builder:
             return int(value)  # facts carry flags as 0/1: the engine compares mixed types as text
         if not isinstance(value, (int, float, str)):
             raise self.refuse(node, "a parameter used in a condition must be a number or text")
+        if isinstance(value, (int, float)) and not -MAX_NUMBER <= value <= MAX_NUMBER:  # NaN too
+            raise self.refuse(node, f"a number between -{MAX_NUMBER:.0e} and {MAX_NUMBER:.0e}")
         return value
 
 

@@ -101,6 +101,18 @@ class RuleEngine:
         self.rules = tuple(rules)
         self.definition = json.dumps(compile_rules(self.rules), ensure_ascii=False)
 
+    def refusal(self) -> str | None:
+        """Why durable-rules will not take these rules as one ruleset (its own error, such as 113
+        for conditions that expand past its limits), or None: asked before a command reads data."""
+        import durable_rules_engine as native
+
+        try:
+            handle = native.create_ruleset(_RULESET, self.definition)
+        except Exception as error:  # the extension's own error type
+            return str(error)
+        native.delete_ruleset(handle)
+        return None
+
     def judge(self, facts: Sequence[Mapping]) -> tuple[list[set[str]], list[tuple[int, EngineError]]]:
         """Per fact (numbers and text only, with a `kind`), the names of the rules it satisfies;
         and the facts the engine failed to evaluate, by index. Facts should be distinct: each is

@@ -111,14 +111,14 @@ class Findings:
         if text is None:
             return pa.nulls(len(rows), pa.string()) if advice else pa.repeat(arrow_text(""), len(rows))
         pieces = [arrow_text("")]  # an empty template is an empty text
-        for literal, name, format_spec, conversion in Formatter().parse(text(lang)):
+        for literal, name, format_spec, _ in Formatter().parse(text(lang)):  # packs allow no !r
             pieces.append(arrow_text(literal))
             if name is not None:
-                pieces.append(self._placeholder(batch, rows, spec, kind, name, lang, format_spec, conversion))
+                pieces.append(self._placeholder(batch, rows, spec, kind, name, lang, format_spec))
         joined = pc.binary_join_element_wise(*pieces, arrow_text(""))
         return joined if isinstance(joined, pa.Array) else pa.repeat(joined, len(rows))
 
-    def _placeholder(self, batch, rows, spec, kind, name: str, lang: str, format_spec: str, conversion: str | None):
+    def _placeholder(self, batch, rows, spec, kind, name: str, lang: str, format_spec: str):
         """Placeholder `name` of each of the findings, formatted as the template asks (as
         `str.format` does): an array, or a text when it is the same for all (a parameter).
         Each distinct value is formatted once."""
@@ -128,7 +128,10 @@ class Findings:
             value = read(value)
             if lang != "en" and name in ("period", "quarters") and value:
                 value = _periods_in(str(value), lang)  # periods in words: 2024Q3 → 2024年第三季度
-            return format(_CONVERSIONS[conversion](value), format_spec)
+            try:
+                return format(value, format_spec)
+            except (TypeError, ValueError):  # a number's format (checked with the pack) on a text field
+                return str(value)
 
         if values is None:
             return arrow_text(formatted(None))
@@ -175,9 +178,6 @@ def arrow_text(text: str) -> pa.Scalar:
 def _same(value):
     return value
 
-
-#: How `str.format` converts a value before formatting it (`{x!r}`).
-_CONVERSIONS = {None: _same, "s": str, "r": repr, "a": ascii}
 
 #: The columns of the findings table a `Finding` is made of, in its fields' order.
 _READ = ("rule", "pack", "subject", "subject_kind", "period", "status", "severity", "evidence")

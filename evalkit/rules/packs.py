@@ -9,21 +9,30 @@ adds new ones.
 from __future__ import annotations
 
 import hashlib
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import RulePackError
 from ..facts import COMMON_FIELDS, FactKind
-from .conditions import Condition, ConditionError, parse_condition
+from .conditions import MAX_DEPTH, MAX_NUMBER, Condition, ConditionError, parse_condition
 
-Number = int | float
+
+def _plain_number(value: int | float) -> int | float:
+    """A number a ledger's arithmetic can meet: finite (`.nan`, `.inf` refused) and at most 10^15."""
+    if not -MAX_NUMBER <= value <= MAX_NUMBER:  # NaN compares false both ways
+        raise ValueError(f"a number between -{MAX_NUMBER:.0e} and {MAX_NUMBER:.0e}, not {value!r}"[:120])
+    return value
+
+
+Number = Annotated[int | float, AfterValidator(_plain_number)]
 #: The fields of the `finding` facts a chained rule's condition may test.
 FINDING_FIELDS = {"rule", "pack", "status", "year", "quarter", "period", "subject"}
 
@@ -198,14 +207,15 @@ def read_pack(path: str | Path, origin: str) -> Pack:
     try:
         content = path.read_bytes()
         data = yaml.safe_load(content.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise RulePackError(f"{path}: not a readable YAML rule pack ({error})") from None
-    if not isinstance(data, dict):
-        raise RulePackError(f"{path}: a rule pack is a mapping with keys pack, version, title, rules")
-    try:
+        if not isinstance(data, dict):
+            raise RulePackError(f"{path}: a rule pack is a mapping with keys pack, version, title, rules")
         spec = PackSpec.model_validate(data)
     except ValidationError as error:
         raise RulePackError(_describe(path, data, error)) from None
+    except (OSError, ValueError, yaml.YAMLError) as error:  # ValueError: undecodable, a 5000-digit number
+        raise RulePackError(f"{path}: not a readable YAML rule pack ({str(error)[:200]})") from None
+    except RecursionError:  # YAML or the model nested thousands deep: no pack is
+        raise RulePackError(f"{path}: not a rule pack: nested too deeply to read") from None
     _check_pack(path, spec)
     return Pack(spec, str(path), origin, hashlib.sha256(content).hexdigest())
 
@@ -308,20 +318,21 @@ def _compile_rule(pack: Pack, rule: RuleSpec, fact_kinds: dict[str, FactKind]) -
         raise fail("fact", f"unknown fact kind {rule.fact!r} (known: {', '.join(sorted(fact_kinds))})")
     fields = {**COMMON_FIELDS, **kind.fields}
 
-    def parse(key: str, text: str | None, known: set[str] | dict = fields) -> Condition | None:
+    def parse(key: str, text: str | None, known: set[str] | dict = fields, depth=MAX_DEPTH) -> Condition | None:
         if text is None:
             return None
         try:
-            return parse_condition(text, rule.params, known.__contains__)
+            return parse_condition(text, rule.params, known.__contains__, depth)
         except ConditionError as error:
             raise fail(key, str(error)) from None
 
     skip, applies = parse("skip_when", rule.skip_when), parse("applies_when", rule.applies_when)
     parse("when", rule.when)  # alone first, so an error quotes the text the author wrote
-    when = parse("when", _without_skip(rule))
-    for status, text in rule.message.items():
+    when = parse("when", _without_skip(rule), depth=MAX_DEPTH + 2)  # `and not (skip)`: two levels more
+    templates = {f"message.{status}": text for status, text in rule.message.items()}
+    for key, text in {**templates, **({"advice": rule.advice} if rule.advice else {})}.items():
         for lang in ("en", "zh"):
-            _check_template(text(lang), lambda why, k=f"message.{status}.{lang}": fail(k, why))
+            _check_template(text(lang), rule.params, lambda why, k=f"{key}.{lang}": fail(k, why))
     if rule.evidence is not None and rule.evidence not in kind.evidence:
         raise fail("evidence", f"unknown evidence {rule.evidence!r} of fact {rule.fact}")
     named = {"indicator.numerator": rule.indicator and rule.indicator.numerator}
@@ -355,12 +366,27 @@ def _without_skip(rule: RuleSpec) -> str | None:
     return " and ".join(parts)
 
 
-def _check_template(template: str, fail) -> None:
-    """Templates may only name values (`{period}`), never reach into them (`{x.__class__}`)."""
+#: A placeholder's format: alignment and a width of at most 100 for any value; for numbers also
+#: a thousands separator and a precision, as fixed point (`f`) or percent (`%`): `{rate:.0%}`.
+_FORMAT = re.compile(r"(?P<align>[<>^])?(?P<width>\d{1,3})?(?P<number>,?(?:\.\d{1,2})?[f%]?)")
+#: The placeholders every message has that are text (the others: numbers or a fact's fields).
+_TEXT_PLACEHOLDERS = {"period", "last_day", "evidence", "quarters"}
+
+
+def _check_template(template: str, params: dict, fail) -> None:
+    """Templates may only name values (`{period}`), never reach into them (`{x.__class__}`), and
+    format them only in the ways `_FORMAT` allows: a message never fails to render."""
     try:
-        for _, name, _, _ in string.Formatter().parse(template):
-            if name is not None and not name.isidentifier():
+        for _, name, spec, conversion in string.Formatter().parse(template):
+            if name is None:
+                continue
+            if not name.isidentifier() or conversion:
                 raise fail(f"placeholder {{{name}}} must be a plain name")
+            form = _FORMAT.fullmatch(spec or "")
+            textual = name in _TEXT_PLACEHOLDERS or isinstance(params.get(name), str)
+            if not form or int(form["width"] or 0) > 100 or (textual and form["number"]):
+                allowed = "a width of at most 100" + ("" if textual else ", a precision and f or %, as {rate:.0%}")
+                raise fail(f"placeholder {{{name}:{spec}}}: its format may only be {allowed}")
     except ValueError as error:
         raise fail(f"not a valid message template ({error})") from None
 
