@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from tabulate import tabulate
 
 from . import __version__
-from .errors import DatasetError, EvalkitError, UsageError, visible
+from .errors import DatasetError, EvalkitError, OutOfMemory, UsageError, visible
 from .periods import Period
 from .progress import Progress
 from .report import FORMATS, NEEDS_OUTPUT, check_output, render, write
@@ -127,8 +128,28 @@ class _Run:
             write(render(document_or_json, self.args.format), self.args.output)
 
 
-def _check(args: argparse.Namespace) -> int:
+@contextmanager
+def _stages() -> Iterator[Progress]:
+    """The progress line of an evaluating command, which also names the stage memory ran out in."""
     with Progress() as progress:
+        try:
+            yield progress
+        except MemoryError:  # Arrow's ArrowMemoryError too
+            raise _out_of_memory(progress.stage) from None
+        except Exception as error:
+            if type(error).__name__ == "OutOfMemoryException":  # DuckDB's, not imported here
+                raise _out_of_memory(progress.stage) from None
+            raise
+
+
+def _out_of_memory(stage: str) -> OutOfMemory:
+    """The error naming `stage` (a progress word, in the run's language) in both languages."""
+    key = next((k for k in ("evaluating", "rendering") if stage in (WORDS["en"][k], WORDS["zh"][k])), "loading")
+    return OutOfMemory(WORDS["en"][key], WORDS["zh"][key])
+
+
+def _check(args: argparse.Namespace) -> int:
+    with _stages() as progress:
         run = _Run(args, progress)
         subjects = {args.subject} if args.subject else None
         evaluation = run.session.check(run.dataset, run.period, subjects)
@@ -144,7 +165,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _assess(args: argparse.Namespace) -> int:
-    with Progress() as progress:
+    with _stages() as progress:
         run = _Run(args, progress, annual=True)
         assessment = run.session.assess(run.dataset, run.period)
         packs = run.session.packs
@@ -156,7 +177,7 @@ def _assess(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    with Progress() as progress:
+    with _stages() as progress:
         run = _Run(args, progress)
         assessment = run.session.assess(run.dataset, run.period)
         kind = run.kinds[args.subject]
@@ -339,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatasetError as error:
         _print_dataset_error(error, args.lang)
         return error.exit_code
-    except UsageError as error:
+    except (UsageError, OutOfMemory) as error:
         print(("错误：" if args.lang == "zh" else "error: ") + visible(error.text(args.lang)), file=sys.stderr)
         return error.exit_code
     except EvalkitError as error:

@@ -60,6 +60,20 @@ class DatasetError(EvalkitError):
         super().__init__(f"{len(self.problems)} problem(s) in the dataset")
 
 
+class OutOfMemory(EvalkitError):
+    """The machine's memory ran out during a stage of the run; nothing was written."""
+
+    exit_code = 4
+
+    def __init__(self, stage: str, zh_stage: str):
+        advice = "lower --workers (each thread holds memory of its own) or use a machine with more memory"
+        super().__init__(f"out of memory while {stage}: nothing was written; {advice}")
+        self.zh = f"内存不足（{zh_stage}时）：没有写出任何结果；请减小 --workers，或换用内存更大的机器"
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else str(self)
+
+
 class RulePackError(EvalkitError):
     """A rule pack is malformed; the message names the file, the rule and the key."""
 

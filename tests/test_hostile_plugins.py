@@ -118,3 +118,24 @@ def test_the_handlers_the_command_found_are_put_back(small_dir):
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     assert run_cli(["check", str(small_dir), "--period", "2024"]).exit_code in (0, 1)
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+@pytest.mark.parametrize("raised", ["MemoryError", "OutOfMemoryException"])
+def test_running_out_of_memory_is_a_clear_error_naming_the_stage(tmp_path, small_dir, monkeypatch, raised):
+    import duckdb
+
+    from evalkit.session import Session
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError() if raised == "MemoryError" else duckdb.OutOfMemoryException("could not allocate")
+
+    monkeypatch.setattr(Session, "assess", exhausted)
+    target = tmp_path / "report.json"
+    result = run_cli(["assess", str(small_dir), "--period", "2024", "--format", "json", "--output", str(target)])
+    assert result.exit_code == 4 and not target.exists()
+    assert result.stderr == (
+        "error: out of memory while evaluating the rules: nothing was written; lower --workers "
+        "(each thread holds memory of its own) or use a machine with more memory\n"
+    )
+    zh = run_cli(["assess", str(small_dir), "--period", "2024", "--lang", "zh"])
+    assert zh.exit_code == 4 and zh.stderr.startswith("错误：内存不足（正在执行规则时）")
