@@ -108,3 +108,16 @@ def test_asking_once_per_distinct_fact_equals_asking_fact_by_fact(conditions, fa
 
 
 FACT_NAMES = ("a", "b", "c", "noise")
+
+
+def test_more_rules_than_one_native_ruleset_takes_are_split_and_all_decide():
+    """durable-rules hangs creating a ruleset of more than 512 rules: 600 go into rulesets of
+    RULES_PER_RULESET, and each fact still gets every rule's answer."""
+    from evalkit.rules.engine import RULES_PER_RULESET
+
+    rules = [EngineRule(f"r{n}", "k", Compare("x", ">", n)) for n in range(600)]
+    engine = RuleEngine(rules)
+    assert len(engine.definitions) == -(-600 // RULES_PER_RULESET) and engine.refusal() is None
+    fired, failed = engine.judge([{"kind": "k", "x": 0}, {"kind": "k", "x": 300}, {"kind": "k", "x": 1000}])
+    assert failed == [] and [len(names) for names in fired] == [0, 300, 600]
+    assert fired[1] == {f"r{n}" for n in range(300)}

@@ -27,6 +27,11 @@ _ANCHOR = "__anchor__"
 #: misjudges the identity of facts in large sessions (docs/engine.md), and a small one costs
 #: only its anchor and its deletion.
 FACTS_PER_SID = 64
+#: Rules in one native ruleset. durable-rules hangs creating a ruleset of more than 512 rules
+#: (512 simple ones take 20 ms, 513 never return) and refuses a fact that fires more than 64 of
+#: one ruleset's rules (error 303): larger rule sets are split into rulesets of 64, each fact
+#: asserted in each (the shipped packs' rules fit in one).
+RULES_PER_RULESET = 64
 _OPERATORS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _NAME = re.compile(r"[A-Za-z0-9_:.-]+")
 
@@ -99,18 +104,22 @@ class RuleEngine:
         if not all(_NAME.fullmatch(name) for name in names):
             raise ValueError("engine rule names are letters, digits and _ : . - only")
         self.rules = tuple(rules)
-        self.definition = json.dumps(compile_rules(self.rules), ensure_ascii=False)
+        self.definitions = [
+            json.dumps(compile_rules(self.rules[start : start + RULES_PER_RULESET]), ensure_ascii=False)
+            for start in range(0, max(len(self.rules), 1), RULES_PER_RULESET)
+        ]
 
     def refusal(self) -> str | None:
-        """Why durable-rules will not take these rules as one ruleset (its own error, such as 113
-        for conditions that expand past its limits), or None: asked before a command reads data."""
+        """Why durable-rules will not take these rules (its own error, such as 113 for conditions
+        that expand past its limits), or None: asked before a command reads data."""
         import durable_rules_engine as native
 
-        try:
-            handle = native.create_ruleset(_RULESET, self.definition)
-        except Exception as error:  # the extension's own error type
-            return str(error)
-        native.delete_ruleset(handle)
+        for definition in self.definitions:
+            try:
+                handle = native.create_ruleset(_RULESET, definition)
+            except Exception as error:  # the extension's own error type
+                return str(error)
+            native.delete_ruleset(handle)
         return None
 
     def judge(self, facts: Sequence[Mapping]) -> tuple[list[set[str]], list[tuple[int, EngineError]]]:
@@ -120,21 +129,22 @@ class RuleEngine:
         import durable_rules_engine as native  # the C extension, loaded only when rules run
 
         fired: list[set[str]] = [set() for _ in facts]
-        failed: list[tuple[int, EngineError]] = []
-        handle = native.create_ruleset(_RULESET, self.definition)
-        try:
-            for start in range(0, len(facts), FACTS_PER_SID):
-                sid = str(start // FACTS_PER_SID)
-                _assert(native, handle, {"kind": _ANCHOR}, sid, 0, set())
-                for index in range(start, min(start + FACTS_PER_SID, len(facts))):
-                    fact = facts[index]
-                    if _assert(native, handle, fact, sid, index + 1, fired[index]) == _OBSERVED:
-                        shown = {**fact, "sid": sid, "_n": index + 1}
-                        failed.append((index, EngineError(f"durable-rules took a fact for one already seen: {shown}")))
-                native.delete_state(handle, sid)
-        finally:
-            native.delete_ruleset(handle)
-        return fired, failed
+        failed: dict[int, EngineError] = {}
+        for definition in self.definitions:
+            handle = native.create_ruleset(_RULESET, definition)
+            try:
+                for start in range(0, len(facts), FACTS_PER_SID):
+                    sid = str(start // FACTS_PER_SID)
+                    _assert(native, handle, {"kind": _ANCHOR}, sid, 0, set())
+                    for index in range(start, min(start + FACTS_PER_SID, len(facts))):
+                        fact = facts[index]
+                        if _assert(native, handle, fact, sid, index + 1, fired[index]) == _OBSERVED:
+                            shown = {**fact, "sid": sid, "_n": index + 1}
+                            failed[index] = EngineError(f"durable-rules took a fact for one already seen: {shown}")
+                    native.delete_state(handle, sid)
+            finally:
+                native.delete_ruleset(handle)
+        return fired, sorted(failed.items())
 
 
 def _assert(native, handle: int, fact: Mapping, sid: str, number: int, fired: set[str]) -> int:
