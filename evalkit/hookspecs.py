@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from . import hookspec
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from .facts import Fact, FactKind, FactTable
@@ -62,7 +63,9 @@ def evalkit_rule_packs() -> list[Path]:
 
 
 @hookspec
-def evalkit_facts(dataset: Dataset, period: Period, settings: dict[str, dict]) -> list[Fact | FactTable]:
+def evalkit_facts(
+    dataset: Dataset, period: Period, settings: dict[str, dict], evidence: Mapping[str, frozenset[str]]
+) -> list[Fact | FactTable]:
     """Build the facts of the plugin's kinds for every subject in `period`.
 
     Quarterly facts are built for each quarter of the period (four for a year); facts "as of the
@@ -76,5 +79,11 @@ def evalkit_facts(dataset: Dataset, period: Period, settings: dict[str, dict]) -
     :param dataset: the validated dataset.
     :param period: the period being evaluated (a year or a quarter).
     :param settings: each loaded pack's ``settings`` mapping, by pack name (e.g. a time limit).
+    :param evidence: the evidence lists the loaded rules read, by fact kind: a read-only mapping of
+        every known kind to a frozenset of list names (empty when no rule reads one). A rule reads
+        a list only through its ``evidence:`` key, and a list may be large (the ids behind a count,
+        per subject), so a plugin may skip building the lists nobody reads: a list it does not
+        build (a ``Fact`` without it, a ``FactTable`` without its column) is taken as empty lists.
+        A hook that does not name the parameter is not given it.
     :return: a list of :class:`evalkit.facts.Fact` and :class:`evalkit.facts.FactTable`.
     """

@@ -98,14 +98,28 @@ class Session:
     def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> dict:
         """The facts the plugins build for `period`, as one table per kind (`factset`); with
         `kinds`, only from plugins declaring one of them. A plugin's facts of a kind it does not
-        declare, or unsound, are reported with its name (only the subjects concerned are lost)."""
+        declare, or unsound, are reported with its name (only the subjects concerned are lost).
+
+        Plugins are told which evidence lists the loaded rules read (`evidence`, kind → names), so
+        they may skip building the others: only a rule's `evidence:` key reads a list."""
         from .facts import factset
 
         settings = MappingProxyType({pack.name: MappingProxyType(dict(pack.spec.settings)) for pack in self.packs})
+        read: dict[str, set[str]] = defaultdict(set)
+        for rule in self.rules:
+            if rule.spec.evidence:
+                read[rule.spec.fact].add(rule.spec.evidence)
+        evidence = MappingProxyType({kind: frozenset(read[kind]) for kind in self.fact_kinds})
         wanted = None if kinds is None else {self.fact_kind_plugin[kind] for kind in kinds}
         tables: dict[str, list] = defaultdict(list)
         for plugin, produced in self.plugins.call(
-            "evalkit_facts", (Fact, FactTable), only=wanted, dataset=dataset, period=period, settings=settings
+            "evalkit_facts",
+            (Fact, FactTable),
+            only=wanted,
+            dataset=dataset,
+            period=period,
+            settings=settings,
+            evidence=evidence,
         ):
             undeclared = next((f.kind for f in produced if self.fact_kind_plugin.get(f.kind) != plugin), None)
             if undeclared is not None:

@@ -97,9 +97,15 @@ def from_table(kind: FactKind, facts: FactTable) -> pa.Table:
         key = evidence_column(name)
         if key in names:
             columns[key] = table.column(key).cast(pa.list_(pa.string()))
-        else:
-            columns[key] = pa.array([[]] * table.num_rows, pa.list_(pa.string()))
+        else:  # a list nobody reads, left unbuilt (evalkit_facts' `evidence`)
+            columns[key] = _empty_lists(table.num_rows)
     return pa.table(columns)
+
+
+def _empty_lists(count: int) -> pa.ListArray:
+    """`count` empty lists of ids, made from offsets alone: a province's facts are 800,000 rows,
+    and `pa.array([[]] * count)` would build as many Python lists first."""
+    return pa.ListArray.from_arrays(pa.repeat(pa.scalar(0, pa.int32()), count + 1), pa.array([], pa.string()))
 
 
 def _text(kind: FactKind, table: pa.Table, name: str) -> pa.ChunkedArray:
