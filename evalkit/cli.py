@@ -7,11 +7,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from itertools import groupby
 
 from tabulate import tabulate
 
 from . import __version__
 from .errors import DatasetError, EvalkitError, OutOfMemory, UsageError, visible
+from .load.files import Limits
 from .periods import Period
 from .progress import Progress
 from .report import FORMATS, NEEDS_OUTPUT, check_output, render, write
@@ -32,6 +34,22 @@ def _session(args: argparse.Namespace, shipped_packs: bool = False) -> Session:
     return Session(modules, blocked, args.plugins_dir, None if shipped_packs else args.rules_dir)
 
 
+def _limits(args: argparse.Namespace) -> Limits:
+    """The input limits the options set."""
+    return Limits(args.max_cell_chars, args.max_rows, args.max_cells_per_row, args.max_xlsx_mb, args.max_xlsx_ratio)
+
+
+def _positive(text: str) -> int:
+    """A limit's value: a whole number ≥ 1 (commas allowed: 2,000,000)."""
+    try:
+        number = int(text.replace(",", ""))
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number ≥ 1")
+    return number
+
+
 def _period(text: str) -> Period:
     try:
         return Period.parse(text)
@@ -50,7 +68,7 @@ def _year(text: str) -> Period:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    dataset = _session(args).load(args.dataset, args.max_cell_chars)
+    dataset = _session(args).load(args.dataset, _limits(args))
     counts = ", ".join(f"{name} {count}" for name, count in dataset.counts().items())
     blank = sum(table.blank_rows for table in dataset.tables.values())
     skipped = f"; {blank} blank row(s) skipped" if blank else ""
@@ -87,7 +105,7 @@ class _Run:
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
         self.session.check_engine()
-        self.dataset = self.session.load(args.dataset, args.max_cell_chars, args.workers)
+        self.dataset = self.session.load(args.dataset, _limits(args), args.workers)
         if not self.dataset.has_records_in(self.period):
             print(
                 f"warning: no activity, meeting, request, visit, talent or incident record is dated in "
@@ -282,12 +300,22 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--plugins-dir", metavar="DIR", help="load every *.py file of DIR as a plugin")
     common.add_argument("--rules-dir", metavar="DIR", help="more rule packs, or replacements of shipped ones by name")
     common.add_argument("--lang", choices=("en", "zh"), default="en", help="language of human-readable output")
-    common.add_argument(
-        "--max-cell-chars",
-        type=int,
-        default=1_000_000,
+    limits, defaults = common.add_argument_group("input limits (each refusal names its file and option)"), Limits()
+    for option, text in (
+        ("--max-cell-chars", "refuse cells longer than N characters"),
+        ("--max-rows", "refuse files and sheets of more than N rows"),
+        ("--max-cells-per-row", "refuse rows of more than N cells"),
+        ("--max-xlsx-mb", "refuse workbooks of more than N MB uncompressed"),
+        ("--max-xlsx-ratio", "refuse workbooks with a part over 1 MB that inflates more than N times"),
+    ):
+        default = getattr(defaults, option[2:].replace("-", "_"))
+        limits.add_argument(option, type=_positive, default=default, metavar="N", help=f"{text} (default {default:,})")
+    limits.add_argument(
+        "--max-problems",
+        type=_positive,
+        default=1_000,
         metavar="N",
-        help="refuse cells longer than N characters (default 1,000,000)",
+        help="list the first N problems of each file, then how many more (default 1,000)",
     )
     evaluating = argparse.ArgumentParser(add_help=False)  # check, assess and explain
     evaluating.add_argument("dataset", help="the dataset folder")
@@ -342,14 +370,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_dataset_error(error: DatasetError, lang: str) -> None:
+def _print_dataset_error(error: DatasetError, lang: str, max_problems: int) -> None:
+    """Every problem, but at most `max_problems` of each file, then how many more it has: a
+    broken file can have millions, and the first ones show what is wrong with it."""
     count = len(error.problems)
     if lang == "zh":
         print(f"错误：数据集未通过校验（{count} 个问题；格式为 文件:行 [列] '值': 应为……）：", file=sys.stderr)
     else:
         print(f"error: the dataset does not validate ({count} problem(s)):", file=sys.stderr)
-    for problem in error.problems:
-        print(f"  {problem}", file=sys.stderr)
+    for file, problems in groupby(error.problems, key=lambda problem: problem.file):  # sorted by file
+        problems = list(problems)
+        for problem in problems[:max_problems]:
+            print(f"  {problem}", file=sys.stderr)
+        if (more := len(problems) - max_problems) > 0:
+            if lang == "zh":
+                print(f"  {visible(file)}：另有 {more:,} 个问题未列出（可用 --max-problems 调高）", file=sys.stderr)
+            else:
+                print(f"  {visible(file)}: {more:,} more problems not shown (raise --max-problems)", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -358,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with stopping_on_signals():
             return args.run(args)
     except DatasetError as error:
-        _print_dataset_error(error, args.lang)
+        _print_dataset_error(error, args.lang, args.max_problems)
         return error.exit_code
     except (UsageError, OutOfMemory) as error:
         print(("错误：" if args.lang == "zh" else "error: ") + visible(error.text(args.lang)), file=sys.stderr)

@@ -27,6 +27,7 @@ from .score.assessment import Assessment, assess
 
 if TYPE_CHECKING:
     from .load import Dataset
+    from .load.dataset import Limits
 
 
 class Session:
@@ -81,19 +82,14 @@ class Session:
                 )
         raise RulePackError(f"the {len(self.rules)} rules loaded are more than the rule engine takes at once ({error})")
 
-    def load(self, folder: str | Path, max_cell_chars: int | None = None, threads: int | None = None) -> Dataset:
+    def load(self, folder: str | Path, limits: Limits | None = None, threads: int | None = None) -> Dataset:
         """Load and validate a dataset, with the plugins' record types and the loaded rule ids
-        (`threads`: how many DuckDB may use; default, one per core)."""
-        from .load import DEFAULT_MAX_CELL_CHARS, load_dataset
+        (`limits`: how much of a file is read before it is refused, by default `Limits()`;
+        `threads`: how many DuckDB may use, by default one per core)."""
+        from .load import load_dataset
 
         known_rules = {rule.spec.id for rule in self.rules}
-        return load_dataset(
-            folder,
-            self.record_types,
-            known_rules,
-            DEFAULT_MAX_CELL_CHARS if max_cell_chars is None else max_cell_chars,
-            threads,
-        )
+        return load_dataset(folder, self.record_types, known_rules, limits, threads)
 
     def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> dict:
         """The facts the plugins build for `period`, as one table per kind (`factset`); with

@@ -384,7 +384,7 @@ class _File:
 
     def __init__(self, typing: Typing, record_type: RecordType, text: TextTable):
         self.record_type, self.file, self.rows = record_type, text.file, text.rows
-        self.unreadable, self.blank_rows = text.unreadable, text.blank_rows
+        self.unreadable, self.blank_rows, self.formulas = text.unreadable, text.blank_rows, text.formulas
         self.slots, self.problems = _slots(record_type, text)
         self.beyond = list(range(len(text.header), len(text.columns)))
         self.max_chars = typing.max_chars
@@ -427,7 +427,7 @@ class _File:
             numbers = self.rows.take(at).to_pylist()
             bad = [(number, [t[n] for t in texts], [c[n] for c in codes]) for n, number in enumerate(numbers)]
         problems, rejected_ids = _problems(
-            self.file, slots, self.beyond, bad, self.max_chars, self.record_type.id_column
+            self.file, slots, self.beyond, bad, self.max_chars, self.record_type.id_column, self.formulas
         )
         left_out = faulty if blank is None else blank if faulty is None else pc.or_(blank, faulty)
         values = [self.cells[slot.index].per_cell(self.cells[slot.index].value) for slot in slots]
@@ -436,7 +436,8 @@ class _File:
             keep = _array(pc.invert(left_out))
             values, rows = [value.filter(keep) for value in values], rows.filter(keep)
         blank_rows = self.blank_rows + ((pc.sum(blank).as_py() or 0) if blank is not None else 0)
-        problems = self.problems + problems + ([self.unreadable] if self.unreadable else [])
+        problems = self.problems + problems + _formula_problems(self.file, slots, self.formulas)
+        problems += [self.unreadable] if self.unreadable else []
         return Typed(_arranged(self.record_type, slots, values, len(rows)), rows, problems, blank_rows, rejected_ids)
 
 
@@ -543,8 +544,9 @@ def _array(values) -> pa.Array:
     return values if isinstance(values, pa.Array) else values.combine_chunks()
 
 
-def _problems(file: str, slots, beyond, bad: list[tuple], max_chars: int, id_column):
-    """The problems of the rows with a fault, and the ids of those rows."""
+def _problems(file: str, slots, beyond, bad: list[tuple], max_chars: int, id_column, formulas):
+    """The problems of the rows with a fault, and the ids of those rows. A cell holding a formula
+    never calculated is blank here, and has its own problem (`_formula_problems`)."""
     problems, rejected_ids = [], set()
     expected = {
         "long": lambda column: f"a cell of at most {max_chars} characters",
@@ -556,15 +558,30 @@ def _problems(file: str, slots, beyond, bad: list[tuple], max_chars: int, id_col
         where = [(slot.index, slot.key, slot.column) for slot in slots]
         where += [(index, f"column {index + 1}", None) for index in beyond]
         for (index, key, column), fault in zip(where, faults, strict=True):
-            if fault is None:
+            if fault is None or (number, index) in formulas:
                 continue
             cell = cells[index] or ""
-            value = cell[:40] + "…" if fault == "long" else "" if fault == "missing" else as_text(cell)
+            value = _shortened(cell) if fault == "long" else "" if fault == "missing" else as_text(cell)
             problems.append(Problem(file, number, key, value, expected[fault](column)))
         for slot, fault in zip(slots, faults, strict=False):
             if slot.key == id_column and fault != "long" and cells[slot.index] and cells[slot.index].strip():
                 rejected_ids.add(cells[slot.index].strip())
     return problems, rejected_ids
+
+
+def _formula_problems(file: str, slots: list[_Slot], formulas: dict[tuple[int, int], str]) -> list[Problem]:
+    """A problem for each cell holding a formula without a saved result (read as blank: its value
+    is not in the file)."""
+    keys = {slot.index: slot.key for slot in slots}
+    expected = "a value, not a formula without a saved result (open the file in Excel and save it)"
+    return [
+        Problem(file, row, keys.get(index, f"column {index + 1}"), _shortened(formula), expected)
+        for (row, index), formula in formulas.items()
+    ]
+
+
+def _shortened(text: str) -> str:
+    return text[:40] + "…" if len(text) > 40 else text
 
 
 def _arranged(record_type: RecordType, slots: list[_Slot], values: list, size: int) -> pa.Table:

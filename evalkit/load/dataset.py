@@ -26,11 +26,9 @@ from ..periods import Period
 from ..schema import CORE_RECORD_TYPES, LIST, PERIOD, RecordType
 from .cells import Typing, define_macros
 from .checks import validate_dataset
-from .files import find_tables
+from .files import DEFAULT_MAX_CELL_CHARS, Limits, find_tables
 
-#: Cells longer than this are refused: a ledger never needs them, and they are how a damaged
-#: or hostile file would blow up memory.
-DEFAULT_MAX_CELL_CHARS = 1_000_000
+__all__ = ["DEFAULT_MAX_CELL_CHARS", "Dataset", "Limits", "Table", "load_dataset"]
 
 
 class Table:
@@ -164,13 +162,14 @@ def load_dataset(
     folder: str | Path,
     record_types: Iterable[RecordType] = CORE_RECORD_TYPES,
     known_rules: set[str] | None = None,
-    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS,
+    limits: Limits | None = None,
     threads: int | None = None,
 ) -> Dataset:
     """Load and validate every record type in `folder`; raise `DatasetError` listing every problem.
 
-    `known_rules`, when given, are the rule ids a waiver may name; `threads`, how many threads
-    DuckDB may use (default: one per core).
+    `known_rules`, when given, are the rule ids a waiver may name; `limits`, how much of a file
+    is read before it is refused (default `Limits()`); `threads`, how many threads DuckDB may use (default: one per
+    core).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -193,8 +192,9 @@ def load_dataset(
     define_macros(connection)
     problems: list[Problem] = []  # reading's first, then places found twice, then cells'
     twice: list[Problem] = []
-    typing, files = Typing(max_cell_chars), {}
-    for text in find_tables(folder, list(types)):
+    limits = limits or Limits()
+    typing, files = Typing(limits.max_cell_chars), {}
+    for text in find_tables(folder, list(types), limits):
         if isinstance(text, Problem):
             problems.append(text)
         elif text.name in files:

@@ -8,6 +8,11 @@ encodings than UTF-8 are transcoded in Python first. Arrow's CSV reader reads th
 file it cannot read as the csv module would (records of another width, carriage returns inside
 cells) is read by the csv module instead, into the same table. Files are read one at a time
 (`find_tables`), so only one file's text is held at once.
+
+A file from another hand may be hostile or broken: `Limits` bounds what is read (rows, cells
+per row, a workbook's inflated size), each refusal a problem naming the file and the option
+that raises the limit; a dataset entry that is not a regular file inside the folder is a
+problem naming it, never skipped and never opened.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+import stat
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,6 +34,24 @@ import pyarrow.compute as pc
 from pyarrow import csv as arrow_csv
 
 from ..errors import Problem
+
+#: Cells longer than this are refused: a ledger never needs them, and they are how a damaged
+#: or hostile file would blow up memory.
+DEFAULT_MAX_CELL_CHARS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a file evalkit reads before refusing it, each a command-line option. The
+    defaults are far above real ledgers (a province's requests.csv has 2 million rows, a ledger a
+    few dozen columns, a workbook's parts inflate about 10 times) and far below what would take
+    a machine's memory or hang a run."""
+
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+    max_rows: int = 10_000_000  # per file or sheet, the header not counted
+    max_cells_per_row: int = 1_000  # up to a row's last non-blank cell
+    max_xlsx_mb: int = 1_024  # a workbook's parts together, uncompressed (MiB)
+    max_xlsx_ratio: int = 100  # a part's uncompressed size over its compressed one, for parts over 1 MiB
 
 
 @dataclass
@@ -37,8 +63,9 @@ class TextTable:
     header: list[str | None]
     columns: list[pa.Array | pa.ChunkedArray]  # a string column per cell position (header's and beyond), None if empty
     rows: pa.Array  # each record's spreadsheet row number (the header is row 1)
-    unreadable: Problem | None = None  # the rest of the file could not be read from this record on
+    unreadable: Problem | None = None  # the rest of the file could not be read (or was refused) from this record on
     blank_rows: int = 0  # empty rows the reader left out already (a sheet may drag a million behind it)
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, position) → a formula never calculated
 
 
 def as_text(value: object) -> str:
@@ -142,10 +169,10 @@ def _decodes(path: Path, encoding: str) -> str:
             offset += len(chunk)
 
 
-def read_csv(path: Path, name: str) -> TextTable | Problem:
+def read_csv(path: Path, name: str, limits: Limits = Limits()) -> TextTable | Problem:
     """The file's records as text. Arrow reads a UTF-8 file straight away, checking the text as
     it reads; any other encoding is transcoded to UTF-8 first (a branch's own small ledger)."""
-    table = _arrow_records(path, path.name, name)
+    table = _arrow_records(path, path.name, name, limits)
     try:
         encoding = detect_encoding(path, utf8=isinstance(table, TextTable))
     except NotText as error:
@@ -153,8 +180,28 @@ def read_csv(path: Path, name: str) -> TextTable | Problem:
     source: Path | bytes = path
     if encoding not in ("utf-8", "utf-8-sig") or table is None:
         source = path.read_bytes().decode(encoding).encode("utf-8")
-        table = _arrow_records(source, path.name, name)
-    return _csv_records(source, path.name, name) if table == _IRREGULAR else table
+        table = _arrow_records(source, path.name, name, limits)
+    return _csv_records(source, path.name, name, limits) if table == _IRREGULAR else table
+
+
+def too_many_rows(file: str, limits: Limits) -> Problem:
+    """The problem of a file with more rows than `limits` allow, at the first row refused."""
+    expected = f"at most {limits.max_rows:,} rows (the rest of the file is not read; raise --max-rows)"
+    return Problem(file, limits.max_rows + 2, "", "", expected)
+
+
+def _too_wide(row: Sequence, file: str, number: int, limits: Limits) -> Problem | None:
+    """The problem of a row with a non-blank cell past the first `limits.max_cells_per_row`, or
+    None (a blank tail, as a spreadsheet's export may leave, is no cell)."""
+    if len(row) <= limits.max_cells_per_row:
+        return None
+    if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row[limits.max_cells_per_row :]):
+        return None
+    expected = (
+        f"at most {limits.max_cells_per_row:,} cells in a row (this one has {len(row):,}; "
+        "the rest of the file is not read; raise --max-cells-per-row)"
+    )
+    return Problem(file, number, "", "", expected)
 
 
 def _text(source: Path | bytes):
@@ -178,7 +225,7 @@ def _header(source: Path | bytes, file: str) -> list[str] | Problem:
 _IRREGULAR = "irregular"
 
 
-def _arrow_records(source: Path | bytes, file: str, name: str) -> TextTable | Problem | str | None:
+def _arrow_records(source: Path | bytes, file: str, name: str, limits: Limits) -> TextTable | Problem | str | None:
     """The records as read by Arrow's CSV reader, set to read as the csv module does (every cell
     text, an empty one None, quoted line breaks kept, an empty line a record of empty cells), or
     a problem with the header; None when the text is not UTF-8 or holds a NUL (the decoder then
@@ -186,13 +233,17 @@ def _arrow_records(source: Path | bytes, file: str, name: str) -> TextTable | Pr
     return (Arrow drops the \\n of a quoted \\r\\n that ends a block): the csv module reads
     such a file. One look through the file first finds NUL, quotes and carriage returns: a file
     without a quote has no line break inside a cell, and Arrow reads it a quarter faster told so;
-    only a file with both a quote and a carriage return has its cells searched for the latter."""
+    only a file with both a quote and a carriage return has its cells searched for the latter.
+    A header wider than `limits` allow is the csv module's too (it reads row by row, and refuses
+    the first row that is too wide). Rows past `limits` are left out, and refused."""
     try:
         header = _header(source, file)
     except UnicodeDecodeError:
         return None
     if isinstance(header, Problem):
         return header
+    if len(header) > limits.max_cells_per_row:
+        return _IRREGULAR
     found = _holds(source, (b"\0", b'"', b"\r"))
     if b"\0" in found:
         return None
@@ -213,7 +264,10 @@ def _arrow_records(source: Path | bytes, file: str, name: str) -> TextTable | Pr
         return None if "UTF8" in str(error) else _IRREGULAR
     if {b'"', b"\r"} <= found and any(pc.any(pc.match_substring(column, "\r")).as_py() for column in table.columns):
         return _IRREGULAR
-    return TextTable(name, file, list(header), table.columns, _numbers(table.num_rows))
+    refused = None
+    if table.num_rows > limits.max_rows:
+        table, refused = table.slice(0, limits.max_rows), too_many_rows(file, limits)
+    return TextTable(name, file, list(header), table.columns, _numbers(table.num_rows), refused)
 
 
 def _block_size(source: Path | bytes) -> int:
@@ -231,22 +285,32 @@ def _numbers(count: int) -> pa.Array:
     return pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), count), start=1)
 
 
-def _csv_records(source: Path | bytes, file: str, name: str) -> TextTable:
-    """The records after the header as the csv module reads them, however irregular."""
+def _csv_records(source: Path | bytes, file: str, name: str, limits: Limits) -> TextTable | Problem:
+    """The records after the header as the csv module reads them, however irregular, up to the
+    first that cannot be read or is past `limits`."""
     # A spreadsheet shows one record per row even when a quoted cell spans lines, so the
     # row number is the record's position, not the physical line.
     records, unreadable = [], None
     with _text(source) as text:
         reader = csv.reader(text)
         header = next(reader)
+        if wide := _too_wide(header, file, 1, limits):
+            return wide
         try:
-            records.extend(reader)
+            for record in reader:  # a row too many or too wide is read no further
+                if len(records) == limits.max_rows:
+                    unreadable = too_many_rows(file, limits)
+                    break
+                if unreadable := _too_wide(record, file, len(records) + 2, limits):
+                    break
+                records.append(record[: limits.max_cells_per_row])
         except csv.Error as error:  # the record after the last one read
             unreadable = Problem(file, len(records) + 2, "", "", f"a readable CSV row ({error})")
+    header = header[: limits.max_cells_per_row]
     return _text_table(name, file, header, records, range(2, len(records) + 2), unreadable=unreadable)
 
 
-def _text_table(name, file, header, records: list[list], numbers, unreadable=None, blank_rows=0) -> TextTable:
+def _text_table(name, file, header, records: list[list], numbers, unreadable=None, blank_rows=0, formulas=None):
     """A `TextTable` of records given as lists of cells (of any widths; None or text, an empty
     text made None)."""
     width = max([len(header), *map(len, records)])
@@ -254,16 +318,16 @@ def _text_table(name, file, header, records: list[list], numbers, unreadable=Non
         pa.array([(record[index] or None) if index < len(record) else None for record in records], pa.string())
         for index in range(width)
     ]
-    return TextTable(name, file, header, columns, pa.array(numbers, pa.int64()), unreadable, blank_rows)
+    numbers = pa.array(numbers, pa.int64())
+    return TextTable(name, file, header, columns, numbers, unreadable, blank_rows, formulas or {})
 
 
-def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[TextTable], list[Problem]]:
-    """Read the sheets of `path` whose folded name is a key of `wanted` (→ record type).
-
-    Cells become the text a user sees in them (`as_text`); whitespace is kept, for the length
-    limit to see it as in a CSV file."""
+def read_workbook(path: Path, wanted: dict[str, str], limits: Limits) -> tuple[list[TextTable], list[Problem]]:
+    """Read the sheets of `path` whose folded name is a key of `wanted` (→ record type)."""
     from openpyxl import load_workbook  # imported late: CSV-only datasets never pay for it
 
+    if refused := _inflation(path, limits):
+        return [], [refused]
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file
@@ -272,26 +336,113 @@ def read_workbook(path: Path, wanted: dict[str, str]) -> tuple[list[TextTable], 
     try:
         for sheet in book.worksheets:
             name = wanted.get(sheet.title.strip().lower())
-            if name is None:
-                continue
-            label = f"{path.name}#{sheet.title}"
-            cells = sheet.iter_rows(values_only=True)
-            header = next(cells, None)
-            if header is None:
-                problems.append(Problem(label, 1, "", "", "a header row (the sheet is empty)"))
-                continue
-            records, numbers, blank = [], [], 0
-            for number, row in enumerate(cells, start=2):
-                if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
-                    blank += 1
-                else:
-                    records.append([_cell_text(cell) for cell in row])
-                    numbers.append(number)
-            header_text = [None if cell is None else _cell_text(cell) for cell in header]
-            tables.append(_text_table(name, label, header_text, records, numbers, blank_rows=blank))
+            if name is not None:
+                read = _read_sheet(sheet, name, f"{path.name}#{sheet.title}", limits)
+                (problems if isinstance(read, Problem) else tables).append(read)
     finally:
         book.close()  # read-only workbooks hold the file open until closed
     return tables, problems
+
+
+def _read_sheet(sheet, name: str, label: str, limits: Limits) -> TextTable | Problem:
+    """The records of a read-only sheet. Cells become the text a user sees in them (`as_text`);
+    whitespace is kept, for the length limit to see it as in a CSV file. The sheet is read by
+    the rows it holds: the dimension it declares is not believed (openpyxl would pad every row
+    and the sheet to it: a 1.5 KB file declaring `A1:XFD1048576` hung evalkit)."""
+    sheet.reset_dimensions()
+    cells = sheet.iter_rows(values_only=True)
+    header = next(cells, None)
+    if header is None:
+        return Problem(label, 1, "", "", "a header row (the sheet is empty)")
+    if wide := _too_wide(header, label, 1, limits):
+        return wide
+    records, numbers, blank, refused = [], [], 0, None
+    for number, row in enumerate(cells, start=2):
+        refused = (
+            too_many_rows(label, limits) if number > limits.max_rows + 1 else _too_wide(row, label, number, limits)
+        )
+        if refused:
+            break
+        if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
+            blank += 1
+        else:
+            records.append([_cell_text(cell) for cell in row[: limits.max_cells_per_row]])
+            numbers.append(number)
+    header_text = [None if cell is None else _cell_text(cell) for cell in header[: limits.max_cells_per_row]]
+    formulas = dict(_unsaved_formulas(sheet, refused.row - 1 if refused else None))
+    return _text_table(name, label, header_text, records, numbers, refused, blank, formulas)
+
+
+def _inflation(path: Path, limits: Limits) -> Problem | None:
+    """Why the workbook is refused before it is opened, from its zip directory: its parts inflate
+    to more than `limits.max_xlsx_mb`, or one of over a megabyte inflates more than
+    `limits.max_xlsx_ratio` times (a zip bomb: a few megabytes that openpyxl would inflate to
+    gigabytes). Python's zip reader stops at the sizes the directory declares, so a part cannot
+    inflate beyond them unnoticed. None for a file that is not a zip: openpyxl says what it is."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        return None
+    size = sum(part.file_size for part in parts)
+    if size > limits.max_xlsx_mb << 20:
+        expected = (
+            f"a workbook of at most {limits.max_xlsx_mb:,} MB uncompressed "
+            f"(this one inflates to {size >> 20:,} MB; raise --max-xlsx-mb)"
+        )
+        return Problem(path.name, None, "", "", expected)
+    for part in parts:
+        if part.file_size > 1 << 20 and part.file_size > limits.max_xlsx_ratio * part.compress_size:
+            ratio = part.file_size // max(part.compress_size, 1)
+            expected = (
+                f"parts that inflate at most {limits.max_xlsx_ratio:,} times "
+                f"({part.filename} inflates {ratio:,} times; raise --max-xlsx-ratio)"
+            )
+            return Problem(path.name, None, "", "", expected)
+    return None
+
+
+#: A formula element in a sheet's XML (`<f>`, `<f t="shared" .../>`, or prefixed: `<x:f>`).
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+
+
+def _unsaved_formulas(sheet, last: int | None) -> Iterator[tuple[tuple[int, int], str]]:
+    """The cells of a read-only `sheet` (up to row `last`, when given) that hold a formula without
+    a saved result, as ((row, position), "=formula"): openpyxl reads such a cell as blank, and its value would be lost
+    without a word. Excel saves every formula's result; a file written by a program may not.
+    An empty text result (`t="str"`, an empty `<v>`) is a saved result. The sheet's XML is
+    parsed again only when it holds a formula at all (looked for a megabyte at a time)."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse  # openpyxl's own parser (defusedxml when installed)
+
+    with sheet._get_source() as source:  # the sheet's XML, as openpyxl reads it
+        tail = b""
+        for chunk in iter(lambda: source.read(_CHUNK_BYTES), b""):
+            if _FORMULA.search(tail + chunk):
+                break
+            tail = chunk[-64:]
+        else:
+            return
+    data, row, cell, formula, value = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("sheetData", "row", "c", "f", "v"))
+    with sheet._get_source() as source:
+        rows, number = None, 0
+        for event, element in iterparse(source, events=("start", "end")):
+            if event == "start":
+                rows = element if element.tag == data else rows
+                continue
+            if element.tag != row:
+                continue
+            number, position = int(element.get("r", number + 1)), 0
+            if last is not None and number > last:
+                return
+            for found in element.iterfind(cell):
+                place = found.get("r")
+                position = coordinate_to_tuple(place)[1] if place else position + 1
+                written = found.find(formula)
+                if written is not None and not found.findtext(value) and found.get("t") != "str":
+                    yield (number, position - 1), "=" + (written.text or "")
+            rows.clear()  # the rows read so far: a sheet's XML is never held whole
 
 
 def _cell_text(value: object) -> str | None:
@@ -300,18 +451,49 @@ def _cell_text(value: object) -> str | None:
     return as_text(value)
 
 
-def find_tables(folder: Path, names: list[str]) -> Iterator[TextTable | Problem]:
+def find_tables(folder: Path, names: list[str], limits: Limits) -> Iterator[TextTable | Problem]:
     """Each record type's file or sheet in `folder` (or the problem reading it), read one at a
     time in the order of the files' names: a file's text can be typed and let go before the next
-    is read. A record type found twice is the caller's to report."""
+    is read. A record type found twice is the caller's to report. An entry named as a dataset
+    file that is not a regular file inside the folder is a problem: skipping it would take a
+    record type as empty (all its rules passing on nothing)."""
     wanted = {name.lower(): name for name in names}
+    inside = folder.resolve()
     for path in sorted(folder.iterdir()):
         suffix = path.suffix.lower()
-        if path.name.startswith(("~$", ".")) or not path.is_file():
+        if path.name.startswith(("~$", ".")):
             continue  # Excel's lock files and hidden files
-        if suffix == ".csv" and path.stem.lower() in wanted:
-            yield read_csv(path, wanted[path.stem.lower()])
-        elif suffix in (".xlsx", ".xlsm"):
-            sheets, sheet_problems = read_workbook(path, wanted)
-            yield from sheets
-            yield from sheet_problems
+        ledger = suffix == ".csv" and path.stem.lower() in wanted
+        if not ledger and suffix not in (".xlsx", ".xlsm"):
+            continue
+        if refusal := _not_a_file(path, inside):
+            yield Problem(path.name, None, "", "", refusal)
+            continue
+        try:
+            read = [read_csv(path, wanted[path.stem.lower()], limits)] if ledger else _sheets(path, wanted, limits)
+        except OSError as error:  # unreadable, or gone since listed
+            read = [Problem(path.name, None, "", "", f"a readable file ({error.strerror or error})")]
+        yield from read
+
+
+def _sheets(path: Path, wanted: dict[str, str], limits: Limits) -> list[TextTable | Problem]:
+    sheets, problems = read_workbook(path, wanted, limits)
+    return [*sheets, *problems]
+
+
+def _not_a_file(path: Path, folder: Path) -> str | None:
+    """Why the entry `path` of `folder` (resolved) is not a file to read, or None. Only its
+    metadata is looked at: opening a FIFO waits for a writer, forever."""
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(folder):
+            return f"a file inside the dataset folder (this is a link to {path.resolve()})"
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"a file (this is a link to {os.readlink(path)}, which does not exist)"
+    except (OSError, RuntimeError) as error:  # RuntimeError: a loop of links (Python < 3.13)
+        return f"a readable file ({getattr(error, 'strerror', None) or error})"
+    if stat.S_ISREG(mode):
+        return None
+    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISSOCK: "a socket"}
+    kind = next((kind for test, kind in kinds.items() if test(mode)), "a device")
+    return f"a regular file (this is {kind})"
