@@ -101,12 +101,13 @@ class _Judge:
 
     def __init__(self, connection, rules: list[EngineRule]):
         self.connection = connection
-        self.engine = RuleEngine(rules)
         self.reads: dict[str, set[str]] = defaultdict(set)
         self.of_kind: dict[str, list[str]] = defaultdict(list)
         for rule in rules:
             self.reads[rule.kind] |= fields_read(rule.condition)
             self.of_kind[rule.kind].append(rule.name)
+        # An engine per kind: a fact is asserted only among its own kind's rules.
+        self.engines = {kind: RuleEngine([rule for rule in rules if rule.kind == kind]) for kind in self.of_kind}
 
     def judged(self, kind: str, view: str, target: str) -> None:
         """Creates the view `target`: `view`'s rows with the outcome columns of `kind`'s rules."""
@@ -114,7 +115,8 @@ class _Judge:
         names = self.of_kind.get(kind, [])
         selected = ", ".join(_name(name) for name in fields) or "1"
         keys = self.connection.execute(f"SELECT DISTINCT {selected} FROM {view} ORDER BY ALL").fetchall()
-        fired, failed = self.engine.judge([{"kind": kind, **dict(zip(fields, key, strict=False))} for key in keys])
+        engine = self.engines.get(kind) or RuleEngine([])
+        fired, failed = engine.judge([{"kind": kind, **dict(zip(fields, key, strict=False))} for key in keys])
         errors = dict(failed)
         answers = {
             **{name: pa.array([key[index] for key in keys]) for index, name in enumerate(fields)},
