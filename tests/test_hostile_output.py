@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 from openpyxl import load_workbook
+from test_reports import assess
 
 from evalkit.testing import run_cli, write_dataset
 
@@ -29,12 +30,6 @@ def hostile(tmp_path, small):
         for row in small[table]:
             row["name"] = names.get(row["id"], row["name"])
     return write_dataset(tmp_path / "data", small)
-
-
-def assess(folder, *options):
-    result = run_cli(["assess", str(folder), "--period", "2024", *options])
-    assert result.exit_code == 0, result.stderr
-    return result
 
 
 def test_xlsx_stores_formula_like_names_as_text(hostile, tmp_path):
