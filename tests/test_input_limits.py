@@ -70,15 +70,22 @@ def _departments_as_workbook(small_dir: Path, small: dict, name: str = "departme
 
 
 def test_declared_dimension_is_not_believed(small_dir, small):
-    """A sheet declaring all of Excel's 17 billion cells is read by the rows it holds."""
+    """A sheet declaring all of Excel's 17 billion cells, with one blank cell in its last row, is
+    read by the rows it holds (padded to the dimension, it took minutes)."""
     book = _departments_as_workbook(small_dir, small)
     sheet = "xl/worksheets/sheet1.xml"
-    _rewrite_part(book, sheet, lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml))
+    last = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t> </t></is></c></row></sheetData>'
+
+    def declared(xml: bytes) -> bytes:
+        xml = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml)
+        return xml.replace(b"</sheetData>", last)
+
+    _rewrite_part(book, sheet, declared)
     with zipfile.ZipFile(book) as archive:
-        assert b'<dimension ref="A1:XFD1048576"' in archive.read(sheet)
+        assert b'<dimension ref="A1:XFD1048576"' in archive.read(sheet) and book.stat().st_size < 10_000
     result = run_cli(["validate", str(small_dir)])
     assert result.exit_code == 0, result.stderr
-    assert "departments 2" in result.stdout and "blank row" not in result.stdout
+    assert "departments 2," in result.stdout
 
 
 def test_zip_bomb_is_refused_before_it_is_opened(small_dir, small):
