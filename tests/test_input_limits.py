@@ -263,3 +263,11 @@ def test_unreadable_file(small_dir, monkeypatch):
         result = run_cli(["validate", str(small_dir)])
     assert result.exit_code == 2 and _state(small_dir.parent) == before
     assert "  departments.csv expected a readable file (Permission denied)" in result.stderr.splitlines()
+
+
+def test_a_sheet_cut_short_is_a_problem(small_dir, small):
+    """A sheet whose XML ends mid-way (a copy interrupted) is a problem naming it, not a traceback."""
+    book = _departments_as_workbook(small_dir, small)
+    _rewrite_part(book, "xl/worksheets/sheet1.xml", lambda xml: xml[: xml.index(b"</sheetData>") - 20])
+    result = _refused(small_dir)
+    assert "  departments.xlsx#departments expected a readable .xlsx workbook (ParseError: " in result.stderr

@@ -336,9 +336,16 @@ def read_workbook(path: Path, wanted: dict[str, str], limits: Limits) -> tuple[l
     try:
         for sheet in book.worksheets:
             name = wanted.get(sheet.title.strip().lower())
-            if name is not None:
-                read = _read_sheet(sheet, name, f"{path.name}#{sheet.title}", limits)
-                (problems if isinstance(read, Problem) else tables).append(read)
+            if name is None:
+                continue
+            label = f"{path.name}#{sheet.title}"
+            try:
+                read = _read_sheet(sheet, name, label, limits)
+            except MemoryError:
+                raise  # the run's to report (it names the stage), not the file's
+            except Exception as error:  # a damaged sheet (cut short, bad XML): openpyxl raises many types
+                read = Problem(label, None, "", "", f"a readable .xlsx workbook ({type(error).__name__}: {error})")
+            (problems if isinstance(read, Problem) else tables).append(read)
     finally:
         book.close()  # read-only workbooks hold the file open until closed
     return tables, problems
@@ -442,7 +449,8 @@ def _unsaved_formulas(sheet, last: int | None) -> Iterator[tuple[tuple[int, int]
                 written = found.find(formula)
                 if written is not None and not found.findtext(value) and found.get("t") != "str":
                     yield (number, position - 1), "=" + (written.text or "")
-            rows.clear()  # the rows read so far: a sheet's XML is never held whole
+            if rows is not None:
+                rows.clear()  # the rows read so far: a sheet's XML is never held whole
 
 
 def _cell_text(value: object) -> str | None:
@@ -485,11 +493,13 @@ def _not_a_file(path: Path, folder: Path) -> str | None:
     """Why the entry `path` of `folder` (resolved) is not a file to read, or None. Only its
     metadata is looked at: opening a FIFO waits for a writer, forever."""
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(folder):
-            return f"a file inside the dataset folder (this is a link to {path.resolve()})"
+        if path.is_symlink() and not (target := path.resolve()).is_relative_to(folder):
+            return f"a file inside the dataset folder (this is a link to {target})"
         mode = path.stat().st_mode
-    except FileNotFoundError:
-        return f"a file (this is a link to {os.readlink(path)}, which does not exist)"
+    except FileNotFoundError as error:
+        if path.is_symlink():
+            return f"a file (this is a link to {os.readlink(path)}, which does not exist)"
+        return f"a readable file ({error.strerror})"  # removed since the folder was listed
     except (OSError, RuntimeError) as error:  # RuntimeError: a loop of links (Python < 3.13)
         return f"a readable file ({getattr(error, 'strerror', None) or error})"
     if stat.S_ISREG(mode):
