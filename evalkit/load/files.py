@@ -415,15 +415,16 @@ _FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
 
 def _unsaved_formulas(sheet, last: int | None) -> Iterator[tuple[tuple[int, int], str]]:
     """The cells of a read-only `sheet` (up to row `last`, when given) that hold a formula without
-    a saved result, as ((row, position), "=formula"): openpyxl reads such a cell as blank, and its value would be lost
-    without a word. Excel saves every formula's result; a file written by a program may not.
-    An empty text result (`t="str"`, an empty `<v>`) is a saved result. The sheet's XML is
-    parsed again only when it holds a formula at all (looked for a megabyte at a time)."""
+    a saved result, as ((row, position), "=formula"): openpyxl reads such a cell as blank, and
+    its value would be lost without a word. Excel saves every formula's result; a program
+    writing a file may not. An empty text result (`t="str"`, an empty `<v>`) is a saved result.
+    The sheet's XML (openpyxl's `_get_source`: openpyxl knows which part is the sheet) is
+    parsed again only when it holds a formula at all, looked for a megabyte at a time."""
     from openpyxl.utils.cell import coordinate_to_tuple
     from openpyxl.xml.constants import SHEET_MAIN_NS
     from openpyxl.xml.functions import iterparse  # openpyxl's own parser (defusedxml when installed)
 
-    with sheet._get_source() as source:  # the sheet's XML, as openpyxl reads it
+    with sheet._get_source() as source:
         tail = b""
         for chunk in iter(lambda: source.read(_CHUNK_BYTES), b""):
             if _FORMULA.search(tail + chunk):
@@ -485,6 +486,7 @@ def find_tables(folder: Path, names: list[str], limits: Limits) -> Iterator[Text
 
 
 def _sheets(path: Path, wanted: dict[str, str], limits: Limits) -> list[TextTable | Problem]:
+    """The workbook's sheets of record types, then its problems."""
     sheets, problems = read_workbook(path, wanted, limits)
     return [*sheets, *problems]
 
