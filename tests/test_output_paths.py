@@ -125,3 +125,20 @@ def test_a_full_disk_leaves_the_old_folder_and_nothing_else(small_dir, tmp_path,
     result = assess(small_dir, "--format", "csv", "--output", str(target))
     assert result.exit_code == 2 and "cannot write there (No space left on device)" in result.stderr
     assert digests(target) == before and sorted(p.name for p in tmp_path.iterdir()) == ["data", "tables"]
+
+
+def test_two_runs_writing_one_folder_at_once_leave_one_whole_report(small_dir, tmp_path):
+    import subprocess
+    import sys
+
+    target = tmp_path / "tables"
+    command = [sys.executable, "-m", "evalkit.cli", "assess", str(small_dir), "--period", "2024"]
+    command += ["--format", "csv", "--output", str(target)]
+    environment = {**os.environ, "EVALKIT_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    runs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=environment) for _ in range(2)]
+    results = [(run.wait(timeout=120), run.stderr.read()) for run in runs]
+    for code, stderr in results:  # each wrote the folder, or said plainly why it could not
+        assert code == 0 or (code == 2 and stderr.startswith(f"error: {target}: cannot write there")), stderr
+    assert any(code == 0 for code, _ in results)
+    assert {"departments.csv", "cadres.csv", ".evalkit-report"} <= {p.name for p in target.iterdir()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "tables"]  # nothing half-written beside it
