@@ -198,12 +198,15 @@ rules:
       fail: {en: "{members} members: split the branch", zh: "{members}名党员，建议分设支部"}
 """
 
-PLUGIN = '''
+PLUGIN = (
+    '''
 from pathlib import Path
 from evalkit import hookimpl
 from evalkit.facts import Fact, FactKind
 
-PACK = """''' + BIG_PACK + '''"""
+PACK = """'''
+    + BIG_PACK
+    + '''"""
 
 
 @hookimpl
@@ -223,6 +226,7 @@ def evalkit_facts(dataset, period):
     return [Fact("branch_size", o["id"], period, {"members": o["member_count"]})
             for o in dataset["organizations"] if o["kind"] == "branch"]
 '''
+)
 
 
 def test_plugins_dir_plugin_adds_a_rule_that_fires(tmp_path, small):
@@ -303,7 +307,8 @@ def test_a_period_without_records_is_warned_about(tmp_path, small):
     assert "is dated in" not in dated.stderr
 
 
-TABLE_PLUGIN = '''
+TABLE_PLUGIN = (
+    '''
 from pathlib import Path
 
 import pyarrow as pa
@@ -311,7 +316,9 @@ import pyarrow as pa
 from evalkit import hookimpl
 from evalkit.facts import FactKind, FactTable
 
-PACK = """''' + BIG_PACK.replace("max_members\"\n", "max_members\"\n    evidence: branch\n") + '''"""
+PACK = """'''
+    + BIG_PACK.replace('max_members"\n', 'max_members"\n    evidence: branch\n')
+    + '''"""
 
 
 @hookimpl
@@ -337,6 +344,7 @@ def evalkit_facts(dataset, period):
         table = table.set_column(2, "members", pa.array([float("nan")] * table.num_rows))
     return [FactTable("branch_size", table)]
 '''
+)
 
 
 @pytest.mark.parametrize("broken", [False, True])
