@@ -38,15 +38,27 @@ def assess(dataset: Path, *options: str):
 def test_output_into_the_dataset_is_refused_and_nothing_changes(small_dir, output, fmt):
     before = digests(small_dir)
     result = assess(small_dir, "--format", fmt, "--output", output.format(data=small_dir))
-    assert result.exit_code == 2 and "lies in an input" in result.stderr, result.stderr
+    assert result.exit_code == 2 and "holds or lies in an input" in result.stderr, result.stderr
     assert digests(small_dir) == before
+
+
+def test_a_report_folder_holding_the_dataset_is_never_replaced(small_dir, tmp_path):
+    """Even one evalkit wrote: a dataset copied into an old report folder must survive."""
+    report = tmp_path / "report"
+    assert assess(small_dir, "--format", "csv", "--output", str(report)).exit_code == 0
+    dataset = report / "ledgers"
+    small_dir.rename(dataset)
+    before = digests(dataset)
+    result = assess(dataset, "--format", "csv", "--output", str(report))
+    assert result.exit_code == 2 and "holds or lies in an input" in result.stderr
+    assert digests(dataset) == before
 
 
 def test_output_into_the_rules_folder_is_refused(small_dir, tmp_path):
     rules = tmp_path / "rules"
     rules.mkdir()
     result = assess(small_dir, "--rules-dir", str(rules), "--output", str(rules / "out.txt"))
-    assert result.exit_code == 2 and "lies in an input" in result.stderr and list(rules.iterdir()) == []
+    assert result.exit_code == 2 and "holds or lies in an input" in result.stderr and list(rules.iterdir()) == []
 
 
 def test_a_folder_evalkit_did_not_write_is_never_replaced(small_dir, tmp_path):
@@ -70,7 +82,9 @@ def test_a_folder_evalkit_wrote_is_replaced_whole(small_dir, tmp_path):
 
 
 def test_the_current_folder_is_refused(small_dir, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     result = assess(small_dir, "--format", "csv", "--output", ".")
     assert result.exit_code == 2 and "a folder evalkit did not write" in result.stderr
 

@@ -33,18 +33,20 @@ MARKER = ".evalkit-report"
 
 
 def check_output(output: str | None, inputs: list[str | Path]) -> None:
-    """Refuse an `--output` that could destroy something: the dataset folder, a file in it or any
-    other input (`inputs`: files and folders), a folder evalkit did not write, or anything but a
-    regular file or folder (a FIFO, a device, a socket). `-` is stdout. Checked before any work."""
+    """Refuse an `--output` that could destroy something: an input (`inputs`: the dataset folder,
+    `--rules-dir`, `--plugins-dir`), a file in one or a folder holding one; a folder evalkit did
+    not write; anything but a regular file or folder (a FIFO, a device, a socket). `-` is
+    stdout. Checked before any work."""
     if output is None or output == "-":
         return
     target = Path(output).resolve()
     for given in inputs:
         source = Path(given).resolve()
-        if target == source or source in target.parents:
+        if target == source or source in target.parents or target in source.parents:
             raise UsageError(
-                f"--output {output}: lies in an input ({given}); evalkit never writes its inputs, choose another place",
-                f"--output {output}：位于输入数据（{given}）之中；evalkit 不会改写输入，请换一个位置",
+                f"--output {output}: is, holds or lies in an input ({given}); evalkit never writes its inputs, "
+                "choose another place",
+                f"--output {output}：就是、包含或位于输入数据（{given}）；evalkit 不会改写输入，请换一个位置",
             )
     if target.is_dir() and not (target / MARKER).is_file():
         raise UsageError(
