@@ -117,10 +117,12 @@ class _Run:
 
     def _subjects(self, args: argparse.Namespace) -> None:
         """Names, kinds and departments of the subjects; the one `--subject` names must exist."""
-        tables = {name: self.dataset[name] for name in SUBJECT_TABLES}
-        self.names = {row["id"]: row["name"] for rows in tables.values() for row in rows}
-        self.kinds = {row["id"]: SUBJECT_KINDS[name] for name, rows in tables.items() for row in rows}
-        self.departments = {row["id"]: row["department_id"] for row in self.dataset["cadres"]}
+        # Read as columns, not rows: a province has about 250,000 subjects; a dict per row took 1.2 s.
+        self.names = {id_: name for table in SUBJECT_TABLES for id_, name in self.dataset.columns(table, "id", "name")}
+        self.kinds = {
+            id_: SUBJECT_KINDS[table] for table in SUBJECT_TABLES for (id_,) in self.dataset.columns(table, "id")
+        }
+        self.departments = dict(self.dataset.columns("cadres", "id", "department_id"))
         if getattr(args, "subject", None) and args.subject not in self.names:
             raise UsageError(
                 f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id",
