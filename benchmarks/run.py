@@ -60,12 +60,7 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
     )
 
     def render() -> None:
-        names = {
-            row["id"]: row["name"]
-            for table in ("organizations", "enterprises", "departments", "cadres")
-            for row in dataset[table]
-        }
-        departments = {row["id"]: row["department_id"] for row in dataset["cadres"]}
+        names, _, departments = dataset.subjects()
         write(assess_json(assessment, session.packs, names, departments, "en"), str(output))
 
     timed("render", render)

@@ -13,6 +13,8 @@ STR, INT, DATE, DATETIME, BOOL, LIST, ENUM, PERIOD = "str", "int", "date", "date
 
 #: Every subject (organisation, enterprise, department, cadre) has an id unique across these tables.
 SUBJECT_TABLES = ("organizations", "enterprises", "departments", "cadres")
+#: The subject kind of the records of each subject table.
+TABLE_SUBJECT_KINDS = dict(zip(SUBJECT_TABLES, ("organization", "enterprise", "department", "cadre"), strict=True))
 
 
 @dataclass(frozen=True)

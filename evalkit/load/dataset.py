@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from ..errors import DatasetError, Problem, UsageError
 from ..periods import Period
-from ..schema import CORE_RECORD_TYPES, LIST, PERIOD, RecordType
+from ..schema import CORE_RECORD_TYPES, LIST, PERIOD, TABLE_SUBJECT_KINDS, RecordType
 from .cells import Typing, define_macros
 from .checks import validate_dataset
 from .files import DEFAULT_MAX_CELL_CHARS, Limits, find_tables
@@ -132,6 +132,16 @@ class Dataset:
 
     def by_id(self, name: str) -> dict[str, Mapping[str, object]]:
         return {row["id"]: row for row in self.tables[name].rows}
+
+    def subjects(self) -> tuple[dict[str, str], dict[str, str], dict[str, str | None]]:
+        """What reports name subjects by: every subject's name and kind (organization,
+        enterprise, department, cadre) by id, and each cadre's department. Read as columns, not
+        rows: a province has about 250,000 subjects, and a dict per row took 1.2 s."""
+        names, kinds = {}, {}
+        for table, kind in TABLE_SUBJECT_KINDS.items():
+            for id_, name in self.columns(table, "id", "name"):
+                names[id_], kinds[id_] = name, kind
+        return names, kinds, dict(self.columns("cadres", "id", "department_id"))
 
     def has_records_in(self, period: Period) -> bool:
         """Whether any record is dated in `period` (requests by dispatch, the others by their date)."""
