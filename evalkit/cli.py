@@ -6,21 +6,23 @@ import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import datetime, timezone
+from fractions import Fraction
 from itertools import groupby
 
 from tabulate import tabulate
 
 from . import __version__
 from .errors import DatasetError, EvalkitError, OutOfMemory, UsageError, visible
-from .load.files import Limits
 from .periods import Period
 from .progress import Progress
 from .report import FORMATS, NEEDS_OUTPUT, check_output, render, write
 from .report.json_output import JsonText, assess_json, check_json, explain_json
 from .report.views import Context, assess_document, check_document, explain_document
 from .report.words import WORDS
-from .rules.packs import Pack, diff_packs
+from .rules.packs import Pack, diff_packs, effective_weights
+from .schema import Limits
 from .session import Session
 from .signals import Terminated, stopping_on_signals
 from .verify import verify
@@ -34,8 +36,8 @@ def _session(args: argparse.Namespace, shipped_packs: bool = False) -> Session:
 
 
 def _limits(args: argparse.Namespace) -> Limits:
-    """The input limits the options set."""
-    return Limits(args.max_cell_chars, args.max_rows, args.max_cells_per_row, args.max_xlsx_mb, args.max_xlsx_ratio)
+    """The input limits the options set (each option is named after its field)."""
+    return Limits(**{field.name: getattr(args, field.name) for field in fields(Limits)})
 
 
 def _positive(text: str) -> int:
@@ -205,8 +207,6 @@ def _rules(args: argparse.Namespace) -> int:
         lines = diff_packs(_session(args, shipped_packs=True).packs, session.packs)
         print("\n".join(lines) if lines else "the shipped rule packs are used as they are")
         return _plugin_failures(session)
-    from .rules.packs import effective_weights
-
     packs = {pack.name: pack for pack in session.packs}
     effective = effective_weights(session.rules, session.fact_kinds)
     rows = []
@@ -238,8 +238,6 @@ def _numbers(spec, effective: dict | None = None, lang: str = "en") -> list[str]
 
 def _effective(weight, effective: dict, lang: str) -> str:
     """` (effective 18.18)` after a weight that counts for another share of the base; `` otherwise."""
-    from fractions import Fraction
-
     if all(share == Fraction(str(weight)) for share in effective.values()):
         return ""
     word = "实际" if lang == "zh" else "effective"

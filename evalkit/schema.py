@@ -16,6 +16,24 @@ SUBJECT_TABLES = ("organizations", "enterprises", "departments", "cadres")
 #: The subject kind of the records of each subject table.
 TABLE_SUBJECT_KINDS = dict(zip(SUBJECT_TABLES, ("organization", "enterprise", "department", "cadre"), strict=True))
 
+#: Cells longer than this are refused: a ledger never needs them, and they are how a damaged
+#: or hostile file would blow up memory.
+DEFAULT_MAX_CELL_CHARS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a file evalkit reads before refusing it, each a command-line option. The
+    defaults are far above real ledgers (a province's requests.csv has 2 million rows, a ledger a
+    few dozen columns, a workbook's parts inflate about 10 times) and far below what would take
+    a machine's memory or hang a run."""
+
+    max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+    max_rows: int = 10_000_000  # per file or sheet, the header not counted
+    max_cells_per_row: int = 1_000  # up to a row's last non-blank cell
+    max_xlsx_mb: int = 1_024  # a workbook's parts together, uncompressed (MiB)
+    max_xlsx_ratio: int = 100  # a part's uncompressed size over its compressed one, for parts over 1 MiB
+
 
 @dataclass(frozen=True)
 class Ref:

@@ -27,7 +27,7 @@ from .score.assessment import Assessment, assess
 
 if TYPE_CHECKING:
     from .load import Dataset
-    from .load.dataset import Limits
+    from .schema import Limits
 
 
 class Session:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 from evalkit.facts import COMMON_FIELDS
 from evalkit.load.checks import STATUS_COLUMNS, STATUS_FIELDS
-from evalkit.load.files import Limits
 from evalkit.rules.packs import RuleSpec, ScoringSpec
-from evalkit.schema import CORE_RECORD_TYPES, LIST, REQUEST_STATUSES, SUBJECT_TABLES, Column, RecordType
+from evalkit.schema import CORE_RECORD_TYPES, LIST, REQUEST_STATUSES, SUBJECT_TABLES, Column, Limits, RecordType
 from evalkit.session import Session
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

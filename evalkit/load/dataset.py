@@ -23,10 +23,10 @@ import pyarrow as pa
 
 from ..errors import DatasetError, Problem, UsageError
 from ..periods import Period
-from ..schema import CORE_RECORD_TYPES, LIST, PERIOD, TABLE_SUBJECT_KINDS, RecordType
+from ..schema import CORE_RECORD_TYPES, DEFAULT_MAX_CELL_CHARS, LIST, PERIOD, TABLE_SUBJECT_KINDS, Limits, RecordType
 from .cells import Typing, define_macros
 from .checks import validate_dataset
-from .files import DEFAULT_MAX_CELL_CHARS, Limits, find_tables
+from .files import find_tables
 
 __all__ = ["DEFAULT_MAX_CELL_CHARS", "Dataset", "Limits", "Table", "load_dataset"]
 
