@@ -69,10 +69,11 @@ class Session:
         """Refuse, before any data is read, rules the engine would not take: a rule whose
         conditions expand past durable-rules' limits, or more rules than it takes at once."""
         from .rules.engine import RuleEngine
-        from .rules.evaluate import engine_rules
+        from .rules.evaluate import engine_rules, engines
 
-        error = RuleEngine(engine_rules(self.rules)).refusal()
-        if error is None:
+        refusals = (engine.refusal() for engine in engines(engine_rules(self.rules)).values())
+        error = next((refusal for refusal in refusals if refusal is not None), None)
+        if error is None:  # the engines as evaluation makes them, one per fact kind, all taken
             return
         for rule in self.rules:
             if RuleEngine(engine_rules([rule])).refusal() is not None:

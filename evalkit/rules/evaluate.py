@@ -84,6 +84,12 @@ def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
     return compiled
 
 
+def engines(rules: Sequence[EngineRule]) -> dict[str, RuleEngine]:
+    """An engine per fact kind: a fact is asserted only among its own kind's rules."""
+    kinds = dict.fromkeys(rule.kind for rule in rules)
+    return {kind: RuleEngine([rule for rule in rules if rule.kind == kind]) for kind in kinds}
+
+
 def _name(text: str) -> str:
     """`text` as an SQL identifier."""
     return '"' + text.replace('"', '""') + '"'
@@ -106,8 +112,7 @@ class _Judge:
         for rule in rules:
             self.reads[rule.kind] |= fields_read(rule.condition)
             self.of_kind[rule.kind].append(rule.name)
-        # An engine per kind: a fact is asserted only among its own kind's rules.
-        self.engines = {kind: RuleEngine([rule for rule in rules if rule.kind == kind]) for kind in self.of_kind}
+        self.engines = engines(rules)
 
     def judged(self, kind: str, view: str, target: str) -> None:
         """Creates the view `target`: `view`'s rows with the outcome columns of `kind`'s rules."""
