@@ -371,7 +371,7 @@ def _print_dataset_error(error: DatasetError, lang: str, max_problems: int) -> N
     for file, problems in groupby(error.problems, key=lambda problem: problem.file):  # sorted by file
         problems = list(problems)
         for problem in problems[:max_problems]:
-            print(f"  {problem}", file=sys.stderr)
+            print(f"  {problem.text(lang)}", file=sys.stderr)
         if (more := len(problems) - max_problems) > 0:
             if lang == "zh":
                 print(f"  {visible(file)}：另有 {more:,} 个问题未列出（可用 --max-problems 调高）", file=sys.stderr)

@@ -17,19 +17,44 @@ def visible(text: str) -> str:
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with the input, located as a spreadsheet user would look for it."""
+    """One thing wrong with the input, located as a spreadsheet user would look for it.
+
+    `expected` says what the cell should hold in English, `zh` in Chinese (a branch secretary
+    reads `--lang zh`); a problem without `zh` shows its English words in both languages."""
 
     file: str
     row: int | None  # as a spreadsheet shows it: the header is row 1; None for the whole file
-    column: str
+    column: str  # as the file spells it (its header), else the column's name
     value: str
     expected: str
+    zh: str = ""
 
-    def __str__(self) -> str:
+    def text(self, lang: str = "en") -> str:
         where = visible(self.file if self.row is None else f"{self.file}:{self.row}")
         column = f" [{visible(self.column)}]" if self.column else ""
+        if lang == "zh":
+            value = f" {self.value!r}：" if self.value else "："
+            return f"{where}{column}{value}应为{self.zh or self.expected}"
         value = f" {self.value!r}:" if self.value else ""
         return f"{where}{column}{value} expected {self.expected}"
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a user should know about how the files were read, which is not an error: rows
+    above the header skipped, merged cells filled down, a file not read. A `warning` is a note
+    that may mean data was missed (`validate --strict` refuses the dataset for it)."""
+
+    file: str
+    en: str
+    zh: str
+    warning: bool = False
+
+    def text(self, lang: str = "en") -> str:
+        return f"{visible(self.file)}{'：' if lang == 'zh' else ': '}{visible(self.zh if lang == 'zh' else self.en)}"
 
 
 class EvalkitError(Exception):
@@ -53,10 +78,12 @@ class UsageError(EvalkitError):
 
 
 class DatasetError(EvalkitError):
-    """The dataset does not validate; carries every problem found, sorted."""
+    """The dataset does not validate; carries every problem found, sorted, and the notes on
+    how its files were read (a file not read often explains the problems)."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], notes: list[Note] | None = None):
         self.problems = sorted(problems, key=_problem_order)
+        self.notes = notes or []
         super().__init__(f"{len(self.problems)} problem(s) in the dataset")
 
 

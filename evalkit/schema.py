@@ -59,6 +59,7 @@ class Column:
     enum: dict[str, tuple[str, ...]] | None = None  # code -> Chinese labels (first is the main one)
     ref: Ref | None = None
     note: str = ""
+    aliases: tuple[str, ...] = ()  # more headers a ledger may spell it with (Chinese)
 
     @property
     def must_have_value(self) -> bool:
@@ -84,11 +85,12 @@ class Column:
 
 @dataclass(frozen=True)
 class RecordType:
-    """A record type: one CSV file or one XLSX sheet named `name`."""
+    """A record type: one CSV file or one XLSX sheet named `name`, or `zh`, or one of `aliases`."""
 
     name: str
     zh: str
     columns: tuple[Column, ...]
+    aliases: tuple[str, ...] = ()  # more names of its file or sheet (Chinese)
     id_column: str | None = "id"
     doc: str = ""
     kind_column: str | None = None  # the column other tables' Ref.kinds refer to
@@ -168,6 +170,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("member_count", "党员人数", INT),
         ),
         doc="party organisations (the tree)",
+        aliases=("组织", "党组织台账"),
         kind_column="kind",
     ),
     RecordType(
@@ -185,6 +188,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("party_org_id", "所属党组织", opt=True, ref=Ref("organizations", ("branch", "joint_branch"))),
         ),
         doc="chain enterprises",
+        aliases=("企业台账", "链上企业"),
     ),
     RecordType(
         "departments",
@@ -204,6 +208,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("party_member", "是否党员", BOOL),
         ),
         doc="officials and enterprise party secretaries",
+        aliases=("干部名册",),
     ),
     RecordType(
         "chain_posts",
@@ -216,6 +221,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
         ),
         id_column=None,
         doc="who staffs each chain committee",
+        aliases=("链上岗位",),
     ),
     RecordType(
         "activity_bases",
@@ -231,24 +237,32 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
     ),
     RecordType(
         "activities",
-        "活动",
+        "活动台账",
         (
             _c("id", "编号"),
-            _c("org_id", "组织单位", ref=ORG, note="the organiser"),
-            _c("date", "活动日期", DATE),
-            _c("category", "活动类型", ENUM, enum=ACTIVITY_CATEGORIES),
-            _c("title", "活动主题"),
-            _c("base_id", "活动阵地", opt=True, ref=Ref("activity_bases")),
-            _c("participants", "参加人数", INT),
-            _c("co_hosts", "联办单位", LIST, ref=ORG, note="counts for each co-host too"),
-            _c("evidence", "佐证材料", opt=True),
+            _c("org_id", "组织单位", ref=ORG, note="the organiser", aliases=("主办单位", "党组织")),
+            _c("date", "活动日期", DATE, aliases=("活动时间", "日期")),
+            _c("category", "活动类型", ENUM, enum=ACTIVITY_CATEGORIES, aliases=("活动类别", "类别")),
+            _c("title", "活动主题", aliases=("活动名称", "活动内容", "主题")),
+            _c("base_id", "活动阵地", opt=True, ref=Ref("activity_bases"), aliases=("阵地",)),
+            _c("participants", "参加人数", INT, aliases=("参与人数", "人数")),
+            _c(
+                "co_hosts",
+                "联办单位",
+                LIST,
+                ref=ORG,
+                note="counts for each co-host too",
+                aliases=("联合开展单位", "协办单位"),
+            ),
+            _c("evidence", "佐证材料", opt=True, aliases=("佐证", "附件")),
         ),
         doc='branch and chain activities (the "4" of 1+4)',
+        aliases=("活动",),
         dated_by="date",
     ),
     RecordType(
         "meetings",
-        "议事会",
+        "议事会议",
         (
             _c("id", "编号"),
             _c("chain_id", "产业链", ref=CHAIN),
@@ -258,11 +272,12 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("issues_resolved", "解决事项", INT, note="at most issues_raised"),
         ),
         doc="chain council meetings (议事会)",
+        aliases=("联席会议", "议事会"),
         dated_by="date",
     ),
     RecordType(
         "requests",
-        "诉求",
+        "企业诉求",
         (
             _c("id", "编号"),
             _c("enterprise_id", "企业", ref=ENTERPRISE),
@@ -283,11 +298,12 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("reopened_from", "重复诉求", opt=True, ref=Ref("requests"), note="an earlier request repeated"),
         ),
         doc="enterprise service requests (点单 → 派单 → 接单)",
+        aliases=("诉求台账", "点单台账", "诉求"),
         dated_by="dispatched_at",
     ),
     RecordType(
         "visits",
-        "走访",
+        "走访台账",
         (
             _c("id", "编号"),
             _c("cadre_id", "走访人", ref=CADRE),
@@ -297,6 +313,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("needs_recorded", "收集诉求数", INT),
         ),
         doc="cadres' visits to enterprises",
+        aliases=("走访",),
         dated_by="date",
     ),
     RecordType(
@@ -311,6 +328,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("mentor_id", "培养联系人", opt=True, ref=CADRE),
         ),
         doc="the three cultivations (三培养)",
+        aliases=("人才培养",),
         dated_by="date",
     ),
     RecordType(
@@ -338,5 +356,6 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
         ),
         id_column=None,
         doc="approved exemptions from a compliance rule",
+        aliases=("豁免审批",),
     ),
 )
