@@ -21,7 +21,7 @@ from types import MappingProxyType
 import duckdb
 import pyarrow as pa
 
-from ..errors import DatasetError, Problem, UsageError
+from ..errors import DatasetError, Note, Problem, UsageError
 from ..periods import Period
 from ..schema import CORE_RECORD_TYPES, DEFAULT_MAX_CELL_CHARS, LIST, PERIOD, TABLE_SUBJECT_KINDS, Limits, RecordType
 from .cells import Typing, define_macros
@@ -95,8 +95,15 @@ def _arrow_type(column) -> pa.DataType:
 class Dataset:
     """A validated dataset: one `Table` per known record type (empty when it has no file)."""
 
-    def __init__(self, folder: Path, tables: dict[str, Table], connection: duckdb.DuckDBPyConnection):
+    def __init__(
+        self,
+        folder: Path,
+        tables: dict[str, Table],
+        connection: duckdb.DuckDBPyConnection,
+        notes: list[Note] | None = None,
+    ):
         self.folder = folder
+        self.notes: list[Note] = notes or []  # how the files were read (rows skipped, files not read, ...)
         self.tables: Mapping[str, Table] = MappingProxyType(tables)
         self.connection = connection
         for name, table in tables.items():
@@ -200,6 +207,7 @@ def load_dataset(
     connection = duckdb.connect(config=config)
     connection.execute("SET enable_progress_bar = false")
     define_macros(connection)
+    notes: list[Note] = []
     problems: list[Problem] = []  # reading's first, then places found twice, then cells'
     twice: list[Problem] = []
     limits = limits or Limits()
@@ -233,8 +241,8 @@ def load_dataset(
         problems += typed.problems
     del typing
     pa.default_memory_pool().release_unused()
-    dataset = Dataset(folder, tables, connection)
+    dataset = Dataset(folder, tables, connection, notes)
     problems += validate_dataset(dataset, known_rules)
     if problems:
-        raise DatasetError(problems)
+        raise DatasetError(problems, notes)
     return dataset
