@@ -10,6 +10,7 @@ from dataclasses import fields
 from datetime import datetime, timezone
 from fractions import Fraction
 from itertools import groupby
+from pathlib import Path
 
 from tabulate import tabulate
 
@@ -25,6 +26,7 @@ from .rules.packs import Pack, diff_packs, effective_weights
 from .schema import Limits
 from .session import Session
 from .signals import Terminated, stopping_on_signals
+from .template import template_xlsx
 from .verify import verify
 
 
@@ -275,6 +277,25 @@ def _plugin_failures(session: Session) -> int:
     return 3 if session.plugins.failures else 0
 
 
+def _template(args: argparse.Namespace) -> int:
+    """Write the blank workbook; never over an existing file, which may be a filled-in template."""
+    if not args.output.lower().endswith(".xlsx"):
+        raise UsageError(
+            f"--output {args.output}: the template is an Excel workbook; name a .xlsx file",
+            f"--output {args.output}：模板是 Excel 工作簿，请指定 .xlsx 文件名",
+        )
+    check_output(args.output, [path for path in (args.rules_dir, args.plugins_dir) if path is not None])
+    if Path(args.output).exists():
+        raise UsageError(
+            f"--output {args.output}: exists, and may be a filled-in ledger; delete it first or name a new file",
+            f"--output {args.output}：文件已存在，可能是已填写的台账；请先删除，或指定新的文件名",
+        )
+    names = [name for name in (args.record_types or "").replace("，", ",").split(",") if name.strip()]
+    session = _session(args)
+    write(template_xlsx(session.record_types, args.lang, names), args.output)
+    return _plugin_failures(session)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evalkit", description="Assessment tables from party-building ledgers.")
     parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
@@ -357,6 +378,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify_cases.set_defaults(run=_verify)
     plugins = commands.add_parser("plugins", parents=[common], help="loaded plugins, where each came from, version")
     plugins.set_defaults(run=_plugins)
+    template = commands.add_parser(
+        "template", parents=[common], help="a blank XLSX workbook of ledgers to fill in: drop-downs, notes, examples"
+    )
+    template.add_argument("--output", required=True, metavar="FILE.xlsx", help="the workbook to write (a new file)")
+    template.add_argument(
+        "--record-types",
+        metavar="NAMES",
+        help="only these ledgers, comma-separated English or Chinese names (default: every record type)",
+    )
+    template.set_defaults(run=_template)
     return parser
 
 
