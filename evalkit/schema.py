@@ -66,21 +66,27 @@ class Column:
         """Booleans and lists are never required: a blank cell means false / empty."""
         return self.required and self.type not in (BOOL, LIST)
 
-    def expected(self) -> str:
+    def expected(self, lang: str = "en") -> str:
         """What a valid cell of this column looks like, in words a spreadsheet user understands."""
         if self.type == ENUM:
             assert self.enum is not None
+            if lang == "zh":
+                return "以下之一：" + "、".join(labels[0] for labels in self.enum.values())
             choices = ", ".join(f"{code} ({labels[0]})" for code, labels in self.enum.items())
             return f"one of {choices}"
-        return {
-            STR: "text",
-            INT: "a whole number ≥ 0",
-            DATE: "a date YYYY-MM-DD",
-            DATETIME: "a date-time YYYY-MM-DD HH:MM",
-            BOOL: "true/false, 1/0, yes/no or 是/否",
-            LIST: "ids separated by ;",
-            PERIOD: "a year such as 2024 or a quarter such as 2024Q2",
-        }[self.type]
+        return _EXPECTED[self.type][lang == "zh"]
+
+
+#: What a cell of each (non-enumeration) column type holds, in English and Chinese.
+_EXPECTED = {
+    STR: ("text", "文字"),
+    INT: ("a whole number ≥ 0", "不小于 0 的整数"),
+    DATE: ("a date YYYY-MM-DD", "日期，如 2024-07-03"),
+    DATETIME: ("a date-time YYYY-MM-DD HH:MM", "日期时间，如 2024-07-03 09:30"),
+    BOOL: ("true/false, 1/0, yes/no or 是/否", "是/否（或 true/false、1/0）"),
+    LIST: ("ids separated by ;", "以 ; 分隔的编号"),
+    PERIOD: ("a year such as 2024 or a quarter such as 2024Q2", "年份如 2024，或季度如 2024Q2"),
+}
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,7 @@ def test_problems_listed_per_file_are_capped(small_dir, small, lang):
     result = _refused(small_dir, "--max-problems", "2", "--lang", lang)
     listed = [f"  visits.csv:{row} [policies_delivered] 'many': expected a whole number ≥ 0" for row in (2, 3)]
     if lang == "zh":
+        listed = [f"  visits.csv:{row} [policies_delivered] 'many'：应为不小于 0 的整数" for row in (2, 3)]
         more = "  visits.csv：另有 5 个问题未列出（可用 --max-problems 调高）"
     else:
         more = "  visits.csv: 5 more problems not shown (raise --max-problems)"
@@ -242,8 +243,9 @@ def test_entry_that_is_not_a_regular_file_inside(small_dir, make):
 
 
 def test_a_link_inside_the_folder_is_read(small_dir):
-    (small_dir / "departments.csv").rename(small_dir / "departments-2024.csv")
-    (small_dir / "departments.csv").symlink_to("departments-2024.csv")
+    (small_dir / "kept").mkdir()  # a sub-folder is not read
+    (small_dir / "departments.csv").rename(small_dir / "kept" / "departments.csv")
+    (small_dir / "departments.csv").symlink_to("kept/departments.csv")
     assert run_cli(["validate", str(small_dir)]).exit_code == 0
 
 

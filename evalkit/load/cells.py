@@ -10,12 +10,16 @@ never reported.
 
 from __future__ import annotations
 
+import calendar
+import re
+import unicodedata
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import Problem
+from ..errors import Note, Problem
 from ..hanzi import TRADITIONAL_TO_SIMPLIFIED, fold
 from ..schema import BOOL, DATE, DATETIME, ENUM, INT, LIST, PERIOD, STR, Column, RecordType
 from .files import TextTable, as_text
@@ -223,32 +227,126 @@ class _Slot:
     index: int  # the cell's position in the record
     column: Column | None  # None: an extra column, kept as text for plugins
     key: str  # the column's name, or the header's text for an extra column
+    header: str  # the header as the file spells it (problems name the column so)
 
 
-def _slots(record_type: RecordType, text: TextTable) -> tuple[list[_Slot], list[Problem]]:
-    """Which column each header cell names, and the problems of the header row."""
-    names = {}
-    for column in record_type.columns:
-        names[column.name.lower()] = column
-        names[fold(column.zh)] = column
-    slots, problems, seen = [], [], {}
+#: Headers of a running number, which a ledger may have and evalkit never reads (nor takes as `id`).
+_NUMBERING = {"序号", "序", "no", "no.", "#"}
+_BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
+
+
+def header_spelling(text: str) -> str:
+    """A header as it is compared: NFKC (full-width letters made ASCII), Simplified, lower case,
+    without a bracketed unit (`参加人数（人）`) or spaces."""
+    normal = fold(unicodedata.normalize("NFKC", text))
+    return re.sub(r"\s+", "", _BRACKETED.sub("", normal) or normal)
+
+
+def _headers(record_type: RecordType) -> dict[str, Column]:
+    """Every spelling of every column's header (its name, Chinese header, aliases) → the column."""
+    return {header_spelling(h): c for c in record_type.columns for h in (c.name, c.zh, *c.aliases)}
+
+
+def locate_header(record_type: RecordType, text: TextTable) -> tuple[TextTable, Note | None]:
+    """The table read from its header row: the first of the first 20 rows that names every
+    required column, else the one naming the most columns; the rows above it (a ledger's title,
+    often merged across the top) are left out with a note."""
+    known, required = _headers(record_type), {c.name for c in record_type.columns if c.must_have_value}
+    size = min(_HEADER_ROWS - 1, len(text.rows))
+    candidates = [text.header] + [[_cell(column, n) for column in text.columns] for n in range(size)]
+    named = [{known[h].name for cell in row if cell and (h := header_spelling(cell)) in known} for row in candidates]
+    best = next((n for n, names in enumerate(named) if required <= names), None)
+    if best is None:
+        best = max(range(len(named)), key=lambda n: (len(named[n]), -n))
+    if best == 0:
+        return text, None
+    above = [cell for row in candidates[:best] for cell in row if cell and cell.strip()]
+    header_row = text.rows[best - 1].as_py()
+    title = " ".join(above)[:60]
+    rows = "row 1" if header_row == 2 else f"rows 1–{header_row - 1}"
+    rows_zh = "第 1 行" if header_row == 2 else f"第 1–{header_row - 1} 行"
+    note = Note(
+        text.file,
+        f"{rows} above the header (row {header_row}) not read" + (f": {title}" if title else ""),
+        f"表头（第 {header_row} 行）以上的{rows_zh}未读取" + (f"：{title}" if title else ""),
+    )
+    located = TextTable(
+        text.name,
+        text.file,
+        candidates[best],
+        [column.slice(best) for column in text.columns],
+        text.rows.slice(best),
+        text.unreadable,
+        text.blank_rows,
+        text.formulas,
+        text.merges,
+        header_row,
+    )
+    return located, note
+
+
+_HEADER_ROWS = 20
+
+
+def _cell(column, n: int) -> str | None:
+    value = column[n].as_py()
+    return value if value is None else str(value)
+
+
+def _slots(record_type: RecordType, text: TextTable) -> tuple[list[_Slot], list[Problem], list[Note]]:
+    """Which column each header cell names, the problems of the header row, and a note for each
+    header naming no column (kept as an extra column), with the closest columns."""
+    known = _headers(record_type)
+    slots, problems, notes, seen = [], [], [], {}
     for index, cell in enumerate(text.header):
         header = as_text(cell) if cell is not None else ""
-        if not header:
-            continue  # an unnamed column is not data (Excel leaves them behind)
-        column = names.get(fold(header))
+        spelled = header_spelling(header)
+        if not spelled or spelled in _NUMBERING:
+            continue  # an unnamed column is not data (Excel leaves them behind), nor a running number
+        column = known.get(spelled)
         key = column.name if column else header
         if key in seen:
             problems.append(
-                Problem(text.file, 1, header, "", f"each column once ({key} is also column {seen[key] + 1})")
+                Problem(
+                    text.file,
+                    text.header_row,
+                    header,
+                    "",
+                    f"each column once ({key} is also column {seen[key] + 1})",
+                    f"每列只出现一次（{key} 也在第 {seen[key] + 1} 列）",
+                )
             )
             continue
         seen[key] = index
-        slots.append(_Slot(index, column, key))
+        slots.append(_Slot(index, column, key, header))
+        if column is None:
+            notes.append(_unknown_header(record_type, text.file, header, spelled, known))
     for column in record_type.columns:
         if column.must_have_value and column.name not in seen:
-            problems.append(Problem(text.file, 1, column.name, "", f"a column {column.name} [{column.zh}]"))
-    return slots, problems
+            problems.append(
+                Problem(
+                    text.file,
+                    text.header_row,
+                    column.name,
+                    "",
+                    f"a column {column.name} [{column.zh}]",
+                    f"名为“{column.zh}”（{column.name}）的列",
+                )
+            )
+    return slots, problems, notes
+
+
+def _unknown_header(record_type: RecordType, file: str, header: str, spelled: str, known: dict[str, Column]) -> Note:
+    """The note on a header naming no column of `record_type`: kept, unread by the rules, and
+    the columns it is closest to."""
+    close = get_close_matches(spelled, known, 3, 0.6)
+    closest = list({known[spelling].name: known[spelling] for spelling in close}.values())
+    en = f"column '{header}' is not a column of {record_type.name}: kept, not read by the rules"
+    zh = f"“{header}”不是 {record_type.zh} 的列：保留，规则不读取"
+    if closest:
+        en += "; did you mean " + " or ".join(f"{c.name} [{c.zh}]" for c in closest) + "?"
+        zh += "；是否应为" + "或".join(f"“{c.zh}”" for c in closest) + "？"
+    return Note(file, en, zh)
 
 
 def _kind(column: Column | None) -> tuple:
@@ -383,15 +481,22 @@ class _File:
     """One file's cells on their way to typed rows (`Typing`)."""
 
     def __init__(self, typing: Typing, record_type: RecordType, text: TextTable):
+        text, above = locate_header(record_type, text)
         self.record_type, self.file, self.rows = record_type, text.file, text.rows
         self.unreadable, self.blank_rows, self.formulas = text.unreadable, text.blank_rows, text.formulas
-        self.slots, self.problems = _slots(record_type, text)
+        self.slots, self.problems, self.notes = _slots(record_type, text)
+        self.notes = [above] * bool(above) + self.notes
         self.beyond = list(range(len(text.header), len(text.columns)))
         self.max_chars = typing.max_chars
         named = {slot.index: slot.column for slot in self.slots}
         cells = [
             column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column]) for column in text.columns
         ]
+        identifying = {slot.index for slot in self.slots if _identifies(record_type, slot.column)}
+        cells = [_normal(column) if index in identifying else column for index, column in enumerate(cells)]
+        id_index = next((slot.index for slot in self.slots if slot.key == record_type.id_column), None)
+        cells = self._filled_down(cells, text.merges, id_index)
+        cells = self._without_sections(cells, text, len(self.slots))
         self.cells: list[_Cells | None] = [None] * len(cells)
         kinds: dict[tuple, tuple[Column | None, list[int]]] = {}
         for index, column in enumerate(cells):
@@ -404,6 +509,72 @@ class _File:
             entries, places = typing.encode(column, [cells[index] for index in indexes])
             for index, at in zip(indexes, places, strict=True):
                 self.cells[index] = _Cells(entries.text, at, entries)
+
+    def _filled_down(self, cells: list, merges, id_index: int | None) -> list:
+        """`cells` with each vertically merged range's value written into the cells below it (a
+        workbook keeps it in the first cell only), but in the id column: an id is never copied."""
+        down = (
+            [merge for merge in merges if merge[2] > merge[0] and merge[2] >= self.rows[0].as_py()]
+            if len(self.rows)
+            else []
+        )
+        if not down:
+            return cells
+        place = {number: n for n, number in enumerate(self.rows.to_pylist())}
+        values: dict[int, list] = {}
+        filled = []
+        for top, left, bottom, right in down:
+            for index in range(left, min(right + 1, len(cells))):
+                if index == id_index or top not in place:
+                    continue
+                column = values.setdefault(index, cells[index].to_pylist())
+                below = [place[number] for number in range(top + 1, bottom + 1) if number in place]
+                for n in below:
+                    column[n] = column[place[top]]
+                if below:
+                    filled.append((self._header_of(index), top, bottom))
+        if not filled:
+            return cells
+        for index, column in values.items():
+            cells[index] = pa.chunked_array([pa.array(column, pa.string())])
+        ranges = "; ".join(f"{header} rows {top}–{bottom}" for header, top, bottom in filled)
+        ranges_zh = "；".join(f"{header} 第 {top}–{bottom} 行" for header, top, bottom in filled)
+        self.notes.append(Note(self.file, f"merged cells filled down: {ranges}", f"合并单元格已向下填充：{ranges_zh}"))
+        return cells
+
+    def _header_of(self, index: int) -> str:
+        return next((slot.header for slot in self.slots if slot.index == index), f"column {index + 1}")
+
+    def _without_sections(self, cells: list, text: TextTable, width: int) -> list:
+        """`cells` without the section rows (a heading such as 第三季度 between the records): a row
+        with one non-blank cell, which in a workbook is merged across at least half the header,
+        and in a CSV file is the first cell and reads as a quarter, month or year heading."""
+        if not cells or not len(self.rows):
+            return cells
+        filled = pc.cast(pc.is_valid(cells[0]), pa.int8())
+        for column in cells[1:]:
+            filled = pc.add(filled, pc.cast(pc.is_valid(column), pa.int8()))
+        lone = pc.equal(filled, 1)
+        if not pc.any(lone).as_py():
+            return cells
+        numbers = self.rows.filter(_array(lone)).to_pylist()
+        if text.file.endswith(".csv"):
+            firsts = cells[0].filter(lone).to_pylist()  # a few cells: such rows are rare
+            sections = {n for n, first in zip(numbers, firsts, strict=True) if first and _SECTION.match(first)}
+        else:
+            wide = {
+                top for top, left, bottom, right in text.merges if top == bottom and 2 * (right - left + 1) >= width
+            }
+            sections = set(numbers) & wide
+        if not sections:
+            return cells
+        keep = pc.invert(pc.is_in(self.rows, pa.array(sorted(sections), pa.int64())))
+        self.rows = self.rows.filter(keep)
+        listed = ", ".join(map(str, sorted(sections)))
+        rows = "row" if len(sections) == 1 else "rows"
+        zh = f"分节标题行未读取：第 {listed} 行"
+        self.notes.append(Note(self.file, f"section headings not read: {rows} {listed}", zh))
+        return [column.filter(keep) for column in cells]
 
     def typed(self) -> Typed:
         """The rows without a fault, typed, and the problems of the others (once the entries are)."""
@@ -439,6 +610,32 @@ class _File:
         problems = self.problems + problems + _formula_problems(self.file, slots, self.formulas)
         problems += [self.unreadable] if self.unreadable else []
         return Typed(_arranged(self.record_type, slots, values, len(rows)), rows, problems, blank_rows, rejected_ids)
+
+
+def _identifies(record_type: RecordType, column: Column | None) -> bool:
+    """Whether a column holds ids, references or codes, compared after NFKC: `Ｂ４１` is `B41`."""
+    if column is None:
+        return False
+    return (
+        column.name == record_type.id_column
+        or column.ref is not None
+        or column.name.endswith("_id")
+        or column.type == ENUM
+    )
+
+
+def _normal(cells: pa.ChunkedArray) -> pa.ChunkedArray:
+    """`cells` in NFKC (full-width letters and digits made ASCII), trimmed as typing trims; an
+    all-ASCII column (nearly every one) is NFKC already and is passed on as it is."""
+    if cells.null_count == len(cells) or pc.all(pc.string_is_ascii(cells)).as_py() is not False:
+        return cells
+    return pc.utf8_normalize(cells, "NFKC")
+
+
+#: A section heading in a CSV ledger's first column: 第三季度, 2024年第三季度, 三季度, Q3, 7月, 2024年.
+_SECTION = re.compile(
+    r"^\s*(?=\S)(?:\d{4}\s*年?\s*)?(?:第?[一二三四1-4]\s*季度|[Qq][1-4]|(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月(?:份)?|年|年度)?\s*$"
+)
 
 
 def _entries_query(view: str, kinds: list[Column | None], max_chars: int, strip: bool) -> str:
@@ -548,34 +745,79 @@ def _problems(file: str, slots, beyond, bad: list[tuple], max_chars: int, id_col
     """The problems of the rows with a fault, and the ids of those rows. A cell holding a formula
     never calculated is blank here, and has its own problem (`_formula_problems`)."""
     problems, rejected_ids = [], set()
-    expected = {
-        "long": lambda column: f"a cell of at most {max_chars} characters",
-        "missing": lambda column: f"a value ({column.expected()})",
-        "bad": lambda column: column.expected(),
-        "beyond": lambda column: "no cell beyond the last named column",
-    }
     for number, cells, faults in bad:
-        where = [(slot.index, slot.key, slot.column) for slot in slots]
+        where = [(slot.index, slot.header, slot.column) for slot in slots]
         where += [(index, f"column {index + 1}", None) for index in beyond]
-        for (index, key, column), fault in zip(where, faults, strict=True):
+        for (index, header, column), fault in zip(where, faults, strict=True):
             if fault is None or (number, index) in formulas:
                 continue
             cell = cells[index] or ""
             value = _shortened(cell) if fault == "long" else "" if fault == "missing" else as_text(cell)
-            problems.append(Problem(file, number, key, value, expected[fault](column)))
+            problems.append(Problem(file, number, header, value, *_expected(fault, column, value, max_chars)))
         for slot, fault in zip(slots, faults, strict=False):
             if slot.key == id_column and fault != "long" and cells[slot.index] and cells[slot.index].strip():
                 rejected_ids.add(cells[slot.index].strip())
     return problems, rejected_ids
 
 
+def _expected(fault: str, column: Column | None, value: str, max_chars: int) -> tuple[str, str]:
+    """What a cell with `fault` should have held, in English and Chinese."""
+    if fault == "long":
+        return f"a cell of at most {max_chars} characters", f"不超过 {max_chars} 个字符的内容"
+    if fault == "beyond":
+        return "no cell beyond the last named column", "最后一个有表头的列之后没有内容"
+    assert column is not None
+    if fault == "missing":
+        return f"a value ({column.expected()})", f"填写内容（{column.expected('zh')}）"
+    en, zh = column.expected(), column.expected("zh")
+    if column.type == ENUM and (meant := _meant(column, value)):
+        code, label = meant
+        return f"{en}: did you mean {code} ({label})?", f"{zh}——是否应为“{label}”？"
+    if column.type in (DATE, DATETIME) and (day := _no_such_day(value)):
+        year, month, number = day
+        return (
+            f"{en}: {year}-{month:02d} has no day {number}",
+            f"{zh}（{year}年{month}月没有{number}日）",
+        )
+    return en, zh
+
+
+def _meant(column: Column, value: str) -> tuple[str, str] | None:
+    """The code and label a near-miss enumeration value most likely means (never applied, only
+    suggested): a label it contains or is contained in, else the closest code or label."""
+    assert column.enum is not None
+    spelled = fold(unicodedata.normalize("NFKC", value))
+    labels = {fold(label): code for code, labels in column.enum.items() for label in labels}
+    within = [label for label in labels if label in spelled or spelled in label]
+    close = within or get_close_matches(spelled, [*labels, *column.enum], 1, 0.6)
+    if not close:
+        return None
+    code = labels.get(close[0], close[0])
+    return code, column.enum[code][0]
+
+
+_DAY = re.compile(r"^\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?(?:[ T].*)?$")
+
+
+def _no_such_day(value: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of a date spelled right whose month has no such day (2024-02-30)."""
+    found = _DAY.match(unicodedata.normalize("NFKC", value))
+    if not found:
+        return None
+    year, month, day = map(int, found.groups())
+    if not (1 <= year and 1 <= month <= 12 and day >= 1):
+        return None
+    return (year, month, day) if day > calendar.monthrange(year, month)[1] else None
+
+
 def _formula_problems(file: str, slots: list[_Slot], formulas: dict[tuple[int, int], str]) -> list[Problem]:
     """A problem for each cell holding a formula without a saved result (read as blank: its value
     is not in the file)."""
-    keys = {slot.index: slot.key for slot in slots}
+    headers = {slot.index: slot.header for slot in slots}
     expected = "a value, not a formula without a saved result (open the file in Excel and save it)"
+    zh = "数值，而不是没有保存计算结果的公式（请用 Excel 打开并保存）"
     return [
-        Problem(file, row, keys.get(index, f"column {index + 1}"), _shortened(formula), expected)
+        Problem(file, row, headers.get(index, f"column {index + 1}"), _shortened(formula), expected, zh)
         for (row, index), formula in formulas.items()
     ]
 

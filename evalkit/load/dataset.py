@@ -14,7 +14,7 @@ plugin fails by name), so no plugin can change what another reads.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 
@@ -32,11 +32,15 @@ __all__ = ["DEFAULT_MAX_CELL_CHARS", "Dataset", "Limits", "Table", "load_dataset
 
 
 class Table:
-    """The valid rows of one record type, as one Arrow table, with where each came from."""
+    """The valid rows of one record type, as one Arrow table, with where each came from: one file
+    or sheet, or several read one after the other (activities_2023.csv, activities_2024.csv)."""
 
-    def __init__(self, record_type: RecordType, file: str | None = None, arrow: pa.Table | None = None, rows=None):
+    def __init__(
+        self, record_type: RecordType, files: Sequence[str] = (), arrow: pa.Table | None = None, rows=None, sources=None
+    ):
         self.type = record_type
-        self.file = file  # None: the dataset has no file for this record type
+        self.files = tuple(files)  # in the order read; empty: the dataset has no file for this record type
+        self.file = ", ".join(self.files) or None  # as a message names the table's files
         if arrow is None:
             arrow = pa.table(
                 [pa.array([], _arrow_type(column)) for column in record_type.columns],
@@ -44,6 +48,8 @@ class Table:
             )
         self.arrow = arrow
         self.row_numbers: pa.Array = rows if rows is not None else pa.array([], pa.int64())
+        #: Each row's file, as its place in `files` (int16: a dictionary's indices, 2 bytes a row).
+        self.sources: pa.Array = sources if sources is not None else pa.repeat(pa.scalar(0, pa.int16()), len(arrow))
         self.blank_rows = 0
         self.rejected_ids: set[str] = set()
         self._columns: dict[str, tuple] = {}
@@ -81,9 +87,12 @@ class Table:
         return self._rows
 
     def relation_table(self) -> pa.Table:
-        """The table's columns with each row's spreadsheet number as `_row` (for queries)."""
-        names = [name for name in self.arrow.column_names if name != "_row"]
-        return pa.table([self.row_numbers, *(self.arrow.column(name) for name in names)], names=["_row", *names])
+        """The table's columns with each row's file as `_file` and its spreadsheet row number as
+        `_row` (for queries, and for problems that name where a row is)."""
+        names = [name for name in self.arrow.column_names if name not in ("_row", "_file")]
+        file = pa.DictionaryArray.from_arrays(self.sources, pa.array(self.files or [""], pa.string()))
+        columns = [self.row_numbers, file, *(self.arrow.column(name) for name in names)]
+        return pa.table(columns, names=["_row", "_file", *names])
 
 
 def _arrow_type(column) -> pa.DataType:
@@ -175,18 +184,37 @@ class Dataset:
         return {name: len(table) for name, table in self.tables.items()}
 
 
+def _concatenated(record_type: RecordType, files: list) -> tuple[Table, list[Problem]]:
+    """One table of the typed rows of a record type's files, in the order read, each row keeping
+    its file and row number. Extra columns one file has and another lacks are blank in the latter."""
+    typed = [file.typed() for file in files]
+    arrow = (
+        pa.concat_tables([rows.table for rows in typed], promote_options="default")
+        if len(typed) > 1
+        else typed[0].table
+    )
+    numbers = pa.concat_arrays([rows.rows for rows in typed]) if len(typed) > 1 else typed[0].rows
+    sources = pa.concat_arrays([pa.repeat(pa.scalar(n, pa.int16()), len(rows.rows)) for n, rows in enumerate(typed)])
+    table = Table(record_type, [file.file for file in files], arrow, numbers, sources)
+    table.blank_rows = sum(rows.blank_rows for rows in typed)
+    table.rejected_ids = set().union(*(rows.rejected_ids for rows in typed))
+    return table, [problem for rows in typed for problem in rows.problems]
+
+
 def load_dataset(
     folder: str | Path,
     record_types: Iterable[RecordType] = CORE_RECORD_TYPES,
     known_rules: set[str] | None = None,
     limits: Limits | None = None,
     threads: int | None = None,
+    partial: bool = False,
 ) -> Dataset:
     """Load and validate every record type in `folder`; raise `DatasetError` listing every problem.
 
     `known_rules`, when given, are the rule ids a waiver may name; `limits`, how much of a file
     is read before it is refused (default `Limits()`); `threads`, how many threads DuckDB may use (default: one per
-    core).
+    core); `partial`, the dataset is one branch's own ledger: a reference to an organisation,
+    enterprise, department or cadre it does not hold is a note, not a problem (checks.py).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -208,41 +236,49 @@ def load_dataset(
     connection.execute("SET enable_progress_bar = false")
     define_macros(connection)
     notes: list[Note] = []
-    problems: list[Problem] = []  # reading's first, then places found twice, then cells'
-    twice: list[Problem] = []
+    problems: list[Problem] = []
     limits = limits or Limits()
-    typing, files = Typing(limits.max_cell_chars), {}
-    for text in find_tables(folder, list(types), limits):
-        if isinstance(text, Problem):
+    typing, sources = Typing(limits.max_cell_chars), {}
+    for text in find_tables(folder, types.values(), limits):
+        if isinstance(text, Note):
+            notes.append(text)
+        elif isinstance(text, Problem):
             problems.append(text)
-        elif text.name in files:
-            also = f"one place for {text.name} (also in {files[text.name].file})"
-            twice.append(Problem(text.file, None, "", "", also))
         else:
-            files[text.name] = typing.add(types[text.name], text)
+            sources.setdefault(text.name, []).append(typing.add(types[text.name], text))
         # Each file's text is let go once read into columns, before the next is read, and the
         # memory Arrow keeps for reuse goes back to the system (at L 1.22 → 1.13 GB of peak RSS).
         del text
         pa.default_memory_pool().release_unused()
-    if not files and not problems:
+    if not sources and not problems:
+        unread = "".join(f"\n  {note.text()}" for note in notes)
+        unread_zh = "".join(f"\n  {note.text('zh')}" for note in notes)
         raise UsageError(
             f"{folder}: no dataset files in this folder (expected files such as organizations.csv and "
-            "requests.csv, or an .xlsx workbook with sheets of those names)",
-            f"{folder}：文件夹里没有台账文件（应有 organizations.csv、requests.csv 等，或含同名工作表的 .xlsx 工作簿）",
+            f"requests.csv, or an .xlsx workbook with sheets of those names){unread}",
+            f"{folder}：文件夹里没有台账文件（应有 organizations.csv、requests.csv 等，"
+            f"或含同名工作表的 .xlsx 工作簿）{unread_zh}",
         )
-    problems += twice
     typing.run(connection)
     tables = {name: Table(record_type) for name, record_type in types.items()}
-    for name in list(files):
-        file = files.pop(name)  # its cells' entries are let go once looked up
-        typed = file.typed()
-        table = tables[name] = Table(types[name], file.file, typed.table, typed.rows)
-        table.blank_rows, table.rejected_ids = typed.blank_rows, typed.rejected_ids
-        problems += typed.problems
+    for name in list(sources):
+        files = sources.pop(name)  # their cells' entries are let go once looked up
+        tables[name], found = _concatenated(types[name], files)
+        problems += found
+        notes += [note for file in files for note in file.notes]
+        if len(files) > 1:
+            listed = ", ".join(file.file for file in files)
+            notes.append(
+                Note(
+                    files[0].file,
+                    f"{name} read from {len(files)} files, in this order: {listed}",
+                    f"{types[name].zh}（{name}）由 {len(files)} 个文件依次合并读取：{listed}",
+                )
+            )
     del typing
     pa.default_memory_pool().release_unused()
     dataset = Dataset(folder, tables, connection, notes)
-    problems += validate_dataset(dataset, known_rules)
+    problems += validate_dataset(dataset, known_rules, partial)
     if problems:
-        raise DatasetError(problems, notes)
+        raise DatasetError(problems, dataset.notes)
     return dataset

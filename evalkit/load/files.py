@@ -23,18 +23,21 @@ import io
 import os
 import re
 import stat
+import unicodedata
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from difflib import get_close_matches
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as arrow_csv
 
-from ..errors import Problem
-from ..schema import Limits
+from ..errors import Note, Problem
+from ..hanzi import fold
+from ..schema import Limits, RecordType
 
 
 @dataclass
@@ -49,6 +52,10 @@ class TextTable:
     unreadable: Problem | None = None  # the rest of the file could not be read (or was refused) from this record on
     blank_rows: int = 0  # empty rows the reader left out already (a sheet may drag a million behind it)
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, position) → a formula never calculated
+    #: A workbook's merged cells: (first row, first position, last row, last position), rows numbered as
+    #: a spreadsheet shows them, positions from 0; their value is in the first cell only.
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+    header_row: int = 1  # the row of `header` (rows above it are a title: `cells.locate_header`)
 
 
 def as_text(value: object) -> str:
@@ -293,7 +300,7 @@ def _csv_records(source: Path | bytes, file: str, name: str, limits: Limits) -> 
     return _text_table(name, file, header, records, range(2, len(records) + 2), unreadable=unreadable)
 
 
-def _text_table(name, file, header, records: list[list], numbers, unreadable=None, blank_rows=0, formulas=None):
+def _text_table(name, file, header, records: list[list], numbers, unreadable=None, blank_rows=0):
     """A `TextTable` of records given as lists of cells (of any widths; None or text, an empty
     text made None)."""
     width = max([len(header), *map(len, records)])
@@ -302,11 +309,15 @@ def _text_table(name, file, header, records: list[list], numbers, unreadable=Non
         for index in range(width)
     ]
     numbers = pa.array(numbers, pa.int64())
-    return TextTable(name, file, header, columns, numbers, unreadable, blank_rows, formulas or {})
+    return TextTable(name, file, header, columns, numbers, unreadable, blank_rows)
 
 
-def read_workbook(path: Path, wanted: dict[str, str], limits: Limits) -> tuple[list[TextTable], list[Problem]]:
-    """Read the sheets of `path` whose folded name is a key of `wanted` (→ record type)."""
+def read_workbook(path: Path, names: Names, limits: Limits) -> tuple[list[TextTable], list[Problem | Note]]:
+    """Read the sheets of `path` that name a record type; the others are noted (`Names.not_read`),
+    but for blank sheets and notes sheets (`_NOTES_SHEETS`: a template's 说明). An .xls workbook
+    (Excel 97-2003) is read by python-calamine, an .xlsx one by openpyxl."""
+    if path.suffix.lower() == ".xls":
+        return _read_xls(path, names, limits)
     from openpyxl import load_workbook  # imported late: CSV-only datasets never pay for it
 
     if refused := _inflation(path, limits):
@@ -314,24 +325,36 @@ def read_workbook(path: Path, wanted: dict[str, str], limits: Limits) -> tuple[l
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file
-        return [], [Problem(path.name, None, "", "", f"a readable .xlsx workbook ({type(error).__name__}: {error})")]
-    tables, problems = [], []
+        return [], [_unreadable_workbook(path.name, error)]
+    tables, others = [], []
     try:
         for sheet in book.worksheets:
-            name = wanted.get(sheet.title.strip().lower())
-            if name is None:
-                continue
             label = f"{path.name}#{sheet.title}"
+            sheet.reset_dimensions()  # its declared size is not believed (`_read_sheet`)
+            name = names[sheet.title]
+            if name is None:
+                if fold(sheet.title) not in _NOTES_SHEETS and not _blank(sheet.iter_rows(values_only=True)):
+                    others.append(names.not_read(label, sheet.title))
+                continue
             try:
                 read = _read_sheet(sheet, name, label, limits)
             except MemoryError:
                 raise  # the run's to report (it names the stage), not the file's
             except Exception as error:  # a damaged sheet (cut short, bad XML): openpyxl raises many types
-                read = Problem(label, None, "", "", f"a readable .xlsx workbook ({type(error).__name__}: {error})")
-            (problems if isinstance(read, Problem) else tables).append(read)
+                read = _unreadable_workbook(label, error)
+            (others if isinstance(read, Problem) else tables).append(read)
     finally:
         book.close()  # read-only workbooks hold the file open until closed
-    return tables, problems
+    return tables, others
+
+
+def _unreadable_workbook(label: str, error: Exception) -> Problem:
+    reason = f"{type(error).__name__}: {error}"
+    return Problem(label, None, "", "", f"a readable .xlsx workbook ({reason})", f"可读取的 Excel 工作簿（{reason}）")
+
+
+def _blank(rows: Iterable[Sequence]) -> bool:
+    return all(all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row) for row in rows)
 
 
 def _read_sheet(sheet, name: str, label: str, limits: Limits) -> TextTable | Problem:
@@ -339,28 +362,70 @@ def _read_sheet(sheet, name: str, label: str, limits: Limits) -> TextTable | Pro
     whitespace is kept, for the length limit to see it as in a CSV file. The sheet is read by
     the rows it holds: the dimension it declares is not believed (openpyxl would pad every row
     and the sheet to it: a 1.5 KB file declaring `A1:XFD1048576` hung evalkit)."""
-    sheet.reset_dimensions()
-    cells = sheet.iter_rows(values_only=True)
-    header = next(cells, None)
+    table = _records(sheet.iter_rows(values_only=True), name, label, limits)
+    if isinstance(table, TextTable):
+        last = table.unreadable.row - 1 if table.unreadable else None
+        table.formulas = dict(_unsaved_formulas(sheet, last))
+        table.merges = list(_merged_cells(sheet))
+    return table
+
+
+def _records(rows: Iterator[Sequence], name: str, label: str, limits: Limits) -> TextTable | Problem:
+    """The records of a sheet's rows (cells as read: text, numbers, dates, None), blank rows
+    counted, up to the first row past `limits`."""
+    header = next(rows, None)
     if header is None:
-        return Problem(label, 1, "", "", "a header row (the sheet is empty)")
+        return Problem(label, 1, "", "", "a header row (the sheet is empty)", "表头行（工作表是空的）")
     if wide := _too_wide(header, label, 1, limits):
         return wide
     records, numbers, blank, refused = [], [], 0, None
-    for number, row in enumerate(cells, start=2):
+    for number, row in enumerate(rows, start=2):
         refused = (
             too_many_rows(label, limits) if number > limits.max_rows + 1 else _too_wide(row, label, number, limits)
         )
         if refused:
             break
-        if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row):
+        if _blank([row]):
             blank += 1
         else:
             records.append([_cell_text(cell) for cell in row[: limits.max_cells_per_row]])
             numbers.append(number)
     header_text = [None if cell is None else _cell_text(cell) for cell in header[: limits.max_cells_per_row]]
-    formulas = dict(_unsaved_formulas(sheet, refused.row - 1 if refused else None))
-    return _text_table(name, label, header_text, records, numbers, refused, blank, formulas)
+    return _text_table(name, label, header_text, records, numbers, refused, blank)
+
+
+def _read_xls(path: Path, names: Names, limits: Limits) -> tuple[list[TextTable], list[Problem | Note]]:
+    """The sheets of an Excel 97-2003 workbook, as `read_workbook` reads an .xlsx one. Such a file
+    holds at most 65,536 rows of 256 cells a sheet: no limit but the row count can be reached."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # calamine raises its own types for a damaged file
+        reason = f"{type(error).__name__}: {error}"
+        return [], [
+            Problem(
+                path.name, None, "", "", f"a readable .xls workbook ({reason})", f"可读取的 Excel 工作簿（{reason}）"
+            )
+        ]
+    tables, others = [], []
+    for title in book.sheet_names:
+        label = f"{path.name}#{title}"
+        sheet = book.get_sheet_by_name(title)
+        rows = [[None if cell == "" else cell for cell in row] for row in sheet.to_python(skip_empty_area=False)]
+        name = names[title]
+        if name is None:
+            if fold(title) not in _NOTES_SHEETS and not _blank(rows):
+                others.append(names.not_read(label, title))
+            continue
+        read = _records(iter(rows), name, label, limits)
+        if isinstance(read, TextTable):
+            read.merges = [
+                (top + 1, left, bottom + 1, right) for (top, left), (bottom, right) in sheet.merged_cell_ranges or ()
+            ]
+        (others if isinstance(read, Problem) else tables).append(read)
+    book.close()
+    return tables, others
 
 
 def _inflation(path: Path, limits: Limits) -> Problem | None:
@@ -437,58 +502,158 @@ def _unsaved_formulas(sheet, last: int | None) -> Iterator[tuple[tuple[int, int]
                 rows.clear()  # the rows read so far: a sheet's XML is never held whole
 
 
+#: A merged range in a sheet's XML (`<mergeCell ref="A3:A5"/>`, or prefixed).
+_MERGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?mergeCell\s+ref="([A-Z]+[0-9]+):([A-Z]+[0-9]+)"')
+
+
+def _merged_cells(sheet) -> Iterator[tuple[int, int, int, int]]:
+    """The merged ranges of a read-only `sheet` (openpyxl lists them only for sheets it reads
+    whole), from its XML, a megabyte at a time: (first row, first position, last row, last position)."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    with sheet._get_source() as source:
+        tail = b""
+        for chunk in iter(lambda: source.read(_CHUNK_BYTES), b""):
+            text = tail + chunk
+            cut = text.rfind(b"<")  # a range cut by the chunk's end is read with the next chunk
+            for found in _MERGE.finditer(text, 0, cut if cut > 0 else len(text)):
+                (top, left), (bottom, right) = (coordinate_to_tuple(part.decode()) for part in found.groups())
+                yield top, left - 1, bottom, right - 1
+            tail = text[cut:] if cut > 0 else b""
+
+
 def _cell_text(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return as_text(value)
 
 
-def find_tables(folder: Path, names: list[str], limits: Limits) -> Iterator[TextTable | Problem]:
-    """Each record type's file or sheet in `folder` (or the problem reading it), read one at a
-    time in the order of the files' names: a file's text can be typed and let go before the next
-    is read. A record type found twice is the caller's to report. An entry named as a dataset
-    file that is not a regular file inside the folder is a problem: skipping it would take a
-    record type as empty (all its rules passing on nothing)."""
-    wanted = {name.lower(): name for name in names}
+#: What a copy or a dated version adds to a name: ` (1)`, `（2）`, ` - 副本`, ` - Copy`, `_2024`,
+#: `2024年`, `-2024-07`, `20240701`.
+_ADDED = re.compile(
+    r"(?:[\s_\-－—.]*(?:\(\d+\)|（\d+）|副本|copy|\d{4}(?:[-_./年]?\d{1,2}(?:[-_./月]?\d{1,2}日?)?月?)?年?))+$",
+    re.IGNORECASE,
+)
+#: Files and sheets a dataset folder holds beside its ledgers, never read and never noted.
+_BESIDE = re.compile(r"^(?:[.]|~\$|readme|evalkit\.toml$)|\.(?:md|txt|pdf)$", re.IGNORECASE)
+_NOTES_SHEETS = {"说明", "填写说明", "readme", "notes", "instructions"}
+SPREADSHEETS = (".csv", ".xlsx", ".xlsm", ".xls")
+
+
+def spelling(name: str) -> str:
+    """A file's or sheet's name as it is compared: NFKC (full-width letters made ASCII),
+    Simplified, lower case, without what a copy or a dated version adds, spaces, `_` and `-`."""
+    folded = fold(unicodedata.normalize("NFKC", name))
+    return re.sub(r"[\s_\-]+", "", _ADDED.sub("", folded) or folded)
+
+
+class Names:
+    """The record types' names as files and sheets may spell them (the English name, the Chinese
+    name and its aliases), and the closest one to a name that is none of them."""
+
+    def __init__(self, record_types: Iterable[RecordType]):
+        self.types = {t.name: t for t in record_types}
+        self.spellings = {spelling(n): t.name for t in self.types.values() for n in (t.name, t.zh, *t.aliases)}
+
+    def __getitem__(self, name: str) -> str | None:
+        """The record type a file stem or a sheet title names, or None."""
+        return self.spellings.get(spelling(name))
+
+    def not_read(self, file: str, name: str) -> Note:
+        """The warning for a ledger-like file or sheet `name` that names no record type, with the
+        closest record type: the longest spelling it contains or is contained in, else the
+        closest by `difflib`."""
+        spelled = spelling(name)
+        within = [s for s in self.spellings if s and (s in spelled or spelled in s)]
+        closest = (
+            max(within, key=len) if within else next(iter(get_close_matches(spelled, self.spellings, 1, 0.5)), None)
+        )
+        if closest is None:
+            return Note(
+                file,
+                "not read: no record type is named so (docs/data-format.md lists the names)",
+                "未读取——没有这个名称的台账（台账名称见 docs/data-format.md）",
+                warning=True,
+            )
+        record_type = self.types[self.spellings[closest]]
+        return Note(
+            file,
+            f"not read: is it {record_type.name} ({record_type.zh})?",
+            f"未读取——是否应为 {record_type.name}（{record_type.zh}）？",
+            warning=True,
+        )
+
+
+def find_tables(
+    folder: Path, record_types: Iterable[RecordType], limits: Limits
+) -> Iterator[TextTable | Problem | Note]:
+    """Each record type's files and sheets in `folder` (or the problem reading one), read one at
+    a time in the order of the files' names: a file's text can be typed and let go before the
+    next is read. A spreadsheet file or sheet that names no record type is a warning (`Names`),
+    any other file a note; what sits beside ledgers (`_BESIDE`) and sub-folders are passed over
+    in silence. An entry named as a ledger that is not a regular file inside the folder is a
+    problem: skipping it would take a record type as empty (all its rules passing on nothing)."""
+    names = Names(record_types)
     inside = folder.resolve()
     for path in sorted(folder.iterdir()):
         suffix = path.suffix.lower()
-        if path.name.startswith(("~$", ".")):
-            continue  # Excel's lock files and hidden files
-        ledger = suffix == ".csv" and path.stem.lower() in wanted
-        if not ledger and suffix not in (".xlsx", ".xlsm"):
+        if _BESIDE.search(path.name):
+            continue
+        name = names[path.stem] if suffix == ".csv" else None
+        if name is None and suffix not in SPREADSHEETS[1:]:
+            if suffix == ".csv":
+                yield names.not_read(path.name, path.stem)
+            elif not path.is_dir():
+                yield Note(
+                    path.name,
+                    "not read (evalkit reads .csv, .xlsx and .xls files)",
+                    "未读取（只读取 .csv、.xlsx、.xls 文件）",
+                )
             continue
         if refusal := _not_a_file(path, inside):
-            yield Problem(path.name, None, "", "", refusal)
+            yield Problem(path.name, None, "", "", *refusal)
             continue
         try:
-            read = [read_csv(path, wanted[path.stem.lower()], limits)] if ledger else _sheets(path, wanted, limits)
+            read = [read_csv(path, name, limits)] if name else _sheets(path, names, limits)
         except OSError as error:  # unreadable, or gone since listed
-            read = [Problem(path.name, None, "", "", f"a readable file ({error.strerror or error})")]
+            reason = error.strerror or str(error)
+            read = [Problem(path.name, None, "", "", f"a readable file ({reason})", f"可读取的文件（{reason}）")]
         yield from read
 
 
-def _sheets(path: Path, wanted: dict[str, str], limits: Limits) -> list[TextTable | Problem]:
-    """The workbook's sheets of record types, then its problems."""
-    sheets, problems = read_workbook(path, wanted, limits)
-    return [*sheets, *problems]
+def _sheets(path: Path, names: Names, limits: Limits) -> list[TextTable | Problem | Note]:
+    """The workbook's sheets of record types, then its notes and problems."""
+    sheets, others = read_workbook(path, names, limits)
+    return [*sheets, *others]
 
 
-def _not_a_file(path: Path, folder: Path) -> str | None:
-    """Why the entry `path` of `folder` (resolved) is not a file to read, or None. Only its
-    metadata is looked at: opening a FIFO waits for a writer, forever."""
+def _not_a_file(path: Path, folder: Path) -> tuple[str, str] | None:
+    """Why the entry `path` of `folder` (resolved) is not a file to read (in English and
+    Chinese), or None. Only its metadata is looked at: opening a FIFO waits for a writer, forever."""
     try:
         if path.is_symlink() and not (target := path.resolve()).is_relative_to(folder):
-            return f"a file inside the dataset folder (this is a link to {target})"
+            return (
+                f"a file inside the dataset folder (this is a link to {target})",
+                f"数据集文件夹内的文件（这是指向 {target} 的链接）",
+            )
         mode = path.stat().st_mode
     except FileNotFoundError as error:
         if path.is_symlink():
-            return f"a file (this is a link to {os.readlink(path)}, which does not exist)"
-        return f"a readable file ({error.strerror})"  # removed since the folder was listed
+            target = os.readlink(path)
+            return (
+                f"a file (this is a link to {target}, which does not exist)",
+                f"文件（这是指向 {target} 的链接，目标不存在）",
+            )
+        return f"a readable file ({error.strerror})", f"可读取的文件（{error.strerror}）"  # removed since listed
     except (OSError, RuntimeError) as error:  # RuntimeError: a loop of links (Python < 3.13)
-        return f"a readable file ({getattr(error, 'strerror', None) or error})"
+        reason = getattr(error, "strerror", None) or error
+        return f"a readable file ({reason})", f"可读取的文件（{reason}）"
     if stat.S_ISREG(mode):
         return None
-    kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a named pipe (FIFO)", stat.S_ISSOCK: "a socket"}
-    kind = next((kind for test, kind in kinds.items() if test(mode)), "a device")
-    return f"a regular file (this is {kind})"
+    kinds = {
+        stat.S_ISDIR: ("a folder", "文件夹"),
+        stat.S_ISFIFO: ("a named pipe (FIFO)", "命名管道"),
+        stat.S_ISSOCK: ("a socket", "套接字"),
+    }
+    en, zh = next((kind for test, kind in kinds.items() if test(mode)), ("a device", "设备"))
+    return f"a regular file (this is {en})", f"普通文件（这是{zh}）"
