@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from fractions import Fraction
 from itertools import groupby
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from tabulate import tabulate
 
 from . import __version__
@@ -22,6 +25,7 @@ from .report import FORMATS, NEEDS_OUTPUT, check_output, render, write
 from .report.json_output import JsonText, assess_json, check_json, explain_json
 from .report.views import Context, assess_document, check_document, explain_document
 from .report.words import WORDS
+from .rules.findings import Finding
 from .rules.packs import Pack, diff_packs, effective_weights
 from .schema import Limits
 from .session import Session
@@ -70,6 +74,19 @@ def _year(text: str) -> Period:
     return period
 
 
+def _today(text: str | None) -> date:
+    """The day advice is written as of: --today, or today's local date."""
+    if text is None:
+        return date.today()
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise UsageError(
+            f"--today {text}: not a date (expected YYYY-MM-DD, such as 2025-09-16)",
+            f"--today {text}：不是有效的日期（应为 YYYY-MM-DD，如 2025-09-16）",
+        ) from None
+
+
 def _validate(args: argparse.Namespace) -> int:
     dataset = _session(args).load(args.dataset, _limits(args))
     counts = ", ".join(f"{name} {count}" for name, count in dataset.counts().items())
@@ -101,6 +118,7 @@ class _Run:
         self.args = args
         self.progress = progress
         self.period = _year(args.period) if annual else _period(args.period)
+        self.today = _today(getattr(args, "today", None))
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
         self.session.check_engine()
@@ -123,7 +141,9 @@ class _Run:
                 f"--subject {args.subject}：数据中没有这个编号的党组织、企业、部门或干部（编号区分大小写）",
             )
 
-    def context(self, packs: list[Pack]) -> Context:
+    def context(self, packs: list[Pack], findings: Iterable[Finding] = ()) -> Context:
+        """The report's context; with `findings` (a self-check's), the date and title of the
+        records they name as evidence."""
         words = WORDS[self.args.lang]
         meta = [
             (words["period"], self.period.label(self.args.lang)),
@@ -132,7 +152,25 @@ class _Run:
             (words["digest"], self.dataset.digest()),
         ]
         plugins = [(i.name, i.version, i.source) for i in self.session.plugins.infos.values()]
-        return Context(self.args.lang, self.session.rules, self.names, self.departments, meta, packs, plugins)
+        context = Context(self.args.lang, self.session.rules, self.names, self.departments, meta, packs, plugins)
+        context.today, context.records = self.today, self._records({i for f in findings for i in f.evidence})
+        return context
+
+    def _records(self, ids: set[str]) -> dict[str, tuple[date, str]]:
+        """Date and title of each of `ids` that is the id of a record with both (an activity); an
+        id of records of two types (an activity's and a meeting's) stays bare."""
+        found, types = {}, Counter()
+        wanted = pa.array(sorted(ids), pa.string())
+        for table in self.dataset.tables.values() if ids else ():
+            arrow = table.arrow
+            if "id" not in arrow.column_names:
+                continue
+            hits = arrow.filter(pc.is_in(arrow.column("id").cast(pa.string()), value_set=wanted))
+            types.update(hits.column("id").to_pylist())
+            if {"date", "title"} <= set(hits.column_names):
+                rows = zip(*(hits.column(name).to_pylist() for name in ("id", "date", "title")), strict=True)
+                found.update((id_, (day, title)) for id_, day, title in rows if day is not None and title)
+        return {id_: record for id_, record in found.items() if types[id_] == 1}
 
     def emit(self, document_or_json) -> None:
         self.progress.step(WORDS[self.args.lang]["rendering"])
@@ -171,7 +209,8 @@ def _check(args: argparse.Namespace) -> int:
         if args.format == "json":
             run.emit(check_json(evaluation, packs, args.lang))
         else:
-            run.emit(check_document(evaluation, run.context(packs), args.subject))
+            findings = evaluation.findings if args.subject else ()
+            run.emit(check_document(evaluation, run.context(packs, findings), args.subject))
     if evaluation.errors:
         return 3
     failed = any(finding.status == "fail" for finding in evaluation.findings)
@@ -296,6 +335,9 @@ def _template(args: argparse.Namespace) -> int:
     return _plugin_failures(session)
 
 
+TODAY_HELP = "the day next steps are written as of: days left, or a quarter already ended (default: today)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="evalkit", description="Assessment tables from party-building ledgers.")
     parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
@@ -353,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--period", required=True, help="a year (2024) or a quarter (2024Q2)")
     check.add_argument("--subject", metavar="ID", help="only this subject (a branch's self-check)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings failed")
+    check.add_argument("--today", metavar="YYYY-MM-DD", help=TODAY_HELP)
     check.set_defaults(run=_check)
 
     assess = commands.add_parser(
@@ -365,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
         "explain", parents=[common, evaluating], help="how one subject's findings and score came about"
     )
     explain.add_argument("--period", required=True, help="a year (2024) or a quarter (2024Q2)")
+    explain.add_argument("--today", metavar="YYYY-MM-DD", help=TODAY_HELP)
     explain.add_argument(
         "--subject", required=True, metavar="ID", help="a department, cadre, organisation or enterprise"
     )

@@ -168,9 +168,11 @@ def test_coverage_rules(tmp_path, small):
 
 def test_subject_self_check_text_and_exit_codes(tmp_path, small):
     folder = write_dataset(tmp_path, small)
-    result = run_cli(["check", str(folder), "--period", "2024", "--subject", "B1", "--lang", "zh"])
+    result = run_cli(
+        ["check", str(folder), "--period", "2024", "--subject", "B1", "--lang", "zh", "--today", "2025-01-06"]
+    )
     assert result.exit_code == 1
-    assert "下一步要做的" in result.stdout and "2024年第三季度：没有志愿服务活动" in result.stdout
+    assert "下一步要做的" in result.stdout and "2024年第三季度没有志愿服务活动：如已开展，请补录台账" in result.stdout
     assert run_cli(["check", str(folder), "--period", "2024", "--exit-zero"]).exit_code == 0
     assert run_cli(["check", str(folder), "--period", "2024x"]).exit_code == 2
     assert run_cli(["check", str(folder), "--period", "2024", "--subject", "NOPE"]).exit_code == 2

@@ -27,7 +27,7 @@ def doubling(depth: int) -> str:
 CASES = [
     ("{period}有可用的活动阵地", "{period:d}有可用的活动阵地", "message.pass.zh: placeholder {period:d}: its format"),
     ("{period}有可用的活动阵地", "{period:>300000000}有可用的活动阵地", "placeholder {period:>300000000}"),
-    ("{period}：登记本支部", "{period!r}：登记本支部", "key advice.zh: placeholder {period} must be a plain name"),
+    ("{due}前登记本支部", "{due!r}前登记本支部", "key advice.open.zh: placeholder {due} must be a plain name"),
     ("params: {min_bases: 1}", "params: {min_bases: .nan}", "a number between -1e+15 and 1e+15, not nan"),
     ("params: {min_bases: 1}", "params: {min_bases: -.inf}", "a number between -1e+15 and 1e+15, not -inf"),
     ("params: {min_bases: 1}", "params: {min_bases: 1" + "0" * 5000 + "}", "not a readable YAML rule pack"),

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 
 from ..rules.evaluate import Evaluation, RunError
-from ..rules.findings import Finding
+from ..rules.findings import Finding, Today
 from ..rules.packs import CompiledRule, Pack
 from ..score.assessment import SCORE_TABLES, Assessment, ComplianceTable
 from ..score.scoring import Score, quota_limit
@@ -24,7 +25,9 @@ STATUS_MARKS = {"pass": "good", "fail": "bad", "error": "bad", "waived": "note",
 
 @dataclass
 class Context:
-    """What every view needs besides the results: names, rule titles, language and provenance."""
+    """What every view needs besides the results: names, rule titles, language and provenance;
+    the day the report is made (advice depends on it) and, for a self-check, the date and title of
+    each record its findings name as evidence (by id: only records that have both)."""
 
     lang: str
     rules: list[CompiledRule]
@@ -33,6 +36,8 @@ class Context:
     meta: list[tuple[str, str]] = field(default_factory=list)
     packs: list[Pack] = field(default_factory=list)
     plugins: list[tuple[str, str, str]] = field(default_factory=list)  # name, version, source
+    today: date = field(default_factory=date.today)  # local date; --today
+    records: dict[str, tuple[date, str]] = field(default_factory=dict)  # evidence id → date, title
 
     @property
     def words(self) -> dict:
@@ -43,6 +48,21 @@ class Context:
 
     def title(self, rule: str) -> str:
         return self.titles.get(rule, rule)
+
+    def evidence(self, ids: tuple[str, ...]) -> str:
+        """Evidence ids, each with its record's date and title when known: `A12 (2024-07-03 Volunteer day)`."""
+        template = self.words["evidence_record"]
+        return ", ".join(
+            id_
+            if (record := self.records.get(id_)) is None
+            else template.format(id=id_, date=record[0].isoformat(), title=record[1])
+            for id_ in ids
+        )
+
+    def advice_day(self) -> Today:
+        """The day advice is written as of, with this language's words for the days left."""
+        words = self.words
+        return Today(self.today, words["days_left"], words["one_day_left"], words["due_today"])
 
     def document(self, title: str) -> Document:
         words = self.words
@@ -74,7 +94,7 @@ def findings_table(findings: list[Finding], ctx: Context, detail: bool, key: str
                 *cells(f.subject, ctx.names.get(f.subject, ""), period, f.rule, ctx.title(f.rule)),
                 _status(f.status, ctx.lang),
             ]
-            + cells(message, ", ".join(f.evidence))
+            + cells(message, ctx.evidence(f.evidence))
         )
     return Table(key, ctx.words["findings"], list(ctx.words["finding_headers"]), rows, detail=detail)
 
@@ -105,7 +125,10 @@ def check_document(evaluation: Evaluation, ctx: Context, subject: str | None) ->
         doc.blocks.append(findings_table(shown, ctx, detail=False, key="findings" if subject else "attention"))
     if subject and not evaluation.findings:
         doc.blocks.append(Paragraph([words["nothing"].format(subject=subject, period=evaluation.period)]))
-    advice = [text for f in evaluation.findings if f.status == "fail" and (text := f.advice(ctx.lang)) is not None]
+    today = ctx.advice_day()
+    advice = [
+        text for f in evaluation.findings if f.status == "fail" and (text := f.advice(ctx.lang, today)) is not None
+    ]
     if subject and advice:
         doc.blocks.append(Paragraph(advice, words["next"], numbered=True))
     if not subject and evaluation.findings:

@@ -6,12 +6,17 @@ finding's message is written only when a report asks for it, in the report's lan
 rule's template and the values of the fact it judged, and column-wise too: per rule, status and
 fact kind, each placeholder's distinct values are formatted once and the template's pieces are
 joined in Arrow, so a province's million messages cost a few thousand Python calls.
+
+Advice (what to do next after a failed finding) is written the same way, as of the day the report
+is made (`Today`): a rule may advise one way while a finding's period is open and another once it
+has ended. Messages never depend on that day (the JSON report is reproducible); advice is not in it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from string import Formatter
 
@@ -25,6 +30,29 @@ from ..periods import Period
 class Waiver:
     reason: str
     approved_by: str
+
+
+@dataclass(frozen=True)
+class Today:
+    """The day a report is made, for advice: a finding's period has ended when its last day is
+    before it. And how the report's language says the days left until a period's last day
+    ({time_left}): "14 days left", "1 day left", "due today" (the words are the report's)."""
+
+    day: date
+    days_left: str = "{days} days left"
+    one_day_left: str = "1 day left"
+    due_today: str = "due today"
+
+    def ended(self, period: Period) -> bool:
+        return period.last_day < self.day
+
+    def days_to(self, period: Period) -> int:
+        return (period.last_day - self.day).days
+
+    def time_left(self, days: int) -> str:
+        if days == 0:
+            return self.due_today
+        return self.one_day_left if days == 1 else self.days_left.format(days=days)
 
 
 @dataclass(slots=True)
@@ -41,15 +69,15 @@ class Finding:
     severity: str
     evidence: tuple[str, ...]
     waiver: Waiver | None
-    texts: Callable[[str, bool], list]  # its batch's messages (or advice) in a language
+    texts: Callable[[str, Today | None], list]  # its batch's messages (or advice as of a day) in a language
     row: int  # in its batch
 
     def message(self, lang: str) -> str:
-        return self.texts(lang, False)[self.row]
+        return self.texts(lang, None)[self.row]
 
-    def advice(self, lang: str) -> str | None:
-        """What to do next, for a failed finding of a rule with advice; else None."""
-        return self.texts(lang, True)[self.row]
+    def advice(self, lang: str, today: Today) -> str | None:
+        """What to do next as of `today`, for a failed finding of a rule with advice; else None."""
+        return self.texts(lang, today)[self.row]
 
 
 class Findings:
@@ -77,7 +105,7 @@ class Findings:
     def __iter__(self) -> Iterator[Finding]:
         periods: dict[str, Period] = {}
         for batch in self.batches():
-            texts = cache(lambda lang, advice, batch=batch: self.messages(batch, lang, advice).to_pylist())
+            texts = cache(lambda lang, today, batch=batch: self.messages(batch, lang, today).to_pylist())
             columns = (batch.column(name).to_pylist() for name in _READ)
             for row, (rule, pack, subject, kind, period, status, severity, evidence, reason, by) in enumerate(
                 zip(*columns, strict=True)
@@ -88,41 +116,56 @@ class Findings:
                 found = (rule, pack, subject, kind, periods[period], status, severity, tuple(evidence), waiver)
                 yield Finding(*found, texts, row)
 
-    def messages(self, batch: pa.RecordBatch, lang: str, advice: bool = False) -> pa.Array:
-        """Each finding's message in `lang` (or its advice: null for a finding without), written
-        per group of findings of one rule, status and fact kind, which share a template."""
-        keys = pa.Table.from_batches([batch]).select(_GROUP)
+    def messages(self, batch: pa.RecordBatch, lang: str, advice: Today | None = None) -> pa.Array:
+        """Each finding's message in `lang` (or, given the day, its advice as of that day: null for
+        a finding without), written per group of findings of one rule, status and fact kind (and
+        period, for advice), which share a template."""
+        group = _GROUP + ["period"] if advice is not None else _GROUP
+        keys = pa.Table.from_batches([batch]).select(group)
         keys = keys.append_column("row", pa.array(range(batch.num_rows), pa.int64()))
-        groups = keys.group_by(_GROUP, use_threads=False).aggregate([("row", "list")])
+        groups = keys.group_by(group, use_threads=False).aggregate([("row", "list")])
         texts, places = [], []
-        for key, rows in zip(groups.select(_GROUP).to_pylist(), groups.column("row_list"), strict=True):
-            texts.append(self._written(batch, rows.values, *key.values(), lang, advice))
+        for key, rows in zip(groups.select(group).to_pylist(), groups.column("row_list"), strict=True):
+            rule, status, kind, *period = key.values()
+            ended = advice is not None and advice.ended(Period.parse(period[0]))
+            texts.append(self._written(batch, rows.values, rule, status, kind, lang, advice, ended))
             places.append(rows.values)
         return pa.concat_arrays(texts).take(pc.sort_indices(pa.concat_arrays(places)))
 
-    def _written(self, batch, rows: pa.Array, rule: str, status: str, kind: str | None, lang: str, advice: bool):
+    def _written(
+        self,
+        batch,
+        rows: pa.Array,
+        rule: str,
+        status: str,
+        kind: str | None,
+        lang: str,
+        advice: Today | None,
+        ended: bool,
+    ):
         """The texts of the `rows` of `batch`, findings of one rule, status and fact kind (None: a
-        chained rule's): the template's literal pieces and placeholders, joined row by row in Arrow."""
+        chained rule's): the template's literal pieces and placeholders, joined row by row in Arrow.
+        Advice (`advice`: the day it is written on) of a finding whose period has `ended` or not."""
         spec = self.rules[rule].spec
-        if advice:
-            text = spec.advice if status == "fail" else None
+        if advice is not None:
+            text = spec.advice.text(ended) if status == "fail" and spec.advice is not None else None
         else:  # a waived finding reads as the failure it was
             text = spec.message.get("fail" if status in ("fail", "waived") else status) or spec.message.get("pass")
         if text is None:
-            return pa.nulls(len(rows), pa.string()) if advice else pa.repeat(arrow_text(""), len(rows))
+            return pa.nulls(len(rows), pa.string()) if advice is not None else pa.repeat(arrow_text(""), len(rows))
         pieces = [arrow_text("")]  # an empty template is an empty text
         for literal, name, format_spec, _ in Formatter().parse(text(lang)):  # packs allow no !r
             pieces.append(arrow_text(literal))
             if name is not None:
-                pieces.append(self._placeholder(batch, rows, spec, kind, name, lang, format_spec))
+                pieces.append(self._placeholder(batch, rows, spec, kind, name, lang, format_spec, advice))
         joined = pc.binary_join_element_wise(*pieces, arrow_text(""))
         return joined if isinstance(joined, pa.Array) else pa.repeat(joined, len(rows))
 
-    def _placeholder(self, batch, rows, spec, kind, name: str, lang: str, format_spec: str):
+    def _placeholder(self, batch, rows, spec, kind, name: str, lang: str, format_spec: str, today: Today | None):
         """Placeholder `name` of each of the findings, formatted as the template asks (as
         `str.format` does): an array, or a text when it is the same for all (a parameter).
         Each distinct value is formatted once."""
-        values, read = self._values(batch, rows, spec, kind, name)
+        values, read = self._values(batch, rows, spec, kind, name, today)
 
         def formatted(value) -> str:
             value = read(value)
@@ -138,11 +181,12 @@ class Findings:
         encoded = values.dictionary_encode(null_encoding="encode")
         return pa.array(map(formatted, encoded.dictionary.to_pylist()), pa.string()).take(encoded.indices)
 
-    def _values(self, batch: pa.RecordBatch, rows: pa.Array, spec, kind: str | None, name: str):
+    def _values(self, batch: pa.RecordBatch, rows: pa.Array, spec, kind: str | None, name: str, today: Today | None):
         """Where placeholder `name` takes its values from: (an array of the findings' values, or
         None for one value for all, and how to read a value). A name without a value stays as
-        written. Later sources win, as the values were once merged: parameters, the last day,
-        the fact's values, then the evidence and its count."""
+        written. Later sources win, as the values were once merged: parameters, the last day
+        (and in advice the days left until it, as of `today`), the fact's values, then the
+        evidence and its count."""
 
         def column(field: str) -> pa.Array:
             return batch.column(field).take(rows)
@@ -162,8 +206,12 @@ class Findings:
             facts = self.facts[kind]
             if name in facts.column_names and name != "subject_kind" and not name.startswith("evidence:"):
                 return facts.column(name).take(column("fact_row")).combine_chunks(), _same
-        if name == "last_day":
+        if name == "last_day" or (name == "due" and today is not None):
             return column("period"), lambda period: Period.parse(period).last_day.isoformat()
+        if name == "days_left" and today is not None:
+            return column("period"), lambda period: today.days_to(Period.parse(period))
+        if name == "time_left" and today is not None:
+            return column("period"), lambda period: today.time_left(today.days_to(Period.parse(period)))
         if name in spec.params:
             return None, lambda _: spec.params[name]
         return None, lambda _: "{" + name + "}"

@@ -51,6 +51,41 @@ class Text(_Strict):
         return self.zh if lang == "zh" else self.en
 
 
+class Advice(_Strict):
+    """What to do next after a failed finding: one text (`{en, zh}`), or two (`{open: {en, zh},
+    ended: {en, zh}}`): `open` while the finding's period has not ended on the day the report is
+    made (`--today`; it may count the days left: {days_left}, {time_left}), `ended` after."""
+
+    en: str | None = None
+    zh: str | None = None
+    open: Text | None = None
+    ended: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Advice:
+        plain = (self.en, self.zh) != (None, None)
+        dated = (self.open, self.ended) != (None, None)
+        if plain and dated:
+            raise ValueError("advice is either {en, zh} or {open: {en, zh}, ended: {en, zh}}, not both")
+        if dated and None in (self.open, self.ended):
+            raise ValueError("advice needs both `open` (the period has not ended) and `ended`")
+        if not dated and None in (self.en, self.zh):
+            raise ValueError("advice needs both `en` and `zh`, or `open` and `ended`")
+        return self
+
+    def texts(self) -> dict[str, Text]:
+        """Its templates by key: `advice` for the plain form; `advice.open` and `advice.ended`."""
+        if self.open is not None and self.ended is not None:
+            return {"advice.open": self.open, "advice.ended": self.ended}
+        return {"advice": Text(en=self.en or "", zh=self.zh or "")}
+
+    def text(self, ended: bool) -> Text:
+        """The template for a period that has ended (`ended`) or not."""
+        if self.open is not None and self.ended is not None:
+            return self.ended if ended else self.open
+        return Text(en=self.en or "", zh=self.zh or "")
+
+
 class ChainSpec(_Strict):
     """A chained rule: fires when the engine's own findings matching `findings` fall in at least
     `at_least` distinct values of `distinct` within one value of `within`."""
@@ -104,7 +139,7 @@ class RuleSpec(_Strict):
     params: dict[str, Number | str] = {}
     evidence: str | None = Field(None, description="which evidence list of the fact the finding carries")
     message: dict[Literal["pass", "fail", "skip"], Text] = {}
-    advice: Text | None = Field(None, description="what to do next, for a failed finding")
+    advice: Advice | None = Field(None, description="what to do next, for a failed finding")
     chain: ChainSpec | None = None
     only_for_year: bool = False
     indicator: IndicatorSpec | None = None
@@ -330,9 +365,12 @@ def _compile_rule(pack: Pack, rule: RuleSpec, fact_kinds: dict[str, FactKind]) -
     parse("when", rule.when)  # alone first, so an error quotes the text the author wrote
     when = parse("when", _without_skip(rule), depth=MAX_DEPTH + 2)  # `and not (skip)`: two levels more
     templates = {f"message.{status}": text for status, text in rule.message.items()}
-    for key, text in {**templates, **({"advice": rule.advice} if rule.advice else {})}.items():
+    templates |= rule.advice.texts() if rule.advice else {}
+    for key, text in templates.items():
+        # {days_left} and {time_left} depend on the day the report is made: only advice for a period not ended
+        counting = {"days_left", "time_left"} - set(rule.params) - set(fields) if key != "advice.open" else set()
         for lang in ("en", "zh"):
-            _check_template(text(lang), rule.params, lambda why, k=f"{key}.{lang}": fail(k, why))
+            _check_template(text(lang), rule.params, lambda why, k=f"{key}.{lang}": fail(k, why), counting)
     if rule.evidence is not None and rule.evidence not in kind.evidence:
         raise fail("evidence", f"unknown evidence {rule.evidence!r} of fact {rule.fact}")
     named = {"indicator.numerator": rule.indicator and rule.indicator.numerator}
@@ -369,19 +407,26 @@ def _without_skip(rule: RuleSpec) -> str | None:
 #: A placeholder's format: alignment and a width of at most 100 for any value; for numbers also
 #: a thousands separator and a precision, as fixed point (`f`) or percent (`%`): `{rate:.0%}`.
 _FORMAT = re.compile(r"(?P<align>[<>^])?(?P<width>\d{1,3})?(?P<number>,?(?:\.\d{1,2})?[f%]?)")
-#: The placeholders every message has that are text (the others: numbers or a fact's fields).
-_TEXT_PLACEHOLDERS = {"period", "last_day", "evidence", "quarters"}
+#: The placeholders every message (and advice: its last day and time left) has that are text (the
+#: others: numbers or a fact's fields).
+_TEXT_PLACEHOLDERS = {"period", "last_day", "evidence", "quarters", "due", "time_left"}
 
 
-def _check_template(template: str, params: dict, fail) -> None:
+def _check_template(template: str, params: dict, fail, refused: frozenset[str] | set[str] = frozenset()) -> None:
     """Templates may only name values (`{period}`), never reach into them (`{x.__class__}`), and
-    format them only in the ways `_FORMAT` allows: a message never fails to render."""
+    format them only in the ways `_FORMAT` allows: a message never fails to render. The names
+    `refused` have no value in this template (the days left, but in `advice.open`)."""
     try:
         for _, name, spec, conversion in string.Formatter().parse(template):
             if name is None:
                 continue
             if not name.isidentifier() or conversion:
                 raise fail(f"placeholder {{{name}}} must be a plain name")
+            if name in refused:
+                raise fail(
+                    f"placeholder {{{name}}} counts the days left before the period ends: only advice.open "
+                    "(the advice while the period has not ended) may use it"
+                )
             form = _FORMAT.fullmatch(spec or "")
             textual = name in _TEXT_PLACEHOLDERS or isinstance(params.get(name), str)
             if not form or int(form["width"] or 0) > 100 or (textual and form["number"]):
