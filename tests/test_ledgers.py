@@ -161,13 +161,15 @@ def test_files_named_in_chinese_with_copies_and_years_are_read_in_name_order(tmp
 
 
 def test_a_file_naming_no_record_type_is_never_ignored_in_silence(tmp_path):
-    """A misnamed CSV and sheet are warnings naming the closest record type; a Word file a note;
-    README, a notes sheet, a blank sheet and Excel's lock file pass in silence."""
+    """A misnamed CSV and sheet are warnings naming the closest record type, so is a spreadsheet
+    evalkit cannot read; a Word file, README, a notes sheet, a blank sheet and Excel's lock file
+    pass in silence."""
     folder = write_dataset(tmp_path / "data", _without("activities"))
     (folder / "organizations.csv").rename(folder / "党组织台账.csv")
     write_dataset(tmp_path / "other", {"activities": SMALL["activities"]})
     (tmp_path / "other" / "activities.csv").rename(folder / "活动记录表.csv")
     (folder / "说明.docx").write_bytes(b"PK")
+    (folder / "走访台账.ods").write_bytes(b"PK")
     (folder / "README.txt").write_text("台账说明", encoding="utf-8")
     (folder / "~$一号支部台账.xlsx").write_bytes(b"lock")
     workbook = Workbook()
@@ -182,14 +184,14 @@ def test_a_file_naming_no_record_type_is_never_ignored_in_silence(tmp_path):
     assert _notes(dataset) == [
         "一号支部台账.xlsx#活动阵地表: not read: is it activity_bases (活动阵地)?",
         "活动记录表.csv: not read: is it activities (活动台账)?",
-        "说明.docx: not read (evalkit reads .csv, .xlsx and .xls files)",
+        "走访台账.ods: not read: evalkit reads .csv, .xlsx and .xls files (save it as .xlsx)",
     ]
     assert _notes(dataset, "zh") == [
         "一号支部台账.xlsx#活动阵地表：未读取——是否应为 activity_bases（活动阵地）？",
         "活动记录表.csv：未读取——是否应为 activities（活动台账）？",
-        "说明.docx：未读取（只读取 .csv、.xlsx、.xls 文件）",
+        "走访台账.ods：未读取：只读取 .csv、.xlsx、.xls 文件（请另存为 .xlsx）",
     ]
-    assert [note.warning for note in dataset.notes] == [True, True, False]
+    assert [note.warning for note in dataset.notes] == [True, True, True]
 
 
 def test_unknown_headers_are_named_with_the_closest_columns(tmp_path):

@@ -319,8 +319,8 @@ def _slots(record_type: RecordType, text: TextTable) -> tuple[list[_Slot], list[
             continue
         seen[key] = index
         slots.append(_Slot(index, column, key, header))
-        if column is None:
-            notes.append(_unknown_header(record_type, text.file, header, spelled, known))
+        if column is None and (note := _unknown_header(record_type, text.file, header, spelled, known)):
+            notes.append(note)
     for column in record_type.columns:
         if column.must_have_value and column.name not in seen:
             problems.append(
@@ -336,17 +336,22 @@ def _slots(record_type: RecordType, text: TextTable) -> tuple[list[_Slot], list[
     return slots, problems, notes
 
 
-def _unknown_header(record_type: RecordType, file: str, header: str, spelled: str, known: dict[str, Column]) -> Note:
-    """The note on a header naming no column of `record_type`: kept, unread by the rules, and
-    the columns it is closest to."""
+def _unknown_header(record_type: RecordType, file: str, header: str, spelled: str, known: dict) -> Note | None:
+    """The note on a header naming no column of `record_type` but close to some (a misspelling:
+    kept as an extra column, unread by the rules), or None: extra columns are allowed."""
     close = get_close_matches(spelled, known, 3, 0.6)
     closest = list({known[spelling].name: known[spelling] for spelling in close}.values())
-    en = f"column '{header}' is not a column of {record_type.name}: kept, not read by the rules"
-    zh = f"“{header}”不是 {record_type.zh} 的列：保留，规则不读取"
-    if closest:
-        en += "; did you mean " + " or ".join(f"{c.name} [{c.zh}]" for c in closest) + "?"
-        zh += "；是否应为" + "或".join(f"“{c.zh}”" for c in closest) + "？"
-    return Note(file, en, zh)
+    if not closest:
+        return None
+    return Note(
+        file,
+        f"column '{header}' is not a column of {record_type.name}: kept, not read by the rules; did you mean "
+        + " or ".join(f"{c.name} [{c.zh}]" for c in closest)
+        + "?",
+        f"“{header}”不是 {record_type.zh} 的列：保留，规则不读取；是否应为"
+        + "或".join(f"“{c.zh}”" for c in closest)
+        + "？",
+    )
 
 
 def _kind(column: Column | None) -> tuple:

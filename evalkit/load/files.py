@@ -534,10 +534,14 @@ _ADDED = re.compile(
     r"(?:[\s_\-－—.]*(?:\(\d+\)|（\d+）|副本|copy|\d{4}(?:[-_./年]?\d{1,2}(?:[-_./月]?\d{1,2}日?)?月?)?年?))+$",
     re.IGNORECASE,
 )
-#: Files and sheets a dataset folder holds beside its ledgers, never read and never noted.
-_BESIDE = re.compile(r"^(?:[.]|~\$|readme|evalkit\.toml$)|\.(?:md|txt|pdf)$", re.IGNORECASE)
+#: Spreadsheet files that are not ledgers, never read and never noted: hidden files, Excel's
+#: lock files (~$), a README.
+_BESIDE = re.compile(r"^(?:[.]|~\$|readme)", re.IGNORECASE)
 _NOTES_SHEETS = {"说明", "填写说明", "readme", "notes", "instructions"}
 SPREADSHEETS = (".csv", ".xlsx", ".xlsm", ".xls")
+#: Spreadsheets evalkit does not read, whose ledgers would be missed: a warning each. Other
+#: files (evidence photos, documents, scripts) pass in silence.
+_OTHER_SPREADSHEETS = (".ods", ".et", ".numbers", ".xlsb", ".tsv")
 
 
 def spelling(name: str) -> str:
@@ -590,9 +594,10 @@ def find_tables(
     """Each record type's files and sheets in `folder` (or the problem reading one), read one at
     a time in the order of the files' names: a file's text can be typed and let go before the
     next is read. A spreadsheet file or sheet that names no record type is a warning (`Names`),
-    any other file a note; what sits beside ledgers (`_BESIDE`) and sub-folders are passed over
-    in silence. An entry named as a ledger that is not a regular file inside the folder is a
-    problem: skipping it would take a record type as empty (all its rules passing on nothing)."""
+    as is a spreadsheet of a format evalkit does not read; other files (evidence, documents),
+    what sits beside ledgers (`_BESIDE`) and sub-folders are passed over in silence. An entry
+    named as a ledger that is not a regular file inside the folder is a problem: skipping it
+    would take a record type as empty (all its rules passing on nothing)."""
     names = Names(record_types)
     inside = folder.resolve()
     for path in sorted(folder.iterdir()):
@@ -603,11 +608,12 @@ def find_tables(
         if name is None and suffix not in SPREADSHEETS[1:]:
             if suffix == ".csv":
                 yield names.not_read(path.name, path.stem)
-            elif not path.is_dir():
+            elif suffix in _OTHER_SPREADSHEETS:
                 yield Note(
                     path.name,
-                    "not read (evalkit reads .csv, .xlsx and .xls files)",
-                    "未读取（只读取 .csv、.xlsx、.xls 文件）",
+                    "not read: evalkit reads .csv, .xlsx and .xls files (save it as .xlsx)",
+                    "未读取：只读取 .csv、.xlsx、.xls 文件（请另存为 .xlsx）",
+                    warning=True,
                 )
             continue
         if refusal := _not_a_file(path, inside):
