@@ -83,14 +83,17 @@ class Session:
                 )
         raise RulePackError(f"the {len(self.rules)} rules loaded are more than the rule engine takes at once ({error})")
 
-    def load(self, folder: str | Path, limits: Limits | None = None, threads: int | None = None) -> Dataset:
+    def load(
+        self, folder: str | Path, limits: Limits | None = None, threads: int | None = None, partial: bool = False
+    ) -> Dataset:
         """Load and validate a dataset, with the plugins' record types and the loaded rule ids
         (`limits`: how much of a file is read before it is refused, by default `Limits()`;
-        `threads`: how many DuckDB may use, by default one per core)."""
+        `threads`: how many DuckDB may use, by default one per core; `partial`: one branch's own
+        ledger, whose references to subjects it does not hold are notes, not problems)."""
         from .load import load_dataset
 
         known_rules = {rule.spec.id for rule in self.rules}
-        return load_dataset(folder, self.record_types, known_rules, limits, threads)
+        return load_dataset(folder, self.record_types, known_rules, limits, threads, partial)
 
     def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> dict:
         """The facts the plugins build for `period`, as one table per kind (`factset`); with

@@ -519,7 +519,8 @@ def test_an_invalid_dataset_is_reported_before_anything_else(tmp_path, small):
     output = tmp_path / "out.json"
     problems = [
         "error: the dataset does not validate (2 problem(s)):",
-        "  requests.csv:2 [department_id] 'D9': expected the id of a record in departments",
+        "  requests.csv:2 [department_id] 'D9': expected the id of a record in departments"
+        " (a ledger of one branch? run check --subject ID --partial)",
         "  visits.csv:3 [id] 'V1': expected a unique id (already used in visits.csv row 2)",
     ]
     assessed = run_cli(["assess", str(folder), "--period", "2024", "--format", "json", "--output", str(output)])

@@ -1,16 +1,21 @@
 """Checks that need more than one cell, as queries: unique ids, references, request lifecycles, ...
 
-Each query finds the rows to fix; Python words their problems (few, or the dataset is not
-assessed). Every check runs, none stops at the first problem. The tree of organisations, a
-small table, is walked in Python.
+Each query finds the rows to fix; Python words their problems, in English and in Chinese (few,
+or the dataset is not assessed). Every check runs, none stops at the first problem. The tree of
+organisations, a small table, is walked in Python.
+
+A partial ledger (`partial`: one branch's own records, `check --subject ID --partial`) names
+organisations, enterprises, departments and cadres kept in other ledgers: a reference to one the
+dataset does not hold at all is then no problem but a note, one per id. References to a record
+of the wrong kind, and to activity bases and requests (a ledger's own records), stay problems.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from ..errors import Problem
+from ..errors import Note, Problem
 from ..schema import SUBJECT_KINDS, SUBJECT_TABLES
 from .cells import quoted
 from .files import as_text
@@ -32,19 +37,87 @@ STATUS_COLUMNS = ("dispatched_at", "accepted_at", "resolved_at", "satisfaction")
 #: Deeper organisation trees than this are refused: real ones have a handful of levels, and a
 #: damaged parent column must not make every check walk thousands of ancestors.
 MAX_DEPTH = 50
+#: What a missing reference to a subject adds: a partial ledger is checked with --partial.
+HINT = (
+    "a ledger of one branch? run check --subject ID --partial",
+    "如只有本支部台账，请用 check --subject 编号 --partial",
+)
 
 
-def validate_dataset(dataset: Dataset, known_rules: set[str] | None) -> list[Problem]:
+class Outside(NamedTuple):
+    """A reference, in a partial ledger, to a subject the dataset does not hold (placed to find
+    the first one: by file, row and column)."""
+
+    table: int  # the referring table's place in the dataset
+    row: int
+    column: int  # the column's place in its table
+    file: str
+    name: str  # the column's name
+    value: str
+
+
+def validate_dataset(dataset: Dataset, known_rules: set[str] | None, partial: bool = False) -> list[Problem]:
+    """Every problem the checks find. With `partial`, references to subjects the dataset does not
+    hold are not problems: each such id is added to `dataset.notes` once, where first referenced."""
     _all_ids(dataset)
+    outside: list[Outside] | None = [] if partial else None
     problems = list(_unique_ids(dataset))
-    problems += _references(dataset)
+    problems += _references(dataset, outside)
     problems += parent_cycles(dataset)
     problems += _requests(dataset)
     problems += _meetings(dataset)
     problems += _chain_committees(dataset)
-    problems += _incidents(dataset)
-    problems += _waivers(dataset, known_rules)
+    problems += _incidents(dataset, outside)
+    problems += _waivers(dataset, known_rules, outside)
+    dataset.notes.extend(_not_checked(outside or []))
     return problems
+
+
+def _not_checked(outside: list[Outside]) -> Iterator[Note]:
+    """One note per id referenced but not in the ledger, at its first reference."""
+    seen = set()
+    for place in sorted(outside):
+        if place.value not in seen:
+            seen.add(place.value)
+            where = f"referenced in row {place.row}, column {place.name}"
+            yield Note(
+                place.file,
+                f"{place.value} ({where}) is not in this ledger: not checked",
+                f"{place.value}（第 {place.row} 行 {place.name} 引用）不在本台账中，未检查",
+            )
+
+
+def _absent(
+    dataset: Dataset,
+    outside: list[Outside] | None,
+    name: str,
+    number: int,
+    column: str,
+    value: str,
+    expected: tuple[str, str],
+) -> Problem | None:
+    """A reference to a subject that no record holds: a problem with the hint to --partial, or,
+    in a partial ledger (`outside` a list), no problem but a place to note."""
+    table = dataset.tables[name]
+    if outside is None:
+        return Problem(
+            table.file or "", number, column, value, f"{expected[0]} ({HINT[0]})", f"{expected[1]}（{HINT[1]}）"
+        )
+    columns = [c.name for c in table.type.columns]
+    place = columns.index(column) if column in columns else len(columns)
+    outside.append(Outside(list(dataset.tables).index(name), number, place, table.file or "", column, value))
+    return None
+
+
+def describe_zh(dataset: Dataset, table: str, kinds: tuple[str, ...] = ()) -> str:
+    """`Ref.describe()` in Chinese: 党组织（organizations）中某个党支部的编号."""
+    record_type = dataset.tables[table].type
+    owner = f"{record_type.zh}（{table}）"
+    enum = record_type.column(record_type.kind_column).enum if record_type.kind_column else None
+    if kinds:
+        labels = [enum[kind][0] if enum and kind in enum else kind for kind in kinds]
+        return f"{owner}中某个{'或'.join(labels)}的编号"
+    return f"{owner}中已有的编号"
 
 
 def _all_ids(dataset: Dataset) -> None:
@@ -100,15 +173,23 @@ def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
         WINDOW w AS (PARTITION BY scope, id ORDER BY place, _row)"""
     for file, number, id_, first_file, first_row, seen in dataset.connection.execute(query).fetchall():
         if seen > 1:
-            yield Problem(file, number, "id", id_, f"a unique id (already used in {first_file} row {first_row})")
+            yield Problem(
+                file,
+                number,
+                "id",
+                id_,
+                f"a unique id (already used in {first_file} row {first_row})",
+                f"不重复的编号（{first_file} 第 {first_row} 行已用过这个编号）",
+            )
 
 
-def _references(dataset: Dataset) -> Iterator[Problem]:
+def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Problem]:
     """Every value of a column that names a record of another table (each item of a list) must
     name one, of the kinds the column allows (a refused row's kind is unknown: already reported).
     One query for every such column (problems are sorted once all are found), each referenced
     table's ids read directly: the sample's 21 queries over `evalkit_ids` took 85 ms, most of it
-    planning, and this one takes 13 (at L 0.50 → 0.44 s)."""
+    planning, and this one takes 13 (at L 0.50 → 0.44 s). A value naming a subject of the wrong
+    kind is a problem; one naming no subject at all is `_absent`."""
     used, columns, needs = [], [], {}
     for name, table in dataset.tables.items():
         for column in table.type.columns:
@@ -120,19 +201,31 @@ def _references(dataset: Dataset) -> Iterator[Problem]:
             used.append(
                 f"SELECT {len(columns)} AS place, {need} AS need, _row, {value} AS value FROM {dataset.view(name)}"
             )
-            columns.append((table.file, column.name, ref.describe()))
+            expected = (ref.describe(), describe_zh(dataset, ref.table, ref.kinds))
+            columns.append((name, column.name, expected, ref.table in SUBJECT_TABLES))
     if not used:
         return
-    known = []
+    known, present = [], []  # ids of the kinds allowed; ids of any kind, where only some are allowed
     for (owner, kinds), need in needs.items():
         allowed = f" WHERE kind IS NULL OR kind IN ({', '.join(map(quoted, kinds))})" if kinds else ""
         known.append(f"SELECT {need} AS need, id FROM ({_ids(dataset, owner)}){allowed}")
+        if kinds:
+            present.append(f"SELECT DISTINCT {need} AS need, id FROM ({_ids(dataset, owner)})")
+    held = "bad.value IN (SELECT id FROM present WHERE present.need = bad.need)" if present else "false"
     query = f"""
-        SELECT place, _row, value FROM (SELECT * FROM ({" UNION ALL ".join(used)}) WHERE value IS NOT NULL) used
-        ANTI JOIN ({" UNION ALL ".join(known)}) known ON used.need = known.need AND used.value = known.id"""
-    for place, number, bad in dataset.connection.execute(query).fetchall():
-        file, column, expected = columns[place]
-        yield Problem(file, number, column, bad, expected)
+        WITH used AS (SELECT * FROM ({" UNION ALL ".join(used)}) WHERE value IS NOT NULL),
+             known AS ({" UNION ALL ".join(known)}),
+             present AS ({" UNION ALL ".join(present) or "SELECT NULL AS need, NULL AS id"}),
+             bad AS (SELECT * FROM used ANTI JOIN known ON used.need = known.need AND used.value = known.id)
+        SELECT place, _row, value, {held} FROM bad"""
+    for place, number, bad, held in dataset.connection.execute(query).fetchall():
+        name, column, expected, subject = columns[place]
+        if subject and not held:
+            problem = _absent(dataset, outside, name, number, column, bad, expected)
+        else:
+            problem = Problem(dataset.tables[name].file or "", number, column, bad, *expected)
+        if problem is not None:
+            yield problem
 
 
 def parent_cycles(dataset: Dataset) -> Iterator[Problem]:
@@ -153,9 +246,14 @@ def parent_cycles(dataset: Dataset) -> Iterator[Problem]:
             for index, member in enumerate(cycle):
                 shown = [cycle[(index + step) % len(cycle)] for step in range(min(len(cycle), 4))]
                 more = " → …" if len(cycle) > 4 else ""
-                text = " → ".join(shown) + f"{more} → {member}; {len(cycle)} organisation(s)"
+                arrows = " → ".join(shown) + f"{more} → {member}"
                 yield Problem(
-                    table.file, number_of[member], "parent_id", parent[member], f"no cycle of parents ({text})"
+                    table.file,
+                    number_of[member],
+                    "parent_id",
+                    parent[member],
+                    f"no cycle of parents ({arrows}; {len(cycle)} organisation(s))",
+                    f"不形成循环的上级组织（{arrows}：{len(cycle)} 个党组织互为上级）",
                 )
                 depth[member] = 0
             path = path[: path.index(node)]
@@ -170,6 +268,7 @@ def parent_cycles(dataset: Dataset) -> Iterator[Problem]:
                     "parent_id",
                     parent[member],
                     f"at most {MAX_DEPTH} levels of parent organisations (this one is {level} levels down)",
+                    f"不超过 {MAX_DEPTH} 级的上级组织（这个组织在第 {level} 级）",
                 )
 
 
@@ -193,28 +292,37 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
     ]
     columns = ("_row", "id", "status", "submitted_at", *STATUS_COLUMNS, "department_id", "reopened_from")
     query = f"SELECT {', '.join(columns)} FROM {dataset.view('requests')} WHERE {' OR '.join(wrong)} ORDER BY _row"
+    statuses = table.type.column("status").enum or {}
     for record in dataset.connection.execute(query).fetchall():
         number, id_, status, submitted, *lifecycle, department, reopened = record
         request = dict(zip(STATUS_COLUMNS, lifecycle, strict=True))
+        status_zh = statuses[status][0] if status in statuses else status
         for column, need in zip(STATUS_COLUMNS, STATUS_FIELDS.get(status, ()), strict=False):
             if need == "req" and request[column] is None:
-                yield Problem(table.file, number, column, "", f"a value when status is {status}")
+                zh = f"非空（状态为“{status_zh}”时必填）"
+                yield Problem(table.file, number, column, "", f"a value when status is {status}", zh)
             if need == "-" and request[column] is not None:
-                yield Problem(table.file, number, column, as_text(request[column]), f"blank when status is {status}")
+                expected, zh = f"blank when status is {status}", f"空白（状态为“{status_zh}”时不填）"
+                yield Problem(table.file, number, column, as_text(request[column]), expected, zh)
         dispatched, accepted, resolved, _ = lifecycle
         if dispatched is not None and department is None:
-            yield Problem(table.file, number, "department_id", "", "a department once the request is dispatched")
+            expected, zh = "a department once the request is dispatched", "承办部门（诉求派单后必填）"
+            yield Problem(table.file, number, "department_id", "", expected, zh)
         if accepted is not None and dispatched is None:
-            yield Problem(table.file, number, "dispatched_at", "", "a dispatch time before the acceptance time")
+            expected, zh = "a dispatch time before the acceptance time", "派单时间（有接单时间就须先有派单时间）"
+            yield Problem(table.file, number, "dispatched_at", "", expected, zh)
         for later, after, earlier, before in (
             ("dispatched_at", dispatched, "submitted_at", submitted),
             ("accepted_at", accepted, "dispatched_at", dispatched),
             ("resolved_at", resolved, "accepted_at", accepted),
         ):
             if after is not None and before is not None and after < before:
-                yield Problem(table.file, number, later, as_text(after), f"a time ≥ {earlier} ({as_text(before)})")
+                expected = f"a time ≥ {earlier} ({as_text(before)})"
+                zh = f"不早于{table.type.column(earlier).zh}（{earlier}：{as_text(before)}）的时间"
+                yield Problem(table.file, number, later, as_text(after), expected, zh)
         if reopened is not None and reopened == id_:
-            yield Problem(table.file, number, "reopened_from", id_, "an earlier request, not the request itself")
+            expected, zh = "an earlier request, not the request itself", "另一条更早的诉求，不能是本条诉求自己"
+            yield Problem(table.file, number, "reopened_from", id_, expected, zh)
 
 
 def _meetings(dataset: Dataset) -> Iterator[Problem]:
@@ -227,6 +335,7 @@ def _meetings(dataset: Dataset) -> Iterator[Problem]:
             "issues_resolved",
             str(resolved),
             f"at most issues_raised ({raised})",
+            f"不超过议定事项数（issues_raised：{raised}）",
         )
 
 
@@ -235,34 +344,48 @@ def _chain_committees(dataset: Dataset) -> Iterator[Problem]:
                 WHERE kind = 'chain_committee' AND chain_id IS NOT NULL AND chain_id <> id"""
     for number, id_, chain in dataset.connection.execute(query).fetchall():
         yield Problem(
-            dataset.tables["organizations"].file, number, "chain_id", chain, f"blank or the committee's own id ({id_})"
+            dataset.tables["organizations"].file,
+            number,
+            "chain_id",
+            chain,
+            f"blank or the committee's own id ({id_})",
+            f"空白或本产业链党委自己的编号（{id_}）",
         )
 
 
-def _incidents(dataset: Dataset) -> Iterator[Problem]:
+def _incidents(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Problem]:
+    """An incident's subject is a subject of its kind: one of another kind is a problem, one
+    no subject table holds is `_absent`."""
     tables = dict(zip(SUBJECT_KINDS, ("departments", "cadres", "organizations"), strict=True))
     owners = " ".join(f"WHEN {quoted(kind)} THEN {quoted(owner)}" for kind, owner in tables.items())
+    subjects = ", ".join(map(quoted, SUBJECT_TABLES))
     # Naming the owners lets DuckDB read only their ids (at L 75 → 9 ms), not every table's.
-    query = f"""SELECT _row, subject_kind, subject_id FROM {dataset.view("incidents")} i
+    query = f"""SELECT _row, subject_kind, subject_id,
+                       subject_id IN (SELECT id FROM evalkit_ids WHERE owner IN ({subjects}))
+                FROM {dataset.view("incidents")} i
                 WHERE subject_kind IS NOT NULL AND NOT EXISTS (
                     SELECT 1 FROM evalkit_ids ids
                     WHERE ids.owner IN ({", ".join(map(quoted, tables.values()))})
                       AND ids.owner = CASE i.subject_kind {owners} END AND ids.id = i.subject_id)"""
-    for number, kind, subject in dataset.connection.execute(query).fetchall():
-        yield Problem(
-            dataset.tables["incidents"].file, number, "subject_id", subject, f"the id of a {kind} in {tables[kind]}"
-        )
+    for number, kind, subject, held in dataset.connection.execute(query).fetchall():
+        expected = (f"the id of a {kind} in {tables[kind]}", describe_zh(dataset, tables[kind]))
+        if held:
+            yield Problem(dataset.tables["incidents"].file, number, "subject_id", subject, *expected)
+        elif (problem := _absent(dataset, outside, "incidents", number, "subject_id", subject, expected)) is not None:
+            yield problem
 
 
-def _waivers(dataset: Dataset, known_rules: set[str] | None) -> Iterator[Problem]:
+def _waivers(dataset: Dataset, known_rules: set[str] | None, outside: list[Outside] | None) -> Iterator[Problem]:
     file = dataset.tables["waivers"].file
     subjects = ", ".join(map(quoted, SUBJECT_TABLES))
     query = f"""SELECT _row, rule, subject_id, subject_id IN (SELECT id FROM evalkit_ids WHERE owner IN ({subjects}))
                 FROM {dataset.view("waivers")} ORDER BY _row"""
+    expected = ("the id of an organisation, enterprise, department or cadre", "某个党组织、企业、部门或干部的编号")
     for number, rule, subject, known_subject in dataset.connection.execute(query).fetchall():
         if known_rules is not None and rule not in known_rules:
-            yield Problem(file, number, "rule", rule, "the id of a loaded rule (see `evalkit rules`)")
+            zh = "已加载的规则编号（可用 evalkit rules 查看）"
+            yield Problem(file, number, "rule", rule, "the id of a loaded rule (see `evalkit rules`)", zh)
         if not known_subject:
-            yield Problem(
-                file, number, "subject_id", subject, "the id of an organisation, enterprise, department or cadre"
-            )
+            problem = _absent(dataset, outside, "waivers", number, "subject_id", subject, expected)
+            if problem is not None:
+                yield problem
