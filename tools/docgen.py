@@ -21,8 +21,34 @@ _DATA_INTRO = f"""\
 {_GENERATED}
 
 A dataset is a folder. Each record type below is one file `NAME.csv` or one sheet named `NAME` in an
-`.xlsx` workbook of the folder (names are not case-sensitive); a record type without a file is empty.
+`.xlsx` or `.xls` workbook of the folder; a record type without a file is empty. `evalkit template`
+writes a blank workbook of every record type, with drop-downs, to fill in.
 
+- **Names** of files and sheets: the English name, the Chinese name or an alias (table below), in
+  any case, with spaces, a copy suffix (` (1)`, ` - 副本`) or a trailing year or date
+  (`activities_2024.csv`, `活动台账2024`). Several files or sheets of one record type (one per
+  year, or a CSV and a sheet) are read one after the other in the order of their names, each row
+  keeping its own file and row number, with one note.
+- **Never skipped in silence**: a CSV file or a sheet naming no record type, or a spreadsheet in
+  another format (`.ods`, `.et`, `.numbers`, `.xlsb`, `.tsv`), is a warning naming the closest
+  record type (`活动记录表.csv：未读取——是否应为 activities（活动台账）？`); `validate --strict`
+  refuses the dataset for it. Passed over without a word: names starting with `.` or `~$` (Excel's
+  lock files), `README*`, other files (documents, evidence photos), sub-folders, blank sheets and a
+  notes sheet (`说明`, `填写说明`, `README`, `notes`, `instructions`).
+- **The header row** is the first of the first 20 rows that names every required column (else the
+  one naming the most): a title above it (`华美食品党支部2024年活动台账`, merged across the top) is
+  left out with a note. A running-number column (`序号`, `序`, `No.`, `#`) is ignored, never taken
+  as `id`. Headers are compared without case, spaces or a bracketed unit (`参加人数（人）`); a header
+  naming no column is kept for plugins, with a note when it is close to one (`活动分类`: did you
+  mean category?).
+- **Merged cells** of a workbook: a vertically merged cell (one 组织单位 for three rows) is filled
+  down, one note a sheet, but never an `id`; a section row (one non-blank cell merged across at
+  least half the header, such as 第三季度; in a CSV file, a lone first cell reading as a quarter,
+  month or year) is left out with a note.
+- **Ids, references and choices** are compared in Unicode NFKC form, so full-width `Ｂ４１` is `B41`
+  (and two ids equal so are duplicates); reports show that form. A choice that is not exactly a
+  code or a label is refused with what it most likely means (`志愿服务活动`: did you mean
+  volunteer_service (志愿服务)?), never applied silently.
 - **Headers**: the English column name or its Chinese label (Simplified or Traditional), in any order.
   Columns that are not required may be left out.
 - **Encodings** of CSV files are detected: UTF-8, UTF-8 with BOM, UTF-16 with BOM, GBK/GB18030.
@@ -44,8 +70,9 @@ A dataset is a folder. Each record type below is one file `NAME.csv` or one shee
   {_LIMITS.max_cells_per_row:,} cells, cells of more than {_LIMITS.max_cell_chars:,} characters and
   workbooks inflating past {_LIMITS.max_xlsx_mb:,} MB are refused, each with the option that raises
   it (docs/errors.md).
-- Problems are reported as `file:row [column] 'value': expected ...`, with row numbers as a
-  spreadsheet shows them (the header is row 1).
+- Problems are reported as `file:row [column] 'value': expected ...` (with `--lang zh`:
+  `file:row [column] 'value'：应为……`), the column named as the file spells it, with row numbers as
+  a spreadsheet shows them.
 """
 
 
@@ -78,13 +105,23 @@ def _accepted(record_type: RecordType, column: Column) -> str:
 
 
 def data_format_markdown() -> str:
-    lines = [_DATA_INTRO]
+    lines = [_DATA_INTRO, "## File and sheet names", ""]
+    lines += _table(
+        ("record type", "Chinese name", "also"),
+        [_row(f"`{t.name}`", t.zh, "、".join(t.aliases) or "–") for t in CORE_RECORD_TYPES],
+    )
     for record_type in CORE_RECORD_TYPES:
         lines += [f"## {record_type.name} — {record_type.zh}", "", _sentence(record_type.doc), ""]
         lines += _table(
             ("column", "中文", "type", "required", "accepted values / notes"),
             [
-                _row(f"`{c.name}`", c.zh, c.type, "yes" if c.must_have_value else "no", _accepted(record_type, c))
+                _row(
+                    f"`{c.name}`",
+                    "、".join((c.zh, *c.aliases)),
+                    c.type,
+                    "yes" if c.must_have_value else "no",
+                    _accepted(record_type, c),
+                )
                 for c in record_type.columns
             ],
         )
