@@ -50,6 +50,7 @@ class Table:
         self.row_numbers: pa.Array = rows if rows is not None else pa.array([], pa.int64())
         #: Each row's file, as its place in `files` (int16: a dictionary's indices, 2 bytes a row).
         self.sources: pa.Array = sources if sources is not None else pa.repeat(pa.scalar(0, pa.int16()), len(arrow))
+        self.headers: dict[str, str] = {}  # a column's header as the file spells it (problems name it so)
         self.blank_rows = 0
         self.rejected_ids: set[str] = set()
         self._columns: dict[str, tuple] = {}
@@ -85,6 +86,10 @@ class Table:
                 for values in zip(*map(self.column, names), strict=True)
             )
         return self._rows
+
+    def header(self, column: str) -> str:
+        """Column `column` as the file names it (`活动类型`), or its name when no file does."""
+        return self.headers.get(column, column)
 
     def relation_table(self) -> pa.Table:
         """The table's columns with each row's file as `_file` and its spreadsheet row number as
@@ -196,6 +201,8 @@ def _concatenated(record_type: RecordType, files: list) -> tuple[Table, list[Pro
     numbers = pa.concat_arrays([rows.rows for rows in typed]) if len(typed) > 1 else typed[0].rows
     sources = pa.concat_arrays([pa.repeat(pa.scalar(n, pa.int16()), len(rows.rows)) for n, rows in enumerate(typed)])
     table = Table(record_type, [file.file for file in files], arrow, numbers, sources)
+    for file in reversed(files):  # the first file's spelling of a header wins
+        table.headers.update({slot.key: slot.header for slot in file.slots})
     table.blank_rows = sum(rows.blank_rows for rows in typed)
     table.rejected_ids = set().union(*(rows.rejected_ids for rows in typed))
     return table, [problem for rows in typed for problem in rows.problems]
