@@ -22,6 +22,7 @@ from .errors import DatasetError, EvalkitError, OutOfMemory, UsageError, visible
 from .periods import Period
 from .progress import Progress
 from .report import FORMATS, NEEDS_OUTPUT, check_output, render, write
+from .report.document import Paragraph
 from .report.json_output import JsonText, assess_json, check_json, explain_json
 from .report.views import Context, assess_document, check_document, explain_document
 from .report.words import WORDS
@@ -122,7 +123,7 @@ class _Run:
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
         self.session.check_engine()
-        self.dataset = self.session.load(args.dataset, _limits(args), args.workers)
+        self.dataset = self.session.load(args.dataset, _limits(args), args.workers, getattr(args, "partial", False))
         if not self.dataset.has_records_in(self.period):
             print(
                 f"warning: no activity, meeting, request, visit, talent or incident record is dated in "
@@ -200,7 +201,19 @@ def _out_of_memory(stage: str) -> OutOfMemory:
     return OutOfMemory(WORDS["en"][key], WORDS["zh"][key])
 
 
+#: The line a check of a partial ledger shows after its summary: facts count what the ledger holds.
+PARTIAL = {
+    "en": "partial ledger: only the ledger's activity bases were counted (OPF01)",
+    "zh": "部分台账：只统计了台账中的活动阵地（OPF01）",
+}
+
+
 def _check(args: argparse.Namespace) -> int:
+    if args.partial and not args.subject:
+        raise UsageError(
+            "--partial checks one branch's own ledger: name the branch with --subject ID",
+            "--partial 用于检查本支部自己的台账：请用 --subject 编号 指明支部",
+        )
     with _stages() as progress:
         run = _Run(args, progress)
         subjects = {args.subject} if args.subject else None
@@ -210,7 +223,10 @@ def _check(args: argparse.Namespace) -> int:
             run.emit(check_json(evaluation, packs, args.lang))
         else:
             findings = evaluation.findings if args.subject else ()
-            run.emit(check_document(evaluation, run.context(packs, findings), args.subject))
+            document = check_document(evaluation, run.context(packs, findings), args.subject)
+            if args.partial:  # after the summary
+                document.blocks.insert(1, Paragraph([PARTIAL[args.lang]]))
+            run.emit(document)
     if evaluation.errors:
         return 3
     failed = any(finding.status == "fail" for finding in evaluation.findings)
@@ -395,6 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--period", required=True, help="a year (2024) or a quarter (2024Q2)")
     check.add_argument("--subject", metavar="ID", help="only this subject (a branch's self-check)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings failed")
+    check.add_argument(
+        "--partial",
+        action="store_true",
+        help="the dataset is only --subject's own ledger: organisations, enterprises, departments and cadres "
+        "it names but does not hold are listed, not checked",
+    )
     check.add_argument("--today", metavar="YYYY-MM-DD", help=TODAY_HELP)
     check.set_defaults(run=_check)
 
