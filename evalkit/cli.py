@@ -364,7 +364,7 @@ def _template(args: argparse.Namespace) -> int:
     names = [name for name in (args.record_types or "").replace("，", ",").split(",") if name.strip()]
     session = _session(args)
     write(template_xlsx(session.record_types, args.lang, names), args.output)
-    return _plugin_failures(session)
+    return _plugin_failures(session, args.lang)
 
 
 TODAY_HELP = "the day next steps are written as of: days left, or a quarter already ended (default: today)"
