@@ -7,14 +7,17 @@ import pytest
 from evalkit.cli import main
 from evalkit.errors import DatasetError
 from evalkit.load import load_dataset
+from evalkit.schema import CORE_RECORD_TYPES
 from evalkit.testing import write_dataset
 
+CORE_TYPES = {record_type.name: record_type for record_type in CORE_RECORD_TYPES}
 HINT = "（如只有本支部台账，请用 check --subject 编号 --partial）"
 
 
 def problem_lines(folder, capsys, lang="zh") -> list[str]:
+    """The problems `validate` prints (notes and the count left out)."""
     assert main(["validate", str(folder), "--lang", lang]) == 2
-    return capsys.readouterr().err.splitlines()[1:]
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("  ")]
 
 
 def test_a_repeated_id_in_chinese(tmp_path, small, capsys):
@@ -101,4 +104,20 @@ def test_every_cross_record_check_words_its_problems_in_chinese(tmp_path, small)
         "requests.csv:5 [department_id]：应为承办部门（诉求派单后必填）",
         "requests.csv:6 [satisfaction] 'satisfied'：应为空白（状态为“已点单”时不填）",
         "waivers.csv:2 [rule] 'OPF99'：应为已加载的规则编号（可用 evalkit rules 查看）",
+    ]
+
+
+def test_problems_name_each_rows_own_file_and_the_column_as_typed(tmp_path, small, capsys):
+    """Activities read from two files headed in Chinese: a repeated id and a missing reference
+    are placed at the row's own file, the column as the files spell it."""
+    labels = {column.name: column.zh for column in CORE_TYPES["activities"].columns}
+    first = small.pop("activities")[0]
+    later = {**first, "co_hosts": ["J9"]}  # A1 again, and a co-host that is nowhere
+    folder = write_dataset(tmp_path / "data", small)
+    for year, row in (("2023", first), ("2024", later)):
+        write_dataset(tmp_path / year, {"activities": [{labels[key]: value for key, value in row.items()}]})
+        (tmp_path / year / "activities.csv").rename(folder / f"活动台账{year}.csv")
+    assert problem_lines(folder, capsys) == [
+        "  活动台账2024.csv:2 [编号] 'A1'：应为不重复的编号（活动台账2023.csv 第 2 行已用过这个编号）",
+        f"  活动台账2024.csv:2 [联办单位] 'J9'：应为党组织（organizations）中已有的编号{HINT}",
     ]

@@ -1,8 +1,9 @@
 """Checks that need more than one cell, as queries: unique ids, references, request lifecycles, ...
 
 Each query finds the rows to fix; Python words their problems, in English and in Chinese (few,
-or the dataset is not assessed). Every check runs, none stops at the first problem. The tree of
-organisations, a small table, is walked in Python.
+or the dataset is not assessed), each at its row's own file (`_file`: a record type may be read
+from several) and with its column as the file spells it (`Table.header`). Every check runs, none
+stops at the first problem. The tree of organisations, a small table, is walked in Python.
 
 A partial ledger (`partial`: one branch's own records, `check --subject ID --partial`) names
 organisations, enterprises, departments and cadres kept in other ledgers: a reference to one the
@@ -21,7 +22,7 @@ from .cells import quoted
 from .files import as_text
 
 if TYPE_CHECKING:
-    from .dataset import Dataset
+    from .dataset import Dataset, Table
 
 #: Which request fields each status requires ("req"), forbids ("-") or allows ("opt"), per docs/data-format.md.
 STATUS_FIELDS = {
@@ -46,13 +47,14 @@ HINT = (
 
 class Outside(NamedTuple):
     """A reference, in a partial ledger, to a subject the dataset does not hold (placed to find
-    the first one: by file, row and column)."""
+    the first one: by table, file, row and column)."""
 
     table: int  # the referring table's place in the dataset
+    source: int  # the file's place among the table's files
     row: int
     column: int  # the column's place in its table
     file: str
-    name: str  # the column's name
+    header: str  # the column as the file spells it
     value: str
 
 
@@ -79,11 +81,11 @@ def _not_checked(outside: list[Outside]) -> Iterator[Note]:
     for place in sorted(outside):
         if place.value not in seen:
             seen.add(place.value)
-            where = f"referenced in row {place.row}, column {place.name}"
+            where = f"referenced in row {place.row}, column {place.header}"
             yield Note(
                 place.file,
                 f"{place.value} ({where}) is not in this ledger: not checked",
-                f"{place.value}（第 {place.row} 行 {place.name} 引用）不在本台账中，未检查",
+                f"{place.value}（第 {place.row} 行 {place.header} 引用）不在本台账中，未检查",
             )
 
 
@@ -91,22 +93,31 @@ def _absent(
     dataset: Dataset,
     outside: list[Outside] | None,
     name: str,
+    file: str,
     number: int,
     column: str,
     value: str,
     expected: tuple[str, str],
 ) -> Problem | None:
-    """A reference to a subject that no record holds: a problem with the hint to --partial, or,
-    in a partial ledger (`outside` a list), no problem but a place to note."""
+    """A reference to a subject that no record holds, in row `number` of `file` (of table `name`):
+    a problem with the hint to --partial, or, in a partial ledger (`outside` a list), no problem
+    but a place to note."""
     table = dataset.tables[name]
+    header = table.header(column)
     if outside is None:
-        return Problem(
-            table.file or "", number, column, value, f"{expected[0]} ({HINT[0]})", f"{expected[1]}（{HINT[1]}）"
-        )
+        return Problem(file, number, header, value, f"{expected[0]} ({HINT[0]})", f"{expected[1]}（{HINT[1]}）")
     columns = [c.name for c in table.type.columns]
     place = columns.index(column) if column in columns else len(columns)
-    outside.append(Outside(list(dataset.tables).index(name), number, place, table.file or "", column, value))
+    source = table.files.index(file) if file in table.files else len(table.files)
+    outside.append(Outside(list(dataset.tables).index(name), source, number, place, file, header, value))
     return None
+
+
+def _source(table: Table) -> str:
+    """Each row's file as its place in the order the table's files were read, in SQL."""
+    if len(table.files) < 2:
+        return "0"
+    return f"list_position([{', '.join(map(quoted, table.files))}], CAST(_file AS VARCHAR))"
 
 
 def describe_zh(dataset: Dataset, table: str, kinds: tuple[str, ...] = ()) -> str:
@@ -148,15 +159,15 @@ def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
     scope tells whether any id repeats (a hash of each id, nothing else: at L 0.69 → 0.39 s
     against grouping every table's rows by scope and id), and only then are their rows placed."""
     scopes: dict[str, list[str]] = {}
-    parts = []
+    parts, names = [], list(dataset.tables)
     for order, (name, table) in enumerate(dataset.tables.items()):
         if table.type.id_column is None:
             continue
         scope = "subjects" if name in SUBJECT_TABLES else name
         scopes.setdefault(scope, []).append(f"SELECT id FROM {dataset.view(name)}")
-        file = quoted(table.file or "")
         parts.append(
-            f"SELECT {quoted(scope)} AS scope, {order} AS place, _row, {file} AS file, id FROM {dataset.view(name)}"
+            f"SELECT {quoted(scope)} AS scope, {order} AS place, {_source(table)} AS source, _row, "
+            f"CAST(_file AS VARCHAR) AS file, id FROM {dataset.view(name)}"
         )
     repeats = " UNION ALL ".join(
         f"(SELECT id FROM ({' UNION ALL '.join(tables)}) WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1 LIMIT 1)"
@@ -168,15 +179,15 @@ def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
     query = f"""
         WITH rows AS ({rows}),
              repeated AS (SELECT scope, id FROM rows WHERE id IS NOT NULL GROUP BY scope, id HAVING count(*) > 1)
-        SELECT file, _row, id, first_value(file) OVER w, first_value(_row) OVER w, row_number() OVER w
+        SELECT place, file, _row, id, first_value(file) OVER w, first_value(_row) OVER w, row_number() OVER w
         FROM rows JOIN repeated USING (scope, id)
-        WINDOW w AS (PARTITION BY scope, id ORDER BY place, _row)"""
-    for file, number, id_, first_file, first_row, seen in dataset.connection.execute(query).fetchall():
+        WINDOW w AS (PARTITION BY scope, id ORDER BY place, source, _row)"""
+    for place, file, number, id_, first_file, first_row, seen in dataset.connection.execute(query).fetchall():
         if seen > 1:
             yield Problem(
                 file,
                 number,
-                "id",
+                dataset.tables[names[place]].header("id"),
                 id_,
                 f"a unique id (already used in {first_file} row {first_row})",
                 f"不重复的编号（{first_file} 第 {first_row} 行已用过这个编号）",
@@ -188,8 +199,9 @@ def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Pro
     name one, of the kinds the column allows (a refused row's kind is unknown: already reported).
     One query for every such column (problems are sorted once all are found), each referenced
     table's ids read directly: the sample's 21 queries over `evalkit_ids` took 85 ms, most of it
-    planning, and this one takes 13 (at L 0.50 → 0.44 s). A value naming a subject of the wrong
-    kind is a problem; one naming no subject at all is `_absent`."""
+    planning, and this one takes 13 (at L 0.50 → 0.44 s; 0.46 → 0.51 s once it carried each row's
+    file and told a missing subject from one of the wrong kind). A value naming a subject of the
+    wrong kind is a problem; one naming no subject at all is `_absent`."""
     used, columns, needs = [], [], {}
     for name, table in dataset.tables.items():
         for column in table.type.columns:
@@ -199,7 +211,8 @@ def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Pro
             need = needs.setdefault((ref.table, ref.kinds), len(needs))
             value = f"unnest({column.name})" if column.type == "list" else column.name
             used.append(
-                f"SELECT {len(columns)} AS place, {need} AS need, _row, {value} AS value FROM {dataset.view(name)}"
+                f"SELECT {len(columns)} AS place, {need} AS need, _file, _row, {value} AS value "
+                f"FROM {dataset.view(name)}"
             )
             expected = (ref.describe(), describe_zh(dataset, ref.table, ref.kinds))
             columns.append((name, column.name, expected, ref.table in SUBJECT_TABLES))
@@ -217,13 +230,13 @@ def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Pro
              known AS ({" UNION ALL ".join(known)}),
              present AS ({" UNION ALL ".join(present) or "SELECT NULL AS need, NULL AS id"}),
              bad AS (SELECT * FROM used ANTI JOIN known ON used.need = known.need AND used.value = known.id)
-        SELECT place, _row, value, {held} FROM bad"""
-    for place, number, bad, held in dataset.connection.execute(query).fetchall():
+        SELECT place, CAST(_file AS VARCHAR), _row, value, {held} FROM bad"""
+    for place, file, number, bad, held in dataset.connection.execute(query).fetchall():
         name, column, expected, subject = columns[place]
         if subject and not held:
-            problem = _absent(dataset, outside, name, number, column, bad, expected)
+            problem = _absent(dataset, outside, name, file, number, column, bad, expected)
         else:
-            problem = Problem(dataset.tables[name].file or "", number, column, bad, *expected)
+            problem = Problem(file, number, dataset.tables[name].header(column), bad, *expected)
         if problem is not None:
             yield problem
 
@@ -232,8 +245,10 @@ def parent_cycles(dataset: Dataset) -> Iterator[Problem]:
     """Cycles of parents (each member named once) and trees deeper than MAX_DEPTH; linear time."""
     table = dataset.tables["organizations"]
     ids, parents, numbers = table.column("id"), table.column("parent_id"), table.row_numbers.to_pylist()
+    files = [table.files[source] for source in table.sources.to_pylist()] if table.files else [""] * len(ids)
     parent = dict(zip(ids, parents, strict=True))
-    number_of = dict(zip(ids, numbers, strict=True))
+    place_of = dict(zip(ids, zip(files, numbers, strict=True), strict=True))  # file and row
+    column = table.header("parent_id")
     depth: dict[str, int] = {}  # levels below the root, once known
     for start in sorted(parent):
         path, on_path, node = [], set(), start
@@ -248,9 +263,8 @@ def parent_cycles(dataset: Dataset) -> Iterator[Problem]:
                 more = " → …" if len(cycle) > 4 else ""
                 arrows = " → ".join(shown) + f"{more} → {member}"
                 yield Problem(
-                    table.file,
-                    number_of[member],
-                    "parent_id",
+                    *place_of[member],
+                    column,
                     parent[member],
                     f"no cycle of parents ({arrows}; {len(cycle)} organisation(s))",
                     f"不形成循环的上级组织（{arrows}：{len(cycle)} 个党组织互为上级）",
@@ -263,9 +277,8 @@ def parent_cycles(dataset: Dataset) -> Iterator[Problem]:
             depth[member] = level
             if level == MAX_DEPTH + 1:
                 yield Problem(
-                    table.file,
-                    number_of[member],
-                    "parent_id",
+                    *place_of[member],
+                    column,
                     parent[member],
                     f"at most {MAX_DEPTH} levels of parent organisations (this one is {level} levels down)",
                     f"不超过 {MAX_DEPTH} 级的上级组织（这个组织在第 {level} 级）",
@@ -290,27 +303,29 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
         "resolved_at < accepted_at",
         "reopened_from = id",
     ]
-    columns = ("_row", "id", "status", "submitted_at", *STATUS_COLUMNS, "department_id", "reopened_from")
-    query = f"SELECT {', '.join(columns)} FROM {dataset.view('requests')} WHERE {' OR '.join(wrong)} ORDER BY _row"
+    columns = ("_file", "_row", "id", "status", "submitted_at", *STATUS_COLUMNS, "department_id", "reopened_from")
+    query = f"SELECT {', '.join(columns)} FROM {dataset.view('requests')} WHERE {' OR '.join(wrong)}"
     statuses = table.type.column("status").enum or {}
     for record in dataset.connection.execute(query).fetchall():
-        number, id_, status, submitted, *lifecycle, department, reopened = record
+        file, number, id_, status, submitted, *lifecycle, department, reopened = record
+        at = (file, number)  # each problem's file and row; its column as the file spells it: header()
+        header = table.header
         request = dict(zip(STATUS_COLUMNS, lifecycle, strict=True))
         status_zh = statuses[status][0] if status in statuses else status
         for column, need in zip(STATUS_COLUMNS, STATUS_FIELDS.get(status, ()), strict=False):
             if need == "req" and request[column] is None:
                 zh = f"非空（状态为“{status_zh}”时必填）"
-                yield Problem(table.file, number, column, "", f"a value when status is {status}", zh)
+                yield Problem(*at, header(column), "", f"a value when status is {status}", zh)
             if need == "-" and request[column] is not None:
                 expected, zh = f"blank when status is {status}", f"空白（状态为“{status_zh}”时不填）"
-                yield Problem(table.file, number, column, as_text(request[column]), expected, zh)
+                yield Problem(*at, header(column), as_text(request[column]), expected, zh)
         dispatched, accepted, resolved, _ = lifecycle
         if dispatched is not None and department is None:
             expected, zh = "a department once the request is dispatched", "承办部门（诉求派单后必填）"
-            yield Problem(table.file, number, "department_id", "", expected, zh)
+            yield Problem(*at, header("department_id"), "", expected, zh)
         if accepted is not None and dispatched is None:
             expected, zh = "a dispatch time before the acceptance time", "派单时间（有接单时间就须先有派单时间）"
-            yield Problem(table.file, number, "dispatched_at", "", expected, zh)
+            yield Problem(*at, header("dispatched_at"), "", expected, zh)
         for later, after, earlier, before in (
             ("dispatched_at", dispatched, "submitted_at", submitted),
             ("accepted_at", accepted, "dispatched_at", dispatched),
@@ -319,20 +334,21 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
             if after is not None and before is not None and after < before:
                 expected = f"a time ≥ {earlier} ({as_text(before)})"
                 zh = f"不早于{table.type.column(earlier).zh}（{earlier}：{as_text(before)}）的时间"
-                yield Problem(table.file, number, later, as_text(after), expected, zh)
+                yield Problem(*at, header(later), as_text(after), expected, zh)
         if reopened is not None and reopened == id_:
             expected, zh = "an earlier request, not the request itself", "另一条更早的诉求，不能是本条诉求自己"
-            yield Problem(table.file, number, "reopened_from", id_, expected, zh)
+            yield Problem(*at, header("reopened_from"), id_, expected, zh)
 
 
 def _meetings(dataset: Dataset) -> Iterator[Problem]:
     meetings = dataset.view("meetings")
-    query = f"SELECT _row, issues_resolved, issues_raised FROM {meetings} WHERE issues_resolved > issues_raised"
-    for number, resolved, raised in dataset.connection.execute(query).fetchall():
+    query = f"""SELECT CAST(_file AS VARCHAR), _row, issues_resolved, issues_raised FROM {meetings}
+                WHERE issues_resolved > issues_raised"""
+    for file, number, resolved, raised in dataset.connection.execute(query).fetchall():
         yield Problem(
-            dataset.tables["meetings"].file,
+            file,
             number,
-            "issues_resolved",
+            dataset.tables["meetings"].header("issues_resolved"),
             str(resolved),
             f"at most issues_raised ({raised})",
             f"不超过议定事项数（issues_raised：{raised}）",
@@ -340,13 +356,13 @@ def _meetings(dataset: Dataset) -> Iterator[Problem]:
 
 
 def _chain_committees(dataset: Dataset) -> Iterator[Problem]:
-    query = f"""SELECT _row, id, chain_id FROM {dataset.view("organizations")}
+    query = f"""SELECT CAST(_file AS VARCHAR), _row, id, chain_id FROM {dataset.view("organizations")}
                 WHERE kind = 'chain_committee' AND chain_id IS NOT NULL AND chain_id <> id"""
-    for number, id_, chain in dataset.connection.execute(query).fetchall():
+    for file, number, id_, chain in dataset.connection.execute(query).fetchall():
         yield Problem(
-            dataset.tables["organizations"].file,
+            file,
             number,
-            "chain_id",
+            dataset.tables["organizations"].header("chain_id"),
             chain,
             f"blank or the committee's own id ({id_})",
             f"空白或本产业链党委自己的编号（{id_}）",
@@ -360,32 +376,34 @@ def _incidents(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Prob
     owners = " ".join(f"WHEN {quoted(kind)} THEN {quoted(owner)}" for kind, owner in tables.items())
     subjects = ", ".join(map(quoted, SUBJECT_TABLES))
     # Naming the owners lets DuckDB read only their ids (at L 75 → 9 ms), not every table's.
-    query = f"""SELECT _row, subject_kind, subject_id,
+    query = f"""SELECT CAST(_file AS VARCHAR), _row, subject_kind, subject_id,
                        subject_id IN (SELECT id FROM evalkit_ids WHERE owner IN ({subjects}))
                 FROM {dataset.view("incidents")} i
                 WHERE subject_kind IS NOT NULL AND NOT EXISTS (
                     SELECT 1 FROM evalkit_ids ids
                     WHERE ids.owner IN ({", ".join(map(quoted, tables.values()))})
                       AND ids.owner = CASE i.subject_kind {owners} END AND ids.id = i.subject_id)"""
-    for number, kind, subject, held in dataset.connection.execute(query).fetchall():
+    column = dataset.tables["incidents"].header("subject_id")
+    for file, number, kind, subject, held in dataset.connection.execute(query).fetchall():
         expected = (f"the id of a {kind} in {tables[kind]}", describe_zh(dataset, tables[kind]))
         if held:
-            yield Problem(dataset.tables["incidents"].file, number, "subject_id", subject, *expected)
-        elif (problem := _absent(dataset, outside, "incidents", number, "subject_id", subject, expected)) is not None:
+            yield Problem(file, number, column, subject, *expected)
+        elif problem := _absent(dataset, outside, "incidents", file, number, "subject_id", subject, expected):
             yield problem
 
 
 def _waivers(dataset: Dataset, known_rules: set[str] | None, outside: list[Outside] | None) -> Iterator[Problem]:
-    file = dataset.tables["waivers"].file
+    table = dataset.tables["waivers"]
     subjects = ", ".join(map(quoted, SUBJECT_TABLES))
-    query = f"""SELECT _row, rule, subject_id, subject_id IN (SELECT id FROM evalkit_ids WHERE owner IN ({subjects}))
-                FROM {dataset.view("waivers")} ORDER BY _row"""
+    query = f"""SELECT CAST(_file AS VARCHAR), _row, rule, subject_id,
+                       subject_id IN (SELECT id FROM evalkit_ids WHERE owner IN ({subjects}))
+                FROM {dataset.view("waivers")}"""
     expected = ("the id of an organisation, enterprise, department or cadre", "某个党组织、企业、部门或干部的编号")
-    for number, rule, subject, known_subject in dataset.connection.execute(query).fetchall():
+    for file, number, rule, subject, known_subject in dataset.connection.execute(query).fetchall():
         if known_rules is not None and rule not in known_rules:
             zh = "已加载的规则编号（可用 evalkit rules 查看）"
-            yield Problem(file, number, "rule", rule, "the id of a loaded rule (see `evalkit rules`)", zh)
+            yield Problem(file, number, table.header("rule"), rule, "the id of a loaded rule (see `evalkit rules`)", zh)
         if not known_subject:
-            problem = _absent(dataset, outside, "waivers", number, "subject_id", subject, expected)
+            problem = _absent(dataset, outside, "waivers", file, number, "subject_id", subject, expected)
             if problem is not None:
                 yield problem
