@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from evalkit import cli
+from evalkit import cli, cli_language
 from evalkit.errors import DatasetError, Note, Problem
 from evalkit.report.words import WORDS
 from evalkit.session import Session
@@ -177,28 +177,28 @@ def every_parser(parser: argparse.ArgumentParser):
 
 
 def test_every_help_text_and_title_has_its_chinese():
-    """A new option's help text needs its Chinese in cli._ZH (keyed by the English)."""
+    """A new option's help text needs its Chinese in cli_language._ZH (keyed by the English)."""
     missing = set()
     for parser in every_parser(cli.build_parser("en")):
         texts = [parser.description] + [group.title for group in parser._action_groups]
         texts += [action.help for action in parser._actions if action.help != argparse.SUPPRESS]
         for action in parser._actions:
             texts += [choice.help for choice in getattr(action, "_choices_actions", [])]
-        missing |= {text for text in texts if text and cli._zh_help(text) == text}
+        missing |= {text for text in texts if text and cli_language._zh_help(text) == text}
     assert missing == set()
 
 
 def test_every_message_template_has_its_chinese():
-    """Each `_say("…")` of cli.py names an entry of cli._ZH (a typo would print English)."""
+    """Each `say("…")` of cli.py names an entry of cli_language._ZH (a typo would print English)."""
     tree = ast.parse(inspect.getsource(cli))
     said = {
         node.args[0].value
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
-        and getattr(node.func, "id", "") == "_say"
+        and getattr(node.func, "id", "") == "say"
         and isinstance(node.args[0], ast.Constant)
     }
-    assert len(said) > 10 and said - set(cli._ZH) == set()
+    assert len(said) > 10 and said - set(cli_language._ZH) == set()
 
 
 def test_a_missing_period_in_chinese(capsys, small_dir):
@@ -349,13 +349,13 @@ def test_plugin_failure_and_interruption_lines_in_chinese(capsys, monkeypatch):
 def test_rules_diff_and_verify_in_chinese(capsys, tmp_path):
     code, out, _ = run(capsys, "rules", "--diff", "--lang", "zh")
     assert (code, out) == (0, "使用内置规则包，没有改动\n")
-    assert cli._zh_message("pack extra: added from rules/extra.yaml (version 1)") == (
+    assert cli_language.zh_message("pack extra: added from rules/extra.yaml (version 1)") == (
         "规则包 extra：新增，来自 rules/extra.yaml（版本 1）"
     )
-    assert cli._zh_message("pack one_plus_four: replaced by rules/opf.yaml (version 1 → 2)") == (
+    assert cli_language.zh_message("pack one_plus_four: replaced by rules/opf.yaml (version 1 → 2)") == (
         "规则包 one_plus_four：被 rules/opf.yaml 替换（版本 1 → 2）"
     )
-    assert cli._zh_message("  OPF03.params.min: (none) → 2") == "  OPF03.params.min: （无） → 2"
+    assert cli_language.zh_message("  OPF03.params.min: (none) → 2") == "  OPF03.params.min: （无） → 2"
     cases = tmp_path / "cases"
     cases.mkdir()
     for name in ("base.yaml", "chn02_all_posts_pass.yaml", "chn02_missing_pioneer_fails.yaml"):

@@ -1,0 +1,271 @@
+"""The command line's language (--lang en|zh, EVALKIT_LANG): the parser's help and usage errors in
+Chinese, and the Chinese of the command's own fixed words.
+
+The command's words are written in English where they are used; their Chinese is in the tables
+below, keyed by the English: a translator finds every one here (the reports' words are in
+report/words.yaml)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import unicodedata
+from collections.abc import Sequence
+
+from .errors import UsageError, visible
+
+LANGS = ("en", "zh")
+LANG_VARIABLE = "EVALKIT_LANG"  # sets --lang's default; an explicit --lang wins
+
+#: The parser's words (description, help texts, argparse's section titles) and the fixed words of
+#: the command's messages, in Chinese. A help text ending "(default X)" is found without it.
+_ZH = {
+    # argparse's own words
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "optional arguments": "选项",  # argparse before 3.10
+    "show this help message and exit": "显示帮助并退出",
+    "show program's version number and exit": "显示版本号并退出",
+    # the parser's
+    "Assessment tables from party-building ledgers.": "根据党建台账生成考核表格。",
+    "load one more plugin module; -p no:NAME blocks the plugin NAME": "再加载一个插件模块；-p no:NAME 禁用插件 NAME",
+    "load every *.py file of DIR as a plugin": "把文件夹 DIR 中的每个 *.py 文件作为插件加载",
+    "more rule packs, or replacements of shipped ones by name": "更多规则包，或按名称替换内置的规则包",
+    "language of messages and reports (default: EVALKIT_LANG, else en)": (
+        "消息和报告的语言（默认取环境变量 EVALKIT_LANG，未设置时为 en）"
+    ),
+    "input limits (each refusal names its file and option)": "输入限制（每次拒绝都会指明文件和对应的选项）",
+    "refuse cells longer than N characters": "拒绝超过 N 个字符的单元格",
+    "refuse files and sheets of more than N rows": "拒绝超过 N 行的文件和工作表",
+    "refuse rows of more than N cells": "拒绝超过 N 个单元格的行",
+    "refuse workbooks of more than N MB uncompressed": "拒绝解压后超过 N MB 的工作簿",
+    "refuse workbooks with a part over 1 MB that inflates more than N times": (
+        "拒绝含有超过 1 MB 且解压后膨胀超过 N 倍的部件的工作簿"
+    ),
+    "list the first N problems of each file, then how many more": "每个文件列出前 N 个问题，再说明还有多少个",
+    "the dataset folder": "数据集文件夹",
+    "csv and xlsx need --output": "输出格式；csv 和 xlsx 需要 --output",
+    "write to FILE (atomically; - is stdout) instead of printing": (
+        "写入文件 FILE（原子写入；- 表示标准输出），而不是打印到屏幕"
+    ),
+    "threads the dataset's queries may use (default: one per core)": "数据查询可使用的线程数（默认：每个核心一个）",
+    "check files, types, references; list every problem": "检查文件、类型和引用；列出每个问题",
+    "exit 2 when a warning says a file was not read": "有警告指出某个文件未被读取时，以退出码 2 结束",
+    "compliance findings (1+4, councils, coverage)": "合规检查结果（1+4、议事会、覆盖率）",
+    "a year (2024) or a quarter (2024Q2)": "年份（如 2024）或季度（如 2024Q2）",
+    "only this subject (a branch's self-check)": "只检查这个对象（支部自查）",
+    "exit 0 even when findings failed": "即使有检查项未通过，也以退出码 0 结束",
+    "annual assessment: departments, cadres, branches, chains": "年度考核：部门、干部、支部、产业链",
+    "a year, such as 2024": "年份，如 2024",
+    "how one subject's findings and score came about": "说明一个对象的检查结果和得分是怎样得出的",
+    "a department, cadre, organisation or enterprise": "部门、干部、党组织或企业的编号",
+    "every rule: id, pack, title, parameters, source": "列出每条规则：编号、规则包、标题、参数、来源",
+    "show what --rules-dir changes from the shipped packs": "显示 --rules-dir 相对内置规则包作了哪些改动",
+    "run rule test cases (a folder of YAML cases)": "运行规则测试用例（存放 YAML 用例的文件夹）",
+    "the folder of cases (base.yaml and one file per case)": "用例文件夹（base.yaml，外加每个用例一个文件）",
+    "loaded plugins, where each came from, version": "已加载的插件、各自的来源和版本",
+    "the day next steps are written as of: days left, or a quarter already ended (default: today)": (
+        "给出下一步建议时所依据的日期：据此计算剩余天数，或判断季度是否已结束（默认：今天）"
+    ),
+    "the dataset is only --subject's own ledger: organisations, enterprises, departments and cadres it names but "
+    "does not hold are listed, not checked": (
+        "数据集只是 --subject 所指支部自己的台账：其中提到但未包含的党组织、企业、部门和干部只列出，不检查"
+    ),
+    "a blank XLSX workbook of ledgers to fill in: drop-downs, notes, examples": (
+        "生成待填写的空白 XLSX 台账工作簿：含下拉选项、填写说明和示例"
+    ),
+    "the workbook to write (a new file)": "要写入的工作簿（须为新文件）",
+    "only these ledgers, comma-separated English or Chinese names (default: every record type)": (
+        "只包含这些台账，用逗号分隔的英文或中文名称（默认：所有记录类型）"
+    ),
+    # the command's messages: the start of a line on stderr
+    "error: ": "错误：",
+    "warning: ": "警告：",
+    "note: ": "提示：",
+    # validate's line ("sample_data: valid (organizations 30, …; 3 blank row(s) skipped)") and --strict
+    "{dataset}: valid ({counts}{skipped})": "{dataset}：校验通过（{counts}{skipped}）",
+    "{type} {count}": "{type} {count} 条",
+    ", ": "，",
+    "; {blank} blank row(s) skipped": "；跳过空行 {blank} 行",
+    "--strict: {count} warning(s) about files not read": "--strict：有 {count} 条关于文件未读取的警告",
+    # check, assess and explain with no record in the period
+    "no activity, meeting, request, visit, talent or incident record is dated in {period}; the results below "
+    "measure nothing (is the period right?)": (
+        "{period}没有任何活动、会议、诉求、走访、三培养或否决事项记录；以下结果没有衡量任何内容（期间是否正确？）"
+    ),
+    # rules --diff with nothing changed; verify's table and last line
+    "the shipped rule packs are used as they are": "使用内置规则包，没有改动",
+    "case": "用例",
+    "rule": "规则",
+    "result": "结果",
+    "why": "原因",
+    "pass": "通过",
+    "FAIL": "未通过",
+    "{passed} passed, {failed} failed": "通过 {passed} 个，未通过 {failed} 个",
+    # a plugin failing, the run stopped, a wrong EVALKIT_LANG
+    "plugin {plugin}: {error}": "插件 {plugin}：{error}",
+    "interrupted: nothing was written": "已中断：没有写出任何结果",
+    "terminated: nothing was written": "已终止：没有写出任何结果",
+    "{variable} is {value}: set it to en or zh, or unset it (--lang en|zh overrides it)": (
+        "环境变量 {variable} 的值为 {value}：请设为 en 或 zh，或不设置（--lang en|zh 优先于它）"
+    ),
+}
+
+#: Messages other code words in English: argparse's errors (the same in CPython 3.10–3.13; after
+#: "argument NAME: " comes one of the later ones) and the lines of `rules --diff`.
+_ZH_PATTERNS = [
+    (r"the following arguments are required: (.+)", r"缺少必需的参数：\1"),
+    (r"unrecognized arguments: (.+)", r"无法识别的参数：\1"),
+    (r"ambiguous option: (.+) could match (.+)", r"选项 \1 有歧义，可能是 \2"),
+    (r"one of the arguments (.+) is required", r"必须给出以下参数之一：\1"),
+    (r"invalid choice: (.+) \(choose from (.+)\)", r"无效的选择 \1（可选：\2）"),
+    (r"unknown parser (.+) \(choices: (.+)\)", r"未知的命令 \1（可选：\2）"),
+    (r"invalid int value: (.+)", r"\1 不是整数"),
+    (r"invalid (.+) value: (.+)", r"\2 不是有效的 \1 值"),
+    (r"expected one argument", r"需要一个值"),
+    (r"expected at most one argument", r"最多只能有一个值"),
+    (r"expected at least one argument", r"至少需要一个值"),
+    (r"expected (\d+) arguments?", r"需要 \1 个值"),
+    (r"ignored explicit argument (.+)", r"这个选项不带值（多了 \1）"),
+    (r"not allowed with argument (.+)", r"不能与参数 \1 同时使用"),
+    (r"(.+) is not a whole number ≥ 1", r"\1 不是 ≥ 1 的整数"),
+    (r"pack (\S+): added from (.+) \(version (.*)\)", r"规则包 \1：新增，来自 \2（版本 \3）"),
+    (r"pack (\S+): replaced by (.+) \(version (.*) → (.*)\)", r"规则包 \1：被 \2 替换（版本 \3 → \4）"),
+    (r"(  \S+: )\(none\)( → .*)", r"\1（无）\2"),
+    (r"(  \S+: .* → )\(none\)", r"\1（无）"),
+]
+
+
+def say(text: str, lang: str, **values: object) -> str:
+    """`text`, an English template of `_ZH`, in `lang` with its {names} filled in."""
+    return (_ZH.get(text, text) if lang == "zh" else text).format(**values)
+
+
+def _zh_help(text: str) -> str:
+    """A help text or title in Chinese (the English where `_ZH` has none)."""
+    if text in _ZH:
+        return _ZH[text]
+    words, default = re.fullmatch(r"(.*?)(?: \(default (.+)\))?", text, re.S).groups()
+    return f"{_ZH[words]}（默认 {default}）" if default and words in _ZH else text
+
+
+def zh_message(message: str) -> str:
+    """A message of `_ZH_PATTERNS` in Chinese (as it is if none matches)."""
+    if match := re.fullmatch(r"argument (.+?): (.+)", message, re.S):
+        return f"参数 {match[1]}：{zh_message(match[2])}"
+    for pattern, chinese in _ZH_PATTERNS:
+        if match := re.fullmatch(pattern, message, re.S):
+            return match.expand(chinese)
+    return message
+
+
+def _columns(text: str) -> int:
+    """How many columns `text` takes on a terminal (a Chinese character two)."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` columns, broken at spaces or beside a Chinese
+    character, never inside a word or an option such as --max-rows, nor before a closing
+    bracket or a comma, nor after an opening bracket."""
+    pieces: list[str] = []  # what a line may not be broken inside of
+    for char in " ".join(text.split()):
+        last = pieces[-1][-1] if pieces else " "
+        wide = unicodedata.east_asian_width(char) in "WF" or unicodedata.east_asian_width(last) in "WF"
+        if last != " " and char != " " and (char in "）」》，。；：、！？" or last in "（「《" or not wide):
+            pieces[-1] += char
+        else:
+            pieces.append(char)
+    lines, line = [], ""
+    for piece in pieces:
+        if line and piece != " " and _columns(line + piece) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += "" if piece == " " and not line else piece
+    return [*lines, line.rstrip()] if line else lines
+
+
+class _ChineseHelp(argparse.HelpFormatter):
+    """argparse's help in Chinese: its titles and the help texts through `_ZH`, lines wrapped by
+    the columns Chinese takes."""
+
+    def _format_usage(self, usage, actions, groups, prefix):
+        text = super()._format_usage(usage, actions, groups, prefix)
+        if prefix is not None:
+            return text
+        first, *rest = text.split("\n")  # "usage: " takes 7 columns, 用法： 6: one space less below it
+        return "\n".join(["用法：" + first.removeprefix("usage: "), *(line.removeprefix(" ") for line in rest)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._headings: list[str] = []
+
+    def start_section(self, heading):
+        heading = _zh_help(heading) if heading else heading
+        self._headings.append(heading)
+        super().start_section(heading)
+
+    def format_help(self):  # argparse ends a section's title with ":", Chinese with "："
+        text = super().format_help()
+        for heading in self._headings:
+            text = text.replace(f"\n{heading}:\n", f"\n{heading}：\n")
+        return text
+
+    def add_text(self, text):
+        super().add_text(_zh_help(text) if text and text != argparse.SUPPRESS else text)
+
+    def _get_help_string(self, action):
+        return _zh_help(action.help) if action.help else action.help
+
+    def _split_lines(self, text, width):
+        return _wrap(text, width)
+
+    def _fill_text(self, text, width, indent):
+        return "\n".join(indent + line for line in _wrap(text, width - len(indent)))
+
+
+class Parser(argparse.ArgumentParser):
+    """The command's parser in `lang` (its subcommands' parsers are of its class): in Chinese,
+    its help and its usage errors too."""
+
+    lang = "en"
+
+    def __init__(self, *args, **kwargs):
+        if self.lang == "zh":
+            kwargs.setdefault("formatter_class", _ChineseHelp)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        if self.lang != "zh":
+            super().error(message)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: 错误：{zh_message(message)}\n")
+
+
+class ChineseParser(Parser):
+    lang = "zh"
+
+
+def language(argv: Sequence[str]) -> str:
+    """The run's language, known before parsing (the parser speaks it): the last `--lang en|zh`
+    or `--lang=…` anywhere in `argv` (before the subcommand too), else EVALKIT_LANG, else en.
+    An EVALKIT_LANG of another language is a usage error, unless --lang is given."""
+    lang, given = None, False
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        name, equals, value = arg.partition("=")
+        if name in ("--la", "--lan", "--lang"):  # argparse takes a prefix of an option
+            given = True
+            value = value if equals else (argv[i + 1] if i + 1 < len(argv) else "")
+            lang = value if value in LANGS else lang
+    variable = os.environ.get(LANG_VARIABLE, "").strip()
+    if lang or variable.lower() in ("", *LANGS):
+        return lang or variable.lower() or "en"
+    if given:  # a wrong --lang, which argparse refuses
+        return "en"
+    template = "{variable} is {value}: set it to en or zh, or unset it (--lang en|zh overrides it)"
+    en, zh = (say(template, lang, variable=LANG_VARIABLE, value=visible(repr(variable))) for lang in LANGS)
+    raise UsageError(en, zh)
