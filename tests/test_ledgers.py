@@ -131,8 +131,12 @@ def test_full_width_ids_are_the_same_ids(tmp_path):
     folder = write_dataset(tmp_path / "data", tables)
     with pytest.raises(DatasetError) as raised:
         load_dataset(folder)
-    assert [p.row for p in raised.value.problems] == [4]
-    assert raised.value.problems[0].value == "D1"
+    assert _problems(raised.value) == [
+        "departments.csv:4 [id] 'D1': expected a unique id (already used in departments.csv row 2)"
+    ]
+    assert _problems(raised.value, "zh") == [
+        "departments.csv:4 [id] 'D1'：应为不重复的编号（departments.csv 第 2 行已用过这个编号）"
+    ]
 
 
 def test_files_named_in_chinese_with_copies_and_years_are_read_in_name_order(tmp_path):
@@ -232,6 +236,10 @@ def test_a_gbk_csv_with_a_title_row_and_a_section_row(tmp_path):
     assert _notes(dataset) == [
         "活动.csv: row 1 above the header (row 2) not read: 一号支部活动台账",
         "活动.csv: section headings not read: row 3",
+    ]
+    assert _notes(dataset, "zh") == [
+        "活动.csv：表头（第 2 行）以上的第 1 行未读取：一号支部活动台账",
+        "活动.csv：分节标题行未读取：第 3 行",
     ]
 
 
