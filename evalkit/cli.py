@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
@@ -13,8 +12,6 @@ from fractions import Fraction
 from itertools import groupby
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from tabulate import tabulate
 
 from . import __version__
@@ -164,24 +161,11 @@ class _Run:
         ]
         plugins = [(i.name, i.version, i.source) for i in self.session.plugins.infos.values()]
         context = Context(self.args.lang, self.session.rules, self.names, self.departments, meta, packs, plugins)
-        context.today, context.records = self.today, self._records({i for f in findings for i in f.evidence})
+        context.today, context.records = (
+            self.today,
+            self.dataset.dated_titles({i for f in findings for i in f.evidence}),
+        )
         return context
-
-    def _records(self, ids: set[str]) -> dict[str, tuple[date, str]]:
-        """Date and title of each of `ids` that is the id of a record with both (an activity); an
-        id of records of two types (an activity's and a meeting's) stays bare."""
-        found, types = {}, Counter()
-        wanted = pa.array(sorted(ids), pa.string())
-        for table in self.dataset.tables.values() if ids else ():
-            arrow = table.arrow
-            if "id" not in arrow.column_names:
-                continue
-            hits = arrow.filter(pc.is_in(arrow.column("id").cast(pa.string()), value_set=wanted))
-            types.update(hits.column("id").to_pylist())
-            if {"date", "title"} <= set(hits.column_names):
-                rows = zip(*(hits.column(name).to_pylist() for name in ("id", "date", "title")), strict=True)
-                found.update((id_, (day, title)) for id_, day, title in rows if day is not None and title)
-        return {id_: record for id_, record in found.items() if types[id_] == 1}
 
     def emit(self, document_or_json) -> None:
         self.progress.step(WORDS[self.args.lang]["rendering"])

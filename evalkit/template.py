@@ -15,8 +15,8 @@ import io
 from collections.abc import Sequence
 
 from .errors import UsageError
-from .report.xlsx import HEADER_FILL, _fit
-from .schema import BOOL, DATE, DATETIME, ENUM, INT, LIST, PERIOD, STR, SUBJECT_TABLES, Column, RecordType
+from .report.xlsx import HEADER_FILL, fit_widths
+from .schema import BOOL, DATE, DATETIME, ENUM, INT, PERIOD, SUBJECT_TABLES, Column, RecordType
 
 EXCEL_ROWS = 1_048_576  # drop-downs reach a sheet's last row: no row where they stop working
 FORMATS = {DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd hh:mm", INT: "General"}  # any other type: text ("@")
@@ -46,15 +46,6 @@ WORDS = {
         "no": "否",
         "choose": "不是下拉框中的选项：请从下拉框中选择。",
     },
-}
-ZH_TYPES = {
-    STR: "文本",
-    INT: "整数（≥ 0）",
-    DATE: "日期，如 2024-07-03",
-    DATETIME: "日期和时间，如 2024-07-03 09:30",
-    BOOL: "是/否（空白为否）",
-    LIST: "编号，多个用 ; 分隔（空白为无）",
-    PERIOD: "年份如 2024，或季度如 2024Q2",
 }
 ZH_DOCS = {  # RecordType.doc in Chinese
     "organizations": "党组织（组织树）：党工委、综合党委、产业链党委、党支部、联合党支部，每个组织一行。",
@@ -155,7 +146,7 @@ def _ledger(sheet, record_type: RecordType, lang: str) -> None:
     for cell in sheet[1]:
         cell.font, cell.fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
     sheet.freeze_panes = "A2"
-    _fit(sheet, [[_header(c, lang) for c in columns], [_example(record_type, c, lang) for c in columns]])
+    fit_widths(sheet, [[_header(c, lang) for c in columns], [_example(record_type, c, lang) for c in columns]])
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].number_format = FORMATS.get(column.type, "@")
@@ -190,7 +181,7 @@ def _notes(sheet, chosen: list[RecordType], types: dict[str, RecordType], lang: 
         for cell in sheet[sheet.max_row] if bold else ():
             cell.font = Font(bold=True)
     sheet.freeze_panes = "A5"
-    _fit(sheet, [row for row, _ in rows])
+    fit_widths(sheet, [row for row, _ in rows])
 
 
 def _doc(record_type: RecordType, lang: str) -> str:
@@ -219,9 +210,9 @@ def _choices(column: Column, lang: str) -> list[str]:
 
 def _kind(column: Column, lang: str) -> str:
     """What a cell of the column holds, in words."""
-    if lang != "zh":
-        return column.expected()
-    return "从下拉框选择：" + "、".join(_choices(column, lang)) if column.type == ENUM else ZH_TYPES[column.type]
+    if lang == "zh" and column.type == ENUM:
+        return "从下拉框选择：" + "、".join(_choices(column, lang))
+    return column.expected(lang)
 
 
 def _meaning(record_type: RecordType, column: Column, types: dict[str, RecordType], lang: str) -> str:

@@ -14,12 +14,15 @@ plugin fails by name), so no plugin can change what another reads.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import DatasetError, Note, Problem, UsageError
 from ..periods import Period
@@ -163,6 +166,21 @@ class Dataset:
             for id_, name in self.columns(table, "id", "name"):
                 names[id_], kinds[id_] = name, kind
         return names, kinds, dict(self.columns("cadres", "id", "department_id"))
+
+    def dated_titles(self, ids: set[str]) -> dict[str, tuple[date, str]]:
+        """The date and title of each of `ids` that is the id of a record with both (an activity),
+        as a self-check names its evidence; an id of records of two types stays out."""
+        found, seen = {}, Counter()
+        wanted = pa.array(sorted(ids), pa.string())
+        for table in self.tables.values() if ids else ():
+            if "id" not in table.arrow.column_names:
+                continue
+            hits = table.arrow.filter(pc.is_in(table.arrow.column("id").cast(pa.string()), value_set=wanted))
+            seen.update(hits.column("id").to_pylist())
+            if {"date", "title"} <= set(hits.column_names):
+                rows = zip(*(hits.column(name).to_pylist() for name in ("id", "date", "title")), strict=True)
+                found.update((id_, (day, title)) for id_, day, title in rows if day is not None and title)
+        return {id_: record for id_, record in found.items() if seen[id_] == 1}
 
     def has_records_in(self, period: Period) -> bool:
         """Whether any record is dated in `period` (requests by dispatch, the others by their date)."""

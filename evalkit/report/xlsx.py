@@ -39,7 +39,7 @@ def render_xlsx(document: Document) -> bytes:
         _append(cover, table.headers)
         for row in table.rows:
             _append(cover, [cell.text() for cell in row])
-    _fit(cover, [[str(c.value or "") for c in row] for row in cover.iter_rows()])
+    fit_widths(cover, [[str(c.value or "") for c in row] for row in cover.iter_rows()])
     bold = Font(bold=True)
     header_fill = PatternFill("solid", fgColor=HEADER_FILL)
     fills = {mark: PatternFill("solid", fgColor=colour) for mark, colour in FILLS.items()}
@@ -63,7 +63,7 @@ def render_xlsx(document: Document) -> bytes:
             _append(sheet, [note])
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions if table.rows else None
-        _fit(sheet, [table.headers, *[[cell.text() for cell in row] for row in table.rows]])
+        fit_widths(sheet, [table.headers, *[[cell.text() for cell in row] for row in table.rows]])
     if document.notes():  # explain's arithmetic, check's advice: one line per row
         sheet = book.create_sheet("notes")
         for line in document.notes():
@@ -93,7 +93,7 @@ def _sheet_name(key: str) -> str:
     return key[:31]  # Excel's limit on sheet names
 
 
-def _fit(sheet, rows: list[list[str]]) -> None:
+def fit_widths(sheet, rows: list[list[str]]) -> None:
     """Column widths that fit the longest text (capped, so a long message wraps the view, not the sheet)."""
     from openpyxl.utils import get_column_letter
 
