@@ -79,12 +79,12 @@ class Column:
 
 #: What a cell of each (non-enumeration) column type holds, in English and Chinese.
 _EXPECTED = {
-    STR: ("text", "文字"),
-    INT: ("a whole number ≥ 0", "不小于 0 的整数"),
+    STR: ("text", "文本"),
+    INT: ("a whole number ≥ 0", "整数（≥ 0）"),
     DATE: ("a date YYYY-MM-DD", "日期，如 2024-07-03"),
-    DATETIME: ("a date-time YYYY-MM-DD HH:MM", "日期时间，如 2024-07-03 09:30"),
-    BOOL: ("true/false, 1/0, yes/no or 是/否", "是/否（或 true/false、1/0）"),
-    LIST: ("ids separated by ;", "以 ; 分隔的编号"),
+    DATETIME: ("a date-time YYYY-MM-DD HH:MM", "日期和时间，如 2024-07-03 09:30"),
+    BOOL: ("true/false, 1/0, yes/no or 是/否", "是/否（空白为否）"),
+    LIST: ("ids separated by ;", "编号，多个用 ; 分隔（空白为无）"),
     PERIOD: ("a year such as 2024 or a quarter such as 2024Q2", "年份如 2024，或季度如 2024Q2"),
 }
 

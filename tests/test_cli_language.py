@@ -282,7 +282,7 @@ def test_evaluating_commands_print_the_notes(capsys, monkeypatch, small_dir, com
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_dataset_error_prints_its_notes_before_the_problems(capsys, monkeypatch, small_dir, lang):
     def refused(self, *args, **kwargs):
-        problem = Problem("organizations.csv", 2, "member_count", "x", "a whole number ≥ 0", "不小于 0 的整数")
+        problem = Problem("organizations.csv", 2, "member_count", "x", "a whole number ≥ 0", "整数（≥ 0）")
         raise DatasetError([problem], NOTES)
 
     monkeypatch.setattr(Session, "load", refused)
@@ -290,7 +290,7 @@ def test_a_dataset_error_prints_its_notes_before_the_problems(capsys, monkeypatc
     lines = err.splitlines()
     assert code == 2 and lines[:2] == NOTE_LINES[lang]
     assert lines[2].startswith("error: the dataset does not validate" if lang == "en" else "错误：数据集未通过校验")
-    expected = "expected a whole number ≥ 0" if lang == "en" else "：应为不小于 0 的整数"
+    expected = "expected a whole number ≥ 0" if lang == "en" else "：应为整数（≥ 0）"
     assert lines[3].endswith(expected)
 
 

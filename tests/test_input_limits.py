@@ -165,7 +165,7 @@ def test_problems_listed_per_file_are_capped(small_dir, small, lang):
     result = _refused(small_dir, "--max-problems", "2", "--lang", lang)
     listed = [f"  visits.csv:{row} [policies_delivered] 'many': expected a whole number ≥ 0" for row in (2, 3)]
     if lang == "zh":
-        listed = [f"  visits.csv:{row} [policies_delivered] 'many'：应为不小于 0 的整数" for row in (2, 3)]
+        listed = [f"  visits.csv:{row} [policies_delivered] 'many'：应为整数（≥ 0）" for row in (2, 3)]
         more = "  visits.csv：另有 5 个问题未列出（可用 --max-problems 调高）"
     else:
         more = "  visits.csv: 5 more problems not shown (raise --max-problems)"

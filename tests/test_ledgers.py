@@ -90,7 +90,7 @@ def test_an_id_is_never_filled_down(tmp_path):
     with pytest.raises(DatasetError) as raised:
         load_dataset(folder)
     assert _problems(raised.value) == ["一号支部台账.xlsx#活动台账:4 [编号] expected a value (text)"]
-    assert _problems(raised.value, "zh") == ["一号支部台账.xlsx#活动台账:4 [编号]：应为填写内容（文字）"]
+    assert _problems(raised.value, "zh") == ["一号支部台账.xlsx#活动台账:4 [编号]：应为填写内容（文本）"]
 
 
 def test_near_misses_are_refused_with_a_suggestion(tmp_path):
@@ -269,4 +269,4 @@ def test_problems_print_in_chinese_with_the_column_as_typed(tmp_path):
     _ledger(folder, [[1, "A1", "B1", "2024-03-05", "党员教育", "学习会", "十", None]])
     result = run_cli(["validate", str(folder), "--lang", "zh"])
     assert result.exit_code == 2
-    assert "  一号支部台账.xlsx#活动台账:3 [参加人数（人）] '十'：应为不小于 0 的整数" in result.stderr.splitlines()
+    assert "  一号支部台账.xlsx#活动台账:3 [参加人数（人）] '十'：应为整数（≥ 0）" in result.stderr.splitlines()
