@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-_TMP = re.compile(r"/tmp/pytest-of-[^/]+/pytest-\d+/")
+_TMP = re.compile(r"/tmp/pytest-of-[^/]+/pytest-\d+/(?:popen-gw\d+/)?")  # xdist gives each worker a folder
 
 
 def _plain(text: str) -> str:
