@@ -270,3 +270,15 @@ def test_problems_print_in_chinese_with_the_column_as_typed(tmp_path):
     result = run_cli(["validate", str(folder), "--lang", "zh"])
     assert result.exit_code == 2
     assert "  一号支部台账.xlsx#活动台账:3 [参加人数（人）] '十'：应为整数（≥ 0）" in result.stderr.splitlines()
+
+
+def test_a_lone_cell_in_an_undated_ledger_is_a_record_not_a_section(tmp_path):
+    """Only dated ledgers (activities, visits, ...) have quarter headings: a departments row
+    holding only `2024` is a department without a name, reported."""
+    tables = _without()
+    tables["departments"].append({"id": "2024", "name": None})
+    folder = write_dataset(tmp_path / "data", tables)
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(folder)
+    assert _problems(raised.value) == ["departments.csv:4 [name] expected a value (text)"]
+    assert raised.value.notes == []

@@ -551,10 +551,12 @@ class _File:
         return next((slot.header for slot in self.slots if slot.index == index), f"column {index + 1}")
 
     def _without_sections(self, cells: list, text: TextTable, width: int) -> list:
-        """`cells` without the section rows (a heading such as 第三季度 between the records): a row
-        with one non-blank cell, which in a workbook is merged across at least half the header,
-        and in a CSV file is the first cell and reads as a quarter, month or year heading."""
-        if not cells or not len(self.rows):
+        """`cells` without the section rows (a heading such as 第三季度 between the records of a
+        dated ledger, such as activities): a row with one non-blank cell, which in a workbook is
+        merged across at least half the header, and in a CSV file is the first cell and reads as
+        a quarter, month or year heading. Ledgers of organisations or departments have none: a
+        row of theirs with one cell is a record missing its values, and reported."""
+        if not cells or not len(self.rows) or not self.record_type.dated_by:
             return cells
         filled = pc.cast(pc.is_valid(cells[0]), pa.int8())
         for column in cells[1:]:
@@ -630,8 +632,8 @@ def _identifies(record_type: RecordType, column: Column | None) -> bool:
 
 
 def _normal(cells: pa.ChunkedArray) -> pa.ChunkedArray:
-    """`cells` in NFKC (full-width letters and digits made ASCII), trimmed as typing trims; an
-    all-ASCII column (nearly every one) is NFKC already and is passed on as it is."""
+    """`cells` in NFKC (full-width letters and digits made ASCII); an all-ASCII column (nearly
+    every one) is NFKC already and is passed on as it is."""
     if cells.null_count == len(cells) or pc.all(pc.string_is_ascii(cells)).as_py() is not False:
         return cells
     return pc.utf8_normalize(cells, "NFKC")

@@ -236,20 +236,27 @@ class Pack:
         return self.spec.pack
 
 
+#: libyaml's loader where PyYAML was built with it (a tenth of the time: 3 ms for the shipped
+#: packs, 30 in Python, on every run), else PyYAML's own; both load the same safe subset of YAML.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_pack(path: str | Path, origin: str) -> Pack:
     """Read and shape-check one pack file."""
     path = Path(path)
     try:
         content = path.read_bytes()
-        data = yaml.safe_load(content.decode("utf-8"))
+        data = yaml.load(content.decode("utf-8"), Loader=_YAML_LOADER)
         if not isinstance(data, dict):
             raise RulePackError(f"{path}: a rule pack is a mapping with keys pack, version, title, rules")
         spec = PackSpec.model_validate(data)
     except ValidationError as error:
         raise RulePackError(_describe(path, data, error)) from None
     except (OSError, ValueError, yaml.YAMLError) as error:  # ValueError: undecodable, a 5000-digit number
+        if "maximum nesting depth" in str(error):  # libyaml's limit (1,000 levels)
+            raise RulePackError(f"{path}: not a rule pack: nested too deeply to read") from None
         raise RulePackError(f"{path}: not a readable YAML rule pack ({str(error)[:200]})") from None
-    except RecursionError:  # YAML or the model nested thousands deep: no pack is
+    except RecursionError:  # YAML or the model nested too deep for Python: no pack is
         raise RulePackError(f"{path}: not a rule pack: nested too deeply to read") from None
     _check_pack(path, spec)
     return Pack(spec, str(path), origin, hashlib.sha256(content).hexdigest())
