@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 import pluggy
 
 try:
-    __version__ = version("evalkit")
+    __version__ = version("evalkit-dangjian")  # the distribution's name (pyproject.toml)
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 

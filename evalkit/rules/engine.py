@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ..errors import UsageError
 from .conditions import AllOf, Always, AnyOf, Compare, Condition
 
 _RULESET = "evalkit"
@@ -43,6 +45,24 @@ class EngineRule:
     name: str
     kind: str
     condition: Condition = Always()
+
+
+def _native():
+    """durable-rules' C extension, loaded only when rules run. It is built on install; built for
+    Python 3.13 without the README's CPPFLAGS it installs but cannot load (undefined symbol
+    PyEval_CallObject): say so and how to rebuild it, rather than end in a traceback."""
+    try:
+        import durable_rules_engine
+    except ImportError as error:
+        command = (
+            f'CPPFLAGS="-DPyEval_CallObject=PyObject_CallObject" {sys.executable} -m pip install '
+            "--no-cache-dir --force-reinstall durable-rules==2.0.28"
+        )
+        raise UsageError(
+            f"the rule engine durable-rules cannot be loaded ({error}); rebuild it with: {command}",
+            f"规则引擎 durable-rules 无法加载（{error}）；请用以下命令重新编译安装：{command}",
+        ) from None
+    return durable_rules_engine
 
 
 class EngineError(RuntimeError):
@@ -112,8 +132,7 @@ class RuleEngine:
     def refusal(self) -> str | None:
         """Why durable-rules will not take these rules (its own error, such as 113 for conditions
         that expand past its limits), or None: asked before a command reads data."""
-        import durable_rules_engine as native
-
+        native = _native()
         for definition in self.definitions:
             try:
                 handle = native.create_ruleset(_RULESET, definition)
@@ -126,7 +145,7 @@ class RuleEngine:
         """Per fact (numbers and text only, with a `kind`), the names of the rules it satisfies;
         and the facts the engine failed to evaluate, by index. Facts should be distinct: each is
         asserted once, whatever else holds the same values."""
-        import durable_rules_engine as native  # the C extension, loaded only when rules run
+        native = _native()
 
         fired: list[set[str]] = [set() for _ in facts]
         failed: dict[int, EngineError] = {}
