@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from fractions import Fraction
 from itertools import groupby
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tabulate import tabulate
 
@@ -86,6 +88,58 @@ def _today(text: str | None) -> date:
         ) from None
 
 
+#: The time zone of a report's "generated at" when --tz is not given (else the system's).
+TZ_VARIABLE = "EVALKIT_TZ"
+
+
+def _zone(name: str | None) -> tzinfo | None:
+    """The zone a report's "generated at" is shown in: --tz, else EVALKIT_TZ, else None (the
+    system's), so a report made on a server set to UTC can still show the office's time."""
+    source = "--tz" if name else TZ_VARIABLE
+    name = name or os.environ.get(TZ_VARIABLE, "").strip()
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise UsageError(
+            f"{source} {name}: not a time zone (expected a name such as Asia/Shanghai or UTC)",
+            f"{source} {name}：不是有效的时区（应为时区名称，如 Asia/Shanghai 或 UTC）",
+        ) from None
+
+
+def _generated_at(args: argparse.Namespace) -> str:
+    """A report's "generated at": local time with its offset (2024-12-31T09:30:00+08:00) in the zone
+    of --tz, else EVALKIT_TZ, else the system's. --generated-at, else SOURCE_DATE_EPOCH (seconds since
+    1970, the reproducible-builds convention), pins the time, so a report made again is the same
+    file; a time given without an offset is the zone's wall-clock time."""
+    zone = _zone(args.tz)
+    text = args.generated_at
+    if text is None and (epoch := os.environ.get("SOURCE_DATE_EPOCH", "").strip()):
+        try:
+            pinned = datetime.fromtimestamp(int(epoch), timezone.utc).astimezone(zone)
+        except (ValueError, OverflowError, OSError):
+            raise UsageError(
+                f"SOURCE_DATE_EPOCH {epoch}: not a number of seconds since 1970-01-01 (such as 1735608600)",
+                f"SOURCE_DATE_EPOCH {epoch}：不是自 1970-01-01 起的秒数（如 1735608600）",
+            ) from None
+    elif text is None:
+        pinned = datetime.now(timezone.utc).astimezone(zone)
+    else:
+        stripped = text.strip()
+        try:  # Python 3.10's fromisoformat takes no Z
+            given = datetime.fromisoformat(stripped[:-1] + "+00:00" if stripped[-1:] in ("Z", "z") else stripped)
+            if given.tzinfo is None:
+                given = given.replace(tzinfo=zone) if zone is not None else given.astimezone()
+            pinned = given.astimezone(zone)
+        except (ValueError, OverflowError):
+            raise UsageError(
+                f"--generated-at {text}: not a time (expected ISO 8601, such as 2024-12-31T09:30:00+08:00)",
+                f"--generated-at {text}：不是有效的时间（应为 ISO 8601 格式，如 2024-12-31T09:30:00+08:00）",
+            ) from None
+    return pinned.isoformat(timespec="seconds")
+
+
 def _validate(args: argparse.Namespace) -> int:
     lang = args.lang
     dataset = _session(args).load(args.dataset, _limits(args))
@@ -125,6 +179,7 @@ class _Run:
         self.progress = progress
         self.period = _year(args.period) if annual else _period(args.period)
         self.today = _today(getattr(args, "today", None))
+        self.generated_at = _generated_at(args)
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
         self.session.check_engine()
@@ -156,7 +211,7 @@ class _Run:
         meta = [
             (words["period"], self.period.label(self.args.lang)),
             (words["dataset"], str(self.args.dataset)),
-            (words["generated"], datetime.now(timezone.utc).isoformat(timespec="seconds")),
+            (words["generated"], self.generated_at),
             (words["digest"], self.dataset.digest()),
         ]
         plugins = [(i.name, i.version, i.source) for i in self.session.plugins.infos.values()]
@@ -350,6 +405,13 @@ def _template(args: argparse.Namespace) -> int:
 
 
 TODAY_HELP = "the day next steps are written as of: days left, or a quarter already ended (default: today)"
+TZ_HELP = (
+    "the time zone of the report's time (generated at), such as Asia/Shanghai (default: EVALKIT_TZ, else the system's)"
+)
+GENERATED_AT_HELP = (
+    "the report's time (generated at), ISO 8601 such as 2024-12-31T09:30:00+08:00, for a report that is the same "
+    "when made again (default: SOURCE_DATE_EPOCH, else now)"
+)
 
 
 def _print_notes(notes: Sequence[Note], lang: str) -> None:
@@ -408,6 +470,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     evaluating.add_argument(
         "--workers", type=int, metavar="N", help="threads the dataset's queries may use (default: one per core)"
     )
+    evaluating.add_argument("--tz", metavar="ZONE", help=TZ_HELP)
+    evaluating.add_argument("--generated-at", metavar="TIME", help=GENERATED_AT_HELP)
     evaluating.add_argument("--executor", help=argparse.SUPPRESS)  # removed: refused with a word on why
     evaluating.add_argument("--partitions", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -69,6 +69,15 @@ _ZH = {
     "the day next steps are written as of: days left, or a quarter already ended (default: today)": (
         "给出下一步建议时所依据的日期：据此计算剩余天数，或判断季度是否已结束（默认：今天）"
     ),
+    "the time zone of the report's time (generated at), such as Asia/Shanghai "
+    "(default: EVALKIT_TZ, else the system's)": (
+        "报告生成时间所用的时区，如 Asia/Shanghai（默认取环境变量 EVALKIT_TZ，未设置时为系统时区）"
+    ),
+    "the report's time (generated at), ISO 8601 such as 2024-12-31T09:30:00+08:00, for a report that is the same "
+    "when made again (default: SOURCE_DATE_EPOCH, else now)": (
+        "报告的生成时间，ISO 8601 格式，如 2024-12-31T09:30:00+08:00，使再次生成的报告完全相同"
+        "（默认取环境变量 SOURCE_DATE_EPOCH，未设置时为当前时间）"
+    ),
     "the dataset is only --subject's own ledger: organisations, enterprises, departments and cadres it names but "
     "does not hold are listed, not checked": (
         "数据集只是 --subject 所指支部自己的台账：其中提到但未包含的党组织、企业、部门和干部只列出，不检查"

@@ -79,6 +79,7 @@ class Bar:
     label: str
     value: Fraction
     mark: str
+    name: str = ""  # what the chart shows (the id is its hover text); the id when empty
 
 
 @dataclass

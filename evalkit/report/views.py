@@ -217,7 +217,8 @@ def _charts(assessment: Assessment, ctx: Context) -> Charts:
     charts = Charts(bars_title=words["chart_totals"], grid_title=words["chart_grid"])
     for score in assessment.scores_of("department"):
         label = assessment.label("department", score.grade, ctx.lang)
-        charts.bars.append(Bar(score.subject, label, score.total, _grade_mark(assessment, score)))
+        mark = _grade_mark(assessment, score)
+        charts.bars.append(Bar(score.subject, label, score.total, mark, ctx.names.get(score.subject, "")))
     if assessment.scoring and "department" in assessment.scoring.grades:
         charts.bands = [
             (band.label(ctx.lang), Fraction(str(band.at_least)))
