@@ -35,7 +35,7 @@ def hostile(tmp_path, small):
 def test_xlsx_stores_formula_like_names_as_text(hostile, tmp_path):
     target = tmp_path / "scores.xlsx"
     assess(hostile, "--format", "xlsx", "--output", str(target))
-    sheet = load_workbook(target)["departments"]
+    sheet = load_workbook(target)["Departments"]
     names = {row[1].value: row[2] for row in sheet.iter_rows(min_row=2) if row[1].value in NAMES}
     assert {subject: cell.value for subject, cell in names.items()} == NAMES
     assert {cell.data_type for cell in names.values()} == {"s"}  # text, not a formula ("f")
@@ -43,7 +43,7 @@ def test_xlsx_stores_formula_like_names_as_text(hostile, tmp_path):
     with zipfile.ZipFile(target) as archive:
         sheets = "".join(archive.read(name).decode() for name in archive.namelist() if "worksheets" in name)
     assert "<f>" not in sheets  # no formula anywhere in the workbook
-    branches = [row[1].value for row in load_workbook(target)["branches"].iter_rows(min_row=2)]
+    branches = [row[1].value for row in load_workbook(target)["Branches"].iter_rows(min_row=2)]
     assert "王\\x1b[31m红\\x07" in branches  # control characters written out (openpyxl refuses them raw)
 
 

@@ -120,7 +120,7 @@ def test_evidence_named_by_date_and_title(folder, tmp_path):
     target = tmp_path / "b1.xlsx"
     args = ["check", str(folder), "--period", "2024Q3", "--subject", "B1", "--format", "xlsx", "--output", str(target)]
     assert run_cli(args).exit_code == 1
-    values = [cell for row in load_workbook(target)["findings"].iter_rows(values_only=True) for cell in row]
+    values = [cell for row in load_workbook(target)["Findings"].iter_rows(values_only=True) for cell in row]
     assert "A12 (2024-07-03 志愿服务进社区)" in values
 
 

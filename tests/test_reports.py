@@ -39,8 +39,8 @@ def test_xlsx_score_sheet(folder, tmp_path):
     assess(folder, "--format", "xlsx", "--output", str(target))
     packs = {p["name"]: p["sha256"] for p in assess(folder, "--format", "json").json["packs"]}
     book = load_workbook(target)
-    assert book.sheetnames == ["cover", "departments", "cadres", "branches", "chains", "findings"]
-    departments = book["departments"]
+    assert book.sheetnames == ["Cover", "Departments", "Cadres", "Branches", "Chains", "Coverage", "Findings"]
+    departments = book["Departments"]
     assert departments.freeze_panes == "A2"
     headers = [cell.value for cell in departments[1]]
     assert headers[:3] == ["rank", "subject", "name"] and headers[-3:] == ["total", "grade", "veto"]
@@ -51,12 +51,12 @@ def test_xlsx_score_sheet(folder, tmp_path):
     assert total_cell.number_format == "0.00"
     d1_row = next(r for r in range(2, departments.max_row + 1) if departments.cell(r, 2).value == "D1")
     assert departments.cell(d1_row, headers.index("grade") + 1).fill.fgColor.rgb.endswith("FFC7CE")  # poor: red
-    findings = book["findings"]
+    findings = book["Findings"]
     finding_headers = [cell.value for cell in findings[1]]
     assert "evidence" in finding_headers
     failed = [row for row in findings.iter_rows(min_row=2) if row[5].value == "fail"]
     assert failed and all(row[5].fill.fgColor.rgb.endswith("FFC7CE") for row in failed)
-    cover = [[cell for cell in row if cell is not None] for row in book["cover"].iter_rows(values_only=True)]
+    cover = [[cell for cell in row if cell is not None] for row in book["Cover"].iter_rows(values_only=True)]
     assert ["period", "2024"] in cover and any(row[:1] == ["input digest (SHA-256)"] for row in cover)
     for name, digest in packs.items():
         assert [name, "1", digest, name] in cover
@@ -114,7 +114,7 @@ def test_markdown_and_explain_formats(folder, tmp_path):
     assert "## Adjustments" in explained.stdout and "+6.00 (cap 5) → +5.00" in explained.stdout
     target = tmp_path / "b1.xlsx"
     run_cli(["check", str(folder), "--period", "2024", "--subject", "B1", "--format", "xlsx", "--output", str(target)])
-    assert "findings" in load_workbook(target).sheetnames
+    assert "Findings" in load_workbook(target).sheetnames
 
 
 def test_binary_formats_need_an_output_file(folder):
