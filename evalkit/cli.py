@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
@@ -17,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tabulate import tabulate
 
 from . import __version__
-from .cli_language import LANGS, ChineseParser, Parser, language, say, zh_message
+from .cli_language import LANGS, ChineseParser, Parser, lang_option, say, zh_message
+from .config import SETTINGS, Configuration
 from .errors import DatasetError, EvalkitError, Note, OutOfMemory, UsageError, visible
 from .periods import Period
 from .progress import Progress
@@ -39,7 +41,9 @@ def _session(args: argparse.Namespace, shipped_packs: bool = False) -> Session:
     """The session the options ask for (with `shipped_packs`: the same plugins, no --rules-dir)."""
     modules = [m for m in args.plugin if not m.startswith("no:")]
     blocked = [m[3:] for m in args.plugin if m.startswith("no:")]
-    return Session(modules, blocked, args.plugins_dir, None if shipped_packs else args.rules_dir)
+    session = Session(modules, blocked, args.plugins_dir, None if shipped_packs else args.rules_dir)
+    args.sessions.append(session)  # -v shows their plugins' tracebacks
+    return session
 
 
 def _limits(args: argparse.Namespace) -> Limits:
@@ -143,7 +147,7 @@ def _generated_at(args: argparse.Namespace) -> str:
 def _validate(args: argparse.Namespace) -> int:
     lang = args.lang
     dataset = _session(args).load(args.dataset, _limits(args))
-    _print_notes(dataset.notes, lang)
+    _print_notes(dataset.notes, lang, _quiet(args))
     if args.strict and (warnings := sum(note.warning for note in dataset.notes)):
         raise UsageError(*(say("--strict: {count} warning(s) about files not read", x, count=warnings) for x in LANGS))
     names = {name: table.type.zh if lang == "zh" else name for name, table in dataset.tables.items()}
@@ -160,13 +164,14 @@ class _Run:
     """One evaluating command: its session, dataset, period and the report context, with progress shown."""
 
     def __init__(self, args: argparse.Namespace, progress: Progress, annual: bool = False):
+        inputs = [path for path in (args.dataset, args.rules_dir, args.plugins_dir) if path is not None]
+        check_output(args.output, inputs)
+        args.format = _report_format(args.format, args.output)
         if args.format in NEEDS_OUTPUT and not args.output:
             raise UsageError(
                 f"--format {args.format} writes files: name one with --output",
                 f"--format {args.format} 会生成文件：请用 --output 指定文件名",
             )
-        inputs = [path for path in (args.dataset, args.rules_dir, args.plugins_dir) if path is not None]
-        check_output(args.output, inputs)
         for option in ("partitions", "executor"):
             if getattr(args, option) is not None:
                 raise UsageError(
@@ -184,8 +189,8 @@ class _Run:
         self.session = _session(args)
         self.session.check_engine()
         self.dataset = self.session.load(args.dataset, _limits(args), args.workers, getattr(args, "partial", False))
-        _print_notes(self.dataset.notes, args.lang)
-        if not self.dataset.has_records_in(self.period):
+        _print_notes(self.dataset.notes, args.lang, _quiet(args))
+        if not _quiet(args) and not self.dataset.has_records_in(self.period):
             nothing = (
                 "no activity, meeting, request, visit, talent or incident record is dated in {period}; the results "
                 "below measure nothing (is the period right?)"
@@ -198,11 +203,8 @@ class _Run:
     def _subjects(self, args: argparse.Namespace) -> None:
         """Names, kinds and departments of the subjects; the one `--subject` names must exist."""
         self.names, self.kinds, self.departments = self.dataset.subjects()
-        if getattr(args, "subject", None) and args.subject not in self.names:
-            raise UsageError(
-                f"--subject {args.subject}: no organisation, enterprise, department or cadre has this id",
-                f"--subject {args.subject}：数据中没有这个编号的党组织、企业、部门或干部（编号区分大小写）",
-            )
+        if getattr(args, "subject", None):
+            args.subject = _subject(args.subject, self.names)
 
     def context(self, packs: list[Pack], findings: Iterable[Finding] = ()) -> Context:
         """The report's context; with `findings` (a self-check's), the date and title of the
@@ -230,10 +232,95 @@ class _Run:
             write(render(document_or_json, self.args.format), self.args.output)
 
 
+#: The report format each --output suffix names (.zip: a zip of CSV tables; .csv, refused without
+#: --format csv, would be a folder of them).
+OUTPUT_SUFFIXES = {
+    ".xlsx": "xlsx",
+    ".html": "html",
+    ".md": "markdown",
+    ".json": "json",
+    ".txt": "text",
+    ".zip": "csv",
+    ".csv": "csv",
+}
+
+
+def _report_format(given: str | None, output: str | None) -> str:
+    """The report's format: --format, else the one --output's suffix names, else text, so
+    `--output scores.xlsx` is a workbook, never text under a workbook's name. A --format the
+    suffix contradicts is refused (the file would not open as its name says), and so is a .csv
+    name without --format csv: a CSV report is several tables, a .zip or a folder of files."""
+    suffix = Path(output).suffix.lower() if output and output != "-" else ""
+    implied = OUTPUT_SUFFIXES.get(suffix)
+    if given is None and suffix == ".csv":
+        raise UsageError(
+            *(
+                say(
+                    "--output {output}: a CSV report is several tables: name a .zip file, or a folder with "
+                    "--format csv",
+                    lang,
+                    output=output,
+                )
+                for lang in LANGS
+            )
+        )
+    if given is not None and implied not in (None, given):
+        values = {"format": given, "output": output, "suffix": suffix, "implied": implied}
+        raise UsageError(
+            *(
+                say(
+                    "--format {format} contradicts --output {output} (a {suffix} file is {implied}): drop one of them",
+                    lang,
+                    **values,
+                )
+                for lang in LANGS
+            )
+        )
+    return given or implied or "text"
+
+
+def _subject(given: str, names: dict[str, str]) -> str:
+    """The id --subject names: an id, in its NFKC form too (Ｂ０７ is B07, as the ledgers' ids
+    are read), else the one subject with exactly that name (NFKC, trimmed): a secretary types the
+    branch's name as evalkit prints it. Several subjects of that name are refused with their ids;
+    no match with the ids differing only in case suggested."""
+    key = unicodedata.normalize("NFKC", given).strip()
+    if given in names or key in names:
+        return given if given in names else key
+    named = sorted(id_ for id_, name in names.items() if name and unicodedata.normalize("NFKC", name).strip() == key)
+    if len(named) == 1:
+        return named[0]
+    if named:
+        values = {"subject": given, "count": len(named), "ids": ", ".join(named)}
+        raise UsageError(
+            *(
+                say("--subject {subject}: {count} subjects have this name ({ids}); give the id of one", lang, **values)
+                for lang in LANGS
+            )
+        )
+    cased = sorted(id_ for id_ in names if id_.casefold() == key.casefold())
+    raise UsageError(
+        f"--subject {given}: no organisation, enterprise, department or cadre has this id"
+        + (f" (did you mean {', '.join(cased)}?)" if cased else ""),
+        f"--subject {given}：数据中没有这个编号的党组织、企业、部门或干部（编号区分大小写）"
+        + (f"（是否应为 {'、'.join(cased)}？）" if cased else ""),
+    )
+
+
+def _quiet(args: argparse.Namespace) -> bool:
+    """-q: no progress line, no warnings or notes; errors only."""
+    return args.verbosity == "quiet"
+
+
 @contextmanager
-def _stages() -> Iterator[Progress]:
-    """The progress line of an evaluating command, which also names the stage memory ran out in."""
-    with Progress() as progress:
+def _stages(args: argparse.Namespace) -> Iterator[Progress]:
+    """The progress line of an evaluating command (none with -q; with -v each stage's time), which
+    also names the stage memory ran out in."""
+
+    def timing(stage: str, seconds: float) -> str:
+        return say("{stage}: {seconds:.2f} s", args.lang, stage=stage, seconds=seconds)
+
+    with Progress(live=not _quiet(args), timing=timing if args.verbosity == "verbose" else None) as progress:
         try:
             yield progress
         except MemoryError:  # Arrow's ArrowMemoryError too
@@ -263,7 +350,7 @@ def _check(args: argparse.Namespace) -> int:
             "--partial checks one branch's own ledger: name the branch with --subject ID",
             "--partial 用于检查本支部自己的台账：请用 --subject 编号 指明支部",
         )
-    with _stages() as progress:
+    with _stages(args) as progress:
         run = _Run(args, progress)
         subjects = {args.subject} if args.subject else None
         evaluation = run.session.check(run.dataset, run.period, subjects)
@@ -283,7 +370,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _assess(args: argparse.Namespace) -> int:
-    with _stages() as progress:
+    with _stages(args) as progress:
         run = _Run(args, progress, annual=True)
         assessment = run.session.assess(run.dataset, run.period)
         packs = run.session.packs
@@ -295,7 +382,7 @@ def _assess(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    with _stages() as progress:
+    with _stages(args) as progress:
         run = _Run(args, progress)
         assessment = run.session.assess(run.dataset, run.period)
         kind = run.kinds[args.subject]
@@ -385,6 +472,26 @@ def _plugin_failures(session: Session, lang: str = "en") -> int:
     return 3 if session.plugins.failures else 0
 
 
+def _config(args: argparse.Namespace) -> int:
+    """Each setting in force and where it came from, as a run in this folder (on DATASET) would use them."""
+    rows = [
+        [key, say("(not set)", args.lang) if setting.value is None else setting.value, setting.source.text(args.lang)]
+        for key, setting in args.settings.items()
+    ]
+    print(tabulate(rows, headers=[say(word, args.lang) for word in ("setting", "value", "source")]))
+    return 0
+
+
+def _print_tracebacks(sessions: Sequence[Session], lang: str) -> None:
+    """-v when a plugin failed (exit 3): the traceback of each failure that raised, once."""
+    told = set()
+    for failure in (failure for session in sessions for failure in session.plugins.failures):
+        if failure.traceback and (failure.plugin, failure.traceback) not in told:
+            told.add((failure.plugin, failure.traceback))
+            print(say("traceback of plugin {plugin}:", lang, plugin=failure.plugin), file=sys.stderr)
+            print(visible(failure.traceback.rstrip("\n")), file=sys.stderr)
+
+
 def _template(args: argparse.Namespace) -> int:
     """Write the blank workbook; never over an existing file, which may be a filled-in template."""
     if not args.output.lower().endswith(".xlsx"):
@@ -414,58 +521,113 @@ GENERATED_AT_HELP = (
 )
 
 
-def _print_notes(notes: Sequence[Note], lang: str) -> None:
-    """The notes on how the files were read, on stderr: "note: FILE: text", a warning "warning: …"."""
-    for note in notes:
+def _print_notes(notes: Sequence[Note], lang: str, quiet: bool = False) -> None:
+    """The notes on how the files were read, on stderr: "note: FILE: text", a warning "warning: …"
+    (none with -q)."""
+    for note in () if quiet else notes:
         print(say("warning: " if note.warning else "note: ", lang) + note.text(lang), file=sys.stderr)
 
 
-def build_parser(lang: str = "en") -> argparse.ArgumentParser:
-    """The command's parser, speaking `lang` (help and usage errors), which is also --lang's default."""
-    parser = (ChineseParser if lang == "zh" else Parser)(
-        prog="evalkit", description="Assessment tables from party-building ledgers."
-    )
-    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
-    language = {
-        "choices": LANGS,
-        "default": lang,
-        "help": "language of messages and reports (default: EVALKIT_LANG, else en)",
-    }
-    parser.add_argument("--lang", **language)  # before the subcommand too
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+#: Each option every command takes, by its name in the parsed arguments, with its value when it is
+#: given neither before nor after the command's name: None for the settings a configuration file
+#: or the environment may give (evalkit/config.py decides them).
+GLOBAL_DEFAULTS = {
+    "plugin": [],
+    "plugins_dir": None,
+    "rules_dir": None,
+    "lang": None,
+    "tz": None,
+    "verbosity": "normal",
+    **{field.name: field.default for field in fields(Limits)},
+    "max_problems": 1_000,
+}
+
+
+def _global_options(parser: argparse.ArgumentParser, before_command: bool) -> None:
+    """The options every command takes, on the top-level parser (`before_command`: `evalkit -q
+    --lang zh check …`) and on each command's.
+
+    argparse copies everything a command's parser holds over what the top level parsed, so the
+    top level's go to `NAME_before_command`, and none has a default: `_merge_global_options`
+    takes the one after the command's name, else the one before it (-p: both), else
+    `GLOBAL_DEFAULTS`. The top level's help lists only --lang (each command's lists them all);
+    --tz after the command's name is the evaluating commands' own."""
+
+    def add(group, *names: str, dest: str, help: str, **kwargs) -> None:
+        if before_command:
+            dest, help = f"{dest}_before_command", help if names == ("--lang",) else argparse.SUPPRESS
+        group.add_argument(*names, dest=dest, default=None, help=help, **kwargs)
+
+    add(
+        parser,
         "-p",
         dest="plugin",
         action="append",
-        default=[],
         metavar="MODULE",
         help="load one more plugin module; -p no:NAME blocks the plugin NAME",
     )
-    common.add_argument("--plugins-dir", metavar="DIR", help="load every *.py file of DIR as a plugin")
-    common.add_argument("--rules-dir", metavar="DIR", help="more rule packs, or replacements of shipped ones by name")
-    common.add_argument("--lang", **language)
-    limits, defaults = common.add_argument_group("input limits (each refusal names its file and option)"), Limits()
+    add(parser, "--plugins-dir", dest="plugins_dir", metavar="DIR", help="load every *.py file of DIR as a plugin")
+    rules_help = "more rule packs, or replacements of shipped ones by name"
+    add(parser, "--rules-dir", dest="rules_dir", metavar="DIR", help=rules_help)
+    lang_help = "language of messages and reports (default: EVALKIT_LANG, else evalkit.toml's lang, else en)"
+    add(parser, "--lang", dest="lang", choices=LANGS, help=lang_help)
+    quiet_help = "no progress line, warnings or notes: only errors"
+    add(parser, "-q", "--quiet", dest="verbosity", action="store_const", const="quiet", help=quiet_help)
+    verbose_help = "also each stage's time and, when a plugin failed (exit 3), its traceback"
+    add(parser, "-v", "--verbose", dest="verbosity", action="store_const", const="verbose", help=verbose_help)
+    if before_command:
+        add(parser, "--tz", dest="tz", metavar="ZONE", help=TZ_HELP)
+    limits = (
+        parser if before_command else parser.add_argument_group("input limits (each refusal names its file and option)")
+    )
     for option, text in (
         ("--max-cell-chars", "refuse cells longer than N characters"),
         ("--max-rows", "refuse files and sheets of more than N rows"),
         ("--max-cells-per-row", "refuse rows of more than N cells"),
         ("--max-xlsx-mb", "refuse workbooks of more than N MB uncompressed"),
         ("--max-xlsx-ratio", "refuse workbooks with a part over 1 MB that inflates more than N times"),
+        ("--max-problems", "list the first N problems of each file, then how many more"),
     ):
-        default = getattr(defaults, option[2:].replace("-", "_"))
-        limits.add_argument(option, type=_positive, default=default, metavar="N", help=f"{text} (default {default:,})")
-    limits.add_argument(
-        "--max-problems",
-        type=_positive,
-        default=1_000,
-        metavar="N",
-        help="list the first N problems of each file, then how many more (default 1,000)",
+        dest = option[2:].replace("-", "_")
+        help = f"{text} (default {GLOBAL_DEFAULTS[dest]:,})"
+        add(limits, option, dest=dest, type=_positive, metavar="N", help=help)
+
+
+def _merge_global_options(args: argparse.Namespace) -> None:
+    """Each global option's value: the one given after the command's name, else before it (-p:
+    those before, then those after), else its default (`_global_options`)."""
+    for dest, default in GLOBAL_DEFAULTS.items():
+        before, after = vars(args).pop(f"{dest}_before_command", None), getattr(args, dest, None)
+        if dest == "plugin":
+            setattr(args, dest, [*(before or []), *(after or [])])
+        else:
+            setattr(args, dest, next((value for value in (after, before) if value is not None), default))
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The command's parser, speaking `lang` (help and usage errors)."""
+    parser = (ChineseParser if lang == "zh" else Parser)(
+        prog="evalkit",
+        description="Assessment tables from party-building ledgers.",
+        epilog="The options every command takes (-q, -v, --lang, -p, --plugins-dir, --rules-dir, --tz, the input "
+        "limits) may also come before COMMAND; the one after it wins. evalkit COMMAND --help lists them.",
     )
+    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
+    _global_options(parser, before_command=True)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, before_command=False)
     evaluating = argparse.ArgumentParser(add_help=False)  # check, assess and explain
     evaluating.add_argument("dataset", help="the dataset folder")
-    evaluating.add_argument("--format", choices=FORMATS, default="text", help="csv and xlsx need --output")
     evaluating.add_argument(
-        "--output", metavar="FILE", help="write to FILE (atomically; - is stdout) instead of printing"
+        "-f",
+        "--format",
+        choices=FORMATS,
+        metavar="FORMAT",
+        help="text, markdown, html, csv, json or xlsx (default: the one --output's suffix names: .xlsx .html .md "
+        ".json .txt, .zip for csv; else text); csv and xlsx need --output",
+    )
+    evaluating.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (atomically; - is stdout) instead of printing"
     )
     evaluating.add_argument(
         "--workers", type=int, metavar="N", help="threads the dataset's queries may use (default: one per core)"
@@ -486,8 +648,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", parents=[common, evaluating], help="compliance findings (1+4, councils, coverage)"
     )
-    check.add_argument("--period", required=True, help="a year (2024) or a quarter (2024Q2)")
-    check.add_argument("--subject", metavar="ID", help="only this subject (a branch's self-check)")
+    check.add_argument("--period", help="a year (2024) or a quarter (2024Q2)")
+    check.add_argument("--subject", metavar="ID", help="only this subject, by id or name (a branch's self-check)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings failed")
     check.add_argument("--today", metavar="YYYY-MM-DD", help=TODAY_HELP)
     check.add_argument(
@@ -501,16 +663,16 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     assess = commands.add_parser(
         "assess", parents=[common, evaluating], help="annual assessment: departments, cadres, branches, chains"
     )
-    assess.add_argument("--period", required=True, help="a year, such as 2024")
+    assess.add_argument("--period", help="a year, such as 2024")
     assess.set_defaults(run=_assess)
 
     explain = commands.add_parser(
         "explain", parents=[common, evaluating], help="how one subject's findings and score came about"
     )
-    explain.add_argument("--period", required=True, help="a year (2024) or a quarter (2024Q2)")
+    explain.add_argument("--period", help="a year (2024) or a quarter (2024Q2)")
     explain.add_argument("--today", metavar="YYYY-MM-DD", help=TODAY_HELP)
     explain.add_argument(
-        "--subject", required=True, metavar="ID", help="a department, cadre, organisation or enterprise"
+        "--subject", required=True, metavar="ID", help="a department, cadre, organisation or enterprise, by id or name"
     )
     explain.set_defaults(run=_explain)
 
@@ -525,21 +687,30 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     template = commands.add_parser(
         "template", parents=[common], help="a blank XLSX workbook of ledgers to fill in: drop-downs, notes, examples"
     )
-    template.add_argument("--output", required=True, metavar="FILE.xlsx", help="the workbook to write (a new file)")
+    template.add_argument(
+        "-o", "--output", required=True, metavar="FILE.xlsx", help="the workbook to write (a new file)"
+    )
     template.add_argument(
         "--record-types",
         metavar="NAMES",
         help="only these ledgers, comma-separated English or Chinese names (default: every record type)",
     )
     template.set_defaults(run=_template)
+    config = commands.add_parser(
+        "config",
+        parents=[common],
+        help="each setting in force (lang, period, tz, rules_dir, plugins_dir) and its source",
+    )
+    config.add_argument("dataset", nargs="?", help="a dataset folder, whose evalkit.toml counts too")
+    config.set_defaults(run=_config)
     return parser
 
 
-def _print_dataset_error(error: DatasetError, lang: str, max_problems: int) -> None:
+def _print_dataset_error(error: DatasetError, lang: str, max_problems: int, quiet: bool = False) -> None:
     """Every problem, but at most `max_problems` of each file, then how many more it has: a
     broken file can have millions, and the first ones show what is wrong with it. The notes on
-    how the files were read come first (a file not read often explains the problems)."""
-    _print_notes(error.notes, lang)
+    how the files were read come first (a file not read often explains the problems; not with -q)."""
+    _print_notes(error.notes, lang, quiet)
     count = len(error.problems)
     if lang == "zh":
         print(f"错误：数据集未通过校验（{count} 个问题；格式为 文件:行 [列] '值': 应为……）：", file=sys.stderr)
@@ -557,19 +728,47 @@ def _print_dataset_error(error: DatasetError, lang: str, max_problems: int) -> N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """The command's exit code. Output its reader stops reading (`evalkit rules | head`) ends the
+    run quietly with 141, as a shell reports a command ended by SIGPIPE: Python's documented
+    recipe, stdout sent to devnull so the flush at exit has nothing left to fail on."""
     try:
-        lang = language(argv)
-    except UsageError as error:  # a wrong EVALKIT_LANG: said in both languages
+        try:
+            return _main(sys.argv[1:] if argv is None else list(argv))
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str]) -> int:
+    lang = lang_option(argv)
+    try:  # the parser speaks the language in force before the dataset's evalkit.toml is known
+        lang = lang or Configuration({}).setting("lang").value
+    except UsageError as error:  # a wrong EVALKIT_LANG or configuration file: said in both languages
         for lang in LANGS:
-            print(say("error: ", lang) + error.text(lang), file=sys.stderr)
+            print(say("error: ", lang) + visible(error.text(lang)), file=sys.stderr)
         return error.exit_code
-    args = build_parser(lang).parse_args(argv)
+    parser = build_parser(lang)
+    args = parser.parse_args(argv)
+    _merge_global_options(args)
+    args.sessions = []
+    try:
+        args.settings = Configuration(
+            {key: getattr(args, key, None) for key in SETTINGS}, getattr(args, "dataset", None)
+        ).settings()
+    except UsageError as error:
+        print(say("error: ", lang) + visible(error.text(lang)), file=sys.stderr)
+        return error.exit_code
+    for key, setting in args.settings.items():
+        setattr(args, key, setting.value)
+    if args.period is None and any(action.dest == "period" for action in parser.command(args.command)._actions):
+        build_parser(args.lang).command(args.command).error("the following arguments are required: --period")
     try:
         with stopping_on_signals():
-            return args.run(args)
+            code = args.run(args)
     except DatasetError as error:
-        _print_dataset_error(error, args.lang, args.max_problems)
+        _print_dataset_error(error, args.lang, args.max_problems, _quiet(args))
         return error.exit_code
     except (UsageError, OutOfMemory) as error:
         print(say("error: ", args.lang) + visible(error.text(args.lang)), file=sys.stderr)
@@ -583,6 +782,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated:
         print(say("terminated: nothing was written", args.lang), file=sys.stderr)
         return 143
+    if code == 3 and args.verbosity == "verbose":
+        _print_tracebacks(args.sessions, args.lang)
+    return code
 
 
 if __name__ == "__main__":

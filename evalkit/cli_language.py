@@ -8,16 +8,13 @@ report/words.yaml)."""
 from __future__ import annotations
 
 import argparse
-import os
+import difflib
 import re
 import sys
 import unicodedata
 from collections.abc import Sequence
 
-from .errors import UsageError, visible
-
 LANGS = ("en", "zh")
-LANG_VARIABLE = "EVALKIT_LANG"  # sets --lang's default; an explicit --lang wins
 
 #: The parser's words (description, help texts, argparse's section titles) and the fixed words of
 #: the command's messages, in Chinese. A help text ending "(default X)" is found without it.
@@ -33,9 +30,22 @@ _ZH = {
     "load one more plugin module; -p no:NAME blocks the plugin NAME": "再加载一个插件模块；-p no:NAME 禁用插件 NAME",
     "load every *.py file of DIR as a plugin": "把文件夹 DIR 中的每个 *.py 文件作为插件加载",
     "more rule packs, or replacements of shipped ones by name": "更多规则包，或按名称替换内置的规则包",
-    "language of messages and reports (default: EVALKIT_LANG, else en)": (
-        "消息和报告的语言（默认取环境变量 EVALKIT_LANG，未设置时为 en）"
+    "language of messages and reports (default: EVALKIT_LANG, else evalkit.toml's lang, else en)": (
+        "消息和报告的语言（默认取环境变量 EVALKIT_LANG，其次取 evalkit.toml 中的 lang，都未设置时为 en）"
     ),
+    "no progress line, warnings or notes: only errors": "不显示进度、警告和提示，只显示错误",
+    "also each stage's time and, when a plugin failed (exit 3), its traceback": (
+        "另外显示每个阶段的用时；插件出错时（退出码 3）显示其调用栈"
+    ),
+    "The options every command takes (-q, -v, --lang, -p, --plugins-dir, --rules-dir, --tz, the input limits) may "
+    "also come before COMMAND; the one after it wins. evalkit COMMAND --help lists them.": (
+        "每个命令都接受的选项（-q、-v、--lang、-p、--plugins-dir、--rules-dir、--tz 和输入限制）也可以写在 COMMAND "
+        "之前；前后都写时以后面的为准。evalkit COMMAND --help 列出这些选项。"
+    ),
+    "each setting in force (lang, period, tz, rules_dir, plugins_dir) and its source": (
+        "显示当前生效的每项设置（lang、period、tz、rules_dir、plugins_dir）及其来源"
+    ),
+    "a dataset folder, whose evalkit.toml counts too": "数据集文件夹（其中的 evalkit.toml 也计入）",
     "input limits (each refusal names its file and option)": "输入限制（每次拒绝都会指明文件和对应的选项）",
     "refuse cells longer than N characters": "拒绝超过 N 个字符的单元格",
     "refuse files and sheets of more than N rows": "拒绝超过 N 行的文件和工作表",
@@ -46,7 +56,11 @@ _ZH = {
     ),
     "list the first N problems of each file, then how many more": "每个文件列出前 N 个问题，再说明还有多少个",
     "the dataset folder": "数据集文件夹",
-    "csv and xlsx need --output": "输出格式；csv 和 xlsx 需要 --output",
+    "text, markdown, html, csv, json or xlsx (default: the one --output's suffix names: .xlsx .html .md .json "
+    ".txt, .zip for csv; else text); csv and xlsx need --output": (
+        "输出格式：text、markdown、html、csv、json 或 xlsx（默认按 --output 的扩展名确定：.xlsx .html .md .json "
+        ".txt，.zip 为 csv；否则为 text）；csv 和 xlsx 需要 --output"
+    ),
     "write to FILE (atomically; - is stdout) instead of printing": (
         "写入文件 FILE（原子写入；- 表示标准输出），而不是打印到屏幕"
     ),
@@ -55,12 +69,12 @@ _ZH = {
     "exit 2 when a warning says a file was not read": "有警告指出某个文件未被读取时，以退出码 2 结束",
     "compliance findings (1+4, councils, coverage)": "合规检查结果（1+4、议事会、覆盖率）",
     "a year (2024) or a quarter (2024Q2)": "年份（如 2024）或季度（如 2024Q2）",
-    "only this subject (a branch's self-check)": "只检查这个对象（支部自查）",
+    "only this subject, by id or name (a branch's self-check)": "只检查这个对象，给出编号或名称（支部自查）",
     "exit 0 even when findings failed": "即使有检查项未通过，也以退出码 0 结束",
     "annual assessment: departments, cadres, branches, chains": "年度考核：部门、干部、支部、产业链",
     "a year, such as 2024": "年份，如 2024",
     "how one subject's findings and score came about": "说明一个对象的检查结果和得分是怎样得出的",
-    "a department, cadre, organisation or enterprise": "部门、干部、党组织或企业的编号",
+    "a department, cadre, organisation or enterprise, by id or name": "部门、干部、党组织或企业的编号或名称",
     "every rule: id, pack, title, parameters, source": "列出每条规则：编号、规则包、标题、参数、来源",
     "show what --rules-dir changes from the shipped packs": "显示 --rules-dir 相对内置规则包作了哪些改动",
     "run rule test cases (a folder of YAML cases)": "运行规则测试用例（存放 YAML 用例的文件夹）",
@@ -113,13 +127,50 @@ _ZH = {
     "pass": "通过",
     "FAIL": "未通过",
     "{passed} passed, {failed} failed": "通过 {passed} 个，未通过 {failed} 个",
-    # a plugin failing, the run stopped, a wrong EVALKIT_LANG
+    # a plugin failing (with -v, its traceback), the run stopped
     "plugin {plugin}: {error}": "插件 {plugin}：{error}",
+    "traceback of plugin {plugin}:": "插件 {plugin} 的调用栈：",
     "interrupted: nothing was written": "已中断：没有写出任何结果",
     "terminated: nothing was written": "已终止：没有写出任何结果",
-    "{variable} is {value}: set it to en or zh, or unset it (--lang en|zh overrides it)": (
-        "环境变量 {variable} 的值为 {value}：请设为 en 或 zh，或不设置（--lang en|zh 优先于它）"
+    # -v: a stage's time
+    "{stage}: {seconds:.2f} s": "{stage}：{seconds:.2f} 秒",
+    # --output's suffix and --format; --subject by name
+    "--output {output}: a CSV report is several tables: name a .zip file, or a folder with --format csv": (
+        "--output {output}：CSV 报告包含多张表：请指定 .zip 文件，或用 --format csv 指定一个文件夹"
     ),
+    "--format {format} contradicts --output {output} (a {suffix} file is {implied}): drop one of them": (
+        "--format {format} 与 --output {output} 矛盾（{suffix} 文件对应 {implied}）：请去掉其中之一"
+    ),
+    "--subject {subject}: {count} subjects have this name ({ids}); give the id of one": (
+        "--subject {subject}：有 {count} 个对象叫这个名称（{ids}）；请给出其中一个的编号"
+    ),
+    # evalkit config; a setting's variable or file (evalkit/config.py) and what is wrong with its value
+    "setting": "设置",
+    "value": "值",
+    "source": "来源",
+    "(not set)": "（未设置）",
+    "{variable} is {value}: ": "环境变量 {variable} 的值为 {value}：",
+    "{file}: {key} = {value}: ": "{file}：{key} = {value}：",
+    "set it to en or zh, or unset it (--lang en|zh overrides it)": "请设为 en 或 zh，或不设置（--lang en|zh 优先于它）",
+    "not a period (a year such as 2024, a quarter such as 2024Q3 or 2024年第三季度)": (
+        "不是有效的期间（应为年份如 2024，或季度如 2024Q3、2024年第三季度）"
+    ),
+    "not a time zone (expected a name such as Asia/Shanghai or UTC)": (
+        "不是有效的时区（应为时区名称，如 Asia/Shanghai 或 UTC）"
+    ),
+    "{file}: cannot be read ({error})": "{file}：无法读取（{error}）",
+    "{file}: not valid TOML ({error})": "{file}：不是有效的 TOML 文件（{error}）",
+    "{file}: {key} is not a setting (settings: lang, period, tz, rules_dir, plugins_dir)": (
+        "{file}：{key} 不是可用的设置（可用：lang、period、tz、rules_dir、plugins_dir）"
+    ),
+    " (did you mean {name}?)": "（是否应为 {name}？）",
+    "{file}: {key}: an evalkit.toml in the dataset folder may set only lang, period and tz (a received ledger must "
+    "never choose code to run); set {key} on the command line, in {variable} or in ./evalkit.toml": (
+        "{file}：{key}：数据集文件夹中的 evalkit.toml 只能设置 lang、period 和 tz（收到的台账不能决定运行哪些代码）；"
+        "请在命令行、环境变量 {variable} 或 ./evalkit.toml 中设置 {key}"
+    ),
+    '{file}: {key} must be text in quotes, such as {key} = "…"': '{file}：{key} 的值应为带引号的文本，如 {key} = "…"',
+    "{file}: [tool.evalkit] must be a table of settings": "{file}：[tool.evalkit] 应为设置表",
 }
 
 #: Messages other code words in English: argparse's errors (the same in CPython 3.10–3.13; after
@@ -161,7 +212,11 @@ def _zh_help(text: str) -> str:
 
 
 def zh_message(message: str) -> str:
-    """A message of `_ZH_PATTERNS` in Chinese (as it is if none matches)."""
+    """A message of `_ZH_PATTERNS` in Chinese (as it is if none matches), with its hint (`_hint`)."""
+    if match := re.fullmatch(r"(.+) \(did you mean (.+)\?\)", message, re.S):
+        return f"{zh_message(match[1])}（是否应为 {match[2]}？）"
+    if match := re.fullmatch(r"(.+) \(put (.+) after the command's name\)", message, re.S):
+        return f"{zh_message(match[1])}（请把 {match[2]} 放在命令名之后）"
     if match := re.fullmatch(r"argument (.+?): (.+)", message, re.S):
         return f"参数 {match[1]}：{zh_message(match[2])}"
     for pattern, chinese in _ZH_PATTERNS:
@@ -235,9 +290,26 @@ class _ChineseHelp(argparse.HelpFormatter):
         return "\n".join(indent + line for line in _wrap(text, width - len(indent)))
 
 
+def did_you_mean(given: str, known: Sequence[str]) -> str:
+    """` (did you mean NAME?)` naming the one of `known` closest to a mistyped `given`; `` when
+    none is close (zh_message puts it in Chinese)."""
+    close = difflib.get_close_matches(given, known, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _choice_hint(message: str) -> str:
+    """The hint after argparse's "invalid choice: 'chek' (choose from 'validate', 'check', …)":
+    the closest choice (a subcommand, a --format). Choices are quoted up to Python 3.12, bare after."""
+    match = re.search(r"invalid choice: (.+) \(choose from (.+)\)$", message, re.S)
+    if not match:
+        return ""
+    return did_you_mean(match[1].strip("'\""), [choice.strip("'\"") for choice in match[2].split(", ")])
+
+
 class Parser(argparse.ArgumentParser):
     """The command's parser in `lang` (its subcommands' parsers are of its class): in Chinese,
-    its help and its usage errors too."""
+    its help and its usage errors too; a mistyped subcommand, option or choice gets the closest
+    one suggested."""
 
     lang = "en"
 
@@ -246,7 +318,31 @@ class Parser(argparse.ArgumentParser):
             kwargs.setdefault("formatter_class", _ChineseHelp)
         super().__init__(*args, **kwargs)
 
+    def command(self, name: str) -> argparse.ArgumentParser:
+        """The parser of the subcommand `name`."""
+        subcommands = next(a for a in self._actions if isinstance(a, argparse._SubParsersAction))
+        return subcommands.choices[name]
+
+    def parse_args(self, args=None, namespace=None):
+        """argparse's, with each unrecognized option followed by the subcommand's option closest
+        to it, or, for one of the subcommand's options given before its name, where it belongs.
+        (argparse reports them at the top level, which does not know the subcommand's options.)"""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            known = [option for action in self.command(parsed.command)._actions for option in action.option_strings]
+            hints = []
+            for extra in extras:
+                option = extra.partition("=")[0]
+                if option in known:
+                    hints.append(f" (put {option} after the command's name)")
+                elif option.startswith("-"):
+                    hints.append(did_you_mean(option, known))
+            self.error("unrecognized arguments: " + " ".join(extras) + "".join(hints))
+        return parsed
+
     def error(self, message):
+        # an option with a short form is named by its long one, as the docs name it: not -f/--format
+        message = re.sub(r"^argument -\w/(--[\w-]+):", r"argument \1:", message) + _choice_hint(message)
         if self.lang != "zh":
             super().error(message)
         self.print_usage(sys.stderr)
@@ -257,10 +353,11 @@ class ChineseParser(Parser):
     lang = "zh"
 
 
-def language(argv: Sequence[str]) -> str:
-    """The run's language, known before parsing (the parser speaks it): the last `--lang en|zh`
-    or `--lang=…` anywhere in `argv` (before the subcommand too), else EVALKIT_LANG, else en.
-    An EVALKIT_LANG of another language is a usage error, unless --lang is given."""
+def lang_option(argv: Sequence[str]) -> str | None:
+    """The language the command line asks for, known before parsing (the parser speaks it): the
+    last `--lang en|zh` or `--lang=…` anywhere in `argv` (before the subcommand too); en for a
+    --lang of another language (argparse refuses it, in English); None without --lang (the
+    configuration decides: evalkit/config.py)."""
     lang, given = None, False
     for i, arg in enumerate(argv):
         if arg == "--":
@@ -270,11 +367,4 @@ def language(argv: Sequence[str]) -> str:
             given = True
             value = value if equals else (argv[i + 1] if i + 1 < len(argv) else "")
             lang = value if value in LANGS else lang
-    variable = os.environ.get(LANG_VARIABLE, "").strip()
-    if lang or variable.lower() in ("", *LANGS):
-        return lang or variable.lower() or "en"
-    if given:  # a wrong --lang, which argparse refuses
-        return "en"
-    template = "{variable} is {value}: set it to en or zh, or unset it (--lang en|zh overrides it)"
-    en, zh = (say(template, lang, variable=LANG_VARIABLE, value=visible(repr(variable))) for lang in LANGS)
-    raise UsageError(en, zh)
+    return lang or ("en" if given else None)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
 _PERIOD = re.compile(r"(\d{4})(?:[Qq]([1-4]))?")
+#: The other ways a person writes a period, as evalkit prints them in Chinese: 2024-Q3, 2024年,
+#: 2024年第三季度, 2024年三季度, 2024年第3季度.
+_WRITTEN = re.compile(r"(\d{4})(?:-[Qq]([1-4])|年(?:第?([1-4一二三四])季度)?)")
+_CHINESE_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4}
 
 
 @dataclass(frozen=True)
@@ -33,11 +38,17 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
-        """Parse `2024` or `2024Q2`; raise ValueError otherwise."""
-        match = _PERIOD.fullmatch(text.strip())
-        if not match:
-            raise ValueError(f"{text!r} is not a period (expected a year such as 2024 or a quarter such as 2024Q2)")
-        return cls(int(match[1]), int(match[2]) if match[2] else None)
+        """Parse `2024` or `2024Q2`, or a period as a person writes it (2024-Q3, 2024年, 2024年第三季度,
+        2024年三季度, 2024年第3季度, in full-width digits too: what `label` prints is read back);
+        raise ValueError otherwise. The codes come first: they are what data and facts hold."""
+        if match := _PERIOD.fullmatch(text.strip()):
+            return cls(int(match[1]), int(match[2]) if match[2] else None)
+        if match := _WRITTEN.fullmatch(unicodedata.normalize("NFKC", text).strip()):
+            quarter = match[2] or match[3]
+            return cls(int(match[1]), int(_CHINESE_NUMBERS.get(quarter, quarter)) if quarter else None)
+        raise ValueError(
+            f"{text!r} is not a period (expected a year such as 2024 or a quarter such as 2024Q2 or 2024年第二季度)"
+        )
 
     def __str__(self) -> str:
         return f"{self.year}" if self.quarter is None else f"{self.year}Q{self.quarter}"

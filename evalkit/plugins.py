@@ -28,8 +28,9 @@ import importlib.util
 import io
 import os
 import sys
+import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
@@ -61,6 +62,7 @@ class PluginFailure:
     plugin: str
     error: str
     subjects: tuple[str, ...] = ()  # only these subjects' results are missing; () means all
+    traceback: str = field(default="", compare=False)  # of what it raised, if it raised: `evalkit -v` shows it
 
 
 class Plugins:
@@ -121,7 +123,7 @@ class Plugins:
             imported = importlib.import_module(module)
         except BaseException as error:
             _unless_by_user(error)
-            self._fail(name, f'Error importing plugin "{name}": {type(error).__name__}: {error}')
+            self._fail(name, f'Error importing plugin "{name}": {type(error).__name__}: {error}', error)
             return
         self._register(name, imported, PluginInfo(name, source, version or _module_version(imported)))
 
@@ -135,7 +137,7 @@ class Plugins:
                 plugin = point.load()
             except BaseException as error:
                 _unless_by_user(error)
-                self._fail(point.name, f'Error importing plugin "{point.name}": {type(error).__name__}: {error}')
+                self._fail(point.name, f'Error importing plugin "{point.name}": {type(error).__name__}: {error}', error)
                 continue
             self._register(point.name, plugin, PluginInfo(point.name, source, dist.version if dist else ""))
 
@@ -150,7 +152,9 @@ class Plugins:
                 module = _import_file(module_name, path)
             except BaseException as error:
                 _unless_by_user(error)
-                self._fail(path.stem, f'Error importing plugin "{path.stem}" ({path}): {type(error).__name__}: {error}')
+                self._fail(
+                    path.stem, f'Error importing plugin "{path.stem}" ({path}): {type(error).__name__}: {error}', error
+                )
                 continue
             self._register(path.stem, module, PluginInfo(path.stem, str(path), _module_version(module)))
 
@@ -166,8 +170,9 @@ class Plugins:
                 self.infos.pop(name, None)
                 self._fail(name, f'plugin "{name}": {error}')
 
-    def _fail(self, name: str, error: str) -> None:
-        self.failures.append(PluginFailure(name, error))
+    def _fail(self, name: str, error: str, raised: BaseException | None = None) -> None:
+        told = "".join(traceback.format_exception(raised)) if raised is not None else ""
+        self.failures.append(PluginFailure(name, error, traceback=told))
 
     def call(
         self, hook: str, expected: type | tuple[type, ...], only: set[str] | None = None, **kwargs
@@ -189,7 +194,7 @@ class Plugins:
                     returned = impl.function(*args, **keywords)
             except BaseException as error:
                 _unless_by_user(error)
-                self._fail(impl.plugin_name, f"{hook} raised {type(error).__name__}: {error}")
+                self._fail(impl.plugin_name, f"{hook} raised {type(error).__name__}: {error}", error)
                 continue
             finally:
                 printed.flush()
