@@ -26,6 +26,7 @@ from .progress import Progress
 from .report import FORMATS, NEEDS_OUTPUT, check_output, render, write
 from .report.document import Paragraph
 from .report.json_output import JsonText, assess_json, check_json, explain_json
+from .report.text import TEXT_WIDTH, render_text
 from .report.views import Context, assess_document, check_document, explain_document
 from .report.words import WORDS
 from .rules.findings import Finding
@@ -228,6 +229,8 @@ class _Run:
         self.progress.step(WORDS[self.args.lang]["rendering"])
         if isinstance(document_or_json, JsonText):
             write(document_or_json, self.args.output)
+        elif self.args.format == "text":  # the one format fitted to a width, unless --wide
+            write(render_text(document_or_json, None if self.args.wide else TEXT_WIDTH), self.args.output)
         else:
             write(render(document_or_json, self.args.format), self.args.output)
 
@@ -512,6 +515,7 @@ def _template(args: argparse.Namespace) -> int:
 
 
 TODAY_HELP = "the day next steps are written as of: days left, or a quarter already ended (default: today)"
+WIDE_HELP = f"text tables at their full width, nothing cut or wrapped to fit {TEXT_WIDTH} columns"
 TZ_HELP = (
     "the time zone of the report's time (generated at), such as Asia/Shanghai (default: EVALKIT_TZ, else the system's)"
 )
@@ -634,6 +638,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     )
     evaluating.add_argument("--tz", metavar="ZONE", help=TZ_HELP)
     evaluating.add_argument("--generated-at", metavar="TIME", help=GENERATED_AT_HELP)
+    evaluating.add_argument("--wide", action="store_true", help=WIDE_HELP)
     evaluating.add_argument("--executor", help=argparse.SUPPRESS)  # removed: refused with a word on why
     evaluating.add_argument("--partitions", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -83,6 +83,9 @@ _ZH = {
     "the day next steps are written as of: days left, or a quarter already ended (default: today)": (
         "给出下一步建议时所依据的日期：据此计算剩余天数，或判断季度是否已结束（默认：今天）"
     ),
+    "text tables at their full width, nothing cut or wrapped to fit 120 columns": (
+        "文本表格按完整宽度输出，不为适应 120 列的显示宽度而截断或换行"
+    ),
     "the time zone of the report's time (generated at), such as Asia/Shanghai "
     "(default: EVALKIT_TZ, else the system's)": (
         "报告生成时间所用的时区，如 Asia/Shanghai（默认取环境变量 EVALKIT_TZ，未设置时为系统时区）"

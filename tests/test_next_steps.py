@@ -39,7 +39,9 @@ def folder(tmp_path, small) -> Path:
 
 
 def self_check(folder: Path, today: str, lang: str, *extra: str, period: str = "2024Q3") -> list[str]:
-    args = ["check", str(folder), "--period", period, "--subject", "B1", "--lang", lang, "--today", today, *extra]
+    """The self-check's lines, --wide so that each next step is one line however long."""
+    args = ["check", str(folder), "--period", period, "--subject", "B1", "--lang", lang, "--today", today, "--wide"]
+    args += extra
     result = run_cli(args)
     assert result.exit_code == 1, result.stderr
     return result.stdout.splitlines()

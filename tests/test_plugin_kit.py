@@ -171,7 +171,8 @@ def test_installed_example_is_discovered_through_its_entry_point(autoload, monke
     assert {"rule": "SAF01", "points": 0.5, "items": 1, "evidence": ["S1"]} in d1["adjustments"]
     assert "safety" in {p["name"] for p in data["packs"]}
     text = run_cli(["assess", str(folder), "--period", "2024"]).stdout
-    assert "safety 0.2.0" in text.splitlines()[2]  # the report header names the plugins
+    plugins = next(line for line in text.splitlines() if line.startswith("plugins: "))  # the report's header
+    assert "safety 0.2.0" in plugins
     blocked = run_cli(["plugins", "-p", "no:safety"])
     assert "safety" not in blocked.stdout
     monkeypatch.setenv("EVALKIT_DISABLE_PLUGIN_AUTOLOAD", "1")

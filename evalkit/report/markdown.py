@@ -1,10 +1,12 @@
-"""Markdown: the whole report, detail tables included, for wikis and pull requests."""
+"""Markdown: the whole report, detail tables included, for wikis and pull requests; never cut or
+wrapped to a width (a Markdown viewer lays the tables out)."""
 
 from __future__ import annotations
 
+from tabulate import tabulate
+
 from ..errors import visible
-from .document import Document, Paragraph
-from .text import paragraph_lines, table_text
+from .document import Document, Paragraph, Table
 
 
 def _in_cell(text: str) -> str:
@@ -12,16 +14,28 @@ def _in_cell(text: str) -> str:
     return visible(text).replace("|", "\\|").replace("\n", "<br>")
 
 
+def _table(table: Table) -> str:
+    rows = [[_in_cell(cell.text()) for cell in row] for row in table.rows]
+    headers = [_in_cell(header) for header in table.headers]
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _paragraph(paragraph: Paragraph, colon: str) -> str:
+    if paragraph.numbered:
+        lines = [f"  {n}. {line}" for n, line in enumerate(paragraph.lines, 1)]
+    else:
+        lines = list(paragraph.lines)
+    title = [f"**{paragraph.title}{colon.strip()}**"] if paragraph.title else []
+    return "\n".join(line.replace("\n", " ") for line in title + lines)
+
+
 def render_markdown(document: Document) -> str:
     colon = "：" if document.lang == "zh" else ":"
     parts = [f"# {document.title}", "\n".join(f"- **{label}**{colon} {value}" for label, value in document.meta)]
     for block in [*document.blocks, *document.provenance]:
         if isinstance(block, Paragraph):
-            lines = paragraph_lines(block, colon)
-            if block.title:
-                lines[0] = f"**{lines[0]}**"
-            parts.append("\n".join(line.replace("\n", " ") for line in lines))
+            parts.append(_paragraph(block, colon))
         elif block.rows:
             notes = "".join(f"\n\n{note}" for note in block.notes)
-            parts.append(f"## {block.title}\n\n{table_text(block, 'github', _in_cell)}{notes}")
+            parts.append(f"## {block.title}\n\n{_table(block)}{notes}")
     return visible("\n\n".join(parts)) + "\n"

@@ -1,21 +1,24 @@
 """What each command shows a person, as a `Document`: the same for text, markdown, CSV, XLSX and HTML.
 
 `check` → the findings that need attention (every finding for one subject) and what to do next;
-`assess` → departments, cadres and the compliance tables, with charts for HTML; `explain` → one
-subject's arithmetic, step by step, so a reviewer can redo it by hand.
+`assess` → departments, cadres, the compliance tables and a summary of each compliance pack without
+one (coverage), with charts for HTML; `explain` → one subject's arithmetic, step by step, so a
+reviewer can redo it by hand.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
+import pyarrow.compute as pc
+
 from ..rules.evaluate import Evaluation, RunError
-from ..rules.findings import Finding, Today
+from ..rules.findings import Finding, Findings, Today
 from ..rules.packs import CompiledRule, Pack
-from ..score.assessment import SCORE_TABLES, Assessment, ComplianceTable
+from ..score.assessment import SCORE_TABLES, STATUS_PRECEDENCE, Assessment, ComplianceTable
 from ..score.scoring import Score, quota_limit
 from .document import Bar, Cell, Charts, Document, Paragraph, Table, cells
 from .words import KIND_LABELS, STATUS_LABELS, WORDS
@@ -150,6 +153,9 @@ def assess_document(assessment: Assessment, ctx: Context) -> Document:
             doc.blocks.append(_score_table(assessment, kind, scores, ctx))
     for table in assessment.tables:
         doc.blocks.append(_compliance_table(table, ctx))
+    for pack in ctx.packs:
+        if pack.spec.kind == "compliance" and pack.spec.table is None:
+            doc.blocks += _rule_summary(pack, assessment.evaluation.findings, ctx)
     doc.blocks.append(findings_table(assessment.evaluation.findings, ctx, detail=True))
     if assessment.evaluation.errors:
         doc.blocks.append(errors_table(assessment.evaluation.errors, ctx))
@@ -171,7 +177,8 @@ def _score_table(assessment: Assessment, kind: str, scores: list[Score], ctx: Co
     indicator_ids = [i.rule for i in scores[0].indicators]
     headers = [words["rank"], words["subject"], words["name"]]
     headers += [words["department"]] if kind == "cadre" else []
-    headers += indicator_ids + [words[k] for k in ("base", "bonus", "deduction", "total", "grade", "veto")]
+    headers += [f"{rule} {ctx.title(rule)}" for rule in indicator_ids]  # the id traces it to its pack
+    headers += [words[k] for k in ("base", "bonus", "deduction", "total", "grade", "veto")]
     rows, notes = [], [words["legend"]]
     for score in scores:
         row = cells(score.rank, score.subject, ctx.names.get(score.subject, ""))
@@ -188,10 +195,8 @@ def _score_table(assessment: Assessment, kind: str, scores: list[Score], ctx: Co
         row += [Cell(score.total, "number"), Cell(grade, mark=_grade_mark(assessment, score))]
         row.append(Cell(words["vetoed"], mark="bad") if score.vetoed else Cell(""))
         rows.append(row)
-    legend = ", ".join(f"{rule} {ctx.title(rule)}" for rule in indicator_ids)
     key = SCORE_TABLES[kind]
-    title = f"{words[key]}（{legend}）" if ctx.lang == "zh" else f"{words[key]} ({legend})"
-    return Table(key, title, headers, rows, notes)
+    return Table(key, words[key], headers, rows, notes)
 
 
 def _compliance_table(table: ComplianceTable, ctx: Context) -> Table:
@@ -210,6 +215,45 @@ def _compliance_table(table: ComplianceTable, ctx: Context) -> Table:
         ]
         rows.append(line)
     return Table(table.spec.name, table.spec.title(ctx.lang), headers, rows)
+
+
+def _rule_summary(pack: Pack, findings: Findings, ctx: Context) -> list[Table]:
+    """A compliance pack without a table of its own (coverage), rule by rule: how many subjects it
+    applies to and how many of them pass, fail or are waived over the period (each subject's
+    status as in the compliance tables), then the failed findings by subject and name, so the
+    assessment shows which enterprises still need a branch. Nothing when the pack found nothing."""
+    words, labels = ctx.words, STATUS_LABELS[ctx.lang]
+    own = findings.table.filter(pc.equal(findings.table["pack"], pack.name))
+    if not own.num_rows:
+        return []
+    statuses: dict[str, dict[str, str]] = defaultdict(dict)  # rule → subject → its status, when not skip
+    kinds, failed = set(), []
+    for finding in Findings(own, findings.facts, findings.rules, findings.period):
+        kinds.add(finding.subject_kind)
+        known = statuses[finding.rule].get(finding.subject, "skip")
+        if STATUS_PRECEDENCE.index(finding.status) < STATUS_PRECEDENCE.index(known):
+            statuses[finding.rule][finding.subject] = finding.status
+        if finding.status == "fail":
+            failed.append(finding)
+    erred = any("error" in by_subject.values() for by_subject in statuses.values())
+    shown = ["pass", "fail", "waived"] + (["error"] if erred else [])
+    applies_to = " / ".join(words["counted"][kind] for kind in sorted(kinds))
+    headers = [*words["summary_headers"], applies_to] + [labels[status] for status in shown]
+    rows = []
+    for rule in (r.spec.id for r in ctx.rules if r.pack == pack.name):
+        counts = Counter(statuses[rule].values())
+        row = cells(rule, ctx.title(rule), len(statuses[rule]))
+        rows.append(row + [Cell(counts[s], mark=STATUS_MARKS[s] if counts[s] else "") for s in shown])
+    title = pack.spec.title(ctx.lang)
+    tables = [Table(pack.name, title, headers, rows)]
+    if failed:
+        rows = [
+            cells(f.subject, ctx.names.get(f.subject, ""), f.rule, ctx.title(f.rule), f.message(ctx.lang))
+            for f in failed
+        ]
+        failed_title = words["failed_title"].format(pack=title)
+        tables.append(Table(f"{pack.name}_failed", failed_title, list(words["failed_headers"]), rows))
+    return tables
 
 
 def _charts(assessment: Assessment, ctx: Context) -> Charts:
