@@ -94,22 +94,18 @@ def _today(text: str | None) -> date:
 
 
 #: The time zone of a report's "generated at" when --tz is not given (else the system's).
-TZ_VARIABLE = "EVALKIT_TZ"
-
-
 def _zone(name: str | None) -> tzinfo | None:
-    """The zone a report's "generated at" is shown in: --tz, else EVALKIT_TZ, else None (the
-    system's), so a report made on a server set to UTC can still show the office's time."""
-    source = "--tz" if name else TZ_VARIABLE
-    name = name or os.environ.get(TZ_VARIABLE, "").strip()
+    """The zone a report's "generated at" is shown in: --tz as configured (evalkit/config.py:
+    the command line, EVALKIT_TZ, evalkit.toml), else None (the system's), so a report made on a
+    server set to UTC can still show the office's time."""
     if not name:
         return None
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise UsageError(
-            f"{source} {name}: not a time zone (expected a name such as Asia/Shanghai or UTC)",
-            f"{source} {name}：不是有效的时区（应为时区名称，如 Asia/Shanghai 或 UTC）",
+            f"--tz {name}: not a time zone (expected a name such as Asia/Shanghai or UTC)",
+            f"--tz {name}：不是有效的时区（应为时区名称，如 Asia/Shanghai 或 UTC）",
         ) from None
 
 
