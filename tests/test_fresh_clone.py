@@ -92,7 +92,9 @@ def run(command: str, clone: Path, environment: dict[str, str], timeout: int) ->
     done = subprocess.run(
         ["sh", "-c", command], cwd=clone, env=environment, capture_output=True, text=True, timeout=timeout, check=False
     )
-    assert done.returncode == 0, f"{command}\nexit {done.returncode}\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    # without the notes pip prints for every package on a machine with an extra index that lacks it
+    errors = [line for line in done.stderr.splitlines() if "it is neither a file nor a directory" not in line]
+    assert done.returncode == 0, "\n".join([command, f"exit {done.returncode}", done.stdout[-6000:], *errors[-40:]])
     return done.stdout
 
 
@@ -116,12 +118,13 @@ def test_a_fresh_clone_runs_the_readmes_two_commands_as_written(release, tmp_pat
         if not name.startswith(("EVALKIT_", "PYTEST_", "PYTHON", "VIRTUAL_ENV", "HYPOTHESIS"))
     }
     # The tests' run inside this one: at most two workers, the default selection (no slow test,
-    # so no recursion), its temporary folders inside this test's.
-    environment |= {"PYTEST_ADDOPTS": "-n 2", "PYTEST_DEBUG_TEMPROOT": str(tmp_path)}
+    # so no recursion). Its temporary folders are where a user's would be: inside this test's,
+    # a socket's path would be longer than AF_UNIX takes (108 bytes).
+    environment["PYTEST_ADDOPTS"] = "-n 2"
     release_version = re.search(r'^version = "(.+)"', (clone / "pyproject.toml").read_text(encoding="utf-8"), re.M)[1]
 
     assessment = run(main_job, clone, environment, timeout=1200).splitlines()
-    assert "Departments (SVC01 Acceptance, SVC02 On time, SVC03 Satisfaction, SVC04 Visits)" in assessment
+    assert "Departments" in assessment and "Cadres" in assessment  # the score tables' titles, each a line
     builtins = ("one_plus_four", "service", "chain_council", "coverage")
     assert f"plugins: {', '.join(f'{name} {release_version}' for name in builtins)}" in assessment
 
