@@ -6,8 +6,14 @@ import copy
 
 import pytest
 from fixture_data import SMALL
+from hypothesis import settings
 
 from evalkit.testing import write_dataset
+
+# No test is timed (the host is shared and its load varies): Hypothesis's default deadline of
+# 200 ms per example would be one, and failed a property test once under load.
+settings.register_profile("untimed", deadline=None)
+settings.load_profile("untimed")
 
 
 @pytest.fixture
