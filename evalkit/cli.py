@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tabulate import tabulate
 
-from . import __version__
-from .cli_language import LANGS, ChineseParser, Parser, lang_option, say, zh_message
+from .cli_language import LANGS, lang_option, say, zh_message
+from .cli_parser import build_parser, merge_global_options
 from .config import SETTINGS, Configuration
 from .errors import DatasetError, EvalkitError, Note, OutOfMemory, UsageError, visible
 from .periods import Period
 from .progress import Progress
-from .report import FORMATS, NEEDS_OUTPUT, check_output, render, write
+from .report import NEEDS_OUTPUT, check_output, render, write
 from .report.document import Paragraph
 from .report.json_output import JsonText, assess_json, check_json, explain_json
 from .report.text import TEXT_WIDTH, render_text
@@ -50,17 +50,6 @@ def _session(args: argparse.Namespace, shipped_packs: bool = False) -> Session:
 def _limits(args: argparse.Namespace) -> Limits:
     """The input limits the options set (each option is named after its field)."""
     return Limits(**{field.name: getattr(args, field.name) for field in fields(Limits)})
-
-
-def _positive(text: str) -> int:
-    """A limit's value: a whole number ≥ 1 (commas allowed: 2,000,000)."""
-    try:
-        number = int(text.replace(",", ""))
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number ≥ 1")
-    return number
 
 
 def _period(text: str) -> Period:
@@ -510,201 +499,11 @@ def _template(args: argparse.Namespace) -> int:
     return _plugin_failures(session, args.lang)
 
 
-TODAY_HELP = "the day next steps are written as of: days left, or a quarter already ended (default: today)"
-WIDE_HELP = f"text tables at their full width, nothing cut or wrapped to fit {TEXT_WIDTH} columns"
-TZ_HELP = (
-    "the time zone of the report's time (generated at), such as Asia/Shanghai (default: EVALKIT_TZ, else the system's)"
-)
-GENERATED_AT_HELP = (
-    "the report's time (generated at), ISO 8601 such as 2024-12-31T09:30:00+08:00, for a report that is the same "
-    "when made again (default: SOURCE_DATE_EPOCH, else now)"
-)
-
-
 def _print_notes(notes: Sequence[Note], lang: str, quiet: bool = False) -> None:
     """The notes on how the files were read, on stderr: "note: FILE: text", a warning "warning: …"
     (none with -q)."""
     for note in () if quiet else notes:
         print(say("warning: " if note.warning else "note: ", lang) + note.text(lang), file=sys.stderr)
-
-
-#: Each option every command takes, by its name in the parsed arguments, with its value when it is
-#: given neither before nor after the command's name: None for the settings a configuration file
-#: or the environment may give (evalkit/config.py decides them).
-GLOBAL_DEFAULTS = {
-    "plugin": [],
-    "plugins_dir": None,
-    "rules_dir": None,
-    "lang": None,
-    "tz": None,
-    "verbosity": "normal",
-    **{field.name: field.default for field in fields(Limits)},
-    "max_problems": 1_000,
-}
-
-
-def _global_options(parser: argparse.ArgumentParser, before_command: bool) -> None:
-    """The options every command takes, on the top-level parser (`before_command`: `evalkit -q
-    --lang zh check …`) and on each command's.
-
-    argparse copies everything a command's parser holds over what the top level parsed, so the
-    top level's go to `NAME_before_command`, and none has a default: `_merge_global_options`
-    takes the one after the command's name, else the one before it (-p: both), else
-    `GLOBAL_DEFAULTS`. The top level's help lists only --lang (each command's lists them all);
-    --tz after the command's name is the evaluating commands' own."""
-
-    def add(group, *names: str, dest: str, help: str, **kwargs) -> None:
-        if before_command:
-            dest, help = f"{dest}_before_command", help if names == ("--lang",) else argparse.SUPPRESS
-        group.add_argument(*names, dest=dest, default=None, help=help, **kwargs)
-
-    add(
-        parser,
-        "-p",
-        dest="plugin",
-        action="append",
-        metavar="MODULE",
-        help="load one more plugin module; -p no:NAME blocks the plugin NAME",
-    )
-    add(parser, "--plugins-dir", dest="plugins_dir", metavar="DIR", help="load every *.py file of DIR as a plugin")
-    rules_help = "more rule packs, or replacements of shipped ones by name"
-    add(parser, "--rules-dir", dest="rules_dir", metavar="DIR", help=rules_help)
-    lang_help = "language of messages and reports (default: EVALKIT_LANG, else evalkit.toml's lang, else en)"
-    add(parser, "--lang", dest="lang", choices=LANGS, help=lang_help)
-    quiet_help = "no progress line, warnings or notes: only errors"
-    add(parser, "-q", "--quiet", dest="verbosity", action="store_const", const="quiet", help=quiet_help)
-    verbose_help = "also each stage's time and, when a plugin failed (exit 3), its traceback"
-    add(parser, "-v", "--verbose", dest="verbosity", action="store_const", const="verbose", help=verbose_help)
-    if before_command:
-        add(parser, "--tz", dest="tz", metavar="ZONE", help=TZ_HELP)
-    limits = (
-        parser if before_command else parser.add_argument_group("input limits (each refusal names its file and option)")
-    )
-    for option, text in (
-        ("--max-cell-chars", "refuse cells longer than N characters"),
-        ("--max-rows", "refuse files and sheets of more than N rows"),
-        ("--max-cells-per-row", "refuse rows of more than N cells"),
-        ("--max-xlsx-mb", "refuse workbooks of more than N MB uncompressed"),
-        ("--max-xlsx-ratio", "refuse workbooks with a part over 1 MB that inflates more than N times"),
-        ("--max-problems", "list the first N problems of each file, then how many more"),
-    ):
-        dest = option[2:].replace("-", "_")
-        help = f"{text} (default {GLOBAL_DEFAULTS[dest]:,})"
-        add(limits, option, dest=dest, type=_positive, metavar="N", help=help)
-
-
-def _merge_global_options(args: argparse.Namespace) -> None:
-    """Each global option's value: the one given after the command's name, else before it (-p:
-    those before, then those after), else its default (`_global_options`)."""
-    for dest, default in GLOBAL_DEFAULTS.items():
-        before, after = vars(args).pop(f"{dest}_before_command", None), getattr(args, dest, None)
-        if dest == "plugin":
-            setattr(args, dest, [*(before or []), *(after or [])])
-        else:
-            setattr(args, dest, next((value for value in (after, before) if value is not None), default))
-
-
-def build_parser(lang: str = "en") -> argparse.ArgumentParser:
-    """The command's parser, speaking `lang` (help and usage errors)."""
-    parser = (ChineseParser if lang == "zh" else Parser)(
-        prog="evalkit",
-        description="Assessment tables from party-building ledgers.",
-        epilog="The options every command takes (-q, -v, --lang, -p, --plugins-dir, --rules-dir, --tz, the input "
-        "limits) may also come before COMMAND; the one after it wins. evalkit COMMAND --help lists them.",
-    )
-    parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
-    _global_options(parser, before_command=True)
-    common = argparse.ArgumentParser(add_help=False)
-    _global_options(common, before_command=False)
-    evaluating = argparse.ArgumentParser(add_help=False)  # check, assess and explain
-    evaluating.add_argument("dataset", help="the dataset folder")
-    evaluating.add_argument(
-        "-f",
-        "--format",
-        choices=FORMATS,
-        metavar="FORMAT",
-        help="text, markdown, html, csv, json or xlsx (default: the one --output's suffix names: .xlsx .html .md "
-        ".json .txt, .zip for csv; else text); csv and xlsx need --output",
-    )
-    evaluating.add_argument(
-        "-o", "--output", metavar="FILE", help="write to FILE (atomically; - is stdout) instead of printing"
-    )
-    evaluating.add_argument(
-        "--workers", type=int, metavar="N", help="threads the dataset's queries may use (default: one per core)"
-    )
-    evaluating.add_argument("--tz", metavar="ZONE", help=TZ_HELP)
-    evaluating.add_argument("--generated-at", metavar="TIME", help=GENERATED_AT_HELP)
-    evaluating.add_argument("--wide", action="store_true", help=WIDE_HELP)
-    evaluating.add_argument("--executor", help=argparse.SUPPRESS)  # removed: refused with a word on why
-    evaluating.add_argument("--partitions", help=argparse.SUPPRESS)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    validate = commands.add_parser(
-        "validate", parents=[common], help="check files, types, references; list every problem"
-    )
-    validate.add_argument("dataset", help="the dataset folder")
-    validate.add_argument("--strict", action="store_true", help="exit 2 when a warning says a file was not read")
-    validate.set_defaults(run=_validate)
-
-    check = commands.add_parser(
-        "check", parents=[common, evaluating], help="compliance findings (1+4, councils, coverage)"
-    )
-    check.add_argument("--period", help="a year (2024) or a quarter (2024Q2)")
-    check.add_argument("--subject", metavar="ID", help="only this subject, by id or name (a branch's self-check)")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings failed")
-    check.add_argument("--today", metavar="YYYY-MM-DD", help=TODAY_HELP)
-    check.add_argument(
-        "--partial",
-        action="store_true",
-        help="the dataset is only --subject's own ledger: organisations, enterprises, departments and cadres "
-        "it names but does not hold are listed, not checked",
-    )
-    check.set_defaults(run=_check)
-
-    assess = commands.add_parser(
-        "assess", parents=[common, evaluating], help="annual assessment: departments, cadres, branches, chains"
-    )
-    assess.add_argument("--period", help="a year, such as 2024")
-    assess.set_defaults(run=_assess)
-
-    explain = commands.add_parser(
-        "explain", parents=[common, evaluating], help="how one subject's findings and score came about"
-    )
-    explain.add_argument("--period", help="a year (2024) or a quarter (2024Q2)")
-    explain.add_argument("--today", metavar="YYYY-MM-DD", help=TODAY_HELP)
-    explain.add_argument(
-        "--subject", required=True, metavar="ID", help="a department, cadre, organisation or enterprise, by id or name"
-    )
-    explain.set_defaults(run=_explain)
-
-    rules = commands.add_parser("rules", parents=[common], help="every rule: id, pack, title, parameters, source")
-    rules.add_argument("--diff", action="store_true", help="show what --rules-dir changes from the shipped packs")
-    rules.set_defaults(run=_rules)
-    verify_cases = commands.add_parser("verify", parents=[common], help="run rule test cases (a folder of YAML cases)")
-    verify_cases.add_argument("cases", help="the folder of cases (base.yaml and one file per case)")
-    verify_cases.set_defaults(run=_verify)
-    plugins = commands.add_parser("plugins", parents=[common], help="loaded plugins, where each came from, version")
-    plugins.set_defaults(run=_plugins)
-    template = commands.add_parser(
-        "template", parents=[common], help="a blank XLSX workbook of ledgers to fill in: drop-downs, notes, examples"
-    )
-    template.add_argument(
-        "-o", "--output", required=True, metavar="FILE.xlsx", help="the workbook to write (a new file)"
-    )
-    template.add_argument(
-        "--record-types",
-        metavar="NAMES",
-        help="only these ledgers, comma-separated English or Chinese names (default: every record type)",
-    )
-    template.set_defaults(run=_template)
-    config = commands.add_parser(
-        "config",
-        parents=[common],
-        help="each setting in force (lang, period, tz, rules_dir, plugins_dir) and its source",
-    )
-    config.add_argument("dataset", nargs="?", help="a dataset folder, whose evalkit.toml counts too")
-    config.set_defaults(run=_config)
-    return parser
 
 
 def _print_dataset_error(error: DatasetError, lang: str, max_problems: int, quiet: bool = False) -> None:
@@ -726,6 +525,20 @@ def _print_dataset_error(error: DatasetError, lang: str, max_problems: int, quie
                 print(f"  {visible(file)}：另有 {more:,} 个问题未列出（可用 --max-problems 调高）", file=sys.stderr)
             else:
                 print(f"  {visible(file)}: {more:,} more problems not shown (raise --max-problems)", file=sys.stderr)
+
+
+#: What each command of the parser (cli_parser.py) does.
+COMMANDS = {
+    "validate": _validate,
+    "check": _check,
+    "assess": _assess,
+    "explain": _explain,
+    "rules": _rules,
+    "verify": _verify,
+    "plugins": _plugins,
+    "template": _template,
+    "config": _config,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -752,7 +565,7 @@ def _main(argv: list[str]) -> int:
         return error.exit_code
     parser = build_parser(lang)
     args = parser.parse_args(argv)
-    _merge_global_options(args)
+    merge_global_options(args)
     args.sessions = []
     try:
         args.settings = Configuration(
@@ -767,7 +580,7 @@ def _main(argv: list[str]) -> int:
         build_parser(args.lang).command(args.command).error("the following arguments are required: --period")
     try:
         with stopping_on_signals():
-            code = args.run(args)
+            code = COMMANDS[args.command](args)
     except DatasetError as error:
         _print_dataset_error(error, args.lang, args.max_problems, _quiet(args))
         return error.exit_code

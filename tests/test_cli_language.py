@@ -334,15 +334,7 @@ def test_plugin_failure_and_interruption_lines_in_chinese(capsys, monkeypatch):
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_plugins", interrupted)
-    parser = cli.build_parser
-
-    def patched(lang="en"):
-        built = parser(lang)
-        built.set_defaults(run=interrupted)
-        return built
-
-    monkeypatch.setattr(cli, "build_parser", patched)
+    monkeypatch.setitem(cli.COMMANDS, "plugins", interrupted)
     assert run(capsys, "plugins", "--lang", "zh") == (130, "", "已中断：没有写出任何结果\n")
 
 
