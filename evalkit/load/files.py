@@ -185,7 +185,7 @@ def _too_wide(row: Sequence, file: str, number: int, limits: Limits) -> Problem 
     None (a blank tail, as a spreadsheet's export may leave, is no cell)."""
     if len(row) <= limits.max_cells_per_row:
         return None
-    if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row[limits.max_cells_per_row :]):
+    if _blank(row[limits.max_cells_per_row :]):
         return None
     expected = (
         f"at most {limits.max_cells_per_row:,} cells in a row (this one has {len(row):,}; "
@@ -333,7 +333,7 @@ def read_workbook(path: Path, names: Names, limits: Limits) -> tuple[list[TextTa
             sheet.reset_dimensions()  # its declared size is not believed (`_read_sheet`)
             name = names[sheet.title]
             if name is None:
-                if fold(sheet.title) not in _NOTES_SHEETS and not _blank(sheet.iter_rows(values_only=True)):
+                if fold(sheet.title) not in _NOTES_SHEETS and not all(map(_blank, sheet.iter_rows(values_only=True))):
                     others.append(names.not_read(label, sheet.title))
                 continue
             try:
@@ -353,8 +353,9 @@ def _unreadable_workbook(label: str, error: Exception) -> Problem:
     return Problem(label, None, "", "", f"a readable .xlsx workbook ({reason})", f"可读取的 Excel 工作簿（{reason}）")
 
 
-def _blank(rows: Iterable[Sequence]) -> bool:
-    return all(all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in row) for row in rows)
+def _blank(cells: Iterable) -> bool:
+    """Whether every cell is empty or whitespace (a row Excel leaves behind, or a row's tail)."""
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
 def _read_sheet(sheet, name: str, label: str, limits: Limits) -> TextTable | Problem:
@@ -385,7 +386,7 @@ def _records(rows: Iterator[Sequence], name: str, label: str, limits: Limits) ->
         )
         if refused:
             break
-        if _blank([row]):
+        if _blank(row):
             blank += 1
         else:
             records.append([_cell_text(cell) for cell in row[: limits.max_cells_per_row]])
@@ -415,7 +416,7 @@ def _read_xls(path: Path, names: Names, limits: Limits) -> tuple[list[TextTable]
         rows = [[None if cell == "" else cell for cell in row] for row in sheet.to_python(skip_empty_area=False)]
         name = names[title]
         if name is None:
-            if fold(title) not in _NOTES_SHEETS and not _blank(rows):
+            if fold(title) not in _NOTES_SHEETS and not all(map(_blank, rows)):
                 others.append(names.not_read(label, title))
             continue
         read = _records(iter(rows), name, label, limits)
