@@ -7,6 +7,8 @@ A test checks that every character of every label is covered.
 
 from __future__ import annotations
 
+import unicodedata
+
 _PAIRS = (
     "專专 業业 產产 會会 傳传 員员 啟启 啓启 復复 複复 頭头 審审 對对 導导 屬属 崗岗 幹干 開开 強强 態态 願愿 動动 "
     "區区 協协 單单 參参 發发 號号 務务 養养 決决 則则 別别 辦办 稱称 類类 級级 組组 織织 結结 絡络 綜综 編编 "
@@ -21,3 +23,9 @@ _TABLE = str.maketrans(TRADITIONAL_TO_SIMPLIFIED)
 def fold(text: str) -> str:
     """Return `text` with the label characters in Simplified form, lower-cased and trimmed."""
     return text.strip().translate(_TABLE).lower()
+
+
+def fold_nfkc(text: str) -> str:
+    """`fold` of `text` in NFKC (full-width letters and digits made ASCII): how names, headers
+    and choices a person typed are compared."""
+    return fold(unicodedata.normalize("NFKC", text))

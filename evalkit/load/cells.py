@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import Note, Problem
-from ..hanzi import TRADITIONAL_TO_SIMPLIFIED, fold
+from ..hanzi import TRADITIONAL_TO_SIMPLIFIED, fold, fold_nfkc
 from ..schema import BOOL, DATE, DATETIME, ENUM, INT, LIST, PERIOD, STR, Column, RecordType
 from .files import TextTable, as_text
 
@@ -238,7 +238,7 @@ _BRACKETED = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 def header_spelling(text: str) -> str:
     """A header as it is compared: NFKC (full-width letters made ASCII), Simplified, lower case,
     without a bracketed unit (`参加人数（人）`) or spaces."""
-    normal = fold(unicodedata.normalize("NFKC", text))
+    normal = fold_nfkc(text)
     return re.sub(r"\s+", "", _BRACKETED.sub("", normal) or normal)
 
 
@@ -793,7 +793,7 @@ def _meant(column: Column, value: str) -> tuple[str, str] | None:
     """The code and label a near-miss enumeration value most likely means (never applied, only
     suggested): a label it contains or is contained in, else the closest code or label."""
     assert column.enum is not None
-    spelled = fold(unicodedata.normalize("NFKC", value))
+    spelled = fold_nfkc(value)
     labels = {fold(label): code for code, labels in column.enum.items() for label in labels}
     within = [label for label in labels if label in spelled or spelled in label]
     close = within or get_close_matches(spelled, [*labels, *column.enum], 1, 0.6)

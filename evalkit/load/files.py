@@ -23,7 +23,6 @@ import io
 import os
 import re
 import stat
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as arrow_csv
 
 from ..errors import Note, Problem
-from ..hanzi import fold
+from ..hanzi import fold, fold_nfkc
 from ..schema import Limits, RecordType
 
 
@@ -548,7 +547,7 @@ _OTHER_SPREADSHEETS = (".ods", ".et", ".numbers", ".xlsb", ".tsv")
 def spelling(name: str) -> str:
     """A file's or sheet's name as it is compared: NFKC (full-width letters made ASCII),
     Simplified, lower case, without what a copy or a dated version adds, spaces, `_` and `-`."""
-    folded = fold(unicodedata.normalize("NFKC", name))
+    folded = fold_nfkc(name)
     return re.sub(r"[\s_\-]+", "", _ADDED.sub("", folded) or folded)
 
 
