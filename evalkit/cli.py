@@ -204,11 +204,20 @@ class _Run:
         ]
         plugins = [(i.name, i.version, i.source) for i in self.session.plugins.infos.values()]
         context = Context(self.args.lang, self.session.rules, self.names, self.departments, meta, packs, plugins)
+        context.calendar = self.calendar(packs)
         context.today, context.records = (
             self.today,
             self.dataset.dated_titles({i for f in findings for i in f.evidence}),
         )
         return context
+
+    def calendar(self, packs: list[Pack]) -> dict | None:
+        """The working-day calendar the report names, when one of the `packs` used counts working days."""
+        if self.session.working_days(packs) is None:
+            return None
+        from .workdays import Calendar
+
+        return Calendar.of(self.dataset).describe()
 
     def emit(self, document_or_json) -> None:
         self.progress.step(WORDS[self.args.lang]["rendering"])
@@ -344,7 +353,7 @@ def _check(args: argparse.Namespace) -> int:
         evaluation = run.session.check(run.dataset, run.period, subjects)
         packs = [p for p in run.session.packs if p.spec.kind == "compliance"]
         if args.format == "json":
-            run.emit(check_json(evaluation, packs, args.lang))
+            run.emit(check_json(evaluation, packs, args.lang, run.calendar(packs)))
         else:
             findings = evaluation.findings if args.subject else ()
             document = check_document(evaluation, run.context(packs, findings), args.subject)
@@ -363,7 +372,7 @@ def _assess(args: argparse.Namespace) -> int:
         assessment = run.session.assess(run.dataset, run.period)
         packs = run.session.packs
         if args.format == "json":
-            run.emit(assess_json(assessment, packs, run.names, run.departments, args.lang))
+            run.emit(assess_json(assessment, packs, run.names, run.departments, args.lang, run.calendar(packs)))
         else:
             run.emit(assess_document(assessment, run.context(packs)))
     return 3 if assessment.evaluation.errors else 0
@@ -376,7 +385,11 @@ def _explain(args: argparse.Namespace) -> int:
         kind = run.kinds[args.subject]
         packs = run.session.packs
         if args.format == "json":
-            run.emit(explain_json(assessment, args.subject, kind, packs, run.names, run.departments, args.lang))
+            run.emit(
+                explain_json(
+                    assessment, args.subject, kind, packs, run.names, run.departments, args.lang, run.calendar(packs)
+                )
+            )
         else:
             run.emit(explain_document(assessment, args.subject, kind, run.context(packs)))
     return 3 if assessment.evaluation.errors else 0

@@ -149,6 +149,7 @@ TALENT_TRACKS = _enum(
     ("member_backbone_to_manager", "党员骨干培养成管理人员"),
 )
 SUBJECT_KINDS = _enum(("department", "部门"), ("cadre", "干部"), ("organization", "党组织"))
+CALENDAR_KINDS = _enum(("workday", "上班 / 工作日 / 调休上班"), ("holiday", "放假 / 休息日 / 节假日"))
 
 CHAIN = Ref("organizations", ("chain_committee",))
 ORG = Ref("organizations")
@@ -363,5 +364,17 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
         id_column=None,
         doc="approved exemptions from a compliance rule",
         aliases=("豁免审批",),
+    ),
+    RecordType(
+        "calendar",
+        "工作日历",
+        (
+            _c("date", "日期", DATE, note="one row per date"),
+            _c("kind", "类型", ENUM, enum=CALENDAR_KINDS),
+            _c("note", "说明", opt=True, note="e.g. 国庆节调休"),
+        ),
+        id_column=None,
+        doc="working days overriding the holiday library, and covering a year it lacks (time limits in working days)",
+        aliases=("日历", "节假日安排"),
     ),
 )

@@ -65,6 +65,18 @@ class Session:
         self.rules = compile_packs(self.packs, self.fact_kinds)
         self.scoring = check_scoring(self.packs, self.rules, self.fact_kinds)
 
+    @staticmethod
+    def working_days(packs: Iterable[Pack]) -> int | None:
+        """The longest time limit in working days among the settings of `packs` (None: none counts
+        working days, and the working-day calendar is not used)."""
+        limits = [
+            value["working_days"]
+            for pack in packs
+            for value in pack.spec.settings.values()
+            if isinstance(value, dict) and "working_days" in value
+        ]
+        return max(limits, default=None)
+
     def check_engine(self) -> None:
         """Refuse, before any data is read, rules the engine would not take: a rule whose
         conditions expand past durable-rules' limits, or more rules than it takes at once."""
@@ -101,9 +113,16 @@ class Session:
         declare, or unsound, are reported with its name (only the subjects concerned are lost).
 
         Plugins are told which evidence lists the loaded rules read (`evidence`, kind → names), so
-        they may skip building the others: only a rule's `evidence:` key reads a list."""
+        they may skip building the others: only a rule's `evidence:` key reads a list. When a pack
+        counts working days, their table is in the dataset's connection first (`evalkit.workdays`);
+        a deadline in a year no calendar covers stops the run there (`CalendarError`)."""
         from .facts import factset
 
+        users = {rule.pack for rule in self.rules if kinds is None or rule.spec.fact in kinds}
+        if (working_days := self.working_days(p for p in self.packs if p.name in users)) is not None:
+            from .workdays import register_days
+
+            register_days(dataset, period, working_days)
         settings = MappingProxyType({pack.name: MappingProxyType(dict(pack.spec.settings)) for pack in self.packs})
         read: dict[str, set[str]] = defaultdict(set)
         for rule in self.rules:

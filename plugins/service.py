@@ -3,7 +3,8 @@
 One `service` fact per assessed subject holds the counts behind the four indicators; one small
 fact per item that may earn or cost points (a batch, a mentored talent record, a repeated
 request, an unresolved request, an incident) lets the rules decide what counts. The numbers
-used here (time limit, acceptance window, visit targets) are the `service` pack's settings.
+used here (time limit, acceptance window, visit targets) are the `service` pack's settings; time
+limits in working days are joined from the table of days `evalkit.workdays` registers.
 
 Assessed: every department, and every cadre with a department. A request belongs to its
 department and to its cadre; withdrawn requests are left out of everything. The counting is
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from evalkit import hookimpl
 from evalkit.facts import FactKind, FactTable
+from evalkit.workdays import DAYS_TABLE
 
 SUBJECTS = "department|cadre"
 #: The `service` fact's counts; each has an evidence list of the same name.
@@ -101,13 +103,19 @@ def evalkit_facts(dataset, period, settings, evidence):
     if "service" not in settings:  # the pack was left out: nothing to build for
         return []
     service = settings["service"]
+    # accept_within and resolve_within replace accept_hours and time_limit_days (a pack has one of each pair)
+    [(accept_unit, accept)] = (service.get("accept_within") or {"hours": service["accept_hours"]}).items()
+    [(resolve_unit, resolve)] = (service.get("resolve_within") or {"days": service["time_limit_days"]}).items()
     params = {
         "first": period.first_day,
         "last": period.last_day,
         "end": datetime.combine(period.last_day, datetime.max.time()).replace(microsecond=0),
-        "window": round(service["accept_hours"] * 3_600_000_000),  # microseconds
-        "limit": int(service["time_limit_days"] // 1),  # whole days, as a date + timedelta counts them
+        "window": round(accept * 3_600_000_000),  # microseconds (hours)
+        "limit": int(resolve // 1),  # whole days, as a date + timedelta counts them
+        "accept_days": accept,  # working days
+        "resolve_days": resolve,
     }
+    subjects = _subjects(accept_unit, resolve_unit)
     params |= {
         "period": str(period),
         "department_target": service["visit_target_department"],
@@ -115,7 +123,7 @@ def evalkit_facts(dataset, period, settings, evidence):
     }
 
     def facts(kind: str, query: str) -> FactTable:
-        query = _SUBJECTS + query
+        query = subjects + query
         used = {name: value for name, value in params.items() if f"${name}" in query}
         return FactTable(kind, dataset.sql(query, used).to_arrow_table())
 
@@ -129,10 +137,32 @@ def evalkit_facts(dataset, period, settings, evidence):
     ]
 
 
-#: The assessed subjects, and the period's requests (withdrawn ones left out) with what each
-#: adds to: `resolved` by period end, `due` by the time limit unless given, `owners` the assessed
-#: subjects it belongs to (its department, and its cadre when that cadre is assessed).
-_SUBJECTS = """
+#: Whether a request was accepted within the acceptance window, by the window's unit: at most
+#: that many hours after dispatch, or by the end of the N-th working day after the dispatch day.
+_IN_WINDOW = {
+    "hours": "epoch_us(accepted_at) - epoch_us(dispatched_at) <= $window",
+    "working_days": "CAST(accepted_at AS DATE) <= accept_day.day",
+}
+#: A request's due date when it gives none, by the time limit's unit: the dispatch date + that
+#: many days, or the N-th working day after it.
+_DUE = {"days": "CAST(dispatched_at AS DATE) + CAST($limit AS INTEGER)", "working_days": "resolve_day.day"}
+#: The N-th working day after the dispatch day: the working day that many working days on (`evalkit.workdays`).
+_WORKING_DAY = "LEFT JOIN {days} {name} ON {name}.workday AND {name}.worked = dispatch_day.worked + ${count}"
+
+
+def _subjects(accept_unit: str, resolve_unit: str) -> str:
+    """The assessed subjects, and the period's requests (withdrawn ones left out) with what each
+    adds to: `in_window` accepted in time, `resolved` by period end, `due` by the time limit
+    unless given, `owners` the assessed subjects it belongs to (its department, and its cadre when
+    that cadre is assessed). Working days are joined from the table of days only when a limit counts them."""
+    joins = ""
+    if "working_days" in (accept_unit, resolve_unit):
+        joins = f" LEFT JOIN {DAYS_TABLE} dispatch_day ON dispatch_day.day = CAST(dispatched_at AS DATE)"
+    if accept_unit == "working_days":
+        joins += " " + _WORKING_DAY.format(days=DAYS_TABLE, name="accept_day", count="accept_days")
+    if resolve_unit == "working_days":
+        joins += " " + _WORKING_DAY.format(days=DAYS_TABLE, name="resolve_day", count="resolve_days")
+    return f"""
 WITH subjects AS (
     SELECT id AS subject, 'department' AS kind FROM departments
     UNION ALL SELECT id, 'cadre' FROM cadres WHERE department_id IS NOT NULL),
@@ -140,8 +170,9 @@ kept AS (
     SELECT _row, id, status, dispatched_at, accepted_at, resolved_at, satisfaction, department_id, cadre_id,
            batch_id, reopened_from, enterprise_id, status = 'rejected' AS rejected,
            status = 'resolved' AND resolved_at <= $end AS resolved,
-           coalesce(due_on, CAST(dispatched_at AS DATE) + CAST($limit AS INTEGER)) AS due
-    FROM requests
+           {_IN_WINDOW[accept_unit]} AS in_window,
+           coalesce(due_on, {_DUE[resolve_unit]}) AS due
+    FROM requests{joins}
     WHERE status <> 'withdrawn' AND CAST(dispatched_at AS DATE) BETWEEN $first AND $last),
 owners AS (
     SELECT requests.id AS request, subjects.subject, subjects.kind FROM requests
@@ -152,12 +183,12 @@ owners AS (
 owned AS (SELECT kept.*, owners.subject, owners.kind FROM kept JOIN owners ON owners.request = kept.id)
 """
 
+
 #: The requests behind each of the `service` fact's counts (but `enterprises_visited`): the
 #: condition each of a subject's requests meets, written once for the counts and their lists.
 _COUNTED = {
     "requests": "true",
-    "accepted_in_window": "NOT rejected AND accepted_at IS NOT NULL "
-    "AND epoch_us(accepted_at) - epoch_us(dispatched_at) <= $window",
+    "accepted_in_window": "NOT rejected AND accepted_at IS NOT NULL AND in_window",
     "measured": "NOT rejected AND (resolved OR due <= $last)",
     "on_time": "NOT rejected AND (resolved OR due <= $last) AND resolved AND CAST(resolved_at AS DATE) <= due",
     "resolved": "NOT rejected AND resolved",

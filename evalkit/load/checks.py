@@ -71,6 +71,7 @@ def validate_dataset(dataset: Dataset, known_rules: set[str] | None, partial: bo
     problems += _chain_committees(dataset)
     problems += _incidents(dataset, outside)
     problems += _waivers(dataset, known_rules, outside)
+    problems += _calendar_dates(dataset)
     dataset.notes.extend(_not_checked(outside or []))
     return problems
 
@@ -407,3 +408,28 @@ def _waivers(dataset: Dataset, known_rules: set[str] | None, outside: list[Outsi
             problem = _absent(dataset, outside, "waivers", file, number, "subject_id", subject, expected)
             if problem is not None:
                 yield problem
+
+
+def _calendar_dates(dataset: Dataset) -> Iterator[Problem]:
+    """A date is in the calendar once: two rows for one day would say both workday and holiday,
+    or the same twice (which one a deadline took would be a guess)."""
+    table = dataset.tables["calendar"]
+    if not len(table):
+        return
+    query = f"""SELECT file, _row, date, first_value(file) OVER w, first_value(_row) OVER w, row_number() OVER w
+                FROM (SELECT CAST(_file AS VARCHAR) AS file, {_source(table)} AS source, _row, date,
+                             count(*) OVER (PARTITION BY date) AS times
+                      FROM {dataset.view("calendar")} WHERE date IS NOT NULL)
+                WHERE times > 1
+                WINDOW w AS (PARTITION BY date ORDER BY source, _row)"""
+    column = table.header("date")
+    for file, number, day, first_file, first_row, seen in dataset.connection.execute(query).fetchall():
+        if seen > 1:
+            yield Problem(
+                file,
+                number,
+                column,
+                day.isoformat(),
+                f"a date not yet in the calendar (already in {first_file} row {first_row})",
+                f"工作日历中尚未出现的日期（{first_file} 第 {first_row} 行已有这个日期）",
+            )

@@ -147,13 +147,14 @@ def _evidence(lists: pa.ListArray) -> pa.Array:
     return pc.if_else(pc.cast(pc.list_value_length(lists), pa.bool_()), written, _NO_EVIDENCE)
 
 
-def check_json(evaluation: Evaluation, packs: list[Pack], lang: str) -> JsonText:
+def check_json(evaluation: Evaluation, packs: list[Pack], lang: str, calendar: dict | None = None) -> JsonText:
     return JsonText(
         {
             "period": str(evaluation.period),
             "findings": _findings(evaluation.findings, lang),
             "errors": [error.to_json() for error in evaluation.errors],
             "packs": packs_json(packs),
+            **({"calendar": calendar} if calendar is not None else {}),
         }
     )
 
@@ -228,7 +229,9 @@ _ROW = '{\n "subject": %s,\n "name": %s,%s\n "findings": %s\n}'
 _COUNTS = '\n "checked_quarters": %s,\n "compliant_quarters": %s,\n "compliance_rate": %s,'
 
 
-def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departments: dict, lang: str) -> JsonText:
+def assess_json(
+    assessment: Assessment, packs: list[Pack], names: dict, departments: dict, lang: str, calendar: dict | None = None
+) -> JsonText:
     evaluation = assessment.evaluation
     data: dict = {"period": str(evaluation.period)}
     score = partial(_score, names=names, departments=departments, indicators=cache(_indicator))
@@ -239,13 +242,21 @@ def assess_json(assessment: Assessment, packs: list[Pack], names: dict, departme
     data |= {
         "findings": _findings(evaluation.findings, lang),
         "packs": packs_json(packs),
+        **({"calendar": calendar} if calendar is not None else {}),
         "errors": [error.to_json() for error in evaluation.errors],
     }
     return JsonText(data)
 
 
 def explain_json(
-    assessment: Assessment, subject: str, subject_kind: str, packs: list[Pack], names: dict, departments: dict, lang
+    assessment: Assessment,
+    subject: str,
+    subject_kind: str,
+    packs: list[Pack],
+    names: dict,
+    departments: dict,
+    lang,
+    calendar: dict | None = None,
 ) -> JsonText:
     evaluation = assessment.evaluation
     score = next((s for s in assessment.scores if s.subject == subject), None)
@@ -263,6 +274,7 @@ def explain_json(
     data |= {
         "findings": _findings(evaluation.findings.of(subject), lang),
         "packs": packs_json(packs),
+        **({"calendar": calendar} if calendar is not None else {}),
         "errors": [error.to_json() for error in evaluation.errors],
     }
     return JsonText(data)

@@ -266,6 +266,17 @@ def _listed(label: str, items: list[str], width: int | None) -> list[str]:
     return [*lines, line]
 
 
+def _calendar(document: Document, width: int | None) -> list[str]:
+    """The working-day calendar's line, when a pack counts working days (else none)."""
+    words = WORDS[document.lang]
+    table = next((t for t in document.provenance if t.key == "calendar"), None)
+    if table is None:
+        return []
+    library, digest, overrides = (cell.text() for cell in table.rows[0])
+    line = words["calendar_line"].format(library=library, digest=digest[:12], overrides=overrides)
+    return _listed(visible(words["calendar"] + ("：" if document.lang == "zh" else ": ")), [line], width)
+
+
 def render_text(document: Document, width: int | None = TEXT_WIDTH) -> str:
     """The title, the packs used, then every block except the long detail tables, within `width`
     display cells (None: `--wide`, every table at its full width and no line wrapped)."""
@@ -280,6 +291,7 @@ def render_text(document: Document, width: int | None = TEXT_WIDTH) -> str:
         _fitted(visible(document.title), width)
         + _listed(visible(words["packs"] + colon), used, width)
         + _listed(visible(words["plugins"] + colon), loaded, width)
+        + _calendar(document, width)
     ]
     for block in document.blocks:
         if isinstance(block, Paragraph):

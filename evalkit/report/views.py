@@ -41,6 +41,7 @@ class Context:
     plugins: list[tuple[str, str, str]] = field(default_factory=list)  # name, version, source
     today: date = field(default_factory=date.today)  # local date; --today
     records: dict[str, tuple[date, str]] = field(default_factory=dict)  # evidence id → date, title
+    calendar: dict | None = None  # the working-day calendar when a pack counts working days (`Calendar.describe`)
 
     @property
     def words(self) -> dict:
@@ -78,6 +79,9 @@ class Context:
             ),
             Table("plugins", words["plugins"], list(words["plugin_headers"]), [cells(*p) for p in self.plugins]),
         ]
+        if self.calendar is not None:
+            row = cells(self.calendar["library"], self.calendar["digest"], self.calendar["overrides"])
+            provenance.append(Table("calendar", words["calendar"], list(words["calendar_headers"]), [row]))
         return Document(title, self.lang, list(self.meta), provenance)
 
 

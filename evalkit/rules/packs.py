@@ -9,13 +9,14 @@ adds new ones.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -201,7 +202,9 @@ class PackSpec(_Strict):
     version: str
     title: Text
     kind: Literal["compliance", "score"] = "compliance"
-    settings: dict[str, Number | str] = {}
+    settings: dict[str, Number | str | dict[str, Any]] = Field(
+        {}, description="numbers and texts the pack's plugin reads; a mapping is a time limit (`TIME_UNITS`)"
+    )
     scoring: ScoringSpec | None = None
     table: TableSpec | None = None
     rules: list[RuleSpec]
@@ -263,6 +266,16 @@ def read_pack(path: str | Path, origin: str) -> Pack:
 
 
 _ROLES = {"compliance": ("check", "chain"), "score": ("indicator", "adjustment", "veto", "quota")}
+#: A setting that is a mapping is a time limit, `{unit: N}`: one of these units, N a whole number
+#: from 1 to `MAX_TIME_LIMIT` (working days are China's, `evalkit.workdays`).
+TIME_UNITS = ("hours", "days", "working_days")
+MAX_TIME_LIMIT = 1000
+#: The time-limit settings whose units are narrower, and the plain setting each replaces (a pack
+#: has one of the two, or neither for the plain setting's default).
+TIME_LIMITS = {
+    "accept_within": (("hours", "working_days"), "accept_hours"),
+    "resolve_within": (("days", "working_days"), "time_limit_days"),
+}
 
 
 def _check_pack(path: Path, spec: PackSpec) -> None:
@@ -271,6 +284,7 @@ def _check_pack(path: Path, spec: PackSpec) -> None:
     Indicator weights need not sum to 100, in a pack or across packs: a subject's base is
     renormalised over the weights of its applicable indicators, whatever pack each comes from
     (`effective_weights`)."""
+    _check_time_limits(path, spec.settings)
     ids = [rule.id for rule in spec.rules]
     for rule in spec.rules:
         if ids.count(rule.id) > 1:
@@ -296,6 +310,36 @@ def _check_pack(path: Path, spec: PackSpec) -> None:
         for column in spec.table.columns:
             if column not in ids:
                 raise RulePackError(f"{path}: key table.columns: {column} is not a rule of this pack")
+
+
+def _check_time_limits(path: Path, settings: dict[str, object]) -> None:
+    """Each mapping setting is one time limit of a unit its key allows, and replaces a plain setting
+    rather than sitting beside it (which of the two holds would be a guess)."""
+    for key, value in settings.items():
+        named = TIME_LIMITS.get(key)
+        if named is not None and not isinstance(value, dict):
+            raise RulePackError(f"{path}: key settings.{key}: a time limit such as {{{named[0][-1]}: 5}}")
+        if not isinstance(value, dict):
+            continue
+        units = named[0] if named else TIME_UNITS
+        forms = " or ".join(f"{{{unit}: N}}" for unit in units)
+        if len(value) != 1 or next(iter(value)) not in units:
+            raise RulePackError(f"{path}: key settings.{key}: a time limit is {forms}, not {_shown(value)}")
+        count = next(iter(value.values()))
+        if type(count) is not int or not 1 <= count <= MAX_TIME_LIMIT:
+            raise RulePackError(
+                f"{path}: key settings.{key}: N is a whole number from 1 to {MAX_TIME_LIMIT}, not {_shown(count)}"
+            )
+        if named is not None and named[1] in settings:
+            raise RulePackError(
+                f"{path}: key settings.{key}: replaces settings.{named[1]}; keep one of the two (without either "
+                f"the default of {named[1]} holds)"
+            )
+
+
+def _shown(value: object) -> str:
+    """A setting's value as a short YAML-like text for an error message."""
+    return (json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, dict) else repr(value))[:80]
 
 
 def _describe(path: Path, data: dict, error: ValidationError) -> str:
