@@ -6,7 +6,7 @@ from pathlib import Path
 
 from evalkit.facts import COMMON_FIELDS
 from evalkit.load.checks import STATUS_COLUMNS, STATUS_FIELDS
-from evalkit.rules.packs import RuleSpec, ScoringSpec
+from evalkit.rules.packs import MAX_TIME_LIMIT, TIME_LIMITS, TIME_UNITS, RuleSpec, ScoringSpec
 from evalkit.schema import CORE_RECORD_TYPES, LIST, REQUEST_STATUSES, SUBJECT_TABLES, Column, Limits, RecordType
 from evalkit.session import Session
 
@@ -76,6 +76,19 @@ writes a blank workbook of every record type, with drop-downs, to fill in.
 """
 
 
+_CALENDAR = """\
+## The working-day calendar
+
+Used only when a loaded pack counts a time limit in working days (docs/rules.md, "Time limits").
+The days come from the `chinese-calendar` library (statutory holidays and make-up working days,
+调休); each `calendar` row overrides one day of it (`workday` 上班: a make-up working day, `holiday`
+放假: a day off), and a date may be listed once. A year the library lacks (it covers 2004–2026 in
+version 1.11) is covered by the calendar when it has at least one row in that year: its unlisted
+days are then Monday–Friday working days. A deadline needing a day of a year neither covers stops
+the run (exit 2) naming the year: add that year's holidays and make-up days here.
+"""
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
@@ -138,6 +151,7 @@ def data_format_markdown() -> str:
             for status, needs in STATUS_FIELDS.items()
         ],
     )
+    lines.append(_CALENDAR)
     return "\n".join(lines)
 
 
@@ -200,6 +214,32 @@ def _scoring(scoring: ScoringSpec) -> list[str]:
     return lines + _table(("subject", "grade", "label", "total"), rows)
 
 
+def _time_limits() -> list[str]:
+    """How a pack's settings give a time limit in hours, days or working days."""
+    units = ", ".join(f"`{{{unit}: N}}`" for unit in TIME_UNITS)
+    rows = [
+        _row(f"`{key}`", " or ".join(f"`{{{unit}: N}}`" for unit in units_allowed), f"`{replaced}`")
+        for key, (units_allowed, replaced) in TIME_LIMITS.items()
+    ]
+    return [
+        "## Time limits",
+        "",
+        f"A setting whose value is a mapping is a time limit: {units}, N a whole number from 1 to",
+        f"{MAX_TIME_LIMIT}. `working_days: N` ends with the N-th working day after the start day (the start day",
+        "never counts, working or not), by the working-day calendar (docs/data-format.md): for the `service`",
+        "pack a request is accepted in time when accepted by 23:59:59 of the N-th working day after its dispatch",
+        "day, and is due on the N-th working day after it (a request's own `due_on` still wins). The two",
+        "settings below replace the plain settings named beside them: a pack has one or the other (both are a",
+        "pack error); without the new one the plain setting holds, as before. The calendar is read only when a pack",
+        "counts working days; the report cover and the JSON `calendar` object then name it.",
+        "",
+        *_table(("setting", "forms", "replaces"), rows),
+        "Example (the profile `examples/profiles/shandong-hotline`, used with `--rules-dir`):",
+        "`resolve_within: {working_days: 5}`.",
+        "",
+    ]
+
+
 def _fields(title: str, fields: dict[str, str]) -> list[str]:
     return _table((title, "meaning"), [_row(f"`{name}`", meaning) for name, meaning in fields.items()])
 
@@ -228,6 +268,7 @@ def rules_markdown(session: Session) -> str:
                 for rule in spec.rules
             ],
         )
+    lines += _time_limits()
     lines += [
         "## Facts rules can test",
         "",

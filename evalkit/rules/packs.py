@@ -271,7 +271,7 @@ _ROLES = {"compliance": ("check", "chain"), "score": ("indicator", "adjustment",
 TIME_UNITS = ("hours", "days", "working_days")
 MAX_TIME_LIMIT = 1000
 #: The time-limit settings whose units are narrower, and the plain setting each replaces (a pack
-#: has one of the two, or neither for the plain setting's default).
+#: has one or the other; without the time limit the plain setting holds, as before).
 TIME_LIMITS = {
     "accept_within": (("hours", "working_days"), "accept_hours"),
     "resolve_within": (("days", "working_days"), "time_limit_days"),
@@ -332,8 +332,8 @@ def _check_time_limits(path: Path, settings: dict[str, object]) -> None:
             )
         if named is not None and named[1] in settings:
             raise RulePackError(
-                f"{path}: key settings.{key}: replaces settings.{named[1]}; keep one of the two (without either "
-                f"the default of {named[1]} holds)"
+                f"{path}: key settings.{key}: replaces settings.{named[1]}; keep one of the two (without {key}, "
+                f"{named[1]} holds as before)"
             )
 
 
