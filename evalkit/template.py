@@ -61,6 +61,7 @@ ZH_DOCS = {  # RecordType.doc in Chinese
     "talent": "三培养：骨干培养成党员、党员培养成骨干、党员骨干培养成管理人员。",
     "incidents": "一票否决的事项。",
     "waivers": "经批准免于某条规则检查的事项（豁免）。",
+    "calendar": "工作日历：覆盖节假日库的放假日和调休上班日，并补充节假日库没有的年份（按工作日计算时限时使用）。",
 }
 EXAMPLE_IDS = {
     "organizations": "B07",
@@ -102,6 +103,9 @@ EXAMPLES = {  # "table.column": an example where its type and reference say too 
     "waivers.subject_id": "B07",
     "waivers.reason": "借用会员企业会议室开展活动",
     "waivers.approved_by": "党工委",
+    "calendar.date": "2024-10-12",
+    "calendar.kind": "workday",
+    "calendar.note": "国庆节调休上班",
 }
 TYPE_EXAMPLES = {DATE: "2024-07-03", DATETIME: "2024-07-03 09:30", INT: "12", PERIOD: "2024Q3"}
 

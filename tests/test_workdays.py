@@ -262,3 +262,9 @@ def test_no_calendar_on_the_cover_without_working_days(tmp_path, small):
     result = run_cli(["assess", str(data), "--period", "2024", "--format", "json"])
     assert result.exit_code == 0 and "calendar" not in result.json
     assert "calendar" not in run_cli(["assess", str(data), "--period", "2024"]).stdout
+
+
+def test_the_profile_runs_on_the_sample_data():
+    result = run_cli(["assess", str(ROOT / "sample_data"), "--period", "2024", "--rules-dir", str(PROFILE)])
+    assert result.exit_code == 0, result.stderr
+    assert "service 1-shandong-hotline" in result.stdout and "working-day calendar: chinese-calendar" in result.stdout
