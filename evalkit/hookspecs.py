@@ -78,7 +78,8 @@ def evalkit_facts(
 
     :param dataset: the validated dataset.
     :param period: the period being evaluated (a year or a quarter).
-    :param settings: each loaded pack's ``settings`` mapping, by pack name (e.g. a time limit).
+    :param settings: each loaded pack's ``settings`` mapping, by pack name (e.g. a time limit; one in
+        working days is a one-key dict, ``{"working_days": 5}``, counted on the table ``evalkit_days``).
     :param evidence: the evidence lists the loaded rules read, by fact kind: a read-only mapping of
         every known kind to a frozenset of list names (empty when no rule reads one). A rule reads
         a list only through its ``evidence:`` key, and a list may be large (the ids behind a count,

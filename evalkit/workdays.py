@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from importlib.metadata import version
 from typing import TYPE_CHECKING
 
@@ -49,7 +50,6 @@ class CalendarError(UsageError):
             f"“工作日历”；列：日期、类型、说明；类型为 上班 或 放假）中填入该年的放假日和调休上班日；该年有一行即可，"
             f"其余日子按周一至周五上班计",
         )
-        self.year = year
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,10 @@ class Calendar:
             return day.weekday() < 5
         raise CalendarError(day.year, (first, last))
 
-    @property
-    def _own_years(self) -> set[int]:
-        return {day.year for day in self.overrides}
+    @cached_property
+    def _own_years(self) -> frozenset[int]:
+        """The years the dataset's days cover (one row in a year is enough)."""
+        return frozenset(day.year for day in self.overrides)
 
     def deadline(self, start: date, working_days: int) -> date:
         """The `working_days`-th working day after `start` (which never counts)."""
