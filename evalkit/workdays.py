@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from importlib.metadata import version
 from typing import TYPE_CHECKING
 
@@ -124,14 +124,15 @@ class Calendar:
         return _days_table(days, workday, worked)
 
 
+@cache
 def library_years() -> tuple[int, int]:
-    """The first and last year the library holds."""
+    """The first and last year the library holds (asked once per day counted: looked up once)."""
     from chinese_calendar.constants import holidays
 
     return min(holidays).year, max(holidays).year
 
 
-def register_days(dataset: Dataset, period: Period, working_days: int) -> Calendar:
+def register_days(dataset: Dataset, period: Period, working_days: int) -> None:
     """Put `DAYS_TABLE` in the dataset's connection: the days every time limit of up to
     `working_days` working days needs, counted from the dispatch day of each request dispatched in
     `period` (withdrawn ones left out, as the service facts leave them); empty when there is none.
@@ -143,7 +144,6 @@ def register_days(dataset: Dataset, period: Period, working_days: int) -> Calend
     [(first, last)] = dataset.sql(query, {"first": period.first_day, "last": period.last_day}).fetchall()
     days = _days_table([], [], []) if first is None else calendar.days(first, last, working_days)
     dataset.connection.register(DAYS_TABLE, days)
-    return calendar
 
 
 def _days_table(days: list[date], workday: list[bool], worked: list[int]) -> pa.Table:
