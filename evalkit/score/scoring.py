@@ -158,8 +158,10 @@ class Score:
     veto_categories: tuple[str, ...] = ()  # the categories of the incidents that vetoed
     ungraded_by: tuple[str, ...] = ()  # the `ungraded` rules that matched
     ungraded_reasons: tuple[str, ...] = ()  # their reasons, in rule order
+    ungraded_evidence: tuple[str, ...] = ()
     capped_by: str | None = None  # the reason of the cap that lowered the grade
     cap_rule: str | None = None  # the rule of that cap
+    cap_evidence: tuple[str, ...] = ()
     department: str | None = None  # the subject's department, for a quota scoped by department
     quota_pool: QuotaPool | None = None  # the pool of the quota that counted it
     base: Fraction = field(init=False)  # 100 × the applicable indicators' points / their weights; 0 when none
@@ -233,22 +235,29 @@ def score_subjects(
         matched, kind = items.get(subject, {}), kinds[subject]
         adjustments = [Adjustment(rule, each, most, matched[rule]) for rule, each, most in adjusting if rule in matched]
         vetoes = tuple(rule for rule in vetoing if rule in matched)
-        evidence = tuple(sorted({record for rule in vetoes for item in matched[rule] for record in item}))
+        evidence = _evidence(matched, vetoes)
         scored = list(indicators[subject].values()), adjustments, vetoes, evidence, tie_breaks.get((kind, subject), 0)
         score = Score(subject, kind, *scored, cap, total_range)
         score.veto_categories = tuple(sorted(categories.get(subject, ())))
         ungraded = [(rule, reason) for rule, reason in ungrading if rule in matched]
         score.ungraded_by = tuple(rule for rule, _ in ungraded)
         score.ungraded_reasons = tuple(dict.fromkeys(reason for _, reason in ungraded))
+        score.ungraded_evidence = _evidence(matched, score.ungraded_by)
         score.department = departments.get((kind, subject))
         scores.append(score)
         _grade(score, scoring, [(rule, spec) for rule, spec in capping if rule in matched])
+        score.cap_evidence = _evidence(matched, (score.cap_rule,) if score.cap_rule else ())
     for rule in rules:
         if rule.role == "quota":
             _apply_quota(rule, scores)
     _mark_provisional(scores, rules, errors, subject_kinds or {})
     _rank(scores, scoring.veto_rank)
     return scores
+
+
+def _evidence(matched: dict[str, list], rules: Sequence[str]) -> tuple[str, ...]:
+    """The records behind the facts `rules` matched (`matched`: rule → each fact's evidence), sorted."""
+    return tuple(sorted({record for rule in rules for item in matched[rule] for record in item}))
 
 
 def _grade(score: Score, scoring: ScoringSpec, caps: list) -> None:
