@@ -70,7 +70,8 @@ COLUMNS = {
     "cadre_status": "cadre_id kind from_date to_date",
     "waivers": "rule subject_id period",
 }
-TYPES = {"date": "DATE", "established_on": "DATE", "from_date": "DATE", "to_date": "DATE", "since": "DATE", "opened_on": "DATE", "due_on": "DATE",
+TYPES = {"date": "DATE", "established_on": "DATE", "since": "DATE", "opened_on": "DATE", "due_on": "DATE",
+         "from_date": "DATE", "to_date": "DATE",
          "dispatched_at": "TIMESTAMP", "accepted_at": "TIMESTAMP", "resolved_at": "TIMESTAMP",
          "party_members": "INTEGER", "issues_raised": "INTEGER", "issues_resolved": "INTEGER"}  # fmt: skip
 
