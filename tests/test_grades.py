@@ -351,7 +351,7 @@ def test_json_fields(graded):
 def test_text_and_markdown_show_the_recommended_grade_and_the_dagger(graded, tmp_path):
     # departments D1 (50) and D2 (0) are poor†, so each table has its legend line under it
     for lang, header, legend, cells in (
-        ("en", "recommended grade", DAGGER_EN, ("ungraded (Probation)", "basically competent†")),
+        ("en", "recommended grade", DAGGER_EN, ("ungraded (probation)", "basically competent†")),
         ("zh", "建议等次", DAGGER_ZH, ("不确定等次（试用期）", "基本称职†")),
     ):
         text = run_cli(["assess", str(graded), "--period", "2024", "--lang", lang]).stdout

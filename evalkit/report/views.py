@@ -192,7 +192,7 @@ def _score_table(assessment: Assessment, kind: str, scores: list[Score], ctx: Co
         row += [Cell(i.points, "number") if i.applicable else Cell(words["na"]) for i in score.indicators]
         grade = assessment.label(kind, score.grade, ctx.lang)
         if score.ungraded:
-            reasons = separator.join(ctx.title(rule) for rule in score.ungraded_by)
+            reasons = separator.join(_reason(score, reason, ctx) for reason in score.ungraded_reasons)
             grade = words["ungraded_cell"].format(grade=grade, reasons=reasons)
         marks = (
             (score.grade in committee, "†", "committee"),
@@ -220,6 +220,16 @@ def _veto_cell(score: Score, ctx: Context) -> Cell:
         return Cell(words["vetoed"], mark="bad")
     categories = ("、" if ctx.lang == "zh" else ", ").join(_category(code, ctx) for code in score.veto_categories)
     return Cell(words["vetoed_cell"].format(vetoed=words["vetoed"], categories=categories), mark="bad")
+
+
+def _reason(score: Score, reason: str, ctx: Context) -> str:
+    """An ungraded subject's reason in a few words: the shipped reasons' words, else the title
+    of the (first) rule that gave it."""
+    words = ctx.words["ungraded_reasons"]
+    if reason in words:
+        return words[reason]
+    rules = {rule.spec.ungraded.reason: rule.spec.id for rule in ctx.rules if rule.role == "ungraded"}
+    return ctx.title(rules.get(reason, reason))
 
 
 def _category(code: str, ctx: Context) -> str:
