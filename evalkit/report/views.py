@@ -239,8 +239,8 @@ def _category(code: str, ctx: Context) -> str:
 def _quota_notes(assessment: Assessment, kind: str, scores: list[Score], ctx: Context) -> list[str]:
     """One line per quota pool of these scores: its base, its limit and the effective share."""
     words, lines = ctx.words, []
-    pools = dict.fromkeys(score.quota_pool for score in scores if score.quota_pool is not None)
-    for pool in pools:
+    pools = {score.quota_pool for score in scores if score.quota_pool is not None}
+    for pool in sorted(pools, key=lambda pool: (pool.rule, pool.department or "")):
         quota = next(r for r in ctx.rules if r.spec.id == pool.rule).spec.quota
         values = {
             "rule": pool.rule,

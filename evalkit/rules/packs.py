@@ -121,6 +121,12 @@ class AdjustmentSpec(_Strict):
 MAX_QUOTA_SHARE = 0.25
 
 
+def _quota_share(value: int | float) -> int | float:
+    if not 0 < value <= MAX_QUOTA_SHARE:
+        raise ValueError(f"a share above 0 and at most {MAX_QUOTA_SHARE} of the graded subjects, not {value}")
+    return value
+
+
 class QuotaSpec(_Strict):
     """At most `share` of the graded subjects of `subject_kind` keep `grade`: the limit is
     max(`at_least`, R(share × base)), R rounding down (`floor`) or half up (`half_up`), the base
@@ -131,7 +137,7 @@ class QuotaSpec(_Strict):
     subject_kind: str
     grade: str
     demote_to: str
-    share: Number = Field(0.2, gt=0, le=MAX_QUOTA_SHARE)
+    share: Annotated[Number, AfterValidator(_quota_share)] = 0.2
     at_least: int = Field(1, ge=0)
     tie_break: str
     rounding: Literal["floor", "half_up"] = "floor"
