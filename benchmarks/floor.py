@@ -160,7 +160,7 @@ facts AS (                    -- per subject: (numerator, denominator) of the fo
            least($repeat_points * coalesce(r.repeats, 0) + $overdue_points * coalesce(c.overdue, 0), $deduction_cap)
              AS deduction,
            EXISTS (SELECT 1 FROM incidents i WHERE i.subject_id = s.subject AND i.subject_kind = s.kind
-                   AND i.date BETWEEN $first AND $last) AS vetoed,                          -- SVC30
+                   AND i.date BETWEEN $first AND $last) AS vetoed,        -- SVC30 (every category vetoes)
            s.kind = 'cadre' AND (coalesce(st.ungraded, false) OR coalesce(l.ungraded, false)) AS ungraded,
            s.kind = 'cadre' AND coalesce(st.warned, false) AS warned
     FROM subjects s LEFT JOIN counts c USING (subject) LEFT JOIN visited v USING (subject)
