@@ -4,8 +4,8 @@
 
 Computes what `evalkit assess --format json` decides (docs: design/POLICY.md, numbers from
 rules/*.yaml, counted as plugins/*.py count them), with nothing but DuckDB: the scores of
-departments and cadres (base, bonus, deduction, total, grade, veto, rank), the 1+4 branches
-table (quarters checked and compliant, compliance rate, OPF10), the chain councils
+departments and cadres (base, bonus, deduction, total, grade, veto, rank; cadres ungraded or capped by
+their cadre_status), the 1+4 branches table (quarters checked and compliant, compliance rate, OPF10), the chain councils
 (CHN01-CHN03) and coverage (COV01/COV02). Python only orchestrates and formats; every number
 comes from one SQL statement per output table. It is what evalkit is measured against, so it
 does no validation and reads only what `benchmarks/generate.py` writes: clean UTF-8 CSVs with
@@ -67,9 +67,11 @@ COLUMNS = {
     "visits": "cadre_id enterprise_id date",
     "talent": "date mentor_id",
     "incidents": "subject_kind subject_id date",
+    "cadre_status": "cadre_id kind from_date to_date",
     "waivers": "rule subject_id period",
 }
 TYPES = {"date": "DATE", "established_on": "DATE", "since": "DATE", "opened_on": "DATE", "due_on": "DATE",
+         "from_date": "DATE", "to_date": "DATE",
          "dispatched_at": "TIMESTAMP", "accepted_at": "TIMESTAMP", "resolved_at": "TIMESTAMP",
          "party_members": "INTEGER", "issues_raised": "INTEGER", "issues_resolved": "INTEGER"}  # fmt: skip
 
@@ -132,6 +134,21 @@ repeats AS (                  -- SVC20: the period's requests repeating a reques
     FROM (SELECT unnest([o.department_id, o.cadre_id]) AS subject FROM req r JOIN requests o ON o.id = r.reopened_from
           WHERE o.status = 'resolved' AND o.resolved_at <= $period_end)
     GROUP BY subject),
+standing AS (                 -- SVC40-SVC43: ungraded cadres (on the last day, or leave > half the year); SVC44: warned
+    SELECT cadre_id AS subject,
+           bool_or(kind = 'probation' AND from_date <= $last AND coalesce(to_date, $last) >= $last
+                   OR kind = 'investigation' AND from_date <= $last AND to_date IS NULL
+                   OR kind IN ('demerit', 'serious_demerit', 'demotion', 'dismissal')
+                      AND from_date <= $last AND coalesce(to_date, $last) >= $last) AS ungraded,
+           bool_or(kind = 'warning' AND from_date <= $last AND coalesce(to_date, $last) >= $first) AS warned
+    FROM cadre_status GROUP BY ALL),
+leave AS (                    -- SVC43: days of the year in at least one leave
+    SELECT subject, count(DISTINCT day) * 2 > $last - $first + 1 AS ungraded
+    FROM (SELECT cadre_id AS subject,
+                 unnest(generate_series(greatest(from_date, $first), least(coalesce(to_date, $last), $last),
+                                        INTERVAL 1 DAY)) AS day
+          FROM cadre_status WHERE kind = 'leave')
+    GROUP BY ALL),
 facts AS (                    -- per subject: (numerator, denominator) of the four indicators, bonus, deduction
     SELECT s.subject, s.kind, coalesce(c.resolved, 0) AS resolved,
            least(coalesce(c.accepted, 0), coalesce(c.requests, 0)) AS n1, coalesce(c.requests, 0) AS d1,
@@ -143,9 +160,12 @@ facts AS (                    -- per subject: (numerator, denominator) of the fo
            least($repeat_points * coalesce(r.repeats, 0) + $overdue_points * coalesce(c.overdue, 0), $deduction_cap)
              AS deduction,
            EXISTS (SELECT 1 FROM incidents i WHERE i.subject_id = s.subject AND i.subject_kind = s.kind
-                   AND i.date BETWEEN $first AND $last) AS vetoed                           -- SVC30
+                   AND i.date BETWEEN $first AND $last) AS vetoed,        -- SVC30 (every category vetoes)
+           s.kind = 'cadre' AND (coalesce(st.ungraded, false) OR coalesce(l.ungraded, false)) AS ungraded,
+           s.kind = 'cadre' AND coalesce(st.warned, false) AS warned
     FROM subjects s LEFT JOIN counts c USING (subject) LEFT JOIN visited v USING (subject)
-    LEFT JOIN batches b USING (subject) LEFT JOIN mentored m USING (subject) LEFT JOIN repeats r USING (subject)),
+    LEFT JOIN batches b USING (subject) LEFT JOIN mentored m USING (subject) LEFT JOIN repeats r USING (subject)
+    LEFT JOIN standing st USING (subject) LEFT JOIN leave l USING (subject)),
 common AS (                   -- a common denominator of the indicators (n/a ones count 1) and the applicable weight
     SELECT *, greatest(d1, 1)::HUGEINT * greatest(d2, 1) * greatest(d3, 1) * greatest(d4, 1) AS den,
            $w_accept * (d1 > 0)::INT + $w_on_time * (d2 > 0)::INT + $w_satisfied * (d3 > 0)::INT
@@ -168,22 +188,26 @@ ordered AS (                  -- an exact order of distinct totals: the double, 
     FROM (SELECT DISTINCT kind, tn, td, tn::DOUBLE / td AS approx FROM totals) a
     JOIN (SELECT DISTINCT kind, tn, td, tn::DOUBLE / td AS approx FROM totals) b USING (kind, approx)
     GROUP BY ALL),
-graded AS (                   -- the grade band of the total; a veto gives the lowest grade
+banded AS (                   -- the grade band of the total
     SELECT t.*, o.approx, o.above,
-           CASE WHEN t.vetoed THEN lowest(t.kind)
-                ELSE (SELECT arg_max(grade, at_least) FROM bands WHERE kind = t.kind AND t.tn >= at_least * t.td)
-           END AS banded
+           (SELECT arg_max(grade, at_least) FROM bands WHERE kind = t.kind AND t.tn >= at_least * t.td) AS band
     FROM totals t JOIN ordered o USING (kind, tn, td)),
+graded AS (                   -- ungraded; else a veto gives the lowest grade; else a warning caps at competent
+    SELECT *, CASE WHEN ungraded THEN 'ungraded' WHEN vetoed THEN lowest(kind)
+                   WHEN warned AND band = 'excellent' THEN 'competent' ELSE band END AS banded
+    FROM banded),
 quota AS (                    -- SVC31: cadres past the excellence quota (lowest totals, then fewer resolved, larger id)
     SELECT subject, row_number() OVER (ORDER BY approx DESC, above, resolved DESC, subject) >
              (SELECT greatest($quota_at_least, count(*) * $quota_share_num // $quota_share_den)
-              FROM graded WHERE kind = 'cadre') AS demoted
+              FROM graded WHERE kind = 'cadre' AND NOT ungraded) AS demoted
     FROM graded WHERE kind = 'cadre' AND banded = 'excellent')
-SELECT kind, subject, rank() OVER (PARTITION BY kind ORDER BY approx DESC, above) AS rank,
+SELECT kind, subject,             -- ranks: the vetoed after the others; the ungraded none
+       CASE WHEN NOT ungraded THEN rank() OVER (PARTITION BY kind, ungraded ORDER BY vetoed, approx DESC, above) END
+         AS rank,
        round6(tn, td) AS total, CASE WHEN q.demoted THEN 'competent' ELSE banded END AS grade, vetoed,
        round6(base_num, base_den) AS base, bonus::DOUBLE AS bonus, deduction::DOUBLE AS deduction
 FROM graded LEFT JOIN quota q USING (subject)
-ORDER BY kind, rank, subject
+ORDER BY kind, rank NULLS LAST, subject
 """
 
 BRANCHES = """

@@ -150,6 +150,23 @@ TALENT_TRACKS = _enum(
 )
 SUBJECT_KINDS = _enum(("department", "部门"), ("cadre", "干部"), ("organization", "党组织"))
 CALENDAR_KINDS = _enum(("workday", "上班 / 工作日 / 调休上班"), ("holiday", "放假 / 休息日 / 节假日"))
+INCIDENT_CATEGORIES = _enum(
+    ("work_safety", "安全生产"),
+    ("integrity", "党风廉政建设"),
+    ("environment", "节能环保 / 环保节能"),
+    ("stability", "综治维稳"),
+    ("other", "其他"),
+)
+CADRE_STATUS_KINDS = _enum(
+    ("probation", "试用期"),
+    ("leave", "病事假"),
+    ("investigation", "立案审查调查"),
+    ("warning", "警告处分"),
+    ("demerit", "记过处分"),
+    ("serious_demerit", "记大过处分"),
+    ("demotion", "降级处分"),
+    ("dismissal", "撤职处分"),
+)
 
 CHAIN = Ref("organizations", ("chain_committee",))
 ORG = Ref("organizations")
@@ -347,6 +364,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("subject_id", "对象", note="a department, cadre or organisation, as subject_kind says"),
             _c("date", "发生日期", DATE),
             _c("reason", "事由"),
+            _c("category", "类别", ENUM, opt=True, enum=INCIDENT_CATEGORIES, note="blank: other"),
         ),
         doc="facts that veto a grade (一票否决)",
         dated_by="date",
@@ -376,5 +394,18 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
         id_column=None,
         doc="working days overriding the holiday library, and covering a year it lacks (time limits in working days)",
         aliases=("日历", "节假日安排"),
+    ),
+    RecordType(
+        "cadre_status",
+        "干部考核状态",
+        (
+            _c("id", "编号"),
+            _c("cadre_id", "干部", ref=CADRE),
+            _c("kind", "类型", ENUM, enum=CADRE_STATUS_KINDS),
+            _c("from_date", "开始日期", DATE),
+            _c("to_date", "结束日期", DATE, opt=True, note="≥ from_date; blank: still in force"),
+            _c("note", "说明", opt=True),
+        ),
+        doc="a cadre's probation, leave, investigation or sanction, in force from from_date to to_date",
     ),
 )

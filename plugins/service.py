@@ -2,7 +2,10 @@
 
 One `service` fact per assessed subject holds the counts behind the four indicators; one small
 fact per item that may earn or cost points (a batch, a mentored talent record, a repeated
-request, an unresolved request, an incident) lets the rules decide what counts. The numbers
+request, an unresolved request, an incident) lets the rules decide what counts. One
+`cadre_standing` fact per assessed cadre holds what its `cadre_status` records say about the
+period (probation, an open investigation, a sanction, leave, a warning), so the rules decide
+whether the cadre is graded at all and whether a cap applies. The numbers
 used here (time limit, acceptance window, visit targets) are the `service` pack's settings; time
 limits in working days are joined from the table of days `evalkit.workdays` registers.
 
@@ -14,7 +17,7 @@ never become Python objects; only the per-subject counts and the items do.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
 
@@ -23,6 +26,8 @@ from evalkit.facts import FactKind, FactTable
 from evalkit.workdays import DAYS_TABLE
 
 SUBJECTS = "department|cadre"
+#: The evidence lists of the `cadre_standing` fact: the cadre_status records behind each field.
+STANDING = ("probation", "investigation", "sanction", "leave", "warning")
 #: The `service` fact's counts; each has an evidence list of the same name.
 COUNTS = {
     "requests": "requests dispatched to the subject in the period (withdrawn ones left out)",
@@ -44,7 +49,11 @@ def evalkit_fact_kinds():
     return [
         kind(
             "service",
-            {**COUNTS, "visit_target": "distinct enterprises to visit in the period (a setting per subject kind)"},
+            {
+                **COUNTS,
+                "visit_target": "distinct enterprises to visit in the period (a setting per subject kind)",
+                "department": "the subject's department (a department: itself), for a quota scoped by department",
+            },
             "one department or cadre over the period: the counts behind the service indicators",
             {name: f"those {name.replace('_', ' ')}" for name in COUNTS},
         ),
@@ -86,9 +95,24 @@ def evalkit_fact_kinds():
         ),
         kind(
             "incident",
-            {"incident": "the incident's id"},
+            {"incident": "the incident's id", "category": "the incident's category (blank: other)"},
             "one incident recorded for the subject in the period",
             {"incident": "the incident"},
+        ),
+        FactKind(
+            "cadre_standing",
+            "cadre",
+            {
+                "probation": "1 when a probation is in force on the period's last day, else 0",
+                "open_investigation": "1 when an investigation with no end date has begun by the period's last day",
+                "sanction": "1 when a demerit, serious demerit, demotion or dismissal is in force on the last day",
+                "leave_days": "days of the year in at least one leave (overlapping leaves counted once)",
+                "year_days": "days of the period's year (365 or 366)",
+                "leave_share": "leave_days / year_days (exactly 0.5 for 183 of 366 days)",
+                "warning": "1 when a warning is in force on any day of the period's year, else 0",
+            },
+            "one assessed cadre: what its cadre_status records say about the period",
+            {name: f"the cadre_status records behind {name}" for name in STANDING},
         ),
     ]
 
@@ -116,7 +140,11 @@ def evalkit_facts(dataset, period, settings, evidence):
         "resolve_days": resolve,
     }
     subjects = _subjects(accept_unit, resolve_unit)
+    year = period.year
     params |= {
+        "year_first": date(year, 1, 1),
+        "year_last": date(year, 12, 31),
+        "year_days": (date(year, 12, 31) - date(year, 1, 1)).days + 1,
         "period": str(period),
         "department_target": service["visit_target_department"],
         "cadre_target": service["visit_target_cadre"],
@@ -134,6 +162,7 @@ def evalkit_facts(dataset, period, settings, evidence):
         facts("open_request", _OPEN),
         facts("mentoring", _MENTORING),
         facts("incident", _INCIDENTS),
+        facts("cadre_standing", _STANDING),
     ]
 
 
@@ -211,6 +240,7 @@ def _service(lists: frozenset[str]) -> str:
     visited = ["count(DISTINCT enterprise_id) AS enterprises_visited"]
     counts = [f"coalesce({name}, 0) AS {name}" for name in [*_COUNTED, "enterprises_visited"]]
     target = "CASE kind WHEN 'department' THEN $department_target ELSE $cadre_target END AS visit_target"
+    department = "CASE kind WHEN 'department' THEN subject ELSE department_id END AS department"
     built = [
         f"coalesce(list_transform(list_filter(items, lambda item: item.{name}), lambda item: item.id), [])"
         f' AS "evidence:{name}"'
@@ -232,8 +262,9 @@ visited AS (
         SELECT cadres.department_id, visits.enterprise_id FROM visits JOIN cadres ON cadres.id = visits.cadre_id
         WHERE visits.date BETWEEN $first AND $last)
     WHERE subject IN (SELECT subject FROM subjects) GROUP BY subject)
-SELECT {", ".join(["subject", "kind AS subject_kind", "$period AS period", *counts, target, *built])}
+SELECT {", ".join(["subject", "kind AS subject_kind", "$period AS period", *counts, target, department, *built])}
 FROM subjects LEFT JOIN handled USING (subject) LEFT JOIN visited USING (subject)
+LEFT JOIN (SELECT id AS subject, department_id FROM cadres) USING (subject)
 """
 
 
@@ -280,7 +311,45 @@ WHERE talent.date BETWEEN $first AND $last
 
 _INCIDENTS = """
 SELECT subjects.subject, subjects.kind AS subject_kind, $period AS period, incidents.id AS incident,
-       [incidents.id] AS "evidence:incident"
+       coalesce(incidents.category, 'other') AS category, [incidents.id] AS "evidence:incident"
 FROM incidents JOIN subjects ON subjects.subject = incidents.subject_id AND subjects.kind = incidents.subject_kind
 WHERE incidents.date BETWEEN $first AND $last
+"""
+
+#: Per assessed cadre, its cadre_status records as of the period: in force on the last day
+#: (from_date ≤ last ≤ to_date, a blank to_date open-ended), or on any day of the year (the
+#: record's days clipped to the year are not empty); leave days are the distinct days of the year
+#: in at least one leave, so overlapping leaves count once.
+_STANDING = """,
+statuses AS (
+    SELECT cadre_id AS subject, id, kind, to_date, from_date <= $last AS begun,
+           from_date <= $last AND (to_date IS NULL OR to_date >= $last) AS on_last_day,
+           greatest(from_date, $year_first) AS year_from, least(coalesce(to_date, $year_last), $year_last) AS year_to
+    FROM cadre_status),
+leaves AS (
+    SELECT subject, count(DISTINCT day) AS leave_days FROM (
+        SELECT subject, unnest(generate_series(year_from, year_to, INTERVAL 1 DAY)) AS day
+        FROM statuses WHERE kind = 'leave' AND year_from <= year_to)
+    GROUP BY subject),
+standing AS (
+    SELECT subject,
+           list(id ORDER BY id) FILTER (WHERE kind = 'probation' AND on_last_day) AS probation,
+           list(id ORDER BY id) FILTER (WHERE kind = 'investigation' AND begun AND to_date IS NULL) AS investigation,
+           list(id ORDER BY id) FILTER (
+               WHERE kind IN ('demerit', 'serious_demerit', 'demotion', 'dismissal') AND on_last_day) AS sanction,
+           list(id ORDER BY id) FILTER (WHERE kind = 'leave' AND year_from <= year_to) AS leave,
+           list(id ORDER BY id) FILTER (WHERE kind = 'warning' AND year_from <= year_to) AS warning
+    FROM statuses GROUP BY subject)
+SELECT subject, kind AS subject_kind, $period AS period,
+       CAST(probation IS NOT NULL AS BIGINT) AS probation,
+       CAST(investigation IS NOT NULL AS BIGINT) AS open_investigation,
+       CAST(sanction IS NOT NULL AS BIGINT) AS sanction,
+       coalesce(leave_days, 0) AS leave_days, CAST($year_days AS BIGINT) AS year_days,
+       coalesce(leave_days, 0) / $year_days AS leave_share,
+       CAST(warning IS NOT NULL AS BIGINT) AS warning,
+       coalesce(probation, []) AS "evidence:probation", coalesce(investigation, []) AS "evidence:investigation",
+       coalesce(sanction, []) AS "evidence:sanction", coalesce(leave, []) AS "evidence:leave",
+       coalesce(warning, []) AS "evidence:warning"
+FROM subjects LEFT JOIN standing USING (subject) LEFT JOIN leaves USING (subject)
+WHERE kind = 'cadre'
 """

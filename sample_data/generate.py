@@ -353,9 +353,25 @@ MEETINGS = (
     ("M07", "C1", date(2024, 12, 20), "routine", 1, 1, "年度工作总结与次年计划"),
 )
 
-INCIDENTS = (
-    ("I01", "cadre", "K034", date(2024, 7, 15), "违规接受服务企业宴请，受到党内警告处分"),
-    ("I02", "department", "D5", date(2024, 10, 22), "科技项目资金审核把关不严，被区委巡察通报"),
+INCIDENTS = (  # I02's category is blank: it counts as other
+    ("I01", "cadre", "K034", date(2024, 7, 15), "违规接受服务企业宴请，受到党内警告处分", "integrity"),
+    ("I02", "department", "D5", date(2024, 10, 22), "科技项目资金审核把关不严，被区委巡察通报", None),
+)
+# Cadres' standing (cadre_status), a ledger typed in Chinese: on 2024-12-31 K013 is in probation,
+# K038 under an open investigation and K039 under a demerit, and K010's two overlapping leaves
+# cover 184 days of 2024: four cadres ungraded. K011's leave covers 183 days of 2024 (it began in
+# 2023) and K016's investigation was closed: both graded. K004's warning caps an excellent total
+# at competent; K030's leaves an incompetent one as it is.
+CADRE_STATUSES = (
+    ("S01", "K013", "probation", date(2024, 9, 1), date(2025, 8, 31), "新录用公务员试用期一年"),
+    ("S02", "K016", "investigation", date(2024, 3, 4), date(2024, 6, 28), "审查调查已结案"),
+    ("S03", "K038", "investigation", date(2024, 11, 18), None, "立案审查调查中"),
+    ("S04", "K039", "demerit", date(2024, 6, 12), date(2025, 12, 11), "记过处分，处分期十八个月"),
+    ("S05", "K004", "warning", date(2024, 1, 20), date(2024, 7, 19), "警告处分，处分期六个月"),
+    ("S06", "K030", "warning", date(2024, 10, 8), date(2025, 4, 7), "警告处分，处分期六个月"),
+    ("S07", "K010", "leave", date(2024, 1, 1), date(2024, 4, 30), "病假"),
+    ("S08", "K010", "leave", date(2024, 4, 15), date(2024, 7, 2), "事假"),
+    ("S09", "K011", "leave", date(2023, 12, 1), date(2024, 7, 1), "病假"),
 )
 WAIVERS = (
     ("OPF01", "J2", "2024", "使用成员企业会议室开展活动", "开发区综合党委"),
@@ -393,7 +409,8 @@ COLUMNS = {
         "accepted_at cadre_id due_on resolved_at status satisfaction key_project batch_id reopened_from",
         "visits": "id cadre_id enterprise_id date policies_delivered needs_recorded",
         "talent": "id person enterprise_id track date mentor_id",
-        "incidents": "id subject_kind subject_id date reason",
+        "incidents": "id subject_kind subject_id date reason category",
+        "cadre_status": "id cadre_id kind from_date to_date note",
         "waivers": "rule subject_id period reason approved_by",
     }.items()
 }
@@ -419,7 +436,22 @@ CHINESE_HEADERS = {
         "needs_recorded": "收集诉求数",
     },
 }
-CHINESE_LABELS = {"activities": {"category": CATEGORY_LABELS}}
+CHINESE_HEADERS["cadre_status"] = {
+    "id": "编号",
+    "cadre_id": "干部",
+    "kind": "类型",
+    "from_date": "开始日期",
+    "to_date": "结束日期",
+    "note": "说明",
+}
+CADRE_STATUS_LABELS = {
+    "probation": "试用期",
+    "leave": "病事假",
+    "investigation": "立案审查调查",
+    "warning": "警告处分",
+    "demerit": "记过处分",
+}
+CHINESE_LABELS = {"activities": {"category": CATEGORY_LABELS}, "cadre_status": {"kind": CADRE_STATUS_LABELS}}
 WORKBOOK_NAME = "ledgers.xlsx"
 WORKBOOK_SHEETS = ("talent", "meetings")
 
@@ -1214,6 +1246,10 @@ def make_incidents() -> list[Record]:
     return [dict(zip(COLUMNS["incidents"], incident, strict=True)) for incident in INCIDENTS]
 
 
+def make_cadre_statuses() -> list[Record]:
+    return [dict(zip(COLUMNS["cadre_status"], status, strict=True)) for status in CADRE_STATUSES]
+
+
 def make_waivers() -> list[Record]:
     return [dict(zip(COLUMNS["waivers"], waiver, strict=True)) for waiver in WAIVERS]
 
@@ -1290,6 +1326,7 @@ def build_dataset(rng: random.Random) -> dict[str, list[Record]]:
         "talent": make_talent(rng, names, cadres, enterprises),
         "incidents": make_incidents(),
         "waivers": make_waivers(),
+        "cadre_status": make_cadre_statuses(),
     }
 
 

@@ -232,8 +232,9 @@ def test_not_applicable_indicators_are_renormalised(assessed):
 def test_veto_quota_tie_and_shared_ranks(assessed):
     cadres = assessed[1]["cadres"]
     rows = by_subject(cadres)
-    # K2 100 (vetoed by I1), K4 100, K5 100, K1 47, K6 345/7: ranks 1, 1, 1, 4, 5.
-    assert [(r["subject"], r["rank"]) for r in cadres] == [("K2", 1), ("K4", 1), ("K5", 1), ("K6", 4), ("K1", 5)]
+    # K2 100 (vetoed by I1), K4 100, K5 100, K1 47, K6 345/7: the vetoed rank after the others
+    # (veto_rank: last), so 1, 1, 3, 4 and K2 5.
+    assert [(r["subject"], r["rank"]) for r in cadres] == [("K4", 1), ("K5", 1), ("K6", 3), ("K1", 4), ("K2", 5)]
     assert rows["K2"]["vetoed"] and rows["K2"]["grade"] == "incompetent" and rows["K2"]["veto_evidence"] == ["I1"]
     assert rows["K2"]["band"] == "excellent"
     # five assessed cadres: 20 % → 1 may be excellent. K4 and K5 tie at 100; K5 resolved two
@@ -271,7 +272,8 @@ def test_departments(assessed):
     # D4: nothing accepted in time, R90 measured and late, no visits: base 0; −1 clipped to 0.
     d4 = rows["D4"]
     assert (d4["base"], d4["deduction"], d4["total"], d4["grade"]) == (0.0, 1.0, 0.0, "poor")
-    assert [(r["subject"], r["rank"]) for r in departments] == [("D3", 1), ("D2", 2), ("D1", 3), ("D4", 4)]
+    # D1 (vetoed) ranks after the others although its total is above D4's
+    assert [(r["subject"], r["rank"]) for r in departments] == [("D3", 1), ("D2", 2), ("D4", 3), ("D1", 4)]
 
 
 def test_branches_and_chains_tables(assessed):
@@ -292,8 +294,8 @@ def test_assess_text_tables(assessed):
     result = run_cli(["assess", str(folder), "--period", "2024"])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    d1 = next(line for line in lines if line.split()[:2] == ["3", "D1"])
-    assert d1.split()[-3:] == ["64.29", "poor", "vetoed"]
+    d1 = next(line for line in lines if line.split()[:2] == ["4", "D1"])  # vetoed: ranked last
+    assert d1.split()[-4:] == ["64.29", "poor†", "vetoed:", "other"]  # † the committee confirms; blank category
     k4 = next(line for line in lines if " K4 " in f" {line} ")
     assert "competent*" in k4
     zh = run_cli(["assess", str(folder), "--period", "2024", "--lang", "zh"]).stdout

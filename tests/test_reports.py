@@ -43,14 +43,15 @@ def test_xlsx_score_sheet(folder, tmp_path):
     departments = book["Departments"]
     assert departments.freeze_panes == "A2"
     headers = [cell.value for cell in departments[1]]
-    assert headers[:3] == ["rank", "subject", "name"] and headers[-3:] == ["total", "grade", "veto"]
+    assert headers[:3] == ["rank", "subject", "name"] and headers[-3:] == ["total", "recommended grade", "veto"]
     rows = {row[1]: dict(zip(headers, row, strict=True)) for row in departments.iter_rows(min_row=2, values_only=True)}
     assert rows["D2"]["total"] == 70.0 and rows["D2"]["deduction"] == 20.0  # hand-computed in test_assess
-    assert rows["D1"]["grade"] == "poor" and rows["D1"]["veto"] == "vetoed"
+    assert rows["D1"]["recommended grade"] == "poor†" and rows["D1"]["veto"] == "vetoed: other"
     total_cell = departments.cell(2, headers.index("total") + 1)
     assert total_cell.number_format == "0.00"
     d1_row = next(r for r in range(2, departments.max_row + 1) if departments.cell(r, 2).value == "D1")
-    assert departments.cell(d1_row, headers.index("grade") + 1).fill.fgColor.rgb.endswith("FFC7CE")  # poor: red
+    grade_cell = departments.cell(d1_row, headers.index("recommended grade") + 1)
+    assert grade_cell.fill.fgColor.rgb.endswith("FFC7CE")  # poor: red
     findings = book["Findings"]
     finding_headers = [cell.value for cell in findings[1]]
     assert "evidence" in finding_headers

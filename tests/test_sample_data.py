@@ -52,7 +52,10 @@ def test_sample_assessment_shows_a_spread_a_veto_and_the_quota():
     assert departments["D8"]["total"] < 60
     cadres = data["cadres"]
     excellent = [row for row in cadres if row["grade"] == "excellent"]
-    assert len(excellent) == len(cadres) // 5  # 40 cadres: 8 excellent
+    ungraded = {row["subject"]: row["ungraded_reasons"] for row in cadres if row["grade"] == "ungraded"}
+    assert ungraded == {"K010": ["leave"], "K013": ["probation"], "K038": ["investigation"], "K039": ["sanction"]}
+    assert len(excellent) == (len(cadres) - 4) // 5  # 36 graded cadres: 7 excellent
+    assert [row["subject"] for row in cadres if row["capped_by"] == "warning"] == ["K004"]
     assert [row["subject"] for row in cadres if row["demoted_by"] == "SVC31"] == ["K007"]
     assert any(row["vetoed"] for row in cadres)
     assert {"B09", "B16", "B27", "J1"} == {

@@ -37,6 +37,7 @@ def service(subject, resolved=1, visited=10):
         "satisfied": 1,
         "enterprises_visited": visited,
         "visit_target": 10,
+        "department": "D1",
     }
     return Fact("service", subject, YEAR, values, {}, "cadre")
 

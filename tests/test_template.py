@@ -11,8 +11,10 @@ from evalkit.schema import BOOL, CORE_RECORD_TYPES, DATE, DATETIME, ENUM, LIST
 from evalkit.session import Session
 from evalkit.testing import run_cli, write_dataset
 
-ZH_SHEETS = "党组织 企业 部门 干部 产业链岗位 活动阵地 活动台账 议事会议 企业诉求 走访台账 三培养 否决事项 豁免".split()
-ZH_SHEETS.append("工作日历")
+ZH_SHEETS = (
+    "党组织 企业 部门 干部 产业链岗位 活动阵地 活动台账 议事会议 企业诉求 走访台账 三培养 否决事项 豁免 "
+    "工作日历 干部考核状态"
+).split()
 ACTIVITIES = next(record_type for record_type in CORE_RECORD_TYPES if record_type.name == "activities")
 
 

@@ -102,7 +102,7 @@ def test_the_sample_assessment_fits_120_cells(sample_assess, lang):
 def test_indicator_headers_are_the_rules_titles_under_their_ids(sample_assess):
     zh = sample_assess["zh", False].splitlines()
     header = zh.index("部门") + 1
-    assert zh[header].split() == ["SVC01", "SVC02", "SVC03", "SVC04"]
+    assert zh[header].split() == ["SVC01", "SVC02", "SVC03", "SVC04", "建议"]  # 建议等次 on two lines
     assert zh[header + 1].split()[3:7] == ["及时接单", "按时办结", "企业满意", "走访企业"]
     assert "SVC01 及时接单" in sample_assess["zh", True]
     assert "SVC03 Satisfaction" in sample_assess["en", True]
@@ -111,9 +111,9 @@ def test_indicator_headers_are_the_rules_titles_under_their_ids(sample_assess):
 def test_wide_keeps_the_names_the_fitted_table_cuts(sample_assess):
     # The English cadres table: K034's department cut to 10 cells, whole with --wide.
     fitted = next(line for line in sample_assess["en", False].splitlines() if " K034 " in line)
-    assert fitted.split()[:5] == ["9", "K034", "罗颖", "D7", "人力资…"]
+    assert fitted.split()[:5] == ["36", "K034", "罗颖", "D7", "人力资…"]  # vetoed: ranked last
     full = next(line for line in sample_assess["en", True].splitlines() if " K034 " in line)
-    assert full.split()[:5] == ["9", "K034", "罗颖", "D7", "人力资源和社会保障局"]
+    assert full.split()[:5] == ["36", "K034", "罗颖", "D7", "人力资源和社会保障局"]
 
 
 def test_the_self_check_in_chinese_fits_and_wide_keeps_the_name():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from evalkit.facts import COMMON_FIELDS
 from evalkit.load.checks import STATUS_COLUMNS, STATUS_FIELDS
-from evalkit.rules.packs import MAX_TIME_LIMIT, TIME_LIMITS, TIME_UNITS, RuleSpec, ScoringSpec
+from evalkit.rules.packs import MAX_TIME_LIMIT, TIME_LIMITS, TIME_UNITS, RuleSpec, ScoringSpec, VetoSpec
 from evalkit.schema import CORE_RECORD_TYPES, LIST, REQUEST_STATUSES, SUBJECT_TABLES, Column, Limits, RecordType
 from evalkit.session import Session
 
@@ -169,13 +169,22 @@ def _condition(rule: RuleSpec) -> str:
         parts = [f"{a.points:+} for each fact{_where(rule)}{cap}"]
     elif role == "veto":
         parts = [f"lowest grade for any fact{_where(rule)}"]
+        if isinstance(rule.veto, VetoSpec):
+            bases = [f"`{code}` ({c.basis_kind}: {c.basis})" for code, c in rule.veto.categories.items()]
+            parts.append(f"incidents of the categories {', '.join(bases)}")
     elif role == "quota":
         q = rule.quota
+        rounding = "rounded down" if q.rounding == "floor" else "rounded half up"
+        pool = f"the graded {q.subject_kind}s" + (" of each department" if q.scope == "department" else "")
         parts = [
-            f"at most {q.share:.0%} of all {q.subject_kind}s (rounded down, at least {q.at_least}) stay "
+            f"at most {q.share:.0%} of {pool} ({rounding}, at least {q.at_least}) stay "
             f"`{q.grade}`, the lowest-scoring others become `{q.demote_to}`; ties: more `{q.tie_break}` "
             "keeps it, then the smaller id"
         ]
+    elif role == "ungraded":
+        parts = [f"no grade (不确定等次, reason `{rule.ungraded.reason}`){_where(rule)}"]
+    elif role == "cap":
+        parts = [f"grade at most `{rule.cap.grade}` (`capped_by: {rule.cap.reason}`){_where(rule)}"]
     else:
         parts = [f"fails when `{rule.when}`"]
     if rule.skip_when:
@@ -198,14 +207,22 @@ def _scoring(scoring: ScoringSpec) -> list[str]:
         "each indicator's effective weight when the loaded ones do not).",
         "",
         f"Deductions together take at most {scoring.deduction_cap} points; totals are kept within "
-        f"{scoring.min_total}–{scoring.max_total}. Grades:",
+        f"{scoring.min_total}–{scoring.max_total}. A grade is decided in this order: ungraded (an `ungraded` "
+        "rule matched: no grade, no rank, not in a quota's base) → veto (the lowest grade) → cap → quota → "
+        "ranks; "
+        + (
+            "vetoed subjects rank after all the others (`veto_rank: last`). "
+            if scoring.veto_rank == "last"
+            else "ranks go by total alone (`veto_rank: by_total`). "
+        )
+        + "Grades († the assessment committee confirms it: `committee: true`):",
         "",
     ]
     rows = [
         _row(
             kind,
             band.grade,
-            f"{band.label.en} / {band.label.zh}",
+            f"{band.label.en} / {band.label.zh}" + (" †" if band.committee else ""),
             "otherwise" if band.at_least is None else f"≥ {band.at_least}",
         )
         for kind, bands in scoring.grades.items()

@@ -68,6 +68,7 @@ def validate_dataset(dataset: Dataset, known_rules: set[str] | None, partial: bo
     problems += parent_cycles(dataset)
     problems += _requests(dataset)
     problems += _meetings(dataset)
+    problems += _cadre_statuses(dataset)
     problems += _chain_committees(dataset)
     problems += _incidents(dataset, outside)
     problems += _waivers(dataset, known_rules, outside)
@@ -353,6 +354,21 @@ def _meetings(dataset: Dataset) -> Iterator[Problem]:
             str(resolved),
             f"at most issues_raised ({raised})",
             f"不超过议定事项数（issues_raised：{raised}）",
+        )
+
+
+def _cadre_statuses(dataset: Dataset) -> Iterator[Problem]:
+    """A status ends on or after the day it starts (a one-day leave has from_date = to_date)."""
+    query = f"""SELECT CAST(_file AS VARCHAR), _row, to_date, from_date FROM {dataset.view("cadre_status")}
+                WHERE to_date < from_date"""
+    for file, number, to_date, from_date in dataset.connection.execute(query).fetchall():
+        yield Problem(
+            file,
+            number,
+            dataset.tables["cadre_status"].header("to_date"),
+            to_date.isoformat(),
+            f"blank or a date ≥ from_date ({from_date.isoformat()})",
+            f"空白或不早于开始日期（from_date：{from_date.isoformat()}）的日期",
         )
 
 

@@ -24,7 +24,7 @@ from ..rules.evaluate import Evaluation
 from ..rules.findings import Findings, arrow_text
 from ..rules.packs import Pack
 from ..score.assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
-from ..score.scoring import Indicator, Score, rounded
+from ..score.scoring import Indicator, QuotaPool, Score, rounded
 
 _string = encode_basestring  # the C escaper json.dumps uses with ensure_ascii=False
 
@@ -175,7 +175,7 @@ def _score(score: Score, names: dict[str, str], departments: dict, indicators: C
             _string(score.subject),
             _string(names.get(score.subject, "")),
             department,
-            score.rank,
+            _scalar(score.rank),
             number(score.total),
             _string(score.grade),
             _scalar(score.vetoed),
@@ -186,10 +186,23 @@ def _score(score: Score, names: dict[str, str], departments: dict, indicators: C
             "[" + adjustments[1:] + "\n ]" if adjustments else "[]",
             _string(score.band.grade),
             _strings(score.veto_evidence, 1),
+            _strings(score.veto_categories, 1),
+            _strings(score.ungraded_reasons, 1),
+            _scalar(score.capped_by),
             _scalar(score.demoted_by),
+            _quota(score.quota_pool),
             _scalar(score.provisional),
         )
     )
+
+
+def _quota(pool: QuotaPool | None) -> str:
+    """The quota pool that counted a score (null when no quota did): its base, limit and the
+    effective share limit / base."""
+    if pool is None:
+        return "null"
+    values = (_string(pool.rule), _scalar(pool.department), pool.base, pool.limit, _scalar(number(pool.share)))
+    return _QUOTA % values
 
 
 def _indicator(i: Indicator) -> str:
@@ -202,10 +215,12 @@ def _indicator(i: Indicator) -> str:
 
 
 _SCORE = (
-    '{\n "subject": %s,\n "name": %s,%s\n "rank": %d,\n "total": %r,\n "grade": %s,\n "vetoed": %s,\n'
+    '{\n "subject": %s,\n "name": %s,%s\n "rank": %s,\n "total": %r,\n "grade": %s,\n "vetoed": %s,\n'
     ' "base": %r,\n "bonus": %r,\n "deduction": %r,\n "indicators": %s,\n "adjustments": %s,\n "band": %s,\n'
-    ' "veto_evidence": %s,\n "demoted_by": %s,\n "provisional": %s\n}'
+    ' "veto_evidence": %s,\n "veto_categories": %s,\n "ungraded_reasons": %s,\n "capped_by": %s,\n'
+    ' "demoted_by": %s,\n "quota": %s,\n "provisional": %s\n}'
 )
+_QUOTA = '{\n  "rule": %s,\n  "department": %s,\n  "base": %d,\n  "limit": %d,\n  "share": %s\n }'
 _INDICATOR = (
     ',\n  %s: {\n   "value": %s,\n   "numerator": %s,\n   "denominator": %s,\n   "weight": %r,\n   "points": %s,\n'
     '   "applicable": %s\n  }'

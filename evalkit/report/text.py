@@ -206,16 +206,25 @@ def table_lines(table: Table, names: set[str], width: int | None) -> list[str]:
                 gap = 1
             else:
                 _narrowed([column for column in columns if column.kind == step], excess)
+        if _total(columns, gap) > width:  # a text column's header may hold it wider than its words: two lines
+            _headers_wrapped(columns, _total(columns, gap) - width, to_words=True)
+            _narrowed([column for column in columns if column.kind == "text"], _total(columns, gap) - width)
     return _aligned(columns, gap)
 
 
-def _headers_wrapped(columns: list[_Column], excess: int) -> None:
+def _headers_wrapped(columns: list[_Column], excess: int, to_words: bool = False) -> None:
     """Puts headers wider than their column's cells on two lines, those that gain most first,
-    until the table is `excess` cells narrower or no header gains."""
+    until the table is `excess` cells narrower or no header gains; `to_words`: measured against
+    a text column's longest word (its cells may wrap that narrow), not its cells as shown."""
     gains = []
     for column in columns:
         two = _on_two_lines(column.header)
-        gain = _lines_width(column.header) - max(_lines_width(two), column.content_width)
+        cells = column.content_width
+        if to_words and column.kind == "text":
+            cells = min(
+                cells, max((_longest_piece(line) for cell in column.cells for line in cell.split("\n")), default=0)
+            )
+        gain = _lines_width(column.header) - max(_lines_width(two), cells)
         if gain > 0:
             gains.append((gain, two, column))
     for gain, two, column in sorted(gains, key=lambda found: -found[0]):

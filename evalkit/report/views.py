@@ -19,7 +19,7 @@ from ..rules.evaluate import Evaluation, RunError
 from ..rules.findings import Finding, Findings, Today
 from ..rules.packs import CompiledRule, Pack
 from ..score.assessment import SCORE_TABLES, STATUS_PRECEDENCE, Assessment, ComplianceTable
-from ..score.scoring import Score, quota_limit
+from ..score.scoring import Score
 from .document import Bar, Cell, Charts, Document, Paragraph, Table, cells
 from .words import KIND_LABELS, STATUS_LABELS, WORDS
 
@@ -168,7 +168,7 @@ def assess_document(assessment: Assessment, ctx: Context) -> Document:
 
 
 def _grade_mark(assessment: Assessment, score: Score) -> str:
-    if score.demoted_by or score.provisional:
+    if score.demoted_by or score.provisional or score.capped_by or score.ungraded:
         return "note"
     bands = assessment.scoring.grades[score.subject_kind]
     if score.grade == bands[0].grade:
@@ -184,23 +184,82 @@ def _score_table(assessment: Assessment, kind: str, scores: list[Score], ctx: Co
     headers += [f"{rule} {ctx.title(rule)}" for rule in indicator_ids]  # the id traces it to its pack
     headers += [words[k] for k in ("base", "bonus", "deduction", "total", "grade", "veto")]
     rows, notes = [], [words["legend"]]
+    separator = "、" if ctx.lang == "zh" else ", "
+    committee = {band.grade for band in assessment.scoring.grades[kind] if band.committee}
     for score in scores:
-        row = cells(score.rank, score.subject, ctx.names.get(score.subject, ""))
+        row = cells(
+            words["no_rank"] if score.rank is None else score.rank, score.subject, ctx.names.get(score.subject, "")
+        )
         if kind == "cadre":
             department = ctx.departments.get(score.subject) or ""
             row.append(Cell(f"{department} {ctx.names.get(department, '')}".strip()))
         row += [Cell(i.points, "number") if i.applicable else Cell(words["na"]) for i in score.indicators]
         grade = assessment.label(kind, score.grade, ctx.lang)
-        for flag, mark, note in ((score.demoted_by, "*", "demoted"), (score.provisional, "?", "provisional")):
+        if score.ungraded:
+            reasons = separator.join(_reason(score, reason, ctx) for reason in score.ungraded_reasons)
+            grade = words["ungraded_cell"].format(grade=grade, reasons=reasons)
+        marks = (
+            (score.grade in committee, "†", "committee"),
+            (score.capped_by, "^", "capped_note"),
+            (score.demoted_by, "*", "demoted"),
+            (score.provisional, "?", "provisional"),
+        )
+        for flag, mark, note in marks:
             if flag:
                 grade += mark
                 notes += [words[note]] if words[note] not in notes else []
         row += [Cell(score.base, "number"), Cell(score.bonus, "number"), Cell(score.deduction, "number")]
         row += [Cell(score.total, "number"), Cell(grade, mark=_grade_mark(assessment, score))]
-        row.append(Cell(words["vetoed"], mark="bad") if score.vetoed else Cell(""))
+        row.append(_veto_cell(score, ctx) if score.vetoed else Cell(""))
         rows.append(row)
+    notes += _quota_notes(assessment, kind, scores, ctx)
     key = SCORE_TABLES[kind]
     return Table(key, words[key], headers, rows, notes)
+
+
+def _veto_cell(score: Score, ctx: Context) -> Cell:
+    """`vetoed`, with the categories of the incidents that vetoed (when the facts have categories)."""
+    words = ctx.words
+    if not score.veto_categories:
+        return Cell(words["vetoed"], mark="bad")
+    categories = ("、" if ctx.lang == "zh" else ", ").join(_category(code, ctx) for code in score.veto_categories)
+    return Cell(words["vetoed_cell"].format(vetoed=words["vetoed"], categories=categories), mark="bad")
+
+
+def _reason(score: Score, reason: str, ctx: Context) -> str:
+    """An ungraded subject's reason in a few words: the shipped reasons' words, else the title
+    of the (first) rule that gave it."""
+    words = ctx.words["ungraded_reasons"]
+    if reason in words:
+        return words[reason]
+    rules = {rule.spec.ungraded.reason: rule.spec.id for rule in ctx.rules if rule.role == "ungraded"}
+    return ctx.title(rules.get(reason, reason))
+
+
+def _category(code: str, ctx: Context) -> str:
+    return ctx.words["incident_categories"].get(code, code)
+
+
+def _quota_notes(assessment: Assessment, kind: str, scores: list[Score], ctx: Context) -> list[str]:
+    """One line per quota pool of these scores: its base, its limit and the effective share."""
+    words, lines = ctx.words, []
+    pools = {score.quota_pool for score in scores if score.quota_pool is not None}
+    for pool in sorted(pools, key=lambda pool: (pool.rule, pool.department or "")):
+        quota = next(r for r in ctx.rules if r.spec.id == pool.rule).spec.quota
+        values = {
+            "rule": pool.rule,
+            "base": pool.base,
+            "kinds": words["pools"].get(kind, kind),
+            "limit": pool.limit,
+            "grade": assessment.label(kind, quota.grade, ctx.lang),
+            "share": Cell(pool.share, "percent").text(),
+        }
+        if pool.department is None:
+            lines.append(words["quota_note"].format(**values))
+        else:
+            department = f"{pool.department} {ctx.names.get(pool.department, '')}".strip()
+            lines.append(words["quota_note_department"].format(department=department, **values))
+    return lines
 
 
 def _compliance_table(table: ComplianceTable, ctx: Context) -> Table:
@@ -386,29 +445,47 @@ def _grade_lines(assessment: Assessment, score: Score, ctx: Context) -> list[str
     rule = words["at_least"].format(floor=floor) if floor is not None else words["below"]
     band = assessment.label(kind, score.band.grade, lang)
     lines.append(words["band"].format(total=_n(score.total), rule=rule, grade=band))
+    if score.ungraded:
+        evidence = ", ".join(score.ungraded_evidence)
+        rules = ", ".join(f"{rule} {ctx.title(rule)}" for rule in score.ungraded_by)
+        ungraded = assessment.label(kind, score.grade, lang)
+        lines.append(words["ungraded_line"].format(rules=rules, evidence=evidence, grade=ungraded))
     if score.vetoed:
         lowest = assessment.label(kind, assessment.scoring.grades[kind][-1].grade, lang)
         evidence = ", ".join(score.veto_evidence)
         lines.append(words["veto_line"].format(rules=", ".join(score.vetoes), evidence=evidence, grade=lowest))
+        if score.veto_categories:
+            categories = ", ".join(f"{code} {_category(code, ctx)}" for code in score.veto_categories)
+            lines.append(words["veto_categories_line"].format(categories=categories))
     else:
         lines.append(words["no_veto"])
+    if score.cap_rule:
+        evidence = ", ".join(score.cap_evidence)
+        capped = assessment.label(kind, score.grade, lang)
+        lines.append(words["cap_line"].format(rule=score.cap_rule, evidence=evidence, grade=capped))
     pool = assessment.scores_of(kind)
     if score.demoted_by:
         quota_rule = next(r for r in ctx.rules if r.spec.id == score.demoted_by)
-        quota = quota_rule.spec.quota
+        quota, counted = quota_rule.spec.quota, score.quota_pool
+        same = [s for s in pool if s.quota_pool == counted]
         lines.append(
             words["quota"].format(
                 rule=score.demoted_by,
-                holders=sum(s.band.grade == quota.grade and not s.vetoed for s in pool),
-                pool=len(pool),
+                holders=sum(s.grade == quota.grade or s.demoted_by == score.demoted_by for s in same),
+                pool=counted.base,
                 kinds=words["pools"].get(kind, kind),
                 grade=assessment.label(kind, quota.grade, lang),
-                allowed=quota_limit(quota_rule, len(pool)),
+                allowed=counted.limit,
                 demoted=assessment.label(kind, quota.demote_to, lang),
             )
         )
     lines.append(words["grade_line"].format(grade=assessment.label(kind, score.grade, lang)))
-    lines.append(words["rank_line"].format(rank=score.rank, pool=len(pool)))
+    ranked = sum(s.rank is not None for s in pool)
+    if score.rank is None:
+        lines.append(words["no_rank_line"])
+    else:
+        last = assessment.scoring.veto_rank == "last"
+        lines.append(words["rank_line_veto_last" if last else "rank_line"].format(rank=score.rank, pool=ranked))
     if score.provisional:
         lines.append(words["provisional_line"])
     return lines

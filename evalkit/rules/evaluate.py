@@ -178,7 +178,7 @@ def evaluate(
                     continue
                 if rule.role == "check":
                     findings.append(_checked(rule, kind, outcomes))
-                elif rule.role in ("indicator", "adjustment", "veto"):
+                elif rule.role in ("indicator", "adjustment", "veto", "ungraded", "cap"):
                     decisions.append(_decided(rule, rules.index(rule), kind, outcomes))
         checks = " UNION ALL ".join(findings) or _NO_FINDINGS
         connection.execute(f"CREATE OR REPLACE TEMP VIEW evalkit_checked AS {_waived(checks, waivers)}")

@@ -8,6 +8,7 @@ adds new ones.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -23,6 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..errors import RulePackError
 from ..facts import COMMON_FIELDS, FactKind
+from ..schema import INCIDENT_CATEGORIES
 from .conditions import MAX_DEPTH, MAX_NUMBER, Condition, ConditionError, parse_condition
 
 
@@ -116,17 +118,65 @@ class AdjustmentSpec(_Strict):
     cap: Number | None = Field(None, gt=0, description="at most this many points (either sign) from the rule")
 
 
+#: The most of a quota's base that may keep its grade: the pack refuses a larger share.
+MAX_QUOTA_SHARE = 0.25
+
+
+def _quota_share(value: int | float) -> int | float:
+    if not 0 < value <= MAX_QUOTA_SHARE:
+        raise ValueError(f"a share above 0 and at most {MAX_QUOTA_SHARE} of the graded subjects, not {value}")
+    return value
+
+
 class QuotaSpec(_Strict):
-    """At most `share` (rounded down, at least `at_least`) of the subjects of `subject_kind` keep
-    `grade`; the lowest-scoring others get `demote_to` (ties: more of the fact's `tie_break`
-    keeps the grade, then the smaller id)."""
+    """At most `share` of the graded subjects of `subject_kind` keep `grade`: the limit is
+    max(`at_least`, R(share × base)), R rounding down (`floor`) or half up (`half_up`), the base
+    the graded subjects of the kind in one pool (`scope`: all of them, or each department's, by
+    the fact's `department` field); the lowest-scoring others get `demote_to` (ties: more of the
+    fact's `tie_break` keeps the grade, then the smaller id)."""
 
     subject_kind: str
     grade: str
     demote_to: str
-    share: Number = Field(gt=0, le=1)
+    share: Annotated[Number, AfterValidator(_quota_share)] = 0.2
     at_least: int = Field(1, ge=0)
     tie_break: str
+    rounding: Literal["floor", "half_up"] = "floor"
+    scope: Literal["all", "department"] = "all"
+
+
+BasisKind = Literal["regulation", "local_practice", "zone_method"]
+
+
+class VetoCategory(_Strict):
+    """Why incidents of one category veto a grade: the text cited, and what kind of text it is."""
+
+    basis_kind: BasisKind
+    basis: str = Field(min_length=1)
+
+
+class VetoSpec(_Strict):
+    """A veto only for incidents of the listed categories (the fact's `category` field), each with
+    its basis; `veto: true` vetoes on every incident."""
+
+    categories: dict[str, VetoCategory] = Field(min_length=1)
+
+
+class UngradedSpec(_Strict):
+    """When the rule's `when` matches, the subject gets no grade (不确定等次), for `reason`."""
+
+    reason: str = Field(pattern=r"^[a-z][a-z_]*$")
+
+
+class CapSpec(_Strict):
+    """When the rule's `when` matches, the subject's grade is at most `grade`; `reason` names why (`capped_by`)."""
+
+    grade: str = Field(pattern=r"^[a-z][a-z_]*$")
+    reason: str = Field(pattern=r"^[a-z][a-z_]*$")
+
+
+#: The roles a rule takes by having the key of the same name (a veto: `veto: true` or categories).
+_KEYED_ROLES = ("chain", "indicator", "adjustment", "quota", "ungraded", "cap")
 
 
 class RuleSpec(_Strict):
@@ -145,25 +195,27 @@ class RuleSpec(_Strict):
     only_for_year: bool = False
     indicator: IndicatorSpec | None = None
     adjustment: AdjustmentSpec | None = None
-    veto: bool = False
+    veto: bool | VetoSpec = Field(False, description="true: every matched fact vetoes; or only listed categories")
     quota: QuotaSpec | None = None
+    ungraded: UngradedSpec | None = None
+    cap: CapSpec | None = None
 
     @property
     def role(self) -> str:
-        """check, chain (compliance packs); indicator, adjustment, veto, quota (score packs)."""
-        for role in ("chain", "indicator", "adjustment", "quota"):
+        """check, chain (compliance packs); indicator, adjustment, veto, quota, ungraded, cap (score packs)."""
+        for role in _KEYED_ROLES:
             if getattr(self, role) is not None:
                 return role
         return "veto" if self.veto else "check"
 
     @model_validator(mode="after")
     def _one_role(self) -> RuleSpec:
-        roles = [r for r in ("chain", "indicator", "adjustment", "quota") if getattr(self, r) is not None]
+        roles = [r for r in _KEYED_ROLES if getattr(self, r) is not None]
         if self.veto:
             roles.append("veto")
         if len(roles) > 1:
             raise ValueError(f"a rule has one role, not {' and '.join(roles)}")
-        needs_when = self.role in ("check", "adjustment", "veto")
+        needs_when = self.role in ("check", "adjustment", "veto", "ungraded", "cap")
         if needs_when != (self.when is not None):
             raise ValueError(f"{_a(self.role)} rule {'needs a' if needs_when else 'takes no'} `when` condition")
         if self.role in ("check", "chain") and not self.message:
@@ -177,6 +229,7 @@ class Band(_Strict):
     grade: str = Field(pattern=r"^[a-z][a-z_]*$")
     at_least: Number | None = None
     label: Text
+    committee: bool = Field(False, description="the assessment committee confirms this grade (marked †)")
 
 
 class ScoringSpec(_Strict):
@@ -186,6 +239,9 @@ class ScoringSpec(_Strict):
     min_total: Number = 0
     max_total: Number
     grades: dict[str, list[Band]] = Field(description="subject kind → bands, highest first")
+    veto_rank: Literal["last", "by_total"] = Field(
+        "last", description="last: vetoed subjects ranked after all others; by_total: by total alone"
+    )
 
 
 class TableSpec(_Strict):
@@ -265,7 +321,9 @@ def read_pack(path: str | Path, origin: str) -> Pack:
     return Pack(spec, str(path), origin, hashlib.sha256(content).hexdigest())
 
 
-_ROLES = {"compliance": ("check", "chain"), "score": ("indicator", "adjustment", "veto", "quota")}
+#: The roles of the rules that feed scores; the decisions of all but quota come from the engine.
+SCORE_ROLES = ("indicator", "adjustment", "veto", "quota", "ungraded", "cap")
+_ROLES = {"compliance": ("check", "chain"), "score": SCORE_ROLES}
 #: A setting that is a mapping is a time limit, `{unit: N}`: one of these units, N a whole number
 #: from 1 to `MAX_TIME_LIMIT` (working days are China's, `evalkit.workdays`).
 TIME_UNITS = ("hours", "days", "working_days")
@@ -414,7 +472,9 @@ def _compile_rule(pack: Pack, rule: RuleSpec, fact_kinds: dict[str, FactKind]) -
 
     skip, applies = parse("skip_when", rule.skip_when), parse("applies_when", rule.applies_when)
     parse("when", rule.when)  # alone first, so an error quotes the text the author wrote
-    when = parse("when", _without_skip(rule), depth=MAX_DEPTH + 2)  # `and not (skip)`: two levels more
+    if isinstance(rule.veto, VetoSpec):
+        _check_veto_categories(rule.veto, kind, fail)
+    when = parse("when", _without_skip(rule), depth=MAX_DEPTH + 3)  # `and not (skip)`, categories: levels more
     templates = {f"message.{status}": text for status, text in rule.message.items()}
     templates |= rule.advice.texts() if rule.advice else {}
     for key, text in templates.items():
@@ -427,6 +487,7 @@ def _compile_rule(pack: Pack, rule: RuleSpec, fact_kinds: dict[str, FactKind]) -
     named = {"indicator.numerator": rule.indicator and rule.indicator.numerator}
     named |= {"indicator.denominator": rule.indicator and rule.indicator.denominator}
     named |= {"quota.tie_break": rule.quota and rule.quota.tie_break}
+    named |= {"quota.scope": rule.quota and rule.quota.scope == "department" and "department"}
     for key, name in named.items():
         if name and name not in kind.fields:
             raise fail(key, f"{name!r} is not a field of fact {rule.fact}")
@@ -443,11 +504,26 @@ def _compile_rule(pack: Pack, rule: RuleSpec, fact_kinds: dict[str, FactKind]) -
     return CompiledRule(rule, pack.name, None, skip, applies, findings, count)
 
 
+def _check_veto_categories(veto: VetoSpec, kind: FactKind, fail) -> None:
+    """A veto by category needs the fact's `category` field, and categories incidents can have."""
+    if "category" not in kind.fields:
+        raise fail("veto.categories", f"fact {kind.name} has no `category` field to choose incidents by")
+    for category in veto.categories:
+        if category not in INCIDENT_CATEGORIES:
+            close = difflib.get_close_matches(category, list(INCIDENT_CATEGORIES), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            known = ", ".join(INCIDENT_CATEGORIES)
+            raise fail(f"veto.categories.{category}", f"not an incident category (known: {known}){hint}")
+
+
 def _without_skip(rule: RuleSpec) -> str | None:
-    """The `when` condition as the engine gets it: it matches only where the rule is not skipped."""
+    """The `when` condition as the engine gets it: it matches only where the rule is not skipped,
+    and for a veto by category only for incidents of those categories (the engine decides that too)."""
     if rule.when is None:
         return None
     parts = [f"({rule.when})"]
+    if isinstance(rule.veto, VetoSpec):
+        parts.append("(" + " or ".join(f'category == "{category}"' for category in rule.veto.categories) + ")")
     if rule.skip_when:
         parts.append(f"not ({rule.skip_when})")
     if rule.applies_when:
@@ -493,7 +569,7 @@ def check_scoring(packs: list[Pack], rules: list[CompiledRule], fact_kinds: dict
     if len(with_scoring) > 1:
         names = " and ".join(f"{p.name} ({p.source})" for p in with_scoring)
         raise RulePackError(f"two packs define scoring: {names}; override one with --rules-dir")
-    scored = [rule for rule in rules if rule.spec.role in ("indicator", "adjustment", "veto", "quota")]
+    scored = [rule for rule in rules if rule.spec.role in SCORE_ROLES]
     if not with_scoring:
         if scored:
             raise RulePackError(f"rule {scored[0].spec.id}: no pack defines scoring (bands, caps) for it")
@@ -507,6 +583,14 @@ def check_scoring(packs: list[Pack], rules: list[CompiledRule], fact_kinds: dict
                 if subject_kind not in grades:
                     raise RulePackError(
                         f"{pack.source}: key scoring.grades: no bands for {subject_kind}, scored by rule {spec.id}"
+                    )
+        if spec.role == "cap":
+            for subject_kind in fact_kinds[spec.fact].subject_kinds:
+                names = {band.grade for band in grades.get(subject_kind, [])}
+                if spec.cap.grade not in names:
+                    raise RulePackError(
+                        f"rule {spec.id}: key cap.grade: {spec.cap.grade!r} is not a grade of "
+                        f"{subject_kind} ({', '.join(sorted(names)) or 'none defined'})"
                     )
         if spec.role == "quota":
             names = {band.grade for band in grades.get(spec.quota.subject_kind, [])}

@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 from ..facts import FactKind
 from ..periods import Period
 from ..rules.evaluate import Evaluation
-from ..rules.packs import CompiledRule, Pack, ScoringSpec, TableSpec
-from .scoring import Score, score_subjects
+from ..rules.packs import SCORE_ROLES, CompiledRule, Pack, ScoringSpec, TableSpec
+from .scoring import UNGRADED, UNGRADED_LABEL, Score, score_subjects
 
 #: The subject kinds that get scores, and the name of their table in every report.
 SCORE_TABLES = {"department": "departments", "cadre": "cadres"}
@@ -59,11 +59,14 @@ class Assessment:
     tables: list[ComplianceTable]
 
     def scores_of(self, subject_kind: str) -> list[Score]:
-        """The scores of one subject kind, in rank order (then by id)."""
-        return sorted((s for s in self.scores if s.subject_kind == subject_kind), key=lambda s: (s.rank, s.subject))
+        """The scores of one subject kind, in rank order (then by id), the ungraded (no rank) last."""
+        chosen = (s for s in self.scores if s.subject_kind == subject_kind)
+        return sorted(chosen, key=lambda s: (s.rank is None, s.rank or 0, s.subject))
 
     def label(self, subject_kind: str, grade: str, lang: str) -> str:
         """A grade code in words (the pack's band label), e.g. excellent → 优秀 for a cadre."""
+        if grade == UNGRADED:
+            return UNGRADED_LABEL(lang)
         bands = self.scoring.grades.get(subject_kind, []) if self.scoring else []
         return next((band.label(lang) for band in bands if band.grade == grade), grade)
 
@@ -75,7 +78,7 @@ def assess(
     scoring: ScoringSpec | None,
     fact_kinds: dict[str, FactKind],
 ) -> Assessment:
-    score_rules = [rule for rule in rules if rule.role in ("indicator", "adjustment", "veto", "quota")]
+    score_rules = [rule for rule in rules if rule.role in SCORE_ROLES]
     subject_kinds = {rule.spec.id: fact_kinds[rule.spec.fact].subject_kinds for rule in score_rules}
     scores = []
     if scoring:

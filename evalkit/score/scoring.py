@@ -1,5 +1,8 @@
 """The score arrow: the engine's decisions on score rules → points, totals, grades, quota and ranks.
 
+A grade is decided in this order: ungraded (an `ungraded` rule matched: no grade, no rank, not
+in any quota's base) → veto (the lowest grade) → cap (at most the cap's grade) → quota → ranks.
+
 Pure functions over decisions and facts; no I/O and no second look at the engine. The decisions
 are read a rule at a time as columns (each indicator's numbers taken from its facts by row), so
 only the scored subjects and the items that earn or cost points become Python values. Arithmetic
@@ -21,7 +24,11 @@ import pyarrow.compute as pc
 
 from ..facts import evidence_column
 from ..rules.evaluate import RunError
-from ..rules.packs import Band, CompiledRule, ScoringSpec
+from ..rules.packs import SCORE_ROLES, Band, CompiledRule, ScoringSpec, Text
+
+#: The grade of a subject an `ungraded` rule matched (不确定等次): no band, no rank, no quota.
+UNGRADED = "ungraded"
+UNGRADED_LABEL = Text(en="ungraded", zh="不确定等次")
 
 
 @cache
@@ -109,6 +116,23 @@ class Adjustment:
         return tuple(sorted({record for item in self.items for record in item}))
 
 
+@dataclass(frozen=True, slots=True)
+class QuotaPool:
+    """The subjects one quota rule counts together (all of a kind, or one department's cadres):
+    `base` graded subjects, of whom at most `limit` keep the quota's grade."""
+
+    rule: str
+    department: str | None  # the department of a quota scoped by department; None for scope all
+    base: int
+    limit: int
+
+    @property
+    def share(self) -> Fraction:
+        """The share of the base that may keep the grade: limit / base (more than the pack's
+        share where `at_least` or rounding half up gives more)."""
+        return Fraction(self.limit, self.base)
+
+
 @dataclass(slots=True)
 class Score:
     """One department's or cadre's score, with every step that led to its grade.
@@ -127,10 +151,19 @@ class Score:
     deduction_cap: Fraction
     total_range: tuple[Fraction, Fraction]
     band: Band | None = None  # the band the total falls in
-    grade: str = ""  # after veto and quota
+    grade: str = ""  # after ungraded, veto, cap and quota
     demoted_by: str | None = None  # the quota rule that took the grade down
-    rank: int = 0
+    rank: int | None = 0  # None: ungraded
     provisional: bool = False
+    veto_categories: tuple[str, ...] = ()  # the categories of the incidents that vetoed
+    ungraded_by: tuple[str, ...] = ()  # the `ungraded` rules that matched
+    ungraded_reasons: tuple[str, ...] = ()  # their reasons, in rule order
+    ungraded_evidence: tuple[str, ...] = ()
+    capped_by: str | None = None  # the reason of the cap that lowered the grade
+    cap_rule: str | None = None  # the rule of that cap
+    cap_evidence: tuple[str, ...] = ()
+    department: str | None = None  # the subject's department, for a quota scoped by department
+    quota_pool: QuotaPool | None = None  # the pool of the quota that counted it
     base: Fraction = field(init=False)  # 100 × the applicable indicators' points / their weights; 0 when none
     bonus: Fraction = field(init=False)
     deductions: Fraction = field(init=False)  # all deductions, before the cap
@@ -162,6 +195,10 @@ class Score:
     def vetoed(self) -> bool:
         return bool(self.vetoes)
 
+    @property
+    def ungraded(self) -> bool:
+        return bool(self.ungraded_by)
+
 
 def score_subjects(
     rules: Sequence[CompiledRule],
@@ -177,43 +214,75 @@ def score_subjects(
     order), `facts` the fact tables they point into. `subject_kinds` maps each rule id to the
     subject kinds its facts are about; with `errors` it tells which scores are provisional.
     """
-    kinds, indicators, items = _decided(rules, decisions, facts)
-    tie_breaks = {}
+    kinds, indicators, items, categories = _decided(rules, decisions, facts)
+    tie_breaks, departments = {}, {}
     for rule in rules:
         if rule.role == "quota" and rule.spec.fact in facts:
             quota, table = rule.spec.quota, facts[rule.spec.fact]
             values = zip(table["subject"].to_pylist(), table[quota.tie_break].to_pylist(), strict=True)
             tie_breaks |= {(quota.subject_kind, subject): int(value) for subject, value in values}
+            if quota.scope == "department":
+                values = zip(table["subject"].to_pylist(), table["department"].to_pylist(), strict=True)
+                departments |= {(quota.subject_kind, subject): department for subject, department in values}
     adjusting = [(rule.spec.id, rule.spec.adjustment) for rule in rules if rule.role == "adjustment"]
     adjusting = [(rule, exact(a.points), None if a.cap is None else exact(a.cap)) for rule, a in adjusting]
     vetoing = [rule.spec.id for rule in rules if rule.role == "veto"]
+    ungrading = [(rule.spec.id, rule.spec.ungraded.reason) for rule in rules if rule.role == "ungraded"]
+    capping = [(rule.spec.id, rule.spec.cap) for rule in rules if rule.role == "cap"]
     cap, total_range = exact(scoring.deduction_cap), (exact(scoring.min_total), exact(scoring.max_total))
     scores = []
     for subject in sorted(indicators):
         matched, kind = items.get(subject, {}), kinds[subject]
         adjustments = [Adjustment(rule, each, most, matched[rule]) for rule, each, most in adjusting if rule in matched]
         vetoes = tuple(rule for rule in vetoing if rule in matched)
-        evidence = tuple(sorted({record for rule in vetoes for item in matched[rule] for record in item}))
+        evidence = _evidence(matched, vetoes)
         scored = list(indicators[subject].values()), adjustments, vetoes, evidence, tie_breaks.get((kind, subject), 0)
-        scores.append(Score(subject, kind, *scored, cap, total_range))
-    bands = {
-        kind: [(None if b.at_least is None else exact(b.at_least), b) for b in bs]
-        for kind, bs in scoring.grades.items()
-    }
-    for score in scores:
-        score.band = next(b for floor, b in bands[score.subject_kind] if floor is None or not _less(score.total, floor))
-        score.grade = scoring.grades[score.subject_kind][-1].grade if score.vetoed else score.band.grade
+        score = Score(subject, kind, *scored, cap, total_range)
+        score.veto_categories = tuple(sorted(categories.get(subject, ())))
+        ungraded = [(rule, reason) for rule, reason in ungrading if rule in matched]
+        score.ungraded_by = tuple(rule for rule, _ in ungraded)
+        score.ungraded_reasons = tuple(dict.fromkeys(reason for _, reason in ungraded))
+        score.ungraded_evidence = _evidence(matched, score.ungraded_by)
+        score.department = departments.get((kind, subject))
+        scores.append(score)
+        _grade(score, scoring, [(rule, spec) for rule, spec in capping if rule in matched])
+        score.cap_evidence = _evidence(matched, (score.cap_rule,) if score.cap_rule else ())
     for rule in rules:
         if rule.role == "quota":
             _apply_quota(rule, scores)
     _mark_provisional(scores, rules, errors, subject_kinds or {})
-    _rank(scores)
+    _rank(scores, scoring.veto_rank)
     return scores
 
 
-def _decided(rules, decisions, facts) -> tuple[dict, dict, dict]:
+def _evidence(matched: dict[str, list], rules: Sequence[str]) -> tuple[str, ...]:
+    """The records behind the facts `rules` matched (`matched`: rule → each fact's evidence), sorted."""
+    return tuple(sorted({record for rule in rules for item in matched[rule] for record in item}))
+
+
+def _grade(score: Score, scoring: ScoringSpec, caps: list) -> None:
+    """The score's band and its grade before the quota: ungraded, else the lowest grade when
+    vetoed, else the band's grade lowered to each matched cap's grade it is above (`caps`: the
+    cap rules that matched, as (rule id, CapSpec), in rule order)."""
+    bands = scoring.grades[score.subject_kind]
+    score.band = next(b for b in bands if b.at_least is None or not _less(score.total, exact(b.at_least)))
+    if score.ungraded:
+        score.grade = UNGRADED
+        return
+    if score.vetoed:
+        score.grade = bands[-1].grade
+        return
+    order = [band.grade for band in bands]  # highest first
+    score.grade = score.band.grade
+    for rule, spec in caps:
+        if order.index(score.grade) < order.index(spec.grade):
+            score.grade, score.capped_by, score.cap_rule = spec.grade, spec.reason, rule
+
+
+def _decided(rules, decisions, facts) -> tuple[dict, dict, dict, dict]:
     """Per subject: its kind and its indicators by rule (subjects with an indicator decision are
-    scored), and the evidence of each fact its adjustment and veto rules matched, by rule.
+    scored), the evidence of each fact its adjustment, veto, ungraded and cap rules matched, by
+    rule, and the categories of the facts that vetoed it (of facts that have a `category`).
 
     Read a rule at a time: its decisions are a slice of columns, and an indicator's numerator
     and denominator are taken from its facts' columns by row.
@@ -221,11 +290,12 @@ def _decided(rules, decisions, facts) -> tuple[dict, dict, dict]:
     kinds: dict[str, str] = {}
     indicators: dict[str, dict[str, Indicator]] = defaultdict(dict)
     items: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    categories: dict[str, set[str]] = defaultdict(set)
     if decisions is None or not decisions.num_rows:
-        return kinds, indicators, items
+        return kinds, indicators, items, categories
     for rule in rules:
         spec = rule.spec
-        if rule.role not in ("indicator", "adjustment", "veto"):
+        if rule.role not in SCORE_ROLES or rule.role == "quota":
             continue
         rows = decisions.filter(pc.equal(decisions["rule"], spec.id))
         if not rows.num_rows:
@@ -246,40 +316,68 @@ def _decided(rules, decisions, facts) -> tuple[dict, dict, dict]:
                 evidence = facts[spec.fact][evidence_column(spec.evidence)].take(rows["fact"]).to_pylist()
             for subject, found in zip(rows["subject"].to_pylist(), evidence, strict=True):
                 items[subject][spec.id].append(found)
-    return kinds, indicators, items
+            if rule.role == "veto" and "category" in facts[spec.fact].column_names:
+                found = facts[spec.fact]["category"].take(rows["fact"]).to_pylist()
+                for subject, category in zip(rows["subject"].to_pylist(), found, strict=True):
+                    categories[subject].add(category)
+    return kinds, indicators, items, categories
 
 
-def quota_limit(rule: CompiledRule, pool_size: int) -> int:
-    """How many of `pool_size` subjects may keep the quota's grade: share rounded down, at least `at_least`."""
+_HALF = Fraction(1, 2)
+
+
+def quota_limit(rule: CompiledRule, base: int) -> int:
+    """How many of a pool's `base` graded subjects may keep the quota's grade: max(`at_least`,
+    share × base rounded down (`floor`) or half up (`half_up`: 6 × 0.25 = 1.5 → 2))."""
     quota = rule.spec.quota
-    return max(quota.at_least, math.floor(exact(quota.share) * pool_size))
+    share = exact(quota.share) * base
+    return max(quota.at_least, math.floor(share + _HALF if quota.rounding == "half_up" else share))
 
 
 def _apply_quota(rule: CompiledRule, scores: list[Score]) -> None:
-    """The holders of the grade past the limit, lowest total first (then tie-break, id), drop a grade.
+    """In each pool, the holders of the grade past the limit, lowest total first (then
+    tie-break, id), drop a grade. A pool is the graded subjects of the quota's kind (vetoed and
+    capped ones count; ungraded ones do not), all together or by department (`scope`).
 
     `scores` are in id order, and a sort in reverse keeps equal keys in their order: the highest
     total, then tie-break, first, and the smaller id first among equals."""
     quota = rule.spec.quota
-    pool = [s for s in scores if s.subject_kind == quota.subject_kind]
-    holders = [s for s in pool if s.grade == quota.grade]
-    holders.sort(key=lambda s: (*_exactly(s.total), s.tie_break), reverse=True)
-    for score in holders[quota_limit(rule, len(pool)) :]:
-        score.grade = quota.demote_to
-        score.demoted_by = rule.spec.id
+    pools: dict[str | None, list[Score]] = defaultdict(list)
+    for score in scores:
+        if score.subject_kind == quota.subject_kind and not score.ungraded:
+            pools[score.department if quota.scope == "department" else None].append(score)
+    for department, pool in pools.items():
+        counted = QuotaPool(rule.spec.id, department, len(pool), quota_limit(rule, len(pool)))
+        holders = [s for s in pool if s.grade == quota.grade]
+        holders.sort(key=lambda s: (*_exactly(s.total), s.tie_break), reverse=True)
+        for score in pool:
+            score.quota_pool = counted
+        for score in holders[counted.limit :]:
+            score.grade = quota.demote_to
+            score.demoted_by = rule.spec.id
 
 
-def _rank(scores: list[Score]) -> None:
-    """Rank within each subject kind by total, descending; equal totals share a rank (1, 1, 3).
-    `scores` are in id order, which a sort in reverse keeps among equal totals."""
+def _rank(scores: list[Score], veto_rank: str) -> None:
+    """Rank the graded subjects of each kind by total, descending; equal totals share a rank
+    (1, 1, 3). With `veto_rank` last, vetoed subjects come after all the others, from (the
+    number not vetoed + 1), by total among themselves. Ungraded subjects have no rank (None).
+    `scores` are in id order, which a sort in reverse keeps among equal totals, and a sort by
+    veto keeps the order of totals within each tier."""
     by_kind: dict[str, list[Score]] = defaultdict(list)
     for score in scores:
-        by_kind[score.subject_kind].append(score)
+        if score.ungraded:
+            score.rank = None
+        else:
+            by_kind[score.subject_kind].append(score)
+    last = veto_rank == "last"
     for group in by_kind.values():
         group.sort(key=lambda s: _exactly(s.total), reverse=True)
+        if last:
+            group.sort(key=lambda s: s.vetoed)
         for position, score in enumerate(group):
-            same = position > 0 and group[position - 1].total == score.total
-            score.rank = group[position - 1].rank if same else position + 1
+            before = group[position - 1] if position else None
+            same = before is not None and before.total == score.total and (not last or before.vetoed == score.vetoed)
+            score.rank = before.rank if same else position + 1
 
 
 def _exactly(total: Fraction) -> tuple[float, Fraction]:
