@@ -342,7 +342,7 @@ def _check(args: argparse.Namespace) -> int:
         run = _Run(args, progress)
         subjects = {args.subject} if args.subject else None
         evaluation = run.session.check(run.dataset, run.period, subjects)
-        packs = [p for p in run.session.packs if p.spec.kind == "compliance"]
+        packs = [p for p in run.session.active_packs(run.dataset) if p.spec.kind == "compliance"]
         if args.format == "json":
             run.emit(check_json(evaluation, packs, args.lang))
         else:
@@ -361,7 +361,7 @@ def _assess(args: argparse.Namespace) -> int:
     with _stages(args) as progress:
         run = _Run(args, progress, annual=True)
         assessment = run.session.assess(run.dataset, run.period)
-        packs = run.session.packs
+        packs = run.session.active_packs(run.dataset)
         if args.format == "json":
             run.emit(assess_json(assessment, packs, run.names, run.departments, args.lang))
         else:
@@ -374,7 +374,7 @@ def _explain(args: argparse.Namespace) -> int:
         run = _Run(args, progress)
         assessment = run.session.assess(run.dataset, run.period)
         kind = run.kinds[args.subject]
-        packs = run.session.packs
+        packs = run.session.active_packs(run.dataset)
         if args.format == "json":
             run.emit(explain_json(assessment, args.subject, kind, packs, run.names, run.departments, args.lang))
         else:

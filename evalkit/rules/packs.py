@@ -146,6 +146,8 @@ class RuleSpec(_Strict):
     adjustment: AdjustmentSpec | None = None
     veto: bool = False
     quota: QuotaSpec | None = None
+    basis: str | None = Field(None, description="the regulation, local practice or method the rule enforces, quoted")
+    basis_kind: Literal["regulation", "local_practice", "zone_method"] | None = None
 
     @property
     def role(self) -> str:
@@ -204,6 +206,9 @@ class PackSpec(_Strict):
     settings: dict[str, Number | str] = {}
     scoring: ScoringSpec | None = None
     table: TableSpec | None = None
+    needs: list[str] = Field(
+        [], description="record types the pack judges: without a file or sheet of each, the pack is left out"
+    )
     rules: list[RuleSpec]
 
 
