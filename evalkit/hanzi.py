@@ -14,7 +14,8 @@ _PAIRS = (
     "區区 協协 單单 參参 發发 號号 務务 養养 決决 則则 別别 辦办 稱称 類类 級级 組组 織织 結结 絡络 綜综 編编 "
     "職职 聯联 節节 規规 議议 訪访 證证 訴诉 負负 責责 進进 鏈链 鋒锋 門门 間间 陣阵 項项 題题 滿满 點点 牽牵 "
     "狀状 環环 時时 數数 黨党 億亿 個个 體体 內内 從从 歸归 擔担 據据 實实 長长 為为 報报 條条 態态 "
-    "臺台 賬账 帳账 冊册 說说 寫写"
+    "臺台 賬账 帳账 冊册 說说 寫写 "
+    "課课 評评 設设 應应 權权"
 )
 TRADITIONAL_TO_SIMPLIFIED = {pair[0]: pair[1] for pair in _PAIRS.split()}
 _TABLE = str.maketrans(TRADITIONAL_TO_SIMPLIFIED)
