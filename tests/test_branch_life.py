@@ -95,7 +95,10 @@ def test_a_meeting_on_june_30_counts_for_june_and_one_on_july_1_for_july(life_di
     found = life(life_dir, "2024Q2")
     assert found[("B1", "2024Q2", "LIFE02")] == ("fail", "no committee meeting (支委会) in 2024-04, 2024-05 (2024Q2)")
     assert found[("B1", "2024Q2", "LIFE01")][0] == "fail"  # M1 of July 1 is Q3's
-    assert found[("B1", "2024Q2", "LIFE03")][1] == "no party group meeting (党小组会) in 2024-04, 2024-05, 2024-06 (2024Q2)"
+    assert (
+        found[("B1", "2024Q2", "LIFE03")][1]
+        == "no party group meeting (党小组会) in 2024-04, 2024-05, 2024-06 (2024Q2)"
+    )
 
 
 def test_a_year_checks_every_quarter_and_the_yearly_rules(life_dir, small, tmp_path):
@@ -154,7 +157,7 @@ def test_founded_on_august_15(tmp_path, small):
     [(5, 10, "pass"), (4, 9, "fail"), (5, 9, "pass"), (0, 0, "pass"), (4, 10, "fail"), (5, None, "skip")],
 )
 def test_quorum_half_or_more(tmp_path, small, present, members, status):
-    """半数以上 includes half: 5 of 10 is a quorum, 4 of 9 (8 < 9) is not; a meeting without both counts is not judged."""
+    """半数以上 includes half: 5 of 10 is a quorum, 4 of 9 (8 < 9) is not; without both counts, not judged."""
     small["branch_meetings"] = [meeting("G1", "2024-05-01", "党员大会", present=present, members=members)]
     found = life(write_dataset(tmp_path, small), "2024Q2")
     assert found[("B1", "2024Q2", "LIFE08")][0] == status
@@ -216,7 +219,10 @@ def test_compliant_quarters_and_the_rate_in_the_branches_table(tmp_path, small):
         q1.append(meeting(f"Q{month}", f"2024-{month:02d}-05", kinds))
     small["branch_meetings"] = q1
     folder = write_dataset(tmp_path, small)
-    rows = {row["subject"]: row for row in run_cli(["assess", str(folder), "--period", "2024", "--format", "json"]).json["branch_life"]}
+    rows = {
+        row["subject"]: row
+        for row in run_cli(["assess", str(folder), "--period", "2024", "--format", "json"]).json["branch_life"]
+    }
     assert (rows["B1"]["checked_quarters"], rows["B1"]["compliant_quarters"], rows["B1"]["compliance_rate"]) == (
         4,
         1,
@@ -280,7 +286,12 @@ def test_a_bad_kind_is_located_with_a_suggestion(tmp_path, small):
     with pytest.raises(DatasetError) as raised:
         load_dataset(write_dataset(tmp_path, small))
     [problem] = raised.value.problems
-    assert (problem.file, problem.row, problem.column, problem.value) == ("branch_meetings.csv", 2, "kind", "党课;党员会")
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "branch_meetings.csv",
+        2,
+        "kind",
+        "党课;党员会",
+    )
     assert problem.expected.endswith(": '党员会', did you mean general_meeting (党员大会)?")
     assert problem.expected.startswith("one or more of general_meeting (党员大会), committee_meeting (支委会)")
     assert problem.zh.endswith("——“党员会”是否应为“党员大会”？")

@@ -27,11 +27,23 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 A4 = 9  # the paper size code of the Office Open XML standard
 SOFFICE_SECONDS = 300
-#: The sample's assessment: the cover, two score tables, two compliance tables, the coverage pack's
-#: summary and its failures, every finding; each named after its table's title.
+#: The sample's assessment: the cover, two score tables, three compliance tables (organisational life
+#: after branches), the coverage pack's summary and its failures, every finding, the rules in force;
+#: each named after its table's title.
 SHEETS = {
-    "zh": ["封面", "部门", "干部", "党支部", "产业链", "组织覆盖", "组织覆盖——不通过", "检查结果"],
-    "en": ["Cover", "Departments", "Cadres", "Branches", "Chains", "Coverage", "Coverage — failed", "Findings"],
+    "zh": ["封面", "部门", "干部", "党支部", "组织生活", "产业链", "组织覆盖", "组织覆盖——不通过", "检查结果", "规则"],
+    "en": [
+        "Cover",
+        "Departments",
+        "Cadres",
+        "Branches",
+        "Organisational life",
+        "Chains",
+        "Coverage",
+        "Coverage — failed",
+        "Findings",
+        "Rules",
+    ],
 }
 
 
@@ -63,8 +75,8 @@ def test_sheets_are_named_in_the_reports_language(sample_books, lang):
 @pytest.mark.parametrize(
     ("args", "sheets"),
     [
-        (["check", "--lang", "zh"], ["封面", "需关注", "检查结果", "附注"]),
-        (["check"], ["Cover", "Needs attention", "Findings", "Notes"]),
+        (["check", "--lang", "zh"], ["封面", "需关注", "检查结果", "规则", "附注"]),
+        (["check"], ["Cover", "Needs attention", "Findings", "Rules", "Notes"]),
         (["explain", "--subject", "D3", "--lang", "zh"], ["封面", "指标", "加减分", "附注"]),
     ],
 )

@@ -175,7 +175,8 @@ def assess_document(assessment: Assessment, ctx: Context) -> Document:
         if scores:
             doc.blocks.append(_score_table(assessment, kind, scores, ctx))
     life = next((table for table in assessment.tables if table.spec.name == LIFE_TABLE), None)
-    for table in assessment.tables:
+    # the organisational life table right after the branches table, whose rate column it explains
+    for table in sorted(assessment.tables, key=lambda t: "branches " if t.spec.name == LIFE_TABLE else t.spec.name):
         doc.blocks.append(_compliance_table(table, ctx, life if table.spec.name == "branches" else None))
     for pack in ctx.packs:
         if pack.spec.kind == "compliance" and pack.spec.table is None:
