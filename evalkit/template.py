@@ -61,6 +61,7 @@ ZH_DOCS = {  # RecordType.doc in Chinese
     "talent": "三培养：骨干培养成党员、党员培养成骨干、党员骨干培养成管理人员。",
     "incidents": "一票否决的事项。",
     "waivers": "经批准免于某条规则检查的事项（豁免）。",
+    "branch_meetings": "党支部的组织生活（三会一课、主题党日、组织生活会、民主评议党员），每次会议一行；可兼几种类型。",
 }
 EXAMPLE_IDS = {
     "organizations": "B07",
