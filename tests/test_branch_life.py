@@ -7,6 +7,7 @@ says otherwise) and joint branch J1 (4 members: no committee by default) are the
 from __future__ import annotations
 
 import pytest
+from openpyxl import load_workbook
 
 from evalkit import DatasetError, load_dataset
 from evalkit.hanzi import fold
@@ -218,7 +219,7 @@ def test_compliant_quarters_and_the_rate_in_the_branches_table(tmp_path, small):
         kinds = "committee_meeting;theme_day" + (";general_meeting;party_lecture" if month == 1 else "")
         q1.append(meeting(f"Q{month}", f"2024-{month:02d}-05", kinds))
     small["branch_meetings"] = q1
-    folder = write_dataset(tmp_path, small)
+    folder = write_dataset(tmp_path / "data", small)
     rows = {
         row["subject"]: row
         for row in run_cli(["assess", str(folder), "--period", "2024", "--format", "json"]).json["branch_life"]
@@ -235,6 +236,16 @@ def test_compliant_quarters_and_the_rate_in_the_branches_table(tmp_path, small):
     assert b1.rstrip().endswith("25.00%")
     zh = run_cli(["assess", str(folder), "--period", "2024", "--wide", "--lang", "zh"]).stdout
     assert "组织生活达标率" in zh
+    target = tmp_path / "report.xlsx"
+    run_cli(["assess", str(folder), "--period", "2024", "--lang", "zh", "--output", str(target)])
+    sheet = load_workbook(target)["党支部"]
+    header = [cell.value for cell in sheet[1]]
+    rates = {row[0]: row[header.index("组织生活达标率")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rates == {"B1": 0.25, "J1": 0}  # a percent cell; J1 holds nothing: 4 quarters checked, none compliant
+    html = run_cli(["assess", str(folder), "--period", "2024", "--format", "html"]).stdout
+    assert "organisational life rate" in html and "25.00%" in html
+    explained = run_cli(["explain", str(folder), "--period", "2024", "--subject", "B1"]).stdout
+    assert "Organisational life:\nQuarters checked 4, compliant 1, rate 25.00%" in explained
 
 
 def test_waivers_apply(tmp_path, small):

@@ -175,8 +175,7 @@ def assess_document(assessment: Assessment, ctx: Context) -> Document:
         if scores:
             doc.blocks.append(_score_table(assessment, kind, scores, ctx))
     life = next((table for table in assessment.tables if table.spec.name == LIFE_TABLE), None)
-    # the organisational life table right after the branches table, whose rate column it explains
-    for table in sorted(assessment.tables, key=lambda t: "branches " if t.spec.name == LIFE_TABLE else t.spec.name):
+    for table in _in_order(assessment.tables):
         doc.blocks.append(_compliance_table(table, ctx, life if table.spec.name == "branches" else None))
     for pack in ctx.packs:
         if pack.spec.kind == "compliance" and pack.spec.table is None:
@@ -187,6 +186,12 @@ def assess_document(assessment: Assessment, ctx: Context) -> Document:
         doc.blocks.append(errors_table(assessment.evaluation.errors, ctx))
     doc.charts = _charts(assessment, ctx)
     return doc
+
+
+def _in_order(tables: list[ComplianceTable]) -> list[ComplianceTable]:
+    """The compliance tables by name, but the organisational life table right after the branches
+    table, whose rate column it explains."""
+    return sorted(tables, key=lambda table: "branches " if table.spec.name == LIFE_TABLE else table.spec.name)
 
 
 def _grade_mark(assessment: Assessment, score: Score) -> str:
@@ -331,14 +336,13 @@ def explain_document(assessment: Assessment, subject: str, subject_kind: str, ct
     score = next((s for s in assessment.scores if s.subject == subject), None)
     if score is not None:
         doc.blocks += _score_blocks(assessment, score, ctx)
-    for table in assessment.tables:
-        for row in table.rows:
-            if row.subject == subject and table.spec.quarters:
-                rate = "–" if row.compliance_rate is None else Cell(row.compliance_rate, "percent").text()
-                line = words["quarters"].format(
-                    checked=row.checked_quarters, compliant=row.compliant_quarters, rate=rate
-                )
-                doc.blocks.append(Paragraph([line]))
+    quarterly = [(table, row) for table in _in_order(assessment.tables) if table.spec.quarters for row in table.rows]
+    quarterly = [(table, row) for table, row in quarterly if row.subject == subject]
+    for table, row in quarterly:
+        rate = "–" if row.compliance_rate is None else Cell(row.compliance_rate, "percent").text()
+        line = words["quarters"].format(checked=row.checked_quarters, compliant=row.compliant_quarters, rate=rate)
+        # a branch in two quarterly tables (1+4 and organisational life): each line names its table
+        doc.blocks.append(Paragraph([line], table.spec.title(ctx.lang) if len(quarterly) > 1 else ""))
     findings = [f for f in assessment.evaluation.findings if f.subject == subject]
     if findings:
         doc.blocks.append(findings_table(findings, ctx, detail=False))
