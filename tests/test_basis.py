@@ -90,7 +90,7 @@ def test_reports_list_the_rules_in_force(small_dir, own_rules, tmp_path):
     markdown = run_cli(
         ["check", str(small_dir), "--period", "2024", "--format", "markdown", "--rules-dir", str(own_rules)]
     ).stdout
-    table = markdown.split("## Rules in force\n\n")[1].split("\n\n")[0].splitlines()
+    table = markdown.split("## Rules\n\n")[1].split("\n\n")[0].splitlines()
     assert [cell.strip() for cell in table[0].split("|")[1:-1]] == ["rule", "title", "pack", "basis kind", "basis"]
     rows = {row.split("|")[1].strip(): [cell.strip() for cell in row.split("|")[2:-1]] for row in table[2:]}
     assert rows["EDU01"] == ["Education", "education_plus", "—", "—"]
