@@ -334,3 +334,18 @@ def test_has_committee_is_unknown_when_blank_or_absent(tmp_path, small):
     rows = load_dataset(write_dataset(tmp_path / "absent", small)).by_id("organizations")
     assert rows["B1"]["has_committee"] is None and rows["B1"]["party_groups"] is None
     assert load_dataset(write_dataset(tmp_path / "other", small)).by_id("cadres")["K1"]["party_member"] is True
+
+
+def test_next_steps_name_the_months(life_dir):
+    """While the quarter is open the advice counts the days left; once it has ended, what to do about it."""
+    args = ["check", str(life_dir), "--period", "2024Q3", "--subject", "B1", "--lang", "zh"]
+    open_ = run_cli([*args, "--today", "2024-09-20"]).stdout.split("下一步要做的：\n")[1].splitlines()
+    assert open_[:3] == [
+        "  1. 支委会应每月召开；8月尚未召开；本季度截止2024-09-30（还有10天）",
+        "  2. 党小组会应每月召开；8月、9月尚未召开；本季度截止2024-09-30（还有10天）",
+        "  3. 主题党日应每月开展；7月尚未开展；本季度截止2024-09-30（还有10天）",
+    ]
+    ended = run_cli([*args, "--today", "2024-10-08", "--lang", "en"]).stdout.split("What to do next:\n")[1]
+    assert ended.startswith(
+        "  1. 2024Q3: no committee meeting in 2024-08: if one was held, add it to the ledger; if not, explain why or"
+    )
