@@ -77,9 +77,9 @@ class Session:
                     )
 
     def active_packs(self, dataset: Dataset) -> list[Pack]:
-        """The packs that judge `dataset`: all but those `needs` a record type it has no file or
-        sheet of (a header-only file counts: the ledger is kept, and empty). A pack left out has
-        no findings, no table and is not listed in the reports, as if it were not loaded."""
+        """The packs that judge `dataset`: all but those whose `needs` name a record type it has no
+        file or sheet of (a header-only file counts: the ledger is kept, and empty). A pack left out
+        has no findings, no table and is not listed in the reports, as if it were not loaded."""
         return [pack for pack in self.packs if all(dataset.tables[name].files for name in pack.spec.needs)]
 
     def check_engine(self) -> None:

@@ -349,3 +349,16 @@ def test_next_steps_name_the_months(life_dir):
     assert ended.startswith(
         "  1. 2024Q3: no committee meeting in 2024-08: if one was held, add it to the ledger; if not, explain why or"
     )
+
+
+def test_the_html_grid_stays_the_branches_1_plus_4(tmp_path, small):
+    """The branch × quarter grid draws the 1+4 table's quarters, with or without the life ledger."""
+
+    def grid(folder) -> str:
+        html = run_cli(["assess", str(folder), "--period", "2024", "--format", "html"]).stdout
+        return html.split("<h2>", 3)[2]  # the bars', then the grid's
+
+    without = write_dataset(tmp_path / "without", small)
+    small["branch_meetings"] = [meeting("G1", "2024-05-01", "党员大会")]
+    with_ledger = write_dataset(tmp_path / "with", small)
+    assert "<svg" in grid(without) and grid(with_ledger) == grid(without)

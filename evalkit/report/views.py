@@ -306,7 +306,7 @@ def _charts(assessment: Assessment, ctx: Context) -> Charts:
             for band in assessment.scoring.grades["department"]
             if band.at_least is not None
         ]
-    quarterly = next((t for t in assessment.tables if t.spec.quarters), None)
+    quarterly = next((t for t in _in_order(assessment.tables) if t.spec.quarters), None)  # the 1+4 branches first
     if quarterly is not None:
         quarters = sorted({q for row in quarterly.rows for q, _ in row.quarters})
         charts.grid_columns = [
