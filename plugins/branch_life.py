@@ -107,6 +107,20 @@ held AS (
            CAST(date_trunc('month', date) AS DATE) AS month, CAST(date_trunc('quarter', date) AS DATE) AS quarter
     FROM branch_meetings WHERE date BETWEEN $first AND $last)"""
 
+#: Each checked month's meetings of each monthly kind (`MONTHLY`), and per quarter the checked
+#: months without one: counted, and named in English and Chinese.
+_MONTHLY_COUNTS = ", ".join(
+    f"count(held.id) FILTER (WHERE list_contains(held.kind, '{kind}')) AS {name}" for name, kind in MONTHLY.items()
+)
+_GAPS = ", ".join(
+    f"""count(*) FILTER (WHERE checked AND {name} = 0) AS {name}_gaps,
+    coalesce(string_agg(strftime(month, '%Y-%m'), ', ' ORDER BY month) FILTER (WHERE checked AND {name} = 0), '')
+        AS {name}_gap_months,
+    coalesce(string_agg(month(month) || '月', '、' ORDER BY month) FILTER (WHERE checked AND {name} = 0), '')
+        AS {name}_gap_months_zh"""
+    for name in MONTHLY
+)
+
 #: Per branch and quarter of the period: whether it was established on the quarter's first day,
 #: how many of its months were checked, each checked month's committee, group and theme-day
 #: meetings (the months without one counted and named), and the quarter's general meetings,
@@ -117,26 +131,13 @@ months(period, quarter, month) AS (VALUES $months),
 monthly AS (
     SELECT branches.id AS branch, months.period, months.quarter, months.month,
            branches.established_on <= months.month AS checked,
-           {
-    ", ".join(
-        f"count(held.id) FILTER (WHERE list_contains(held.kind, '{kind}')) AS {name}" for name, kind in MONTHLY.items()
-    )
-}
+           {_MONTHLY_COUNTS}
     FROM branches CROSS JOIN months
     LEFT JOIN held ON held.branch = branches.id AND held.month = months.month
     GROUP BY ALL),
 gaps AS (
     SELECT branch, period, quarter, count(*) FILTER (WHERE checked) AS checked_months,
-           {
-    ", ".join(
-        f'''count(*) FILTER (WHERE checked AND {name} = 0) AS {name}_gaps,
-           coalesce(string_agg(strftime(month, '%Y-%m'), ', ' ORDER BY month)
-                    FILTER (WHERE checked AND {name} = 0), '') AS {name}_gap_months,
-           coalesce(string_agg(month(month) || '月', '、' ORDER BY month)
-                    FILTER (WHERE checked AND {name} = 0), '') AS {name}_gap_months_zh'''
-        for name in MONTHLY
-    )
-}
+           {_GAPS}
     FROM monthly GROUP BY branch, period, quarter),
 counted AS (
     SELECT branch, quarter,
