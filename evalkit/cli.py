@@ -351,7 +351,7 @@ def _check(args: argparse.Namespace) -> int:
         run = _Run(args, progress)
         subjects = {args.subject} if args.subject else None
         evaluation = run.session.check(run.dataset, run.period, subjects)
-        packs = [p for p in run.session.packs if p.spec.kind == "compliance"]
+        packs = [p for p in run.session.active_packs(run.dataset) if p.spec.kind == "compliance"]
         if args.format == "json":
             run.emit(check_json(evaluation, packs, args.lang, run.calendar(packs)))
         else:
@@ -370,7 +370,7 @@ def _assess(args: argparse.Namespace) -> int:
     with _stages(args) as progress:
         run = _Run(args, progress, annual=True)
         assessment = run.session.assess(run.dataset, run.period)
-        packs = run.session.packs
+        packs = run.session.active_packs(run.dataset)
         if args.format == "json":
             run.emit(assess_json(assessment, packs, run.names, run.departments, args.lang, run.calendar(packs)))
         else:
@@ -383,7 +383,7 @@ def _explain(args: argparse.Namespace) -> int:
         run = _Run(args, progress)
         assessment = run.session.assess(run.dataset, run.period)
         kind = run.kinds[args.subject]
-        packs = run.session.packs
+        packs = run.session.active_packs(run.dataset)
         if args.format == "json":
             run.emit(
                 explain_json(
@@ -412,7 +412,17 @@ def _rules(args: argparse.Namespace) -> int:
         severity = WORDS[args.lang]["severities"][spec.severity]
         rows.append([spec.id, rule.pack, spec.title(args.lang), severity, params, packs[rule.pack].origin])
     print(tabulate(rows, headers=WORDS[args.lang]["rule_headers"]))
+    print()  # each rule's basis in a table of its own: beside the parameters it would pass the 120 cells of a line
+    rule_word, _, _, *basis_words = WORDS[args.lang]["basis_headers"]  # rule, (title, pack,) basis kind, basis
+    print(tabulate([_basis_row(rule.spec, args.lang) for rule in session.rules], headers=[rule_word, *basis_words]))
     return _plugin_failures(session, args.lang)
+
+
+def _basis_row(spec, lang: str) -> list[str]:
+    """A rule's id, the kind of its basis and its basis (— for what its pack does not say)."""
+    words = WORDS[lang]
+    kind = words["basis_kinds"][spec.basis_kind] if spec.basis_kind else words["no_basis"]
+    return [spec.id, kind, spec.basis or words["no_basis"]]
 
 
 def _numbers(spec, effective: dict | None = None, lang: str = "en") -> list[str]:

@@ -15,7 +15,8 @@ _PAIRS = (
     "職职 聯联 節节 規规 議议 訪访 證证 訴诉 負负 責责 進进 鏈链 鋒锋 門门 間间 陣阵 項项 題题 滿满 點点 牽牵 "
     "狀状 環环 時时 數数 黨党 億亿 個个 體体 內内 從从 歸归 擔担 據据 實实 長长 為为 報报 條条 態态 "
     "臺台 賬账 帳账 冊册 說说 寫写 曆历 歷历 調调"
-    " 試试 處处 記记 過过 風风 設设 維维 穩稳"
+    " 試试 處处 記记 過过 風风 設设 維维 穩稳 "
+    "課课 評评 應应 權权"
 )
 TRADITIONAL_TO_SIMPLIFIED = {pair[0]: pair[1] for pair in _PAIRS.split()}
 _TABLE = str.maketrans(TRADITIONAL_TO_SIMPLIFIED)

@@ -47,6 +47,7 @@ BUILTIN_PLUGINS = {
     "service": "evalkit_plugins.service",
     "chain_council": "evalkit_plugins.chain_council",
     "coverage": "evalkit_plugins.coverage",
+    "branch_life": "evalkit_plugins.branch_life",
 }
 
 

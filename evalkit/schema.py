@@ -60,14 +60,25 @@ class Column:
     ref: Ref | None = None
     note: str = ""
     aliases: tuple[str, ...] = ()  # more headers a ledger may spell it with (Chinese)
+    nullable: bool = False  # a BOOL whose blank cell is unknown (None), not false: a default applies
 
     @property
     def must_have_value(self) -> bool:
-        """Booleans and lists are never required: a blank cell means false / empty."""
+        """Booleans and lists of ids are never required: a blank cell means false / empty. A list
+        of choices (a meeting's kinds) is: a meeting of no kind says nothing."""
+        if self.type == LIST and self.enum is not None:
+            return self.required
         return self.required and self.type not in (BOOL, LIST)
 
     def expected(self, lang: str = "en") -> str:
         """What a valid cell of this column looks like, in words a spreadsheet user understands."""
+        if self.type == LIST and self.enum is not None:
+            if lang == "zh":
+                return "以下一项或多项，多项用 ; 分隔：" + "、".join(labels[0] for labels in self.enum.values())
+            choices = ", ".join(f"{code} ({labels[0]})" for code, labels in self.enum.items())
+            return f"one or more of {choices}, separated by ;"
+        if self.type == BOOL and self.nullable:
+            return ("true/false, 1/0, yes/no or 是/否 (blank: not stated)", "是/否（空白为未填写）")[lang == "zh"]
         if self.type == ENUM:
             assert self.enum is not None
             if lang == "zh":
@@ -167,6 +178,15 @@ CADRE_STATUS_KINDS = _enum(
     ("demotion", "降级处分"),
     ("dismissal", "撤职处分"),
 )
+BRANCH_MEETING_KINDS = _enum(
+    ("general_meeting", "党员大会 / 支部党员大会 / 党支部党员大会"),
+    ("committee_meeting", "支委会 / 支部委员会会议 / 党支部委员会会议"),
+    ("group_meeting", "党小组会"),
+    ("party_lecture", "党课"),
+    ("theme_day", "主题党日"),
+    ("life_meeting", "组织生活会"),
+    ("member_review", "民主评议党员 / 民主评议"),
+)
 
 CHAIN = Ref("organizations", ("chain_committee",))
 ORG = Ref("organizations")
@@ -192,6 +212,15 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("enterprise_id", "所在企业", opt=True, ref=ENTERPRISE, note="the enterprise of a branch"),
             _c("established_on", "成立日期", DATE),
             _c("member_count", "党员人数", INT),
+            _c(
+                "has_committee",
+                "设支委会",
+                BOOL,
+                opt=True,
+                nullable=True,
+                note="blank or absent: yes when member_count ≥ 7 (branch_life)",
+            ),
+            _c("party_groups", "党小组数", INT, opt=True, note="blank: 0 (branch_life)"),
         ),
         doc="party organisations (the tree)",
         aliases=("组织", "党组织台账"),
@@ -407,5 +436,22 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("note", "说明", opt=True),
         ),
         doc="a cadre's probation, leave, investigation or sanction, in force from from_date to to_date",
+    ),
+    RecordType(
+        "branch_meetings",
+        "组织生活台账",
+        (
+            _c("id", "编号"),
+            _c("org_id", "党组织", ref=Ref("organizations", ("branch", "joint_branch"))),
+            _c("date", "日期", DATE),
+            _c("kind", "类型", LIST, enum=BRANCH_MEETING_KINDS, note="a meeting may be several kinds at once"),
+            _c("title", "主题", opt=True),
+            _c("voting_present", "到会有表决权党员数", INT, opt=True),
+            _c("voting_members", "应到会有表决权党员数", INT, opt=True),
+            _c("evidence", "佐证材料", opt=True),
+        ),
+        doc="a branch's organisational life (三会一课, 主题党日, 组织生活会, 民主评议党员)",
+        aliases=("组织生活",),
+        dated_by="date",
     ),
 )

@@ -62,6 +62,7 @@ class Session:
             read_pack(path, plugin) for plugin, paths in self.plugins.call("evalkit_rule_packs", Path) for path in paths
         ]
         self.packs: list[Pack] = merge_packs(provided, read_rules_dir(rules_dir) if rules_dir else [])
+        self._check_needs()
         self.rules = compile_packs(self.packs, self.fact_kinds)
         self.scoring = check_scoring(self.packs, self.rules, self.fact_kinds)
 
@@ -76,6 +77,22 @@ class Session:
             if isinstance(value, dict) and "working_days" in value
         ]
         return max(limits, default=None)
+
+    def _check_needs(self) -> None:
+        """A pack's `needs` names record types that exist (a misspelt one would leave it out for good)."""
+        known = {record_type.name for record_type in self.record_types}
+        for pack in self.packs:
+            for name in pack.spec.needs:
+                if name not in known:
+                    raise RulePackError(
+                        f"{pack.source}: key needs: {name!r} is not a record type (known: {', '.join(sorted(known))})"
+                    )
+
+    def active_packs(self, dataset: Dataset) -> list[Pack]:
+        """The packs that judge `dataset`: all but those whose `needs` name a record type it has no
+        file or sheet of (a header-only file counts: the ledger is kept, and empty). A pack left out
+        has no findings, no table and is not listed in the reports, as if it were not loaded."""
+        return [pack for pack in self.packs if all(dataset.tables[name].files for name in pack.spec.needs)]
 
     def check_engine(self) -> None:
         """Refuse, before any data is read, rules the engine would not take: a rule whose
@@ -183,8 +200,9 @@ class Session:
     def check(
         self, dataset: Dataset, period: Period, subjects: set[str] | None = None, kinds=("compliance",)
     ) -> Evaluation:
-        """Evaluate the rules of the packs of `kinds` and return the findings and run errors."""
-        rules = self.rules_of(kinds)
+        """Evaluate the rules of the active packs of `kinds` and return the findings and run errors."""
+        active = {pack.name for pack in self.active_packs(dataset)}
+        rules = [rule for rule in self.rules_of(kinds) if rule.pack in active]
         return self.judge(
             dataset, period, rules, self.facts(dataset, period, {rule.spec.fact for rule in rules}), subjects
         )
@@ -211,7 +229,8 @@ class Session:
         """
         annual = period.is_year
         evaluation = self.check(dataset, period, kinds=("compliance", "score") if annual else ("compliance",))
-        return assess(evaluation, self.packs, self.rules, self.scoring if annual else None, self.fact_kinds)
+        packs = self.active_packs(dataset)
+        return assess(evaluation, packs, self.rules, self.scoring if annual else None, self.fact_kinds)
 
     def plugin_errors(self, rules) -> list[RunError]:
         """Every plugin failure so far, with the rules whose facts that plugin should have built."""

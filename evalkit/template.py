@@ -62,6 +62,7 @@ ZH_DOCS = {  # RecordType.doc in Chinese
     "incidents": "一票否决的事项。",
     "waivers": "经批准免于某条规则检查的事项（豁免）。",
     "calendar": "工作日历：覆盖节假日库的放假日和调休上班日，并补充节假日库没有的年份（按工作日计算时限时使用）。",
+    "branch_meetings": "党支部的组织生活（三会一课、主题党日、组织生活会、民主评议党员），每次会议一行；可兼几种类型。",
 }
 EXAMPLE_IDS = {
     "organizations": "B07",

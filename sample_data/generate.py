@@ -396,7 +396,8 @@ BRAND_CHARS = "禾润康瑞恒泰鼎盛源丰益嘉宏信达德隆元和顺安�
 COLUMNS = {
     name: tuple(columns.split())
     for name, columns in {
-        "organizations": "id name kind parent_id chain_id enterprise_id established_on member_count",
+        "organizations": "id name kind parent_id chain_id enterprise_id established_on member_count has_committee "
+        "party_groups",
         "enterprises": "id name chain_id segment size chain_leader employees party_members party_org_id",
         "departments": "id name",
         "cadres": "id name department_id enterprise_id title party_member",
@@ -412,6 +413,7 @@ COLUMNS = {
         "incidents": "id subject_kind subject_id date reason category",
         "cadre_status": "id cadre_id kind from_date to_date note",
         "waivers": "rule subject_id period reason approved_by",
+        "branch_meetings": "id org_id date kind title voting_present voting_members evidence",
     }.items()
 }
 # Ledgers kept the way a branch secretary types them in Excel: Chinese headers and labels.
@@ -450,6 +452,16 @@ CADRE_STATUS_LABELS = {
     "investigation": "立案审查调查",
     "warning": "警告处分",
     "demerit": "记过处分",
+}
+CHINESE_HEADERS["branch_meetings"] = {
+    "id": "编号",
+    "org_id": "党组织",
+    "date": "日期",
+    "kind": "类型",
+    "title": "主题",
+    "voting_present": "到会有表决权党员数",
+    "voting_members": "应到会有表决权党员数",
+    "evidence": "佐证材料",
 }
 CHINESE_LABELS = {"activities": {"category": CATEGORY_LABELS}, "cadre_status": {"kind": CADRE_STATUS_LABELS}}
 WORKBOOK_NAME = "ledgers.xlsx"
@@ -1306,12 +1318,116 @@ def write_workbook(path: Path, sheets: dict[str, list[Record]]) -> None:
             target.writestr(zipfile.ZipInfo(entry.filename, ZIP_ENTRY_TIME), source.read(entry), zipfile.ZIP_DEFLATED)
 
 
+# Organisational life (组织生活, the branch_life pack): every branch's meetings of 2024 from the
+# month it is established in, written by rule (no random draw: the other files stay as they
+# were), with the deliberate gaps below (README.md lists them).
+MEETING_LABELS = {
+    "general_meeting": "党员大会",
+    "committee_meeting": "支委会",
+    "group_meeting": "党小组会",
+    "party_lecture": "党课",
+    "theme_day": "主题党日",
+    "life_meeting": "组织生活会",
+    "member_review": "民主评议党员",
+}
+#: has_committee (None: blank, so member_count ≥ 7 decides) and party_groups (None: blank, 0).
+LIFE_ORGANIZATION = {"B01": (None, 3), "B02": (None, 2), "B06": (None, 2), "B13": (False, None), "B15": (None, 4)}
+LIFE_ORGANIZATION |= {"B12": (True, None), "B23": (None, 2), "J1": (True, 2)}
+#: Meetings left out: (branch, kind, month).
+LIFE_GAPS = {
+    ("B03", "general_meeting", 5),  # LIFE01 fails Q2 (its Q2 general meeting is in May)
+    ("B05", "committee_meeting", 8),  # LIFE02 fails Q3: 2024-08
+    ("B06", "group_meeting", 7),  # LIFE03 fails Q3: 2024-07, 2024-09
+    ("B06", "group_meeting", 9),
+    ("B11", "theme_day", 3),  # LIFE05 fails Q1: 2024-03
+    ("B14", "party_lecture", 12),  # LIFE04 fails Q4 (its lecture is a meeting of its own, in December)
+    ("B21", "life_meeting", 12),  # LIFE06 fails 2024
+    ("B24", "member_review", 12),  # LIFE07 fails 2024
+}
+#: General meetings whose voting counts are not those of every member but these (present, members).
+LIFE_QUORUMS = {("B17", 8): (11, 23), ("B26", 5): (8, 16)}  # LIFE08: B17 fails Q3 (22 < 23), B26 exactly half
+#: Branches whose general meetings give no voting counts (LIFE08 skips).
+LIFE_UNCOUNTED = {"J2", "J3"}
+
+
+def make_branch_meetings(organizations: list[Record]) -> list[Record]:
+    """Each branch, every month from the one it is established in: a theme day; a committee
+    meeting (with a committee) and a party group meeting (with groups); each quarter's middle
+    month a general meeting that is also the party lecture (one meeting of two kinds, `;`) for
+    even-numbered branches, a separate lecture the month after for the others; each December an
+    organisational life meeting with the member review. Edges: B02's June theme day is on
+    2024-06-30, its July one on 2024-07-01; B20's Q3 lecture on 2024-09-30."""
+    planned: list[tuple[Record, int, date, list[str], str, bool]] = []
+    for number, org in enumerate(o for o in organizations if o["kind"] in ("branch", "joint_branch")):
+        branch = org["id"]
+        committee, groups = LIFE_ORGANIZATION.get(branch, (None, None))
+        committee = int(org["member_count"]) >= 7 if committee is None else committee
+        day = 3 + number % 20
+        for month in range(1, 13):
+            theme = date(2024, month, day)
+            if branch == "B02" and month in (6, 7):
+                theme = date(2024, 6, 30) if month == 6 else date(2024, 7, 1)
+            planned.append((org, number, theme, ["theme_day"], f"{month}月主题党日", False))
+            if committee:
+                planned.append(
+                    (org, number, date(2024, month, day + 1), ["committee_meeting"], f"{month}月支委会", False)
+                )
+            if groups:
+                planned.append(
+                    (org, number, date(2024, month, day + 2), ["group_meeting"], f"{month}月党小组会", False)
+                )
+            if month % 3 == 2:
+                lecture = number % 2 == 0
+                kinds = ["general_meeting", "party_lecture"] if lecture else ["general_meeting"]
+                title = f"第{month // 3 + 1}季度党员大会"
+                planned.append((org, number, date(2024, month, day + 3), kinds, title, True))
+                if not lecture:
+                    when = date(2024, 9, 30) if branch == "B20" and month == 8 else date(2024, month + 1, day)
+                    planned.append((org, number, when, ["party_lecture"], "专题党课", False))
+            if month == 12:
+                kinds = ["life_meeting", "member_review"]
+                planned.append((org, number, date(2024, 12, 20), kinds, "年度组织生活会和民主评议党员", False))
+    meetings = [meeting for plan in planned if (meeting := branch_meeting(*plan)) is not None]
+    meetings.sort(key=lambda meeting: (meeting["date"], meeting["org_id"]))
+    return [{"id": f"H{n:04d}", **meeting} for n, meeting in enumerate(meetings, 1)]
+
+
+def branch_meeting(org: Record, number: int, when: date, kinds: list[str], title: str, counted: bool) -> Record | None:
+    """A meeting of the branch `org` (the `number`-th), without its kinds left out by LIFE_GAPS and
+    before the branch was established; with voting counts when `counted` (a general meeting)."""
+    branch, members = org["id"], int(org["member_count"])
+    kinds = [kind for kind in kinds if (branch, kind, when.month) not in LIFE_GAPS]
+    if not kinds or when < org["established_on"]:
+        return None
+    present = voting = None
+    if counted and branch not in LIFE_UNCOUNTED:
+        present, voting = LIFE_QUORUMS.get((branch, when.month), (members - members // 5, members))
+    return {
+        "org_id": branch,
+        "date": when,
+        "kind": ";".join(MEETING_LABELS[kind] for kind in kinds),
+        "title": title,
+        "voting_present": present,
+        "voting_members": voting,
+        "evidence": "会议记录" if number % 3 == 0 else None,
+    }
+
+
+def add_life_columns(organizations: list[Record]) -> None:
+    """has_committee and party_groups, blank but for the branches of LIFE_ORGANIZATION."""
+    for org in organizations:
+        committee, groups = LIFE_ORGANIZATION.get(org["id"], (None, None))
+        org["has_committee"] = {None: None, True: "是", False: "否"}[committee]
+        org["party_groups"] = groups
+
+
 def build_dataset(rng: random.Random) -> dict[str, list[Record]]:
     names = NameMaker(rng)
     enterprises = make_enterprises(rng, names)
     organizations = make_organizations(rng, enterprises)
     bases = make_activity_bases(rng, organizations)
     cadres = make_cadres(rng, names, enterprises)
+    add_life_columns(organizations)
     return {
         "organizations": organizations,
         "enterprises": enterprises,
@@ -1327,6 +1443,7 @@ def build_dataset(rng: random.Random) -> dict[str, list[Record]]:
         "incidents": make_incidents(),
         "waivers": make_waivers(),
         "cadre_status": make_cadre_statuses(),
+        "branch_meetings": make_branch_meetings(organizations),
     }
 
 

@@ -142,10 +142,17 @@ def plugin_names(result) -> list[str]:
 
 
 def test_p_before_and_after_the_command_both_count():
-    assert plugin_names(run_cli(["plugins"])) == ["one_plus_four", "service", "chain_council", "coverage"]
+    assert plugin_names(run_cli(["plugins"])) == [
+        "one_plus_four",
+        "service",
+        "chain_council",
+        "coverage",
+        "branch_life",
+    ]
     assert plugin_names(run_cli(["-p", "no:coverage", "plugins", "-p", "no:service"])) == [
         "one_plus_four",
         "chain_council",
+        "branch_life",
     ]
 
 

@@ -64,11 +64,11 @@ def plugin_dir(tmp_path: Path, subjects: str) -> str:
 
 
 def parameters(stdout: str) -> dict[str, str]:
-    """Rule id → its `parameters` cell in `evalkit rules`."""
+    """Rule id → its `parameters` cell in `evalkit rules` (the first table: the rules' bases follow)."""
     lines = stdout.splitlines()
     start = lines[0].index("parameters")
     end = lines[0].index("source")
-    return {line.split()[0]: line[start:end].strip() for line in lines[2:]}
+    return {line.split()[0]: line[start:end].strip() for line in lines[2 : lines.index("")]}
 
 
 def test_shipped_weights_sum_to_100_and_show_no_effective_weight():
@@ -152,7 +152,8 @@ def test_explain_shows_each_applicable_indicators_effective_weight(tmp_path):
     args = ["explain", str(SAMPLE), "--period", "2024", "--subject", "D2", "--plugins-dir", plugins]
     result = run_cli(args)
     assert result.exit_code == 0, result.stderr
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line[:3] in ("SVC", "INS")}
+    indicators = result.stdout.split("\nBasis:")[0]  # the rules' bases come last, a line each
+    rows = {line.split()[0]: line.split() for line in indicators.splitlines() if line[:3] in ("SVC", "INS")}
     # D2's four SVC indicators (20 + 30 + 30 + 20) and INS01 (10) all apply: 110 in all.
     assert [rows[rule][-3:-1] for rule in ("SVC01", "SVC02", "SVC03", "SVC04", "INS01")] == [
         ["20", "18.18"],  # 20 × 100 / 110

@@ -39,7 +39,16 @@ def test_xlsx_score_sheet(folder, tmp_path):
     assess(folder, "--format", "xlsx", "--output", str(target))
     packs = {p["name"]: p["sha256"] for p in assess(folder, "--format", "json").json["packs"]}
     book = load_workbook(target)
-    assert book.sheetnames == ["Cover", "Departments", "Cadres", "Branches", "Chains", "Coverage", "Findings"]
+    assert book.sheetnames == [
+        "Cover",
+        "Departments",
+        "Cadres",
+        "Branches",
+        "Chains",
+        "Coverage",
+        "Findings",
+        "Rules",
+    ]
     departments = book["Departments"]
     assert departments.freeze_panes == "A2"
     headers = [cell.value for cell in departments[1]]

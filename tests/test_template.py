@@ -13,7 +13,7 @@ from evalkit.testing import run_cli, write_dataset
 
 ZH_SHEETS = (
     "党组织 企业 部门 干部 产业链岗位 活动阵地 活动台账 议事会议 企业诉求 走访台账 三培养 否决事项 豁免 "
-    "工作日历 干部考核状态"
+    "工作日历 干部考核状态 组织生活台账"
 ).split()
 ACTIVITIES = next(record_type for record_type in CORE_RECORD_TYPES if record_type.name == "activities")
 
@@ -170,7 +170,10 @@ def test_filled_template_loads_as_the_same_records_in_csv_files(tmp_path, small,
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_branch_self_check_on_a_filled_template(tmp_path, small, lang):
     """B1 (a branch of chain committee C1, whose base S1 it may use) holds a volunteer service and a
-    member education in 2024Q3 and nothing else: OPF01, OPF03 and OPF05 pass, OPF02 and OPF04 fail."""
+    member education in 2024Q3 and nothing else: OPF01, OPF03 and OPF05 pass, OPF02 and OPF04 fail.
+    Its organisational life sheet (组织生活台账) is left with its header: a ledger kept, and empty, so
+    B1 (12 members: a committee) held no general meeting, committee meeting, lecture or theme day
+    (LIFE01, 02, 04, 05 fail) and no general meeting gave voting counts (LIFE08 skips)."""
     q3 = {"org_id": "B1", "base_id": "S1", "participants": 20, "co_hosts": [], "evidence": None}
     small["activities"] += [
         {**q3, "id": "A7", "date": "2024-07-03", "category": "volunteer_service", "title": "走访困难职工"},
@@ -189,4 +192,9 @@ def test_branch_self_check_on_a_filled_template(tmp_path, small, lang):
         "OPF03": ("pass", ["A8"]),
         "OPF04": ("fail", []),
         "OPF05": ("pass", ["A7"]),
+        "LIFE01": ("fail", []),
+        "LIFE02": ("fail", []),
+        "LIFE04": ("fail", []),
+        "LIFE05": ("fail", []),
+        "LIFE08": ("skip", []),
     }

@@ -57,8 +57,12 @@ writes a blank workbook of every record type, with drop-downs, to fill in.
   and Excel date cells are accepted too, and so are Excel serial numbers (days since 1899-12-30, as a
   CSV export of unformatted date cells shows them) between 10000 and 99999.
 - **Whole numbers** may carry a `.0` (`3.0`), as some Excel exports write them.
-- **Booleans**: true/false, 1/0, yes/no or 是/否; a blank cell means false.
-- **Lists**: ids separated by `;` or `；`; a blank cell means an empty list.
+- **Booleans**: true/false, 1/0, yes/no or 是/否; a blank cell means false, but in
+  `organizations.has_committee`, where it means "not stated" (its note says what decides then).
+- **Lists**: ids separated by `;` or `；`; a blank cell means an empty list. A list of choices
+  (`branch_meetings.kind`: one meeting may be several kinds, `党员大会;党课`) takes codes or labels
+  the same way, must have at least one, and an item that is none of them is refused with what it
+  most likely means.
 - **Choices** (enum columns) may be written as the code or any of its Chinese labels.
 - **Ids** are text, unique within their table and across {", ".join(SUBJECT_TABLES)} together.
 - **Extra columns** are kept as text, for plugins.
@@ -261,17 +265,45 @@ def _fields(title: str, fields: dict[str, str]) -> list[str]:
     return _table((title, "meaning"), [_row(f"`{name}`", meaning) for name, meaning in fields.items()])
 
 
+#: What a rule's basis and a pack's `needs` are, before the packs.
+_BASIS_AND_NEEDS = [
+    "## Basis",
+    "",
+    "Every rule may cite what it enforces: `basis_kind` is `regulation` (党内法规: the",
+    "《中国共产党支部工作条例（试行）》, cited as 条例), `local_practice` (地方惯例) or `zone_method` (园区工作法: the",
+    "zone's own method), and `basis` the",
+    "text, quoted as it is written. Both are optional (a pack of your own may leave them out: reports show `—`);",
+    "every shipped rule has both, and a basis nobody has confirmed reads `local_practice`, 依据待确认. The 1+4 rules",
+    "(OPF), the chain council rules (CHN) and the service rules (SVC) cite the zone's method by its name,",
+    "济阳区产业链党建'1+4'工作法: it is what they encode, and no other text is given for them. COV02's basis begins",
+    "同上 (the same regulation as COV01's, the rule above it), as it is written. `evalkit rules` lists each rule's",
+    "basis; `check` and `assess` reports list the rules in force with theirs (Markdown, HTML, CSV, an XLSX sheet),",
+    "and `explain` gives the basis of each rule that judged the subject.",
+    "",
+    "## Packs that need a ledger",
+    "",
+    "A pack may name record types it judges (`needs: [branch_meetings]`): a dataset without a file or sheet of",
+    "one of them leaves the pack out altogether: no findings, no table, not listed among the packs used. A",
+    "header-only file is a ledger kept and empty, so the pack judges it (every branch fails what it did not hold).",
+    "",
+]
+
+
 def rules_markdown(session: Session) -> str:
     lines = ["# Rules", "", _GENERATED, "", "The rules of the built-in packs, with their default parameters.", ""]
+    lines += _BASIS_AND_NEEDS
     for pack in session.packs:
         spec = pack.spec
         lines += [f"## {pack.name} — {spec.title('en')} / {spec.title('zh')}", "", f"Version {spec.version}.", ""]
+        if spec.needs:
+            needs = ", ".join(f"`{name}`" for name in spec.needs)
+            lines += [f"Needs {needs}: left out (inert) when the dataset has no file or sheet of it.", ""]
         if spec.settings:
             lines += _table(("setting", "value"), [_row(f"`{k}`", v) for k, v in spec.settings.items()])
         if spec.scoring:
             lines += _scoring(spec.scoring)
         lines += _table(
-            ("rule", "title", "severity", "fact", "condition", "parameters", "fail message"),
+            ("rule", "title", "severity", "fact", "condition", "parameters", "fail message", "basis"),
             [
                 _row(
                     f"**{rule.id}**",
@@ -281,6 +313,7 @@ def rules_markdown(session: Session) -> str:
                     _condition(rule),
                     ", ".join(f"`{name} = {value}`" for name, value in rule.params.items()),
                     rule.message["fail"].en if "fail" in rule.message else "",
+                    f"{rule.basis_kind or '—'}: {rule.basis or '—'}",
                 )
                 for rule in spec.rules
             ],

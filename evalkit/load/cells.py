@@ -167,24 +167,35 @@ def value_sql(
         return f"CASE WHEN {true} THEN true WHEN {false} THEN false END"
     if kind == LIST:
         items = f"list_transform(regexp_split_to_array({text}, '[;；]'), lambda item: {_strip('item')})"
-        return f"list_filter({items}, lambda item: item <> '')"
+        items = f"list_filter({items}, lambda item: item <> '')"
+        if column.enum is None:
+            return items
+        # A list of choices: each item read as an ENUM cell is; one item no choice takes makes the cell bad.
+        codes = f"list_transform({items}, lambda item: {_choice(column, 'item', _fold('item'))})"
+        return f"CASE WHEN list_bool_and(list_transform({codes}, lambda code: code IS NOT NULL)) THEN {codes} END"
     if kind == ENUM:
-        spellings = enum_spellings(column)
-        cases = " ".join(f"WHEN {quoted(spelling)} THEN {quoted(code)}" for spelling, code in spellings.items())
-        direct = " ".join(f"WHEN {quoted(code)} THEN {quoted(code)}" for code in column.enum)
-        return f"coalesce(CASE {text} {direct} END, CASE {folded} {cases} END)"
+        return _choice(column, text, folded)
     if kind == PERIOD:
         quarter = f"CASE WHEN {parts}.q <> '' THEN 'Q' || {parts}.q ELSE '' END"
         return f"CASE WHEN {parts}.y <> '' THEN {parts}.y || {quarter} END"
     raise AssertionError(f"unknown column type {kind}")
 
 
+def _choice(column: Column, text: str, folded: str) -> str:
+    """The code an enumeration's cell (or a list of choices' item) `text` spells, `folded` being
+    it folded: the code itself, or a label; NULL for anything else."""
+    spellings = enum_spellings(column)
+    cases = " ".join(f"WHEN {quoted(spelling)} THEN {quoted(code)}" for spelling, code in spellings.items())
+    direct = " ".join(f"WHEN {quoted(code)} THEN {quoted(code)}" for code in column.enum)
+    return f"coalesce(CASE {text} {direct} END, CASE {folded} {cases} END)"
+
+
 def final_sql(column: Column, value: str, text: str) -> str:
-    """A DATE column's moment as a date, when it is midnight; a blank boolean false, a blank
-    list empty; other values as they are."""
+    """A DATE column's moment as a date, when it is midnight; a blank boolean false (unknown, NULL,
+    when the column is `nullable`), a blank list empty; other values as they are."""
     if column.type == DATE:
         return f"CASE WHEN CAST({value} AS TIME) = TIME '00:00:00' THEN CAST({value} AS DATE) END"
-    if column.type == BOOL:
+    if column.type == BOOL and not column.nullable:
         return f"CASE WHEN {text} IS NULL THEN false ELSE {value} END"
     if column.type == LIST:
         return f"CASE WHEN {text} IS NULL THEN CAST([] AS VARCHAR[]) ELSE {value} END"
@@ -208,7 +219,7 @@ def enum_spellings(column: Column) -> dict[str, str]:
 
 def blank_value(column: Column) -> object:
     """What a blank cell means where blank is not "missing": false, an empty list, or nothing."""
-    return {BOOL: False, LIST: []}.get(column.type)
+    return None if column.nullable else {BOOL: False, LIST: []}.get(column.type)
 
 
 @dataclass
@@ -359,7 +370,7 @@ def _kind(column: Column | None) -> tuple:
     header names), so one expression types them all."""
     if column is None or column.type == STR:
         return (STR,)
-    return (column.type, tuple(column.enum.items()) if column.enum else ())
+    return (column.type, tuple(column.enum.items()) if column.enum else (), column.nullable)
 
 
 class Typing:
@@ -780,6 +791,8 @@ def _expected(fault: str, column: Column | None, value: str, max_chars: int) -> 
     if column.type == ENUM and (meant := _meant(column, value)):
         code, label = meant
         return f"{en}: did you mean {code} ({label})?", f"{zh}——是否应为“{label}”？"
+    if column.type == LIST and column.enum is not None:
+        return _unknown_choice(column, value, en, zh)
     if column.type in (DATE, DATETIME) and (day := _no_such_day(value)):
         year, month, number = day
         return (
@@ -787,6 +800,19 @@ def _expected(fault: str, column: Column | None, value: str, max_chars: int) -> 
             f"{zh}（{year}年{month}月没有{number}日）",
         )
     return en, zh
+
+
+def _unknown_choice(column: Column, value: str, en: str, zh: str) -> tuple[str, str]:
+    """What a list of choices' cell should have held: the first item no choice takes named, with
+    the choice it most likely means (`党员会;党课`: 党员会 is not a kind; did you mean 党员大会?)."""
+    spellings = enum_spellings(column)
+    items = [item.strip() for item in re.split("[;；]", value) if item.strip()]
+    item = next((i for i in items if i not in column.enum and fold(i) not in spellings), value)
+    meant = _meant(column, item)
+    if meant is None:
+        return f"{en} ({item!r} is none of them)", f"{zh}（“{item}”不在其中）"
+    code, label = meant
+    return f"{en}: {item!r}, did you mean {code} ({label})?", f"{zh}——“{item}”是否应为“{label}”？"
 
 
 def _meant(column: Column, value: str) -> tuple[str, str] | None:

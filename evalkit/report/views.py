@@ -24,6 +24,8 @@ from .document import Bar, Cell, Charts, Document, Paragraph, Table, cells
 from .words import KIND_LABELS, STATUS_LABELS, WORDS
 
 STATUS_MARKS = {"pass": "good", "fail": "bad", "error": "bad", "waived": "note", "skip": ""}
+#: The organisational life pack's table, whose rate the branches table shows beside its own.
+LIFE_TABLE = "branch_life"
 
 
 @dataclass
@@ -117,6 +119,26 @@ def errors_table(errors: list[RunError], ctx: Context) -> Table:
     return Table("errors", words["errors"], list(words["error_headers"]), rows)
 
 
+def rules_table(ctx: Context) -> Table:
+    """The rules in force (of the packs the report lists) and what each enforces: the kind of its
+    basis and the basis as its pack quotes it (— when the pack gives none). A detail table: the
+    terminal report leaves it out (`evalkit rules` lists them), the other formats keep it."""
+    words, packs = ctx.words, {pack.name for pack in ctx.packs}
+    rows = [
+        cells(rule.spec.id, ctx.title(rule.spec.id), rule.pack, *_basis(rule, ctx))
+        for rule in ctx.rules
+        if rule.pack in packs
+    ]
+    return Table("rules", words["rules"], list(words["basis_headers"]), rows, detail=True)
+
+
+def _basis(rule: CompiledRule, ctx: Context) -> tuple[str, str]:
+    """A rule's basis kind in words and its basis, each — when its pack gives none."""
+    words, spec = ctx.words, rule.spec
+    kind = words["basis_kinds"][spec.basis_kind] if spec.basis_kind else words["no_basis"]
+    return kind, spec.basis or words["no_basis"]
+
+
 # check -----------------------------------------------------------------------------------------
 
 
@@ -140,6 +162,7 @@ def check_document(evaluation: Evaluation, ctx: Context, subject: str | None) ->
         doc.blocks.append(Paragraph(advice, words["next"], numbered=True))
     if not subject and evaluation.findings:
         doc.blocks.append(findings_table(evaluation.findings, ctx, detail=True))
+    doc.blocks.append(rules_table(ctx))
     if evaluation.errors:
         doc.blocks.append(errors_table(evaluation.errors, ctx))
     return doc
@@ -155,16 +178,24 @@ def assess_document(assessment: Assessment, ctx: Context) -> Document:
         scores = assessment.scores_of(kind)
         if scores:
             doc.blocks.append(_score_table(assessment, kind, scores, ctx))
-    for table in assessment.tables:
-        doc.blocks.append(_compliance_table(table, ctx))
+    life = next((table for table in assessment.tables if table.spec.name == LIFE_TABLE), None)
+    for table in _in_order(assessment.tables):
+        doc.blocks.append(_compliance_table(table, ctx, life if table.spec.name == "branches" else None))
     for pack in ctx.packs:
         if pack.spec.kind == "compliance" and pack.spec.table is None:
             doc.blocks += _rule_summary(pack, assessment.evaluation.findings, ctx)
     doc.blocks.append(findings_table(assessment.evaluation.findings, ctx, detail=True))
+    doc.blocks.append(rules_table(ctx))
     if assessment.evaluation.errors:
         doc.blocks.append(errors_table(assessment.evaluation.errors, ctx))
     doc.charts = _charts(assessment, ctx)
     return doc
+
+
+def _in_order(tables: list[ComplianceTable]) -> list[ComplianceTable]:
+    """The compliance tables by name, but the organisational life table right after the branches
+    table, whose rate column it explains."""
+    return sorted(tables, key=lambda table: "branches " if table.spec.name == LIFE_TABLE else table.spec.name)
 
 
 def _grade_mark(assessment: Assessment, score: Score) -> str:
@@ -262,12 +293,17 @@ def _quota_notes(assessment: Assessment, kind: str, scores: list[Score], ctx: Co
     return lines
 
 
-def _compliance_table(table: ComplianceTable, ctx: Context) -> Table:
+def _compliance_table(table: ComplianceTable, ctx: Context, life: ComplianceTable | None = None) -> Table:
+    """A compliance pack's table; the branches' with each branch's organisational life rate
+    beside (`life`: the branch_life table, when that pack judged the dataset), blank for a branch
+    none of whose quarters it checked."""
     words = ctx.words
     headers = [words["subject"], words["name"]]
     if table.spec.quarters:
         headers += [words["checked"], words["compliant"], words["rate"]]
     headers += [f"{rule} {ctx.title(rule)}" for rule in table.spec.columns]
+    headers += [words["life_rate"]] if life is not None else []
+    life_rates = {row.subject: row.compliance_rate for row in life.rows} if life is not None else {}
     rows = []
     for row in table.rows:
         line = cells(row.subject, ctx.names.get(row.subject, ""))
@@ -276,6 +312,7 @@ def _compliance_table(table: ComplianceTable, ctx: Context) -> Table:
         line += [
             _status(row.statuses[rule], ctx.lang) if rule in row.statuses else Cell("") for rule in table.spec.columns
         ]
+        line += [Cell(life_rates.get(row.subject), "percent")] if life is not None else []
         rows.append(line)
     return Table(table.spec.name, table.spec.title(ctx.lang), headers, rows)
 
@@ -332,7 +369,7 @@ def _charts(assessment: Assessment, ctx: Context) -> Charts:
             for band in assessment.scoring.grades["department"]
             if band.at_least is not None
         ]
-    quarterly = next((t for t in assessment.tables if t.spec.quarters), None)
+    quarterly = next((t for t in _in_order(assessment.tables) if t.spec.quarters), None)  # the 1+4 branches first
     if quarterly is not None:
         quarters = sorted({q for row in quarterly.rows for q, _ in row.quarters})
         charts.grid_columns = [
@@ -362,24 +399,41 @@ def explain_document(assessment: Assessment, subject: str, subject_kind: str, ct
     score = next((s for s in assessment.scores if s.subject == subject), None)
     if score is not None:
         doc.blocks += _score_blocks(assessment, score, ctx)
-    for table in assessment.tables:
-        for row in table.rows:
-            if row.subject == subject and table.spec.quarters:
-                rate = "–" if row.compliance_rate is None else Cell(row.compliance_rate, "percent").text()
-                line = words["quarters"].format(
-                    checked=row.checked_quarters, compliant=row.compliant_quarters, rate=rate
-                )
-                doc.blocks.append(Paragraph([line]))
+    quarterly = [(table, row) for table in _in_order(assessment.tables) if table.spec.quarters for row in table.rows]
+    quarterly = [(table, row) for table, row in quarterly if row.subject == subject]
+    for table, row in quarterly:
+        rate = "–" if row.compliance_rate is None else Cell(row.compliance_rate, "percent").text()
+        line = words["quarters"].format(checked=row.checked_quarters, compliant=row.compliant_quarters, rate=rate)
+        # a branch in two quarterly tables (1+4 and organisational life): each line names its table
+        doc.blocks.append(Paragraph([line], table.spec.title(ctx.lang) if len(quarterly) > 1 else ""))
     findings = [f for f in assessment.evaluation.findings if f.subject == subject]
     if findings:
         doc.blocks.append(findings_table(findings, ctx, detail=False))
-    elif score is None:
+    judged = {f.rule for f in findings}
+    if score is not None:
+        judged |= {i.rule for i in score.indicators} | {a.rule for a in score.adjustments} | set(score.vetoes)
+        judged |= {score.demoted_by} if score.demoted_by else set()
+    if judged:
+        doc.blocks.append(_basis_lines(judged, ctx))
+    if not findings and score is None:
         doc.blocks.append(Paragraph([words["no_findings"]]))
     if score is None and subject_kind in SCORE_TABLES and not period.is_year:
         doc.blocks.append(Paragraph([words["annual"].format(year=period.year)]))
     if assessment.evaluation.errors:
         doc.blocks.append(errors_table(assessment.evaluation.errors, ctx))
     return doc
+
+
+def _basis_lines(rule_ids: set[str], ctx: Context) -> Paragraph:
+    """What each rule that judged the subject (its findings, its score's) enforces, a line each in the rules' order."""
+    template = ctx.words["basis_line"]
+    lines = [
+        template.format(rule=rule.spec.id, title=ctx.title(rule.spec.id), kind=kind, basis=basis)
+        for rule in ctx.rules
+        if rule.spec.id in rule_ids
+        for kind, basis in [_basis(rule, ctx)]
+    ]
+    return Paragraph(lines, ctx.words["basis"])
 
 
 def _fraction(value: Fraction) -> str:

@@ -199,6 +199,8 @@ class RuleSpec(_Strict):
     quota: QuotaSpec | None = None
     ungraded: UngradedSpec | None = None
     cap: CapSpec | None = None
+    basis: str | None = Field(None, description="the regulation, local practice or method the rule enforces, quoted")
+    basis_kind: BasisKind | None = None
 
     @property
     def role(self) -> str:
@@ -263,6 +265,9 @@ class PackSpec(_Strict):
     )
     scoring: ScoringSpec | None = None
     table: TableSpec | None = None
+    needs: list[str] = Field(
+        [], description="record types the pack judges: without a file or sheet of each, the pack is left out"
+    )
     rules: list[RuleSpec]
 
 
