@@ -125,7 +125,7 @@ def test_a_fresh_clone_runs_the_readmes_two_commands_as_written(release, tmp_pat
 
     assessment = run(main_job, clone, environment, timeout=1200).splitlines()
     assert "Departments" in assessment and "Cadres" in assessment  # the score tables' titles, each a line
-    builtins = ("one_plus_four", "service", "chain_council", "coverage")
+    builtins = ("one_plus_four", "service", "chain_council", "coverage", "branch_life")
     assert f"plugins: {', '.join(f'{name} {release_version}' for name in builtins)}" in assessment
 
     summary = run(tests, clone, environment, timeout=2400)
