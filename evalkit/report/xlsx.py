@@ -98,7 +98,7 @@ def render_xlsx(document: Document) -> bytes:
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions if table.rows else None
         if table.detail:
-            _hide_passes(sheet, table, STATUS_LABELS[document.lang]["pass"])
+            _hide_settled(sheet, table, [STATUS_LABELS[document.lang][status] for status in ("pass", "skip")])
         _print_setup(sheet, document, table.title, pages_tall=0)
         sheet.print_title_rows = "1:1"
     if document.notes():  # explain's arithmetic, check's advice: one line per row
@@ -149,20 +149,22 @@ def _shortened(name: str, length: int) -> str:
     return name.strip(" '")
 
 
-def _hide_passes(sheet, table: Table, passed: str) -> None:
-    """A long listing (assess's every finding of the year: a thousand rows, most of them passes)
-    opens filtered to the rows that are not passes, so the sample's workbook prints on 12 pages, not
-    25; clearing the filter shows every row. The filter is on the column whose cells are
-    coloured (the status); a hidden row is the filter's doing, not a change to the data."""
+def _hide_settled(sheet, table: Table, settled: list[str]) -> None:
+    """A long listing (assess's every finding of the year: two thousand rows, most of them passes
+    and, for branches set up during the year, skips) opens filtered to the rows that need
+    attention (failed, waived, erred), so the sample's workbook prints on 15 pages, not 30;
+    clearing the filter shows every row. The filter is on the column whose cells are coloured (the
+    status); a hidden row is the filter's doing, not a change to the data."""
     from openpyxl.worksheet.filters import CustomFilter, CustomFilters, FilterColumn
 
     column = next((i for i in range(len(table.headers)) if any(row[i].mark for row in table.rows)), None)
     if column is None:
         return
-    hidden = [number for number, row in enumerate(table.rows, start=2) if row[column].value == passed]
+    hidden = [number for number, row in enumerate(table.rows, start=2) if row[column].value in settled]
     if not hidden:
         return
-    condition = CustomFilters(customFilter=[CustomFilter(operator="notEqual", val=passed)])
+    conditions = [CustomFilter(operator="notEqual", val=value) for value in settled]
+    condition = CustomFilters(_and=True, customFilter=conditions)
     sheet.auto_filter.filterColumn.append(FilterColumn(colId=column, customFilters=condition))
     for number in hidden:
         sheet.row_dimensions[number].hidden = True
