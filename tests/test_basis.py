@@ -65,7 +65,7 @@ def own_rules(tmp_path) -> Path:
 def test_rules_lists_each_basis_within_120_cells(own_rules):
     from wcwidth import wcswidth
 
-    for lang, kind in (("en", "regulation"), ("zh", "党内法规")):
+    for lang, kind in (("en", "regulation"), ("zh", "法规制度")):
         result = run_cli(["rules", "--lang", lang, "--rules-dir", str(own_rules)])
         assert result.exit_code == 0, result.stderr
         lines = result.stdout.splitlines()
@@ -81,9 +81,19 @@ def test_rules_lists_each_basis_within_120_cells(own_rules):
 def test_explain_gives_the_basis_of_each_rule_that_judged(small_dir):
     text = run_cli(["explain", str(small_dir), "--period", "2024Q1", "--subject", "E1", "--lang", "zh"]).stdout
     basis = text.split("依据：\n")[1].splitlines()
-    assert basis[0] == "COV01 单独建支部：党内法规，" + COV01
+    assert basis[0] == "COV01 单独建支部：法规制度，" + COV01
     department = run_cli(["explain", str(small_dir), "--period", "2024", "--subject", "D1"]).stdout
     assert f"SVC01 Acceptance: zone method, {ZONE_METHOD}" in department.split("Basis:\n")[1]
+
+
+def test_explain_gives_the_basis_of_the_rules_that_left_a_cadre_ungraded_or_capped():
+    """The sample's K010 is on leave for more than half of 2024 (SVC43) and K004 under a warning
+    (SVC44): the rules that decided their grades are cited beside the indicators'."""
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data")
+    ungraded = run_cli(["explain", sample, "--period", "2024", "--subject", "K010", "--lang", "zh"]).stdout
+    assert "SVC43 病事假超过半年：法规制度，《公务员考核规定》（2020）" in ungraded.split("依据：\n")[1].splitlines()
+    capped = run_cli(["explain", sample, "--period", "2024", "--subject", "K004"]).stdout
+    assert "SVC44 Warning cap: regulation, 《公务员考核规定》（2020）" in capped.split("Basis:\n")[1].splitlines()
 
 
 def test_reports_list_the_rules_in_force(small_dir, own_rules, tmp_path):
@@ -108,7 +118,7 @@ def test_reports_list_the_rules_in_force(small_dir, own_rules, tmp_path):
         "COV02",
         "联合覆盖",
         "coverage",
-        "党内法规",
+        "法规制度",
         "同上第五条：正式党员不足3人的单位……成立联合党支部",
     )
 

@@ -412,7 +412,7 @@ def explain_document(assessment: Assessment, subject: str, subject_kind: str, ct
     judged = {f.rule for f in findings}
     if score is not None:
         judged |= {i.rule for i in score.indicators} | {a.rule for a in score.adjustments} | set(score.vetoes)
-        judged |= {score.demoted_by} if score.demoted_by else set()
+        judged |= set(score.ungraded_by) | {rule for rule in (score.cap_rule, score.demoted_by) if rule}
     if judged:
         doc.blocks.append(_basis_lines(judged, ctx))
     if not findings and score is None:
