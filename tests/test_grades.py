@@ -316,6 +316,15 @@ def test_an_unknown_incident_category_names_the_closest(small, tmp_path):
     assert "incidents.csv" in output and "work_safty" in output and "work_safety" in output
 
 
+def test_a_chinese_category_half_right_is_suggested_in_chinese(small, tmp_path):
+    """安全事故 shares two of its four characters with 安全生产: close enough to suggest, never applied."""
+    folder = cadres_dataset(small, tmp_path / "d", {"KA": 80}, incidents=[("I1", "KA", "2024-05-01", "安全事故")])
+    result = run_cli(["validate", str(folder), "--lang", "zh"])
+    assert result.exit_code == 2
+    expected = "应为以下之一：安全生产、党风廉政建设、节能环保、综治维稳、其他——是否应为“安全生产”？"
+    assert f"incidents.csv:2 [category] '安全事故'：{expected}" in result.stderr
+
+
 def test_an_unknown_veto_category_in_a_pack_is_refused(small_dir, tmp_path):
     rules = pack_with(tmp_path, "        stability: {", "        stabilty: {")
     result = run_cli(["assess", str(small_dir), "--period", "2024", "--rules-dir", str(rules)])

@@ -817,12 +817,13 @@ def _unknown_choice(column: Column, value: str, en: str, zh: str) -> tuple[str, 
 
 def _meant(column: Column, value: str) -> tuple[str, str] | None:
     """The code and label a near-miss enumeration value most likely means (never applied, only
-    suggested): a label it contains or is contained in, else the closest code or label."""
+    suggested): a label it contains or is contained in, else the closest code or label; half the
+    characters in common is close enough to suggest (安全事故 → 安全生产 work_safety)."""
     assert column.enum is not None
     spelled = fold_nfkc(value)
     labels = {fold(label): code for code, labels in column.enum.items() for label in labels}
     within = [label for label in labels if label in spelled or spelled in label]
-    close = within or get_close_matches(spelled, [*labels, *column.enum], 1, 0.6)
+    close = within or get_close_matches(spelled, [*labels, *column.enum], 1, 0.5)
     if not close:
         return None
     code = labels.get(close[0], close[0])
