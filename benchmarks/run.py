@@ -52,16 +52,15 @@ def one_run(folder: Path, output: Path, workers: int | None) -> dict:
     start = time.perf_counter()
     session = Session(autoload=False)
     dataset = timed("load", lambda: session.load(folder, threads=workers))
-    rules = session.rules_of(("compliance", "score"))
-    facts = timed("facts", lambda: session.facts(dataset, period))
+    packs = session.active_packs(dataset)  # as the command: a pack needing a ledger the dataset lacks is left out
+    rules = [rule for rule in session.rules_of(("compliance", "score")) if rule.pack in {p.name for p in packs}]
+    facts = timed("facts", lambda: session.facts(dataset, period, {rule.spec.fact for rule in rules}))
     evaluation = timed("rules", lambda: session.judge(dataset, period, rules, facts))
-    assessment = timed(
-        "scoring", lambda: assess(evaluation, session.packs, session.rules, session.scoring, session.fact_kinds)
-    )
+    assessment = timed("scoring", lambda: assess(evaluation, packs, session.rules, session.scoring, session.fact_kinds))
 
     def render() -> None:
         names, _, departments = dataset.subjects()
-        write(assess_json(assessment, session.packs, names, departments, "en"), str(output))
+        write(assess_json(assessment, packs, names, departments, "en"), str(output))
 
     timed("render", render)
     end = time.perf_counter()
