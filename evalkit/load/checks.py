@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import Note, Problem
+from ..periods import Period
 from ..schema import SUBJECT_KINDS, SUBJECT_TABLES
 from .cells import quoted
 from .files import as_text
@@ -435,8 +436,6 @@ def _waiver_expiries(dataset: Dataset, waiver_days: dict[str, int]) -> Iterator[
     """A waiver's expires_on is not before the first day of its own period (it would waive
     nothing it names), and, when it gives approved_on and its rule's pack a max_waiver_days, at
     most that many days after approval: an office's waiver is renewed, not granted for good."""
-    from ..periods import Period
-
     table = dataset.tables["waivers"]
     query = f"""SELECT CAST(_file AS VARCHAR), _row, rule, period, approved_on, expires_on
                 FROM {dataset.view("waivers")} WHERE expires_on IS NOT NULL"""
