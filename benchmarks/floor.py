@@ -68,10 +68,10 @@ COLUMNS = {
     "talent": "date mentor_id",
     "incidents": "subject_kind subject_id date",
     "cadre_status": "cadre_id kind from_date to_date",
-    "waivers": "rule subject_id period",
+    "waivers": "rule subject_id period expires_on",
 }
 TYPES = {"date": "DATE", "established_on": "DATE", "since": "DATE", "opened_on": "DATE", "due_on": "DATE",
-         "from_date": "DATE", "to_date": "DATE",
+         "from_date": "DATE", "to_date": "DATE", "expires_on": "DATE",
          "dispatched_at": "TIMESTAMP", "accepted_at": "TIMESTAMP", "resolved_at": "TIMESTAMP",
          "party_members": "INTEGER", "issues_raised": "INTEGER", "issues_resolved": "INTEGER"}  # fmt: skip
 
@@ -79,11 +79,16 @@ SETUP = """
 -- The grade bands, and the lowest grade of each kind (a veto's).
 CREATE TABLE bands (kind VARCHAR, at_least INTEGER, grade VARCHAR);
 CREATE MACRO lowest(k) AS (SELECT arg_min(grade, at_least) FROM bands WHERE kind = k);
+-- The last day of a period written 2024 or 2024Q3.
+CREATE MACRO period_last_day(p) AS CASE WHEN length(p) = 4 THEN make_date(left(p, 4)::INTEGER, 12, 31)
+    ELSE last_day(make_date(left(p, 4)::INTEGER, right(p, 1)::INTEGER * 3, 1)) END;
 -- A failed compliance finding (of the year or of one of its quarters) is waived when a waiver
--- names its rule and subject for that period, for the whole year, or for always (blank period).
+-- names its rule and subject for that period, for the whole year, or for always (blank period),
+-- and has not expired before the period's last day (expires_on blank: never).
 CREATE MACRO waived(rule_id, subject, finding_period) AS EXISTS (
     SELECT 1 FROM waivers w WHERE w.rule = rule_id AND w.subject_id = subject
-      AND (w.period IS NULL OR w.period IN (finding_period, left(finding_period, 4))));
+      AND (w.period IS NULL OR w.period IN (finding_period, left(finding_period, 4)))
+      AND (w.expires_on IS NULL OR w.expires_on >= period_last_day(finding_period)));
 -- n / d >= 0 rounded half up to 6 decimals, in integers (as evalkit's `rounded`).
 CREATE MACRO round6(n, d) AS ((2 * n::HUGEINT * 1000000 + d) // (2 * d))::DOUBLE / 1000000;
 -- The quarters of the year.
@@ -311,7 +316,9 @@ def open_dataset(folder: Path) -> duckdb.DuckDBPyConnection:
             columns = {column: TYPES.get(column, "VARCHAR") for column in next(csv.reader(file), [])}
         source = "'" + str(path).replace("'", "''") + "'"
         options = f"header = true, auto_detect = false, columns = {columns}"
-        con.execute(f"CREATE VIEW {name} AS FROM read_csv({source}, {options})")
+        # an optional column the file leaves out (a waiver's expires_on) reads as blank
+        blank = "".join(f", NULL::{TYPES.get(c, 'VARCHAR')} AS {c}" for c in read.split() if c not in columns)
+        con.execute(f"CREATE VIEW {name} AS SELECT *{blank} FROM read_csv({source}, {options})")
     return con
 
 

@@ -29,6 +29,7 @@ from .report.json_output import JsonText, assess_json, check_json, explain_json
 from .report.text import TEXT_WIDTH, render_text
 from .report.views import Context, assess_document, check_document, explain_document
 from .report.words import WORDS
+from .rules.evaluate import Evaluation
 from .rules.findings import Finding
 from .rules.packs import Pack, diff_packs, effective_weights
 from .schema import Limits
@@ -176,6 +177,7 @@ class _Run:
         self.session.check_engine()
         self.dataset = self.session.load(args.dataset, _limits(args), args.workers, getattr(args, "partial", False))
         _print_notes(self.dataset.notes, args.lang, _quiet(args))
+        args.dataset_notes = self.dataset.notes
         if not _quiet(args) and not self.dataset.has_records_in(self.period):
             nothing = (
                 "no activity, meeting, request, visit, talent or incident record is dated in {period}; the results "
@@ -350,7 +352,8 @@ def _check(args: argparse.Namespace) -> int:
     with _stages(args) as progress:
         run = _Run(args, progress)
         subjects = {args.subject} if args.subject else None
-        evaluation = run.session.check(run.dataset, run.period, subjects)
+        evaluation = run.session.check(run.dataset, run.period, subjects, waivers=not args.no_waivers)
+        _warn_unused_waivers(evaluation, args)
         packs = [p for p in run.session.active_packs(run.dataset) if p.spec.kind == "compliance"]
         if args.format == "json":
             run.emit(check_json(evaluation, packs, args.lang, run.calendar(packs)))
@@ -369,13 +372,29 @@ def _check(args: argparse.Namespace) -> int:
 def _assess(args: argparse.Namespace) -> int:
     with _stages(args) as progress:
         run = _Run(args, progress, annual=True)
-        assessment = run.session.assess(run.dataset, run.period)
+        assessment = run.session.assess(run.dataset, run.period, waivers=not args.no_waivers)
+        _warn_unused_waivers(assessment.evaluation, args)
         packs = run.session.active_packs(run.dataset)
         if args.format == "json":
             run.emit(assess_json(assessment, packs, run.names, run.departments, args.lang, run.calendar(packs)))
         else:
             run.emit(assess_document(assessment, run.context(packs)))
     return 3 if assessment.evaluation.errors else 0
+
+
+def _warn_unused_waivers(evaluation: Evaluation, args: argparse.Namespace) -> None:
+    """Each waiver that waived nothing, on stderr (none with -q); with --strict, any warning so
+    far (these, or a file not read) ends the run with exit 2 before a report is written."""
+    for unused in () if _quiet(args) else evaluation.unused_waivers:
+        print(say("warning: ", args.lang) + unused.text(args.lang), file=sys.stderr)
+    warnings = len(evaluation.unused_waivers) + sum(note.warning for note in args.dataset_notes)
+    if args.strict and warnings:
+        raise UsageError(
+            *(
+                say("--strict: {count} warning(s) (unused waivers, files not read); nothing written", x, count=warnings)
+                for x in LANGS
+            )
+        )
 
 
 def _explain(args: argparse.Namespace) -> int:

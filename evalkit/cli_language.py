@@ -116,6 +116,16 @@ _ZH = {
     ", ": "，",
     "; {blank} blank row(s) skipped": "；跳过空行 {blank} 行",
     "--strict: {count} warning(s) about files not read": "--strict：有 {count} 条关于文件未读取的警告",
+    # check and assess: the audit view, and --strict on unused waivers
+    "the audit view: results as if waivers.csv were empty (a waived finding counts as failed)": (
+        "审计视图：按没有任何豁免计算结果（已豁免的结果计为不通过）"
+    ),
+    "exit 2, writing nothing, when a warning says a waiver waived nothing or a file was not read": (
+        "有警告指出某条豁免未豁免任何结果、或某个文件未被读取时，以退出码 2 结束，不写出报告"
+    ),
+    "--strict: {count} warning(s) (unused waivers, files not read); nothing written": (
+        "--strict：有 {count} 条警告（未使用的豁免、未读取的文件）；未写出报告"
+    ),
     # check, assess and explain with no record in the period
     "no activity, meeting, request, visit, talent or incident record is dated in {period}; the results below "
     "measure nothing (is the period right?)": (

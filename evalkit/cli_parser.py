@@ -111,6 +111,20 @@ def merge_global_options(args: argparse.Namespace) -> None:
             setattr(args, dest, next((value for value in (after, before) if value is not None), default))
 
 
+def _waiver_options(command: argparse.ArgumentParser) -> None:
+    """check's and assess's options on waivers: the audit view, and unused waivers refused."""
+    command.add_argument(
+        "--no-waivers",
+        action="store_true",
+        help="the audit view: results as if waivers.csv were empty (a waived finding counts as failed)",
+    )
+    command.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 2, writing nothing, when a warning says a waiver waived nothing or a file was not read",
+    )
+
+
 def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     """The command's parser, speaking `lang` (help and usage errors)."""
     parser = (ChineseParser if lang == "zh" else Parser)(
@@ -170,6 +184,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
         "assess", parents=[common, evaluating], help="annual assessment: departments, cadres, branches, chains"
     )
     assess.add_argument("--period", help="a year, such as 2024")
+    for command in (check, assess):
+        _waiver_options(command)
 
     explain = commands.add_parser(
         "explain", parents=[common, evaluating], help="how one subject's findings and score came about"

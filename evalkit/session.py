@@ -19,7 +19,7 @@ from .errors import PluginError, RulePackError
 from .facts import Fact, FactKind, FactTable, reserved_field
 from .periods import Period
 from .plugins import PluginFailure, Plugins
-from .rules.evaluate import Evaluation, RuleError, RunError, evaluate
+from .rules.evaluate import NO_WAIVERS, Evaluation, RuleError, RunError, evaluate, unused_waivers
 from .rules.findings import Findings
 from .rules.packs import CompiledRule, Pack, check_scoring, compile_packs, merge_packs, read_pack, read_rules_dir
 from .schema import CORE_RECORD_TYPES, RecordType
@@ -122,7 +122,12 @@ class Session:
         from .load import load_dataset
 
         known_rules = {rule.spec.id for rule in self.rules}
-        return load_dataset(folder, self.record_types, known_rules, limits, threads, partial)
+        return load_dataset(folder, self.record_types, known_rules, limits, threads, partial, self.waiver_days())
+
+    def waiver_days(self) -> dict[str, int]:
+        """Rule id → the max_waiver_days of its pack, for the rules of packs that set one."""
+        most = {pack.name: pack.spec.max_waiver_days for pack in self.packs if pack.spec.max_waiver_days}
+        return {rule.spec.id: most[rule.pack] for rule in self.rules if rule.pack in most}
 
     def facts(self, dataset: Dataset, period: Period, kinds: set[str] | None = None) -> dict:
         """The facts the plugins build for `period`, as one table per kind (`factset`); with
@@ -198,37 +203,53 @@ class Session:
         ]
 
     def check(
-        self, dataset: Dataset, period: Period, subjects: set[str] | None = None, kinds=("compliance",)
+        self,
+        dataset: Dataset,
+        period: Period,
+        subjects: set[str] | None = None,
+        kinds=("compliance",),
+        waivers: bool = True,
     ) -> Evaluation:
-        """Evaluate the rules of the active packs of `kinds` and return the findings and run errors."""
+        """Evaluate the rules of the active packs of `kinds` and return the findings and run errors
+        (without `waivers`: the audit view, as if the dataset had none)."""
         active = {pack.name for pack in self.active_packs(dataset)}
         rules = [rule for rule in self.rules_of(kinds) if rule.pack in active]
-        return self.judge(
-            dataset, period, rules, self.facts(dataset, period, {rule.spec.fact for rule in rules}), subjects
-        )
+        facts = self.facts(dataset, period, {rule.spec.fact for rule in rules})
+        return self.judge(dataset, period, rules, facts, subjects, waivers)
 
     def rules_of(self, kinds=("compliance",)) -> list[CompiledRule]:
         """The rules of the packs of `kinds` (compliance, score)."""
         return [rule for rule in self.rules if self._pack(rule.pack).spec.kind in kinds]
 
     def judge(
-        self, dataset: Dataset, period: Period, rules, facts: dict, subjects: set[str] | None = None
+        self,
+        dataset: Dataset,
+        period: Period,
+        rules,
+        facts: dict,
+        subjects: set[str] | None = None,
+        waivers: bool = True,
     ) -> Evaluation:
-        """The rules over the facts (optionally only `subjects`'): findings, decisions and errors."""
+        """The rules over the facts (optionally only `subjects`'): findings, decisions, errors and
+        the waivers that waived nothing (without `waivers`, none is read: the audit view)."""
+        table_of_waivers = dataset.view("waivers") if waivers else NO_WAIVERS
         table, decisions, rule_errors = evaluate(
-            dataset.connection, period, rules, facts, self.fact_kinds, dataset.view("waivers"), subjects
+            dataset.connection, period, rules, facts, self.fact_kinds, table_of_waivers, subjects
         )
         findings = Findings(table, facts, {rule.spec.id: rule for rule in rules}, period)
         errors = self.plugin_errors(rules) + [self._rule_error(error) for error in rule_errors]
-        return Evaluation(period, facts, findings, errors, decisions)
+        unused = unused_waivers(dataset.connection, table, table_of_waivers, period) if waivers else []
+        return Evaluation(period, facts, findings, errors, decisions, unused, audit=not waivers)
 
-    def assess(self, dataset: Dataset, period: Period) -> Assessment:
-        """Evaluate every pack and score departments and cadres (the annual review).
+    def assess(self, dataset: Dataset, period: Period, waivers: bool = True) -> Assessment:
+        """Evaluate every pack and score departments and cadres (the annual review); without
+        `waivers`, the audit view.
 
         Scores are annual: for a quarter only the compliance packs are evaluated, with no scores.
         """
         annual = period.is_year
-        evaluation = self.check(dataset, period, kinds=("compliance", "score") if annual else ("compliance",))
+        kinds = ("compliance", "score") if annual else ("compliance",)
+        evaluation = self.check(dataset, period, kinds=kinds, waivers=waivers)
         packs = self.active_packs(dataset)
         return assess(evaluation, packs, self.rules, self.scoring if annual else None, self.fact_kinds)
 

@@ -104,6 +104,7 @@ EXAMPLES = {  # "table.column": an example where its type and reference say too 
     "waivers.subject_id": "B07",
     "waivers.reason": "借用会员企业会议室开展活动",
     "waivers.approved_by": "党工委",
+    "waivers.expires_on": "2024-09-30",
     "calendar.date": "2024-10-12",
     "calendar.kind": "workday",
     "calendar.note": "国庆节调休上班",

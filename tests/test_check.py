@@ -112,7 +112,7 @@ def test_year_waiver_covers_its_quarters(tmp_path, small):
     _, data = check(write_dataset(tmp_path, small), "--period", "2024")
     waived = [f for f in data["findings"] if f["rule"] == "OPF02" and f["subject"] == "J1" and f["status"] == "waived"]
     assert [f["period"] for f in waived] == ["2024Q2", "2024Q3", "2024Q4"]
-    assert waived[0]["waiver"] == {"reason": "r", "approved_by": "G"}
+    assert waived[0]["waiver"] == {"reason": "r", "approved_by": "G", "source": "waivers.csv:2"}
 
 
 def test_chain_council_rules(tmp_path, small):

@@ -233,6 +233,7 @@ def test_findings_and_scores_are_written_as_the_standard_encoder_writes_them(lan
     assert (
         any(f.waiver for f in findings) and any(f.evidence for f in findings) and any(not f.evidence for f in findings)
     )
+    assert any(f.expired_waiver for f in findings)  # the sample's J3, waivers.csv:4
     text = _written(assess_json(assessment, session.packs, {}, {}, lang))
     data = json.loads(text)
     assert text == json.dumps(data, ensure_ascii=False, indent=1) + "\n"
@@ -240,7 +241,12 @@ def test_findings_and_scores_are_written_as_the_standard_encoder_writes_them(lan
         {
             **dict(rule=f.rule, pack=f.pack, subject=f.subject, subject_kind=f.subject_kind, period=str(f.period)),
             **dict(status=f.status, severity=f.severity, message=f.message(lang), evidence=list(f.evidence)),
-            **({"waiver": {"reason": f.waiver.reason, "approved_by": f.waiver.approved_by}} if f.waiver else {}),
+            **(
+                {"waiver": {"reason": f.waiver.reason, "approved_by": f.waiver.approved_by, "source": f.waiver.source}}
+                if f.waiver
+                else {}
+            ),
+            **({"expired_waiver": f.expired_waiver.text(lang)} if f.expired_waiver else {}),
         }
         for f in findings
     ]

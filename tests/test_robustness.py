@@ -255,6 +255,8 @@ def test_row_order_does_not_change_the_json(tmp_path):
     shuffled = shutil.copytree(SAMPLE, tmp_path / "shuffled")
     rng = random.Random(7)
     for path in sorted(shuffled.glob("*.csv")):
+        if path.name == "waivers.csv":  # a waiver is cited by its row (waivers.csv:2), which a shuffle changes
+            continue
         raw = path.read_bytes()
         encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
         rows = read(path, encoding)

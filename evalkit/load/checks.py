@@ -14,9 +14,11 @@ of the wrong kind, and to activity bases and requests (a ledger's own records), 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import Note, Problem
+from ..periods import Period
 from ..schema import SUBJECT_KINDS, SUBJECT_TABLES
 from .cells import quoted
 from .files import as_text
@@ -58,9 +60,12 @@ class Outside(NamedTuple):
     value: str
 
 
-def validate_dataset(dataset: Dataset, known_rules: set[str] | None, partial: bool = False) -> list[Problem]:
+def validate_dataset(
+    dataset: Dataset, known_rules: set[str] | None, partial: bool = False, waiver_days: dict[str, int] | None = None
+) -> list[Problem]:
     """Every problem the checks find. With `partial`, references to subjects the dataset does not
-    hold are not problems: each such id is added to `dataset.notes` once, where first referenced."""
+    hold are not problems: each such id is added to `dataset.notes` once, where first referenced.
+    `waiver_days` (rule id → its pack's max_waiver_days) bounds how long a waiver of a rule may hold."""
     _all_ids(dataset)
     outside: list[Outside] | None = [] if partial else None
     problems = list(_unique_ids(dataset))
@@ -72,6 +77,7 @@ def validate_dataset(dataset: Dataset, known_rules: set[str] | None, partial: bo
     problems += _chain_committees(dataset)
     problems += _incidents(dataset, outside)
     problems += _waivers(dataset, known_rules, outside)
+    problems += _waiver_expiries(dataset, waiver_days or {})
     problems += _calendar_dates(dataset)
     dataset.notes.extend(_not_checked(outside or []))
     return problems
@@ -424,6 +430,42 @@ def _waivers(dataset: Dataset, known_rules: set[str] | None, outside: list[Outsi
             problem = _absent(dataset, outside, "waivers", file, number, "subject_id", subject, expected)
             if problem is not None:
                 yield problem
+
+
+def _waiver_expiries(dataset: Dataset, waiver_days: dict[str, int]) -> Iterator[Problem]:
+    """A waiver's expires_on is not before the first day of its own period (it would waive
+    nothing it names), and, when it gives approved_on and its rule's pack a max_waiver_days, at
+    most that many days after approval: an office's waiver is renewed, not granted for good."""
+    table = dataset.tables["waivers"]
+    query = f"""SELECT CAST(_file AS VARCHAR), _row, rule, period, approved_on, expires_on
+                FROM {dataset.view("waivers")} WHERE expires_on IS NOT NULL"""
+    column = table.header("expires_on")
+    for file, number, rule, period, approved_on, expires_on in dataset.connection.execute(query).fetchall():
+        value = expires_on.isoformat()
+        first = Period.parse(period).first_day if period else None
+        if first is not None and expires_on < first:
+            yield Problem(
+                file,
+                number,
+                column,
+                value,
+                f"a date on or after {first.isoformat()}, the first day of the waiver's period {period}",
+                f"不早于豁免期间 {period} 首日 {first.isoformat()} 的日期",
+            )
+        elif approved_on is not None and (most := waiver_days.get(rule)) is not None:
+            days = (expires_on - approved_on).days
+            if days > most:
+                last = (approved_on + timedelta(days=most)).isoformat()
+                yield Problem(
+                    file,
+                    number,
+                    column,
+                    value,
+                    f"a date at most {most} days after approved_on {approved_on.isoformat()} (by {last}: "
+                    f"the pack of rule {rule} sets max_waiver_days {most}; this waiver holds {days} days)",
+                    f"审批日期 {approved_on.isoformat()} 后 {most} 天以内的日期（至迟 {last}：规则 {rule} 所在规则包的"
+                    f" max_waiver_days 为 {most}；本豁免长达 {days} 天）",
+                )
 
 
 def _calendar_dates(dataset: Dataset) -> Iterator[Problem]:

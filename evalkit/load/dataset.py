@@ -233,13 +233,15 @@ def load_dataset(
     limits: Limits | None = None,
     threads: int | None = None,
     partial: bool = False,
+    waiver_days: dict[str, int] | None = None,
 ) -> Dataset:
     """Load and validate every record type in `folder`; raise `DatasetError` listing every problem.
 
     `known_rules`, when given, are the rule ids a waiver may name; `limits`, how much of a file
     is read before it is refused (default `Limits()`); `threads`, how many threads DuckDB may use (default: one per
     core); `partial`, the dataset is one branch's own ledger: a reference to an organisation,
-    enterprise, department or cadre it does not hold is a note, not a problem (checks.py).
+    enterprise, department or cadre it does not hold is a note, not a problem (checks.py);
+    `waiver_days`, rule id → its pack's max_waiver_days, how long a waiver of it may hold.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -303,7 +305,7 @@ def load_dataset(
     del typing
     pa.default_memory_pool().release_unused()
     dataset = Dataset(folder, tables, connection, notes)
-    problems += validate_dataset(dataset, known_rules, partial)
+    problems += validate_dataset(dataset, known_rules, partial, waiver_days)
     if problems:
         raise DatasetError(problems, dataset.notes)
     return dataset

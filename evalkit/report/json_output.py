@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..rules.evaluate import Evaluation
-from ..rules.findings import Findings, arrow_text
+from ..rules.findings import Findings, arrow_text, expired_waiver_text
 from ..rules.packs import Pack
 from ..score.assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
 from ..score.scoring import Indicator, QuotaPool, Score, rounded
@@ -103,13 +103,23 @@ def _findings(findings: Findings, lang: str) -> Items:
             for key, texts in values.items():
                 pieces += [arrow_text(('",\n' if pieces else "{\n") + f'   "{key}": "'), _escaped(texts)]
             reason, by = _escaped(batch.column("waiver_reason")), _escaped(batch.column("waiver_by"))
-            waiver = pc.binary_join_element_wise(*_texts(_WAIVER, reason, _BY, by, '"\n   }', ""))
+            file, row = _escaped(batch.column("waiver_file")), pc.cast(batch.column("waiver_row"), pa.string())
+            waiver = pc.binary_join_element_wise(*_texts(_WAIVER, reason, _BY, by, _SOURCE, file, ":", row, _END, ""))
+            expired = _expired(batch, file, row, lang)
             evidence = _evidence(batch.column("evidence"))
-            end = _texts(_EVIDENCE, evidence, pc.fill_null(waiver, _NOTHING), "\n  }", "")
+            cited = (pc.fill_null(waiver, _NOTHING), pc.fill_null(expired, _NOTHING))
+            end = _texts(_EVIDENCE, evidence, *cited, "\n  }", "")
             written = pc.binary_join_element_wise(*pieces, *end)
             yield _joined(written, _NEXT).as_py()
 
     return Items(chunks())
+
+
+def _expired(batch: pa.RecordBatch, file: pa.Array, row: pa.Array, lang: str) -> pa.Array:
+    """The `expired_waiver` key of each failed finding whose waiver expired (null for the others)."""
+    day = pc.cast(batch.column("waiver_expired"), pa.string())
+    text = expired_waiver_text(file, row, batch.column("rule"), batch.column("subject"), day, lang)
+    return pc.binary_join_element_wise(*_texts(_EXPIRED, _escaped(text), '"', ""))
 
 
 def _texts(*pieces) -> list:
@@ -119,6 +129,7 @@ def _texts(*pieces) -> list:
 
 _FINDING_KEYS = ("rule", "pack", "subject", "subject_kind", "period", "status", "severity")
 _EVIDENCE, _WAIVER, _BY = '",\n   "evidence": ', ',\n   "waiver": {\n    "reason": "', '",\n    "approved_by": "'
+_SOURCE, _END, _EXPIRED = '",\n    "source": "', '"\n   }', ',\n   "expired_waiver": "'
 _NOTHING, _NEXT, _NO_EVIDENCE = arrow_text(""), arrow_text(",\n  "), arrow_text("[]")
 _ESCAPE = r'[\x00-\x1f"\\]'  # what json's escaper escapes (with ensure_ascii=False)
 
@@ -155,8 +166,16 @@ def check_json(evaluation: Evaluation, packs: list[Pack], lang: str, calendar: d
             "errors": [error.to_json() for error in evaluation.errors],
             "packs": packs_json(packs),
             **({"calendar": calendar} if calendar is not None else {}),
+            **_audit_keys(evaluation, lang),
         }
     )
+
+
+def _audit_keys(evaluation: Evaluation, lang: str) -> dict:
+    """`"audit": true` in the audit view (--no-waivers) and the `warnings` (unused waivers), each
+    only when there is something to say: a report without them is as it was before waivers expired."""
+    warnings = [unused.to_json(lang) for unused in evaluation.unused_waivers]
+    return {**({"audit": True} if evaluation.audit else {}), **({"warnings": warnings} if warnings else {})}
 
 
 def _score(score: Score, names: dict[str, str], departments: dict, indicators: Callable[[Indicator], str]) -> Written:
@@ -237,10 +256,11 @@ def _table_row(table: ComplianceTable, names: dict[str, str], row: TableRow) -> 
         )
     statuses = ",".join(f"\n  {_string(rule)}: {_string(status)}" for rule, status in row.statuses.items())
     findings = "{" + statuses + "\n }" if statuses else "{}"
-    return Written(_ROW % (_string(row.subject), _string(names.get(row.subject, "")), counts, findings))
+    name = _string(names.get(row.subject, ""))
+    return Written(_ROW % (_string(row.subject), name, counts, row.waived_quarters, findings))
 
 
-_ROW = '{\n "subject": %s,\n "name": %s,%s\n "findings": %s\n}'
+_ROW = '{\n "subject": %s,\n "name": %s,%s\n "waived_quarters": %d,\n "findings": %s\n}'
 _COUNTS = '\n "checked_quarters": %s,\n "compliant_quarters": %s,\n "compliance_rate": %s,'
 
 
@@ -259,6 +279,7 @@ def assess_json(
         "packs": packs_json(packs),
         **({"calendar": calendar} if calendar is not None else {}),
         "errors": [error.to_json() for error in evaluation.errors],
+        **_audit_keys(evaluation, lang),
     }
     return JsonText(data)
 

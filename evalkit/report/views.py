@@ -96,7 +96,9 @@ def findings_table(findings: list[Finding], ctx: Context, detail: bool, key: str
     for f in findings:
         message = f.message(ctx.lang)
         if f.waiver is not None:
-            message += f" [{f.waiver.reason} / {f.waiver.approved_by}]"
+            message += f" [{f.waiver.reason} / {f.waiver.approved_by}, {f.waiver.source}]"
+        if f.expired_waiver is not None:
+            message += f" [{f.expired_waiver.text(ctx.lang)}]"
         period = f.period.label(ctx.lang)
         rows.append(
             [
@@ -144,11 +146,12 @@ def _basis(rule: CompiledRule, ctx: Context) -> tuple[str, str]:
 
 def check_document(evaluation: Evaluation, ctx: Context, subject: str | None) -> Document:
     words, labels = ctx.words, STATUS_LABELS[ctx.lang]
-    doc = ctx.document(words["check_title"].format(period=evaluation.period.label(ctx.lang)))
+    doc = ctx.document(_audited(words["check_title"].format(period=evaluation.period.label(ctx.lang)), evaluation, ctx))
     counts = Counter(f.status for f in evaluation.findings)
     separator = "，" if ctx.lang == "zh" else ", "
     summary = separator.join(f"{labels[s]} {counts[s]}" for s in labels if counts[s]) or "0"
     doc.blocks.append(Paragraph([words["summary"].format(total=len(evaluation.findings), counts=summary)]))
+    doc.blocks += _warnings(evaluation, ctx)
     shown = [f for f in evaluation.findings if subject or f.status in ("fail", "waived", "error")]
     if shown:
         doc.blocks.append(findings_table(shown, ctx, detail=False, key="findings" if subject else "attention"))
@@ -173,7 +176,10 @@ def check_document(evaluation: Evaluation, ctx: Context, subject: str | None) ->
 
 def assess_document(assessment: Assessment, ctx: Context) -> Document:
     words = ctx.words
-    doc = ctx.document(words["assess_title"].format(year=assessment.evaluation.period.year))
+    doc = ctx.document(
+        _audited(words["assess_title"].format(year=assessment.evaluation.period.year), assessment.evaluation, ctx)
+    )
+    doc.blocks += _warnings(assessment.evaluation, ctx)
     for kind in SCORE_TABLES:
         scores = assessment.scores_of(kind)
         if scores:
@@ -190,6 +196,19 @@ def assess_document(assessment: Assessment, ctx: Context) -> Document:
         doc.blocks.append(errors_table(assessment.evaluation.errors, ctx))
     doc.charts = _charts(assessment, ctx)
     return doc
+
+
+def _audited(title: str, evaluation: Evaluation, ctx: Context) -> str:
+    """A report's title, saying so when it is the audit view (--no-waivers): its numbers are not
+    the ones the office reports, and a printed page must not be mistaken for them."""
+    return ctx.words["audit_title"].format(title=title) if evaluation.audit else title
+
+
+def _warnings(evaluation: Evaluation, ctx: Context) -> list[Paragraph]:
+    """The waivers that waived nothing, each named by file and row (none: no block)."""
+    if not evaluation.unused_waivers:
+        return []
+    return [Paragraph([unused.text(ctx.lang) for unused in evaluation.unused_waivers], ctx.words["warnings"])]
 
 
 def _in_order(tables: list[ComplianceTable]) -> list[ComplianceTable]:
@@ -301,6 +320,7 @@ def _compliance_table(table: ComplianceTable, ctx: Context, life: ComplianceTabl
     headers = [words["subject"], words["name"]]
     if table.spec.quarters:
         headers += [words["checked"], words["compliant"], words["rate"]]
+    headers += [words["waived_quarters"]]
     headers += [f"{rule} {ctx.title(rule)}" for rule in table.spec.columns]
     headers += [words["life_rate"]] if life is not None else []
     life_rates = {row.subject: row.compliance_rate for row in life.rows} if life is not None else {}
@@ -309,6 +329,7 @@ def _compliance_table(table: ComplianceTable, ctx: Context, life: ComplianceTabl
         line = cells(row.subject, ctx.names.get(row.subject, ""))
         if table.spec.quarters:
             line += [Cell(row.checked_quarters), Cell(row.compliant_quarters), Cell(row.compliance_rate, "percent")]
+        line += [Cell(row.waived_quarters)]
         line += [
             _status(row.statuses[rule], ctx.lang) if rule in row.statuses else Cell("") for rule in table.spec.columns
         ]

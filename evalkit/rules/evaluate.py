@@ -28,7 +28,12 @@ from .packs import CompiledRule
 #: The columns of the findings table, in order (`Findings` reads them).
 FINDING_COLUMNS = (
     "rule, pack, subject, subject_kind, period, year, quarter, status, severity, evidence, "
-    "waiver_reason, waiver_by, fact_kind, fact_row, quarters"
+    "waiver_reason, waiver_by, fact_kind, fact_row, quarters, waiver_file, waiver_row, waiver_expired"
+)
+#: No waivers, as the table `evaluate` reads them: the audit view (`check --no-waivers`).
+NO_WAIVERS = (
+    "(SELECT NULL::VARCHAR AS rule, NULL::VARCHAR AS subject_id, NULL::VARCHAR AS period, NULL::VARCHAR AS reason, "
+    "NULL::VARCHAR AS approved_by, NULL::DATE AS expires_on, NULL::VARCHAR AS _file, NULL::BIGINT AS _row WHERE false)"
 )
 
 
@@ -64,6 +69,69 @@ class Evaluation:
     findings: Findings
     errors: list[RunError]
     decisions: pa.Table | None = None
+    unused_waivers: list[UnusedWaiver] = field(default_factory=list)
+    audit: bool = False  # waivers ignored (--no-waivers)
+
+
+@dataclass(frozen=True)
+class UnusedWaiver:
+    """A waiver that could have waived a finding of this run and waived none (`unused_waivers`)."""
+
+    file: str
+    row: int
+    rule: str
+    subject: str
+    period: str | None
+
+    def text(self, lang: str) -> str:
+        period = f" {self.period}" if self.period else ""
+        if lang == "zh":
+            return (
+                f"{self.file} 第{self.row}行（{self.rule} {self.subject}{period}）未使用：本次运行中它没有豁免任何结果"
+                "（可删除，或核对其规则、对象和期间）"
+            )
+        return (
+            f"{self.file}:{self.row} ({self.rule} {self.subject}{period}) is unused: it waived no finding in this run "
+            "(remove it, or check its rule, subject and period)"
+        )
+
+    def to_json(self, lang: str) -> dict:
+        return {
+            "kind": "unused_waiver",
+            "waiver": f"{self.file}:{self.row}",
+            "rule": self.rule,
+            "subject": self.subject,
+            "period": self.period,
+            "message": self.text(lang),
+        }
+
+
+def unused_waivers(connection, findings: pa.Table, waivers: str, period: Period) -> list[UnusedWaiver]:
+    """The waivers whose rule was evaluated for their subject in this run (a finding of the rule
+    names the subject), whose period overlaps the run's, and that no finding cites, neither as
+    its waiver nor as one that expired (that one the finding's report names already)."""
+    connection.register("evalkit_unused_findings", findings.select(["rule", "subject", "waiver_file", "waiver_row"]))
+    try:
+        rows = connection.execute(
+            f"""SELECT CAST(w._file AS VARCHAR) AS file, w._row, w.rule, w.subject_id, w.period
+                FROM {waivers} w
+                WHERE EXISTS (SELECT 1 FROM evalkit_unused_findings f
+                              WHERE f.rule = w.rule AND f.subject = w.subject_id)
+                  AND NOT EXISTS (SELECT 1 FROM evalkit_unused_findings f
+                                  WHERE f.waiver_file = CAST(w._file AS VARCHAR) AND f.waiver_row = w._row)
+                ORDER BY file, w._row"""
+        ).fetchall()
+    finally:
+        connection.unregister("evalkit_unused_findings")
+    return [
+        UnusedWaiver(file, row, rule, subject, waived)
+        for file, row, rule, subject, waived in rows
+        if waived is None or _overlap(Period.parse(waived), period)
+    ]
+
+
+def _overlap(one: Period, other: Period) -> bool:
+    return one.first_day <= other.last_day and other.first_day <= one.last_day
 
 
 def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
@@ -148,7 +216,8 @@ def evaluate(
     subjects: set[str] | None = None,
 ) -> tuple[pa.Table, pa.Table, list[RuleError]]:
     """Evaluate `rules` over the fact tables (optionally only `subjects`) in `connection`, where
-    `waivers` names the table of waivers (rule, subject_id, period, reason, approved_by, _row).
+    `waivers` names the table of waivers (rule, subject_id, period, reason, approved_by,
+    expires_on, _file, _row; `NO_WAIVERS` for none).
 
     Returns the findings table (sorted by subject, period and rule), the decisions table and
     the rules the engine could not decide.
@@ -244,19 +313,38 @@ def _decided(rule: CompiledRule, place: int, kind: str, outcomes: str) -> str:
 
 def _waived(findings: str, waivers: str) -> str:
     """`findings` with each failed one covered by a waiver (the first in the file that names its
-    rule and subject and whose period holds the finding's) turned `waived`, with its reason."""
+    rule and subject, whose period holds the finding's, and that has not expired by the last day
+    of the finding's period) turned `waived`, with its reason and its file and row. A failed one
+    that only expired waivers name stays failed and names the first of them (`waiver_expired`:
+    its expiry), so the report says why it was not waived."""
     return f"""
         WITH found AS ({findings}),
-        covering AS (
-            SELECT found.rule, found.subject, found.period,
-                   arg_min(w.reason, w._row) AS waiver_reason, arg_min(w.approved_by, w._row) AS waiver_by
-            FROM (SELECT DISTINCT rule, subject, period, year FROM found WHERE status = 'fail') found
+        matching AS (
+            SELECT found.rule, found.subject, found.period, w.reason, w.approved_by, w.expires_on, w._row,
+                   CAST(w._file AS VARCHAR) AS file,
+                   w.expires_on IS NULL OR w.expires_on >= CASE WHEN found.quarter = 0
+                       THEN make_date(found.year, 12, 31)
+                       ELSE last_day(make_date(found.year, found.quarter * 3, 1)) END AS holds
+            FROM (SELECT DISTINCT rule, subject, period, year, quarter FROM found WHERE status = 'fail') found
             JOIN {waivers} w ON w.rule = found.rule AND w.subject_id = found.subject
-                 AND (w.period IS NULL OR w.period = found.period OR w.period = CAST(found.year AS VARCHAR))
-            GROUP BY found.rule, found.subject, found.period)
-        SELECT found.* REPLACE (CASE WHEN found.status = 'fail' AND covering.waiver_reason IS NOT NULL
+                 AND (w.period IS NULL OR w.period = found.period OR w.period = CAST(found.year AS VARCHAR))),
+        covering AS (
+            SELECT rule, subject, period,
+                   arg_min(reason, _row) FILTER (WHERE holds) AS waiver_reason,
+                   arg_min(approved_by, _row) FILTER (WHERE holds) AS waiver_by,
+                   arg_min(file, _row) FILTER (WHERE holds) AS held_file, min(_row) FILTER (WHERE holds) AS held_row,
+                   arg_min(file, _row) FILTER (WHERE NOT holds) AS expired_file,
+                   min(_row) FILTER (WHERE NOT holds) AS expired_row,
+                   arg_min(expires_on, _row) FILTER (WHERE NOT holds) AS expired_on
+            FROM matching GROUP BY rule, subject, period)
+        SELECT found.* REPLACE (CASE WHEN found.status = 'fail' AND covering.held_row IS NOT NULL
                                      THEN 'waived' ELSE found.status END AS status),
-               covering.waiver_reason, covering.waiver_by
+               covering.waiver_reason, covering.waiver_by,
+               CASE WHEN found.status = 'fail' THEN coalesce(covering.held_file, covering.expired_file) END
+                   AS waiver_file,
+               CASE WHEN found.status = 'fail' THEN coalesce(covering.held_row, covering.expired_row) END AS waiver_row,
+               CASE WHEN found.status = 'fail' AND covering.held_row IS NULL THEN covering.expired_on END
+                   AS waiver_expired
         FROM found LEFT JOIN covering USING (rule, subject, period)"""
 
 

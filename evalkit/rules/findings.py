@@ -28,8 +28,42 @@ from ..periods import Period
 
 @dataclass(frozen=True)
 class Waiver:
+    """The waiver that turned a finding `waived`, named by its file and row wherever it is cited."""
+
     reason: str
     approved_by: str
+    file: str
+    row: int
+
+    @property
+    def source(self) -> str:
+        return f"{self.file}:{self.row}"
+
+
+@dataclass(frozen=True)
+class ExpiredWaiver:
+    """A waiver that names a failed finding but expired before the last day of its period, so the
+    finding stays `fail`: "waivers.csv:7 (OPF05 B07) expired on 2024-08-15"."""
+
+    file: str
+    row: int
+    rule: str
+    subject: str
+    expired_on: date
+
+    def text(self, lang: str) -> str:
+        return expired_waiver_text(self.file, str(self.row), self.rule, self.subject, self.expired_on.isoformat(), lang)
+
+
+def expired_waiver_text(file, row, rule, subject, day, lang: str):
+    """How a report says a waiver expired, in `lang`, from texts (or Arrow arrays, joined column-wise)."""
+    if lang == "zh":
+        pieces = (file, " 第", row, "行（", rule, " ", subject, "）已于", day, "到期")
+    else:
+        pieces = (file, ":", row, " (", rule, " ", subject, ") expired on ", day)
+    if all(isinstance(piece, str) for piece in pieces):
+        return "".join(pieces)
+    return pc.binary_join_element_wise(*(arrow_text(p) if isinstance(p, str) else p for p in pieces), arrow_text(""))
 
 
 @dataclass(frozen=True)
@@ -71,6 +105,7 @@ class Finding:
     waiver: Waiver | None
     texts: Callable[[str, Today | None], list]  # its batch's messages (or advice as of a day) in a language
     row: int  # in its batch
+    expired_waiver: ExpiredWaiver | None = None  # a failed finding's waiver that expired
 
     def message(self, lang: str) -> str:
         return self.texts(lang, None)[self.row]
@@ -107,14 +142,16 @@ class Findings:
         for batch in self.batches():
             texts = cache(lambda lang, today, batch=batch: self.messages(batch, lang, today).to_pylist())
             columns = (batch.column(name).to_pylist() for name in _READ)
-            for row, (rule, pack, subject, kind, period, status, severity, evidence, reason, by) in enumerate(
+            for row, (rule, pack, subject, kind, period, status, severity, evidence, reason, by, *cited) in enumerate(
                 zip(*columns, strict=True)
             ):
                 if period not in periods:
                     periods[period] = Period.parse(period)
-                waiver = Waiver(reason, by) if reason is not None else None
+                file, line, expired_on = cited
+                waiver = Waiver(reason, by, file, line) if reason is not None else None
+                expired = ExpiredWaiver(file, line, rule, subject, expired_on) if expired_on is not None else None
                 found = (rule, pack, subject, kind, periods[period], status, severity, tuple(evidence), waiver)
-                yield Finding(*found, texts, row)
+                yield Finding(*found, texts, row, expired)
 
     def messages(self, batch: pa.RecordBatch, lang: str, advice: Today | None = None) -> pa.Array:
         """Each finding's message in `lang` (or, given the day, its advice as of that day: null for
@@ -229,7 +266,7 @@ def _same(value):
 
 #: The columns of the findings table a `Finding` is made of, in its fields' order.
 _READ = ("rule", "pack", "subject", "subject_kind", "period", "status", "severity", "evidence")
-_READ += ("waiver_reason", "waiver_by")
+_READ += ("waiver_reason", "waiver_by", "waiver_file", "waiver_row", "waiver_expired")
 #: The columns that choose a finding's template.
 _GROUP = ["rule", "status", "fact_kind"]
 #: Rows of the findings table read at a time.

@@ -268,6 +268,11 @@ class PackSpec(_Strict):
     needs: list[str] = Field(
         [], description="record types the pack judges: without a file or sheet of each, the pack is left out"
     )
+    max_waiver_days: int | None = Field(
+        None,
+        ge=1,
+        description="a waiver of one of its rules may hold at most this many days from approved_on to expires_on",
+    )
     rules: list[RuleSpec]
 
 

@@ -33,6 +33,7 @@ class TableRow:
     checked_quarters: int | None = None  # None: the table does not count quarters
     compliant_quarters: int | None = None
     quarters: tuple[tuple[Period, str], ...] = ()  # each quarter: compliant, non_compliant or skipped
+    waived_quarters: int = 0  # quarters with a waived finding of the pack (compliant or not)
 
     @property
     def compliance_rate(self) -> Fraction | None:
@@ -96,12 +97,15 @@ def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings) -> Com
     `findings` is the findings table (the pack's own rows are read), grouped by subject and rule
     (the first status of STATUS_PRECEDENCE present) and by subject and quarter. A quarter is
     checked when any of its findings is not `skip`, and compliant when it is checked and none of
-    its findings failed (or erred): pass, waived and skip all keep it compliant.
+    its findings failed (or erred): pass, waived and skip all keep it compliant. A quarter is
+    waived when any of its findings is `waived`, whether the quarter is compliant or not (the rate
+    is not changed by it: it says how much of the rate rests on waivers).
     """
     spec = pack.spec.table
     rule_ids = tuple(rule.spec.id for rule in rules if rule.pack == pack.name)
     statuses: dict[str, dict[str, str]] = {}
     quarters: dict[str, list[tuple[Period, str]]] = defaultdict(list)
+    waived: dict[str, int] = defaultdict(int)  # subject → its quarters with a waived finding
     periods: dict[tuple[int, int], Period] = {}  # made once each
     own = None
     if findings is not None:  # only the columns read: the filter copies what it keeps
@@ -118,19 +122,23 @@ def compliance_table(pack: Pack, rules: Sequence[CompiledRule], findings) -> Com
         failed = pc.is_in(quarterly["status"], value_set=pa.array(["fail", "error"]))
         quarterly = quarterly.append_column("skipped", pc.equal(quarterly["status"], "skip"))
         quarterly = quarterly.append_column("failed", failed)
-        grouped = _grouped(quarterly, ["subject", "year", "quarter"], [("skipped", "all"), ("failed", "any")])
-        for subject, year, quarter, skipped, failed in grouped:
+        quarterly = quarterly.append_column("waived", pc.equal(quarterly["status"], "waived"))
+        aggregates = [("skipped", "all"), ("failed", "any"), ("waived", "any")]
+        for subject, year, quarter, skipped, failed, any_waived in _grouped(
+            quarterly, ["subject", "year", "quarter"], aggregates
+        ):
             state = "skipped" if skipped else "non_compliant" if failed else "compliant"
             quarters[subject].append((periods.setdefault((year, quarter), Period(year, quarter)), state))
+            waived[subject] += any_waived
     rows = []
     for subject, summary in statuses.items():
         if not spec.quarters:
-            rows.append(TableRow(subject, summary))
+            rows.append(TableRow(subject, summary, waived_quarters=waived[subject]))
             continue
         states = tuple(quarters[subject])
         checked = sum(state != "skipped" for _, state in states)
         compliant = sum(state == "compliant" for _, state in states)
-        rows.append(TableRow(subject, summary, checked, compliant, states))
+        rows.append(TableRow(subject, summary, checked, compliant, states, waived[subject]))
     return ComplianceTable(pack.name, spec, rule_ids, tuple(rows))
 
 
