@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import UsageError
+from ..periods import Period
 from .document import Bar, Cell, Document, Paragraph, Table, cells
 from .words import STATUS_LABELS, WORDS
 
@@ -368,9 +369,8 @@ def summary_line(comparison: Comparison, lang: str) -> str:
     separator = "，" if lang == "zh" else ", "
     counts = comparison.counts()
     text = separator.join(f"{words['transitions'][name]} {count}" for name, count in counts.items() if count)
-    return words["changes_summary"].format(
-        file=comparison.old_file, period=comparison.old_period, counts=text or words["no_changes"]
-    )
+    period = Period.parse(comparison.old_period).label(lang)
+    return words["changes_summary"].format(file=comparison.old_file, period=period, counts=text or words["no_changes"])
 
 
 def changes_table(comparison: Comparison, lang: str, names: dict[str, str], titles: dict[str, str]) -> Table:
@@ -381,7 +381,8 @@ def changes_table(comparison: Comparison, lang: str, names: dict[str, str], titl
     for c in comparison.changes:
         before = labels.get(c.old_status, c.old_status) if c.old_status else words["absent"]
         now = labels.get(c.new_status, c.new_status) if c.new_status else words["absent"]
-        period = c.period if c.period == c.old_period else f"{c.old_period} → {c.period}"
+        period = Period.parse(c.period).label(lang)
+        period = period if c.period == c.old_period else f"{Period.parse(c.old_period).label(lang)} → {period}"
         rows.append(
             [Cell(words["transitions"][c.transition], mark=marks.get(c.transition, ""))]
             + cells(c.subject, names.get(c.subject, ""), period, c.rule, titles.get(c.rule, c.rule), before, now)
@@ -431,7 +432,8 @@ def add_comparison(
     grade code → words), the changes before the long listings, the bars' earlier totals."""
     lang = document.lang
     words = WORDS[lang]
-    document.meta.append((words["compared_with"], f"{comparison.old_file} ({comparison.old_period})"))
+    period = Period.parse(comparison.old_period).label(lang)
+    document.meta.append((words["compared_with"], f"{comparison.old_file} ({period})"))
     for key, rows in comparison.scores.items():
         at = next((n for n, block in enumerate(document.blocks) if isinstance(block, Table) and block.key == key), None)
         if at is not None:
