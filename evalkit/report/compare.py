@@ -83,6 +83,7 @@ def _checked(data: object, path: str) -> dict:
         and _PERIOD.fullmatch(data["period"])
         and isinstance(data.get("findings"), list)
         and all(_is_finding(finding) for finding in data["findings"])
+        and all(_is_score(row) for key in SCORE_KEYS for row in _rows(data.get(key)))
     ):
         raise UsageError(
             f"{path}: not an evalkit check or assess JSON output (write one with --format json)",
@@ -99,7 +100,28 @@ def _checked(data: object, path: str) -> dict:
 
 def _is_finding(finding: object) -> bool:
     keys = ("rule", "subject", "period", "status")
-    return isinstance(finding, dict) and all(isinstance(finding.get(key), str) for key in keys)
+    return (
+        isinstance(finding, dict)
+        and all(isinstance(finding.get(key), str) for key in keys)
+        and _PERIOD.fullmatch(finding["period"]) is not None
+    )
+
+
+def _rows(rows: object) -> list:
+    """A score table's rows: none when the output has no such table; a table that is not a list
+    counts as one row that is not a score."""
+    return [] if rows is None else rows if isinstance(rows, list) else [rows]
+
+
+def _is_score(row: object) -> bool:
+    """A score row as comparisons read it: a subject, a numeric total, a whole rank or none."""
+    rank = row.get("rank") if isinstance(row, dict) else None
+    return (
+        isinstance(row, dict)
+        and isinstance(row.get("subject"), str)
+        and _decimal(row.get("total")) is not None
+        and (rank is None or (isinstance(rank, int) and not isinstance(rank, bool)))
+    )
 
 
 def shifted(period: str, years: int) -> str:
@@ -307,11 +329,9 @@ def _change(kind: str, finding: dict, old_period: str, old_status: str | None, n
     )
 
 
-def _score_changes(rows: list[dict], old_rows: object) -> list[ScoreChange]:
+def _score_changes(rows: list[dict], old_rows: list[dict] | None) -> list[ScoreChange]:
     """Each later score row beside the earlier row of its subject (a subject not scored before: none)."""
-    earlier = (
-        {row.get("subject"): row for row in old_rows if isinstance(row, dict)} if isinstance(old_rows, list) else {}
-    )
+    earlier = {row["subject"]: row for row in old_rows or []}
     changes = []
     for row in rows:
         before = earlier.get(row["subject"])
@@ -319,13 +339,13 @@ def _score_changes(rows: list[dict], old_rows: object) -> list[ScoreChange]:
         changes.append(
             ScoreChange(
                 row["subject"],
-                row.get("name", ""),
+                str(row.get("name", "")),
                 _decimal(row["total"]),
-                row.get("grade", ""),
+                str(row.get("grade", "")),
                 row.get("rank"),
                 old_total,
-                before.get("grade") if before else None,
-                before.get("rank") if before and isinstance(before.get("rank"), int) else None,
+                str(before.get("grade", "")) if before else None,
+                before.get("rank") if before else None,
             )
         )
     return changes
@@ -474,7 +494,9 @@ def diff_document(comparison: Comparison, old: dict, new: dict, lang: str) -> Do
             for row in data.get(key) or []:
                 if isinstance(row, dict) and isinstance(row.get("subject"), str):
                     names[row["subject"]] = str(row.get("name", ""))
-    titles = {rule["id"]: str(rule.get("title", "")) for rule in new.get("rules") or [] if isinstance(rule, dict)}
+    titles = {
+        str(rule.get("id")): str(rule.get("title", "")) for rule in new.get("rules") or [] if isinstance(rule, dict)
+    }
     document.blocks.append(Paragraph([summary_line(comparison, lang)]))
     if comparison.changes:
         document.blocks.append(changes_table(comparison, lang, names, titles))
