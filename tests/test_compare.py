@@ -15,6 +15,7 @@ from test_hostile_plugins import plugin_folder
 
 from evalkit.report import compare as compare_module
 from evalkit.report.compare import change_text, transition
+from evalkit.report.text import display_width
 from evalkit.testing import run_cli, write_dataset
 
 
@@ -417,6 +418,7 @@ def test_every_format_shows_the_score_change(tmp_path):
     assert re.search(r"\| 3 +\| D1 +\| D1 +\| 81\.00 +\| good +\| 80\.35 +\| \+0\.65 +\| good +\| 5 ↑ +\|", markdown)
     html = run_cli([*base, "-f", "html"]).stdout
     assert "+0.65" in html and "5 ↑" in html
+    assert "81.00 good (+0.65 ↑)" in html and html.count('<line class="previous"') == 2  # D1, D2; D3 is new
     zipped = tmp_path / "diff.zip"
     assert run_cli([*base, "-o", str(zipped)]).exit_code == 0
     with zipfile.ZipFile(zipped) as archive:
@@ -440,7 +442,7 @@ def test_assess_compare_shows_the_change_in_every_format(tmp_path, small, small_
     base = ["assess", str(data), "--period", "2024", "--compare", saved, "-q"]
     text = run_cli([*base, "--lang", "zh"]).stdout
     assert "部门：与上次比较" in text and re.search(r"D3\s+新区局\s+0\.00\s+\S+\s+新\s+新", text)
-    assert max(len(line) for line in text.splitlines()) <= 120
+    assert max(display_width(line) for line in text.splitlines()) <= 120
     html = run_cli([*base, "-f", "html"]).stdout
     assert '<line class="previous"' in html and "(0.00)" in html  # D1's earlier total drawn on its bar
     data_json = run_cli([*base, "-f", "json"]).json

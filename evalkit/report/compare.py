@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..periods import Period
-from .document import Bar, Cell, Document, Paragraph, Table, cells
+from .document import Bar, Cell, Charts, Document, Paragraph, Table, cells
 from .words import STATUS_LABELS, WORDS
 
 #: The transitions, in the order summaries and tables list them (old status → new status).
@@ -502,4 +502,9 @@ def diff_document(comparison: Comparison, old: dict, new: dict, lang: str) -> Do
         document.blocks.append(changes_table(comparison, lang, names, titles))
     for key, rows in comparison.scores.items():
         document.blocks.append(score_table(key, rows, lang))
+    if comparison.scores.get("departments"):  # the HTML report draws the totals, each with its earlier one
+        rows = comparison.scores["departments"]
+        bars = [Bar(row.subject, row.grade, Fraction(row.total), "", row.name) for row in rows]
+        add_bar_changes(bars, rows)
+        document.charts = Charts(bars_title=words["chart_totals"], bars=bars)
     return document
