@@ -473,11 +473,14 @@ def diff_document(comparison: Comparison, old: dict, new: dict, lang: str) -> Do
     """`evalkit diff`'s report: the summary, the changes and, for assessments, the score tables
     with the earlier columns beside the later ones."""
     words = WORDS[lang]
-    title = words["diff_title"].format(
-        command=words["diff_commands"][comparison.command], old=comparison.old_period, new=comparison.new_period
+    old_period, new_period = (
+        Period.parse(period).label(lang) for period in (comparison.old_period, comparison.new_period)
     )
-    meta = [(words["compared_with"], f"{comparison.old_file} ({comparison.old_period})")]
-    meta.append((words["dataset"], f"{comparison.new_file} ({comparison.new_period})"))
+    title = words["diff_title"].format(
+        command=words["diff_commands"][comparison.command], old=old_period, new=new_period
+    )
+    meta = [(words["compared_with"], f"{comparison.old_file} ({old_period})")]
+    meta.append((words["dataset"], f"{comparison.new_file} ({new_period})"))
     packs = [
         cells(*(str(pack.get(key, "")) for key in ("name", "version", "sha256", "source")))
         for pack in new.get("packs") or []
