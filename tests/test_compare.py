@@ -472,3 +472,18 @@ def test_an_output_compared_with_itself_changes_nothing_but_its_persisting_failu
     assert f"Compared with {saved} (2024): persisting 34" in result.stdout
     out = io.StringIO(result.stdout)
     assert max(len(line) for line in out.read().splitlines()) <= 120
+
+
+def test_assess_exits_1_with_exit_on_new_only_for_a_new_failure(tmp_path, small, small_dir):
+    saved = str(tmp_path / "assess-2024.json")
+    run_cli(["assess", str(small_dir), "--period", "2024", "-f", "json", "-o", saved, "-q"])
+    small["activities"] = []  # B1's member education of 2024Q1 (A1) gone: OPF03 B1 2024Q1 pass → fail
+    fewer = write_dataset(tmp_path / "fewer", small)
+    base = ["assess", str(fewer), "--period", "2024", "--compare", saved, "-q"]
+    result = run_cli([*base, "-f", "json", "--exit-on", "new"])
+    assert result.exit_code == 1
+    assert ("new", "OPF03", "B1", "pass", "fail") in _listed(result.json["comparison"])
+    assert run_cli([*base, "--exit-on", "new", "--exit-zero"]).exit_code == 0
+    assert run_cli(base).exit_code == 0  # assess exits 1 only when --exit-on asks
+    same = ["assess", str(small_dir), "--period", "2024", "--compare", saved, "--exit-on", "new", "-q"]
+    assert run_cli(same).exit_code == 0  # its failures persist; none is new
