@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime, timezone, tzinfo
@@ -369,13 +369,13 @@ def _earlier(args: argparse.Namespace) -> dict | None:
     return read_output(args.compare)
 
 
-def _comparison(args: argparse.Namespace, earlier: dict | None, output: JsonText) -> Comparison | None:
-    """What changed from the --compare output to this run's JSON output (`output`, written to
-    text here and read as the earlier one was, so both sides are compared alike)."""
+def _comparison(args: argparse.Namespace, earlier: dict | None, output: Callable[[], JsonText]) -> Comparison | None:
+    """What changed from the --compare output to this run's JSON output (`output` makes it; it is
+    written to text here and read as the earlier one was, so both sides are compared alike)."""
     if earlier is None:
         return None
     text: list[str] = []
-    output.write_to(text.append)
+    output().write_to(text.append)
     later = parse_output("".join(text), args.output or "-")
     return compare(earlier, later, args.shift_years, args.compare, args.output or "-")
 
@@ -407,7 +407,7 @@ def _check(args: argparse.Namespace) -> int:
         def output() -> JsonText:
             return check_json(evaluation, packs, args.lang, run.calendar(packs), args.subject, rules)
 
-        comparison = _comparison(args, earlier, output())
+        comparison = _comparison(args, earlier, output)
         if args.format == "json":
             run.emit(_with_comparison(output(), comparison))
         else:
@@ -445,7 +445,7 @@ def _assess(args: argparse.Namespace) -> int:
             calendar = run.calendar(packs)
             return assess_json(assessment, packs, run.names, run.departments, args.lang, calendar, rules)
 
-        comparison = _comparison(args, earlier, output())
+        comparison = _comparison(args, earlier, output)
         if args.format == "json":
             run.emit(_with_comparison(output(), comparison))
         else:
