@@ -193,13 +193,14 @@ def _bars(charts: Charts) -> str:
         end = left + float(bar.value) * scale
         value = f"{Cell(bar.value, 'number').text()} {visible(bar.label)}"
         value += f" ({bar.change})" if bar.change else ""
-        right = max(right, end + 4 + _width(value))
+        reach = end if bar.previous is None else max(end, left + float(bar.previous) * scale)  # the value after both
+        right = max(right, reach + 4 + _width(value))
         tip = f"{visible(bar.subject)} {visible(bar.name)}: {value}" if bar.name else f"{visible(bar.subject)}: {value}"
         svg.append(
             f'<g class="bar"><title>{escape(tip)}</title>'
             f'<text class="name" x="{left - 8:.1f}" y="{y + BASELINE + 2}" text-anchor="end">{escape(name)}</text>'
             f'<rect x="{left:.1f}" y="{y + 4}" width="{end - left:.1f}" height="{row - 8}" fill="{colours[bar.mark]}"/>'
-            f'<text class="v" x="{end + 4:.1f}" y="{y + BASELINE + 2}">{escape(value)}</text>'
+            f'<text class="v" x="{reach + 4:.1f}" y="{y + BASELINE + 2}">{escape(value)}</text>'
             + _previous(bar, left, scale, y, row)
             + "</g>"
         )
