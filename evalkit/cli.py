@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import date, datetime, timezone, tzinfo
@@ -24,8 +24,18 @@ from .errors import DatasetError, EvalkitError, Note, OutOfMemory, UsageError, v
 from .periods import Period
 from .progress import Progress
 from .report import NEEDS_OUTPUT, check_output, render, write
+from .report.compare import (
+    Comparison,
+    add_comparison,
+    check_comparable,
+    compare,
+    diff_document,
+    parse_output,
+    parse_shift,
+    read_output,
+)
 from .report.document import Paragraph
-from .report.json_output import JsonText, assess_json, check_json, explain_json
+from .report.json_output import JsonText, assess_json, check_json, explain_json, rules_json
 from .report.text import TEXT_WIDTH, render_text
 from .report.views import Context, assess_document, check_document, explain_document
 from .report.words import WORDS
@@ -33,6 +43,7 @@ from .rules.evaluate import Evaluation
 from .rules.findings import Finding
 from .rules.packs import Pack, diff_packs, effective_weights
 from .schema import Limits
+from .score.assessment import SCORE_TABLES, Assessment
 from .session import Session
 from .signals import Terminated, stopping_on_signals
 from .template import template_xlsx
@@ -343,43 +354,152 @@ PARTIAL = {
 }
 
 
+def _earlier(args: argparse.Namespace) -> dict | None:
+    """The output --compare names, read before any work (a file that is not a check or assess
+    output is refused at once); --exit-on and --shift need it."""
+    if args.compare is None:
+        for option, given in (("--exit-on", args.exit_on), ("--shift", args.shift)):
+            if given is not None:
+                raise UsageError(
+                    *(
+                        say("{option} compares with an earlier run: add --compare OLD.json", x, option=option)
+                        for x in LANGS
+                    )
+                )
+        return None
+    args.shift_years = parse_shift(args.shift) if args.shift is not None else 0
+    return read_output(args.compare)
+
+
+def _comparison(args: argparse.Namespace, earlier: dict | None, output: Callable[[], JsonText]) -> Comparison | None:
+    """What changed from the --compare output to this run's JSON output (`output` makes it; it is
+    written to text here and read as the earlier one was, so both sides are compared alike)."""
+    if earlier is None:
+        return None
+    text: list[str] = []
+    output().write_to(text.append)
+    later = parse_output("".join(text), args.output or "-")
+    return compare(earlier, later, args.shift_years, args.compare, args.output or "-")
+
+
+def _exit_code(args: argparse.Namespace, failed: bool, comparison: Comparison | None) -> int:
+    """1 when findings failed (`failed`) or, with --exit-on new, only when a failure is new or
+    unwaived since the earlier run; --exit-zero turns 1 into 0."""
+    if args.exit_on == "new":
+        failed = comparison is not None and comparison.has_new_failures()
+    return 1 if failed and not args.exit_zero else 0
+
+
 def _check(args: argparse.Namespace) -> int:
     if args.partial and not args.subject:
         raise UsageError(
             "--partial checks one branch's own ledger: name the branch with --subject ID",
             "--partial 用于检查本支部自己的台账：请用 --subject 编号 指明支部",
         )
+    earlier = _earlier(args)
     with _stages(args) as progress:
         run = _Run(args, progress)
+        if earlier is not None:
+            check_comparable(earlier, "check", args.subject, str(run.period), args.shift_years, args.compare)
         subjects = {args.subject} if args.subject else None
         evaluation = run.session.check(run.dataset, run.period, subjects, waivers=not args.no_waivers)
         _warn_unused_waivers(evaluation, args)
         packs = [p for p in run.session.active_packs(run.dataset) if p.spec.kind == "compliance"]
+        rules = rules_json(run.session.rules, packs, args.lang)
+
+        def output() -> JsonText:
+            return check_json(evaluation, packs, args.lang, run.calendar(packs), args.subject, rules)
+
+        comparison = _comparison(args, earlier, output)
         if args.format == "json":
-            run.emit(check_json(evaluation, packs, args.lang, run.calendar(packs)))
+            run.emit(_with_comparison(output(), comparison))
         else:
             findings = evaluation.findings if args.subject else ()
-            document = check_document(evaluation, run.context(packs, findings), args.subject)
+            context = run.context(packs, findings)
+            document = check_document(evaluation, context, args.subject)
             if args.partial:  # after the summary
                 document.blocks.insert(1, Paragraph([PARTIAL[args.lang]]))
+            if comparison is not None:
+                add_comparison(document, comparison, context.titles, run.names)
             run.emit(document)
     if evaluation.errors:
         return 3
-    failed = any(finding.status == "fail" for finding in evaluation.findings)
-    return 1 if failed and not args.exit_zero else 0
+    return _exit_code(args, any(finding.status == "fail" for finding in evaluation.findings), comparison)
+
+
+def _with_comparison(output: JsonText, comparison: Comparison | None) -> JsonText:
+    """The JSON output with what changed since the --compare output, last (docs/output.md)."""
+    if comparison is not None:
+        output.data["comparison"] = comparison.to_json()
+    return output
 
 
 def _assess(args: argparse.Namespace) -> int:
+    earlier = _earlier(args)
     with _stages(args) as progress:
         run = _Run(args, progress, annual=True)
+        if earlier is not None:
+            check_comparable(earlier, "assess", None, str(run.period), args.shift_years, args.compare)
         assessment = run.session.assess(run.dataset, run.period, waivers=not args.no_waivers)
         _warn_unused_waivers(assessment.evaluation, args)
         packs = run.session.active_packs(run.dataset)
+        rules = rules_json(run.session.rules, packs, args.lang)
+
+        def output() -> JsonText:
+            calendar = run.calendar(packs)
+            return assess_json(assessment, packs, run.names, run.departments, args.lang, calendar, rules)
+
+        comparison = _comparison(args, earlier, output)
         if args.format == "json":
-            run.emit(assess_json(assessment, packs, run.names, run.departments, args.lang, run.calendar(packs)))
+            run.emit(_with_comparison(output(), comparison))
         else:
-            run.emit(assess_document(assessment, run.context(packs)))
-    return 3 if assessment.evaluation.errors else 0
+            context = run.context(packs)
+            document = assess_document(assessment, context)
+            if comparison is not None:
+                add_comparison(
+                    document, comparison, context.titles, run.names, _grade_words(assessment, comparison, args.lang)
+                )
+            run.emit(document)
+    return 3 if assessment.evaluation.errors else _exit_code(args, False, comparison)
+
+
+def _grade_words(assessment: Assessment, comparison: Comparison, lang: str) -> dict[str, dict[str, str]]:
+    """Each grade code of the compared score tables in words, the earlier run's by this run's packs."""
+    kinds = {key: kind for kind, key in SCORE_TABLES.items()}
+    return {
+        key: {
+            code: assessment.label(kinds[key], code, lang)
+            for row in rows
+            for code in (row.grade, row.old_grade)
+            if code
+        }
+        for key, rows in comparison.scores.items()
+    }
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """What changed from one saved check or assess JSON output to another."""
+    check_output(args.output, [args.old, args.new])
+    args.format = _report_format(args.format, args.output)
+    if args.format in NEEDS_OUTPUT and not args.output:
+        raise UsageError(
+            f"--format {args.format} writes files: name one with --output",
+            f"--format {args.format} 会生成文件：请用 --output 指定文件名",
+        )
+    shift = parse_shift(args.shift) if args.shift is not None else 0
+    old, new = read_output(args.old), read_output(args.new)
+    comparison = compare(old, new, shift, args.old, args.new)
+    if args.format == "json":
+        write(JsonText({"command": "diff", **comparison.to_json()}), args.output)
+    else:
+        document = diff_document(comparison, old, new, args.lang)
+        write(
+            render_text(document, None if args.wide else TEXT_WIDTH)
+            if args.format == "text"
+            else render(document, args.format),
+            args.output,
+        )
+    return _exit_code(args, False, comparison)
 
 
 def _warn_unused_waivers(evaluation: Evaluation, args: argparse.Namespace) -> None:
@@ -575,6 +695,7 @@ COMMANDS = {
     "check": _check,
     "assess": _assess,
     "explain": _explain,
+    "diff": _diff,
     "rules": _rules,
     "verify": _verify,
     "plugins": _plugins,

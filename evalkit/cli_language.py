@@ -184,6 +184,30 @@ _ZH = {
     ),
     '{file}: {key} must be text in quotes, such as {key} = "…"': '{file}：{key} 的值应为带引号的文本，如 {key} = "…"',
     "{file}: [tool.evalkit] must be a table of settings": "{file}：[tool.evalkit] 应为设置表",
+    # run-to-run comparison (--compare, evalkit diff)
+    "an earlier JSON output of this command (--format json): the report shows what changed since": (
+        "本命令此前的 JSON 输出（--format json）：报告列出此后的变化"
+    ),
+    "compare with the earlier output N years later: with --shift 1y its 2024Q3 matches 2025Q3, 2024 matches 2025": (
+        "与 N 年前的输出比较：--shift 1y 时其 2024Q3 对应 2025Q3，2024 对应 2025"
+    ),
+    "with new: exit 1 only for failures new or unwaived since the earlier output (not a new rule's)": (
+        "取 new 时：仅当出现上次以来新增或豁免失效的未通过项时以退出码 1 结束（新规则的除外）"
+    ),
+    "exit 0 even when --exit-on new found new failures": "即使 --exit-on new 发现新增未通过项，也以退出码 0 结束",
+    "what changed from one saved check or assess JSON output to another": (
+        "比较两份已保存的 check 或 assess JSON 输出之间的变化"
+    ),
+    "the earlier output (--format json)": "较早的输出（--format json）",
+    "the later output, of the same command and --subject": "较晚的输出，须为同一命令、同一 --subject",
+    "text, markdown, html, csv, json or xlsx (default: the one --output's suffix names, else text); csv and xlsx need "
+    "--output": (
+        "text、markdown、html、csv、json 或 xlsx（默认：--output 后缀对应的格式，否则为 text）；"
+        "csv 和 xlsx 需要 --output"
+    ),
+    "{option} compares with an earlier run: add --compare OLD.json": (
+        "{option} 用于与此前的结果比较：请加 --compare OLD.json"
+    ),
 }
 
 #: Messages other code words in English: argparse's errors (the same in CPython 3.10–3.13; after

@@ -29,6 +29,11 @@ WIDE_HELP = f"text tables at their full width, nothing cut or wrapped to fit {TE
 TZ_HELP = (
     "the time zone of the report's time (generated at), such as Asia/Shanghai (default: EVALKIT_TZ, else the system's)"
 )
+COMPARE_HELP = "an earlier JSON output of this command (--format json): the report shows what changed since"
+SHIFT_HELP = (
+    "compare with the earlier output N years later: with --shift 1y its 2024Q3 matches 2025Q3, 2024 matches 2025"
+)
+EXIT_ON_HELP = "with new: exit 1 only for failures new or unwaived since the earlier output (not a new rule's)"
 GENERATED_AT_HELP = (
     "the report's time (generated at), ISO 8601 such as 2024-12-31T09:30:00+08:00, for a report that is the same "
     "when made again (default: SOURCE_DATE_EPOCH, else now)"
@@ -158,6 +163,9 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     evaluating.add_argument("--wide", action="store_true", help=WIDE_HELP)
     evaluating.add_argument("--executor", help=argparse.SUPPRESS)  # removed: refused with a word on why
     evaluating.add_argument("--partitions", help=argparse.SUPPRESS)
+    comparing = argparse.ArgumentParser(add_help=False)  # check, assess and diff
+    comparing.add_argument("--shift", metavar="Ny", help=SHIFT_HELP)
+    comparing.add_argument("--exit-on", choices=["new"], help=EXIT_ON_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     validate = commands.add_parser(
@@ -167,8 +175,9 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     validate.add_argument("--strict", action="store_true", help="exit 2 when a warning says a file was not read")
 
     check = commands.add_parser(
-        "check", parents=[common, evaluating], help="compliance findings (1+4, councils, coverage)"
+        "check", parents=[common, evaluating, comparing], help="compliance findings (1+4, councils, coverage)"
     )
+    check.add_argument("--compare", metavar="OLD.json", help=COMPARE_HELP)
     check.add_argument("--period", help="a year (2024) or a quarter (2024Q2)")
     check.add_argument("--subject", metavar="ID", help="only this subject, by id or name (a branch's self-check)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings failed")
@@ -181,9 +190,13 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     )
 
     assess = commands.add_parser(
-        "assess", parents=[common, evaluating], help="annual assessment: departments, cadres, branches, chains"
+        "assess",
+        parents=[common, evaluating, comparing],
+        help="annual assessment: departments, cadres, branches, chains",
     )
     assess.add_argument("--period", help="a year, such as 2024")
+    assess.add_argument("--compare", metavar="OLD.json", help=COMPARE_HELP)
+    assess.add_argument("--exit-zero", action="store_true", help="exit 0 even when --exit-on new found new failures")
     for command in (check, assess):
         _waiver_options(command)
 
@@ -196,6 +209,24 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
         "--subject", required=True, metavar="ID", help="a department, cadre, organisation or enterprise, by id or name"
     )
 
+    diff = commands.add_parser(
+        "diff", parents=[common, comparing], help="what changed from one saved check or assess JSON output to another"
+    )
+    diff.add_argument("old", metavar="OLD.json", help="the earlier output (--format json)")
+    diff.add_argument("new", metavar="NEW.json", help="the later output, of the same command and --subject")
+    diff.add_argument(
+        "-f",
+        "--format",
+        choices=FORMATS,
+        metavar="FORMAT",
+        help="text, markdown, html, csv, json or xlsx (default: the one --output's suffix names, else text); csv and "
+        "xlsx need --output",
+    )
+    diff.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (atomically; - is stdout) instead of printing"
+    )
+    diff.add_argument("--wide", action="store_true", help=WIDE_HELP)
+    diff.add_argument("--exit-zero", action="store_true", help="exit 0 even when --exit-on new found new failures")
     rules = commands.add_parser("rules", parents=[common], help="every rule: id, pack, title, parameters, source")
     rules.add_argument("--diff", action="store_true", help="show what --rules-dir changes from the shipped packs")
     verify_cases = commands.add_parser("verify", parents=[common], help="run rule test cases (a folder of YAML cases)")

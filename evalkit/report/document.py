@@ -27,7 +27,8 @@ def formula_like(text: str) -> bool:
 @dataclass(frozen=True)
 class Cell:
     """One value of a table: `style` says how it is shown (text; number, 2 decimals; signed;
-    percent), `mark` what it means for the reader ("", good, bad or note: renderers colour it)."""
+    change, signed but 0.00 without a sign; percent), `mark` what it means for the reader ("",
+    good, bad or note: renderers colour it)."""
 
     value: object = None  # str, int, Fraction or None
     style: str = "text"
@@ -42,6 +43,9 @@ class Cell:
             return f"{rounded(Fraction(value) * 100, 2):.2f}%"
         if self.style in ("number", "signed") and isinstance(value, (int, Fraction)):
             return f"{rounded(Fraction(value), 2):{'+' if self.style == 'signed' else ''}.2f}"
+        if self.style == "change" and isinstance(value, (int, Fraction)):
+            cents = rounded(Fraction(value), 2)
+            return f"{cents:+.2f}" if cents else "0.00"
         return visible(str(value))
 
     def number(self) -> float | int | None:
@@ -80,6 +84,8 @@ class Bar:
     value: Fraction
     mark: str
     name: str = ""  # what the chart shows (the id is its hover text); the id when empty
+    previous: Fraction | None = None  # the earlier run's total (--compare), drawn as a mark on the bar
+    change: str = ""  # the change since then, shown after the value: +0.65 ↑
 
 
 @dataclass

@@ -15,7 +15,7 @@ import unicodedata
 from html import escape
 
 from ..errors import visible
-from .document import Cell, Charts, Document, Paragraph, Table
+from .document import Bar, Cell, Charts, Document, Paragraph, Table
 from .words import WORDS
 
 STYLE = """
@@ -192,15 +192,32 @@ def _bars(charts: Charts) -> str:
         y = top + n * row
         end = left + float(bar.value) * scale
         value = f"{Cell(bar.value, 'number').text()} {visible(bar.label)}"
-        right = max(right, end + 4 + _width(value))
+        value += f" ({bar.change})" if bar.change else ""
+        reach = end if bar.previous is None else max(end, left + float(bar.previous) * scale)  # the value after both
+        right = max(right, reach + 4 + _width(value))
         tip = f"{visible(bar.subject)} {visible(bar.name)}: {value}" if bar.name else f"{visible(bar.subject)}: {value}"
         svg.append(
             f'<g class="bar"><title>{escape(tip)}</title>'
             f'<text class="name" x="{left - 8:.1f}" y="{y + BASELINE + 2}" text-anchor="end">{escape(name)}</text>'
             f'<rect x="{left:.1f}" y="{y + 4}" width="{end - left:.1f}" height="{row - 8}" fill="{colours[bar.mark]}"/>'
-            f'<text class="v" x="{end + 4:.1f}" y="{y + BASELINE + 2}">{escape(value)}</text></g>'
+            f'<text class="v" x="{reach + 4:.1f}" y="{y + BASELINE + 2}">{escape(value)}</text>'
+            + _previous(bar, left, scale, y, row)
+            + "</g>"
         )
     return f"<h2>{escape(charts.bars_title)}</h2>" + _svg(right + PAD, bottom + PAD, charts.bars_title, svg)
+
+
+def _previous(bar: Bar, left: float, scale: float, y: float, row: int) -> str:
+    """The earlier run's total (--compare) as a dark tick across the bar, joined to the bar's end
+    by a thin line: the change drawn, rising or falling."""
+    if bar.previous is None:
+        return ""
+    x, end = left + float(bar.previous) * scale, left + float(bar.value) * scale
+    middle = y + row / 2
+    return (
+        f'<line class="previous" x1="{x:.1f}" y1="{y + 2}" x2="{x:.1f}" y2="{y + row - 2}" stroke="#333" '
+        f'stroke-width="2"/><line x1="{x:.1f}" y1="{middle:.1f}" x2="{end:.1f}" y2="{middle:.1f}" stroke="#333"/>'
+    )
 
 
 def _grid(charts: Charts) -> str:

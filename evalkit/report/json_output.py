@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from ..rules.evaluate import Evaluation
 from ..rules.findings import Findings, arrow_text, expired_waiver_text
-from ..rules.packs import Pack
+from ..rules.packs import CompiledRule, Pack
 from ..score.assessment import SCORE_TABLES, Assessment, ComplianceTable, TableRow
 from ..score.scoring import Indicator, QuotaPool, Score, rounded
 
@@ -158,13 +158,31 @@ def _evidence(lists: pa.ListArray) -> pa.Array:
     return pc.if_else(pc.cast(pc.list_value_length(lists), pa.bool_()), written, _NO_EVIDENCE)
 
 
-def check_json(evaluation: Evaluation, packs: list[Pack], lang: str, calendar: dict | None = None) -> JsonText:
+def rules_json(rules: list[CompiledRule], packs: list[Pack], lang: str) -> list[dict]:
+    """Every rule of the `packs` evaluated, so a later output can tell a rule new since this one."""
+    evaluated = {pack.name for pack in packs}
+    return [{"id": r.spec.id, "pack": r.pack, "title": r.spec.title(lang)} for r in rules if r.pack in evaluated]
+
+
+def check_json(
+    evaluation: Evaluation,
+    packs: list[Pack],
+    lang: str,
+    calendar: dict | None = None,
+    subject: str | None = None,
+    rules: list[dict] | None = None,
+) -> JsonText:
+    """`subject` is --subject's (null for every subject); `rules`, `rules_json`'s: with the
+    command, what `evalkit diff` needs to know two outputs comparable."""
     return JsonText(
         {
             "period": str(evaluation.period),
+            "command": "check",
+            "subject": subject,
             "findings": _findings(evaluation.findings, lang),
             "errors": [error.to_json() for error in evaluation.errors],
             "packs": packs_json(packs),
+            "rules": rules or [],
             **({"calendar": calendar} if calendar is not None else {}),
             **_audit_keys(evaluation, lang),
         }
@@ -265,10 +283,16 @@ _COUNTS = '\n "checked_quarters": %s,\n "compliant_quarters": %s,\n "compliance_
 
 
 def assess_json(
-    assessment: Assessment, packs: list[Pack], names: dict, departments: dict, lang: str, calendar: dict | None = None
+    assessment: Assessment,
+    packs: list[Pack],
+    names: dict,
+    departments: dict,
+    lang: str,
+    calendar: dict | None = None,
+    rules: list[dict] | None = None,
 ) -> JsonText:
     evaluation = assessment.evaluation
-    data: dict = {"period": str(evaluation.period)}
+    data: dict = {"period": str(evaluation.period), "command": "assess", "subject": None}
     score = partial(_score, names=names, departments=departments, indicators=cache(_indicator))
     for kind, key in SCORE_TABLES.items():
         data[key] = _listed(map(score, assessment.scores_of(kind)))
@@ -277,6 +301,7 @@ def assess_json(
     data |= {
         "findings": _findings(evaluation.findings, lang),
         "packs": packs_json(packs),
+        "rules": rules or [],
         **({"calendar": calendar} if calendar is not None else {}),
         "errors": [error.to_json() for error in evaluation.errors],
         **_audit_keys(evaluation, lang),

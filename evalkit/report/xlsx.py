@@ -87,8 +87,8 @@ def render_xlsx(document: Document) -> bytes:
                 target.alignment = body[target.column in wrapped]  # top: a row with a wrapped cell reads across
                 if cell.style == "percent":
                     target.number_format = "0.00%"
-                elif cell.style in ("number", "signed") and isinstance(cell.value, (int, Fraction)):
-                    target.number_format = "+0.00;-0.00;0.00" if cell.style == "signed" else "0.00"
+                elif cell.style in ("number", "signed", "change") and isinstance(cell.value, (int, Fraction)):
+                    target.number_format = "0.00" if cell.style == "number" else "+0.00;-0.00;0.00"
                 if cell.mark:
                     target.fill = fills[cell.mark]
         _fit_heights(sheet, wrapped)  # the table's rows: a note below it runs across the columns
