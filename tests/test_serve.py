@@ -227,6 +227,19 @@ def test_the_office_assesses_the_dataset_and_gives_the_score_sheet(client):
     assert "<svg" in client.get(result.url.path + "/report.html?inline=1").text  # the charts
 
 
+def test_an_office_upload_that_does_not_validate_lists_its_problems(client):
+    page = client.get("/office")
+    client.post("/login", data={"csrf": csrf_of(page.text), "token": TOKEN})
+    csrf = csrf_of(client.get("/office").text)
+    broken = ("activities.csv", "编号,组织单位,活动日期,活动类型,活动名称\nA1,B07,2024-13-45,志愿服务,义诊\n".encode())
+    started = client.post(
+        "/office/run", data={"csrf": csrf, "source": "upload", "year": "2024"}, files=[("files", broken)]
+    )
+    result = finished(client, started)
+    assert result.status_code == 400
+    assert "activities.csv:2 [活动日期] '2024-13-45'：应为日期" in _text(section(result.text, "problems"))
+
+
 def test_without_a_token_the_office_pages_are_off(workbook):
     with TestClient(create_app(Settings(dataset=SAMPLE))) as client:
         response = client.get("/office")

@@ -43,8 +43,10 @@ def serve(args) -> int:
         raise UsageError(f"--keep-uploads {keep}: not a folder", f"--keep-uploads {keep}：不是文件夹")
     modules = tuple(m for m in args.plugin if not m.startswith("no:"))
     blocked = tuple(m[3:] for m in args.plugin if m.startswith("no:"))
+    rules = Rules(args.plugins_dir, args.rules_dir, modules, blocked)
+    rules.session()  # a rule pack or plugin that does not load stops the server here, with its message
     settings = Settings(
-        rules=Rules(args.plugins_dir, args.rules_dir, modules, blocked),
+        rules=rules,
         dataset=dataset,
         token=token,
         limits=UploadLimits(max_bytes=args.max_upload * 2**20),
@@ -55,7 +57,9 @@ def serve(args) -> int:
     log = logging.getLogger("evalkit.serve")
     if args.host not in LOOPBACK and token is None:
         log.warning(
-            "listening on %s without a token: anyone who reaches it may upload ledgers (the office pages are off)",
+            "listening on %s without a token: anyone who reaches it may upload ledgers (the office pages are off) / "
+            "在 %s 上监听但未设置访问令牌：能访问该地址的任何人都可以上传台账（年度考核页面关闭）",
+            args.host,
             args.host,
         )
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")

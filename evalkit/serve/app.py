@@ -87,7 +87,9 @@ class Pages:
     def csrf(self, visit: Visit) -> str:
         return hmac.new(self.secret, visit.id.encode(), hashlib.sha256).hexdigest()
 
-    def page(self, request: Request, template: str, status: int = 200, visit: Visit | None = None, **values) -> Response:
+    def page(
+        self, request: Request, template: str, status: int = 200, visit: Visit | None = None, **values
+    ) -> Response:
         """A page in the visitor's language; a visitor without a visit gets one (its cookie set here)."""
         lang = self.lang(request)
         fresh = visit is None and (visit := self.visit(request)) is None
@@ -116,7 +118,9 @@ class Pages:
 
     def message(self, request: Request, status: int, key: str, title: str = "error_title", **values) -> Response:
         lang = self.lang(request)
-        return self.page(request, "message.html", status, title=WORDS[lang][title], text=WORDS[lang][key].format(**values))
+        return self.page(
+            request, "message.html", status, title=WORDS[lang][title], text=WORDS[lang][key].format(**values)
+        )
 
     async def form(self, request: Request, visit: Visit | None) -> dict:
         """A POST's fields (files as lists of UploadFile), read within the size limit, its CSRF token checked."""
@@ -154,7 +158,9 @@ class Pages:
     async def upload(self, request: Request) -> Response:
         visit = self.visit(request)
         fields = await self.form(request, visit)
-        files = [(f.filename or "", f.file) for f in fields.get("files", []) if isinstance(f, UploadFile) and f.filename]
+        files = [
+            (f.filename or "", f.file) for f in fields.get("files", []) if isinstance(f, UploadFile) and f.filename
+        ]
         visit.drop_upload()
         upload = store(files, self.settings.limits, self.settings.keep_uploads)
         inspection = await self.workers.run(work.inspect, str(upload.folder), self.settings.rules)
@@ -219,9 +225,19 @@ class Pages:
         if report is None:
             return self.page(request, "running.html", visit=visit)
         lang = self.lang(request)
+        if isinstance(report, work.Inspection):  # an office's upload that does not validate
+            problems = [problem.text(lang) for problem in report.problems]
+            notes = [note.text(lang) for note in report.notes]
+            return self.page(request, "problems.html", 400, visit=visit, problems=problems, notes=notes)
         template = "result.html" if job.kind == "check" else "office_result.html"
         return self.page(
-            request, template, visit=visit, job=job, report=report, document=report.documents[lang], grid=report.grid.get(lang)
+            request,
+            template,
+            visit=visit,
+            job=job,
+            report=report,
+            document=report.documents[lang],
+            grid=report.grid.get(lang),
         )
 
     async def download(self, request: Request) -> Response:
@@ -231,7 +247,7 @@ class Pages:
             report = job.outcome() if job else None
         except RunFailed as failure:
             return self.message(request, 500, "error_ref", ref=failure.reference)
-        if report is None:
+        if report is None or isinstance(report, work.Inspection):
             return self.message(request, 404, "not_found")
         lang, suffix = self.lang(request), request.path_params["suffix"]
         if suffix not in ("html", "xlsx"):
@@ -322,12 +338,22 @@ class Pages:
                 return self.message(request, 400, "no_dataset")
             folder, shown = str(self.settings.dataset), self.settings.dataset.name
         else:
-            files = [(f.filename or "", f.file) for f in fields.get("files", []) if isinstance(f, UploadFile) and f.filename]
+            files = [
+                (f.filename or "", f.file) for f in fields.get("files", []) if isinstance(f, UploadFile) and f.filename
+            ]
             visit.drop_upload()
             visit.upload = store(files, self.settings.limits, self.settings.keep_uploads)
             folder, shown = str(visit.upload.folder), work.shown_name(visit.upload.files)
         job = self.jobs.start(
-            visit.id, "assess", work.assess, folder, str(period), shown, self.settings.rules, date.today(), period=str(period)
+            visit.id,
+            "assess",
+            work.assess,
+            folder,
+            str(period),
+            shown,
+            self.settings.rules,
+            date.today(),
+            period=str(period),
         )
         visit.jobs.add(job.id)
         return RedirectResponse(f"/jobs/{job.id}", 303)
@@ -349,7 +375,9 @@ class Pages:
 
     async def refused(self, request: Request, error: Refused) -> Response:
         lang = self.lang(request)
-        return self.page(request, "message.html", error.status, title=WORDS[lang]["refused_title"], text=error.text(lang))
+        return self.page(
+            request, "message.html", error.status, title=WORDS[lang]["refused_title"], text=error.text(lang)
+        )
 
     async def sweep(self) -> None:
         """End idle visits, with their uploads and runs, once a minute (or each idle time, if shorter)."""

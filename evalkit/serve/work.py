@@ -103,13 +103,17 @@ def self_check(folder: str, subject: str, period: str, shown_as: str, rules: Rul
     return _report(documents, counts, grid, len(evaluation.errors))
 
 
-def assess(folder: str, period: str, shown_as: str, rules: Rules, today: date) -> Report:
-    """The annual assessment of a whole dataset (`assess`), in both languages."""
+def assess(folder: str, period: str, shown_as: str, rules: Rules, today: date) -> Report | Inspection:
+    """The annual assessment of a whole dataset (`assess`), in both languages; the dataset's
+    problems instead when it does not validate."""
     from ..report.views import assess_document
 
     session = rules.session()
     session.check_engine()
-    dataset = session.load(folder)
+    try:
+        dataset = session.load(folder)
+    except DatasetError as error:
+        return Inspection(problems=list(error.problems), notes=list(error.notes))
     assessment = session.assess(dataset, Period.parse(period))
     packs = session.active_packs(dataset)
     documents = {
@@ -164,9 +168,7 @@ def _grid(findings, period: Period, session: Session, lang: str) -> dict:
     by_cell = {(str(f.period), f.rule): f.status for f in findings if f.period.quarter is not None}
     columns = sorted({rule for _, rule in by_cell})
     titles = {rule.spec.id: rule.spec.title(lang) for rule in session.rules}
-    rows = [
-        (quarter.label(lang), [by_cell.get((str(quarter), rule), "") for rule in columns]) for quarter in quarters
-    ]
+    rows = [(quarter.label(lang), [by_cell.get((str(quarter), rule), "") for rule in columns]) for quarter in quarters]
     return {"columns": [(rule, titles.get(rule, rule)) for rule in columns], "rows": rows}
 
 
