@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 from starlette.requests import Request
@@ -31,7 +32,7 @@ from ..report.words import STATUS_LABELS
 from ..report.words import WORDS as REPORT_WORDS
 from . import work
 from .jobs import Jobs, RunFailed, Workers
-from .uploads import Refused, UploadLimits, Visit, Visits, store
+from .uploads import Refused, Upload, UploadLimits, Visit, Visits, store
 from .words import WORDS
 
 log = logging.getLogger("evalkit.serve")
@@ -148,6 +149,18 @@ class Pages:
             values.setdefault(key, []).append(value)
         return values
 
+    async def stored(self, fields: dict, visit: Visit) -> Upload:
+        """The form's files in a new private folder, in place of the visit's previous upload; the
+        request's own temporary copies closed (deleted) either way."""
+        received = [f for f in fields.get("files", []) if isinstance(f, UploadFile) and f.filename]
+        visit.drop_upload()
+        try:
+            files = [(f.filename, f.file) for f in received]
+            return await run_in_threadpool(store, files, self.settings.limits, self.settings.keep_uploads)
+        finally:
+            for upload in received:
+                await upload.close()
+
     # -- the self-check ------------------------------------------------------------------------
 
     async def home(self, request: Request) -> Response:
@@ -158,11 +171,7 @@ class Pages:
     async def upload(self, request: Request) -> Response:
         visit = self.visit(request)
         fields = await self.form(request, visit)
-        files = [
-            (f.filename or "", f.file) for f in fields.get("files", []) if isinstance(f, UploadFile) and f.filename
-        ]
-        visit.drop_upload()
-        upload = store(files, self.settings.limits, self.settings.keep_uploads)
+        upload = await self.stored(fields, visit)
         inspection = await self.workers.run(work.inspect, str(upload.folder), self.settings.rules)
         if inspection.problems:
             shutil.rmtree(upload.folder, ignore_errors=True)
@@ -338,11 +347,7 @@ class Pages:
                 return self.message(request, 400, "no_dataset")
             folder, shown = str(self.settings.dataset), self.settings.dataset.name
         else:
-            files = [
-                (f.filename or "", f.file) for f in fields.get("files", []) if isinstance(f, UploadFile) and f.filename
-            ]
-            visit.drop_upload()
-            visit.upload = store(files, self.settings.limits, self.settings.keep_uploads)
+            visit.upload = await self.stored(fields, visit)
             folder, shown = str(visit.upload.folder), work.shown_name(visit.upload.files)
         job = self.jobs.start(
             visit.id,
