@@ -282,3 +282,40 @@ def test_serve_without_the_extra_exits_2_naming_it(monkeypatch, capsys):
 def test_import_evalkit_loads_no_web_framework():
     code = "import sys, evalkit, evalkit.cli; print(sorted({'starlette', 'jinja2', 'uvicorn'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_the_command_serves_until_terminated_and_deletes_the_uploads(tmp_path, workbook):
+    """`evalkit serve` as the README starts it: pages on a free port, an upload in a private folder
+    under TMPDIR, and on SIGTERM a clean stop (exit 0) with the folder gone."""
+    import os
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "TMPDIR": str(tmp_path), "EVALKIT_TOKEN": "t"}
+    command = [sys.executable, "-m", "evalkit.cli", "serve", "--port", str(port), "--dataset", str(SAMPLE)]
+    server = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    page = client.get("/")
+                    break
+                except httpx.ConnectError:
+                    assert time.monotonic() < deadline and server.poll() is None, server.stdout.read()
+                    time.sleep(0.2)
+            parts = [("files", ("台账.xlsx", workbook, "application/octet-stream"))]
+            assert client.post("/upload", data={"csrf": csrf_of(page.text)}, files=parts).status_code == 303
+            assert len(list(tmp_path.glob("evalkit-upload-*"))) == 1
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=60)[0]
+    assert server.returncode == 0, output
+    assert list(tmp_path.glob("evalkit-upload-*")) == []
+    assert "Traceback" not in output

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from ..errors import UsageError
+from ..signals import Terminated
 
 #: The modules the extra installs, by import name.
 NEEDED = ("starlette", "jinja2", "uvicorn", "multipart")
@@ -62,5 +63,8 @@ def serve(args) -> int:
             args.host,
             args.host,
         )
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    except (KeyboardInterrupt, Terminated):  # uvicorn has shut down (uploads deleted) and re-raised the signal
+        pass
     return 0
