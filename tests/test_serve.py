@@ -252,8 +252,9 @@ def test_end_deletes_the_upload_and_an_idle_visit_is_ended(app, client, workbook
     visit = app.state.pages.visits.get(client.cookies.get("evalkit_session"))
     folder = visit.upload.folder
     assert folder.is_dir() and oct(folder.stat().st_mode & 0o777) == "0o700"
-    client.post("/end", data={"csrf": csrf_of(page.text)})
+    ended = client.post("/end", data={"csrf": csrf_of(page.text)})
     assert not folder.exists()
+    assert "上传的台账已删除" in ended.text and 'id="run-check"' not in ended.text
     visits = Visits(idle=0)
     idle = visits.start()
     visits.sweep()
