@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -320,3 +321,20 @@ def test_the_command_serves_until_terminated_and_deletes_the_uploads(tmp_path, w
     assert server.returncode == 0, output
     assert list(tmp_path.glob("evalkit-upload-*")) == []
     assert "Traceback" not in output
+
+
+def test_uploads_are_kept_only_where_keep_uploads_says(tmp_path):
+    from evalkit.serve.uploads import store
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    upload = store([("activities.csv", io.BytesIO(b"id\n"))], UploadLimits())
+    assert list(kept.iterdir()) == []
+    again = store(
+        [("activities.csv", io.BytesIO(b"id\n")), ("activities.csv", io.BytesIO(b"id\n"))], UploadLimits(), kept
+    )
+    assert sorted(path.name for path in again.folder.iterdir()) == ["activities (2).csv", "activities.csv"]
+    (copy,) = kept.iterdir()
+    assert sorted(path.name for path in copy.iterdir()) == ["activities (2).csv", "activities.csv"]
+    for folder in (upload.folder, again.folder):
+        shutil.rmtree(folder)
