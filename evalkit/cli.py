@@ -689,6 +689,13 @@ def _print_dataset_error(error: DatasetError, lang: str, max_problems: int, quie
                 print(f"  {visible(file)}: {more:,} more problems not shown (raise --max-problems)", file=sys.stderr)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """The web pages (evalkit/serve/): imported only here, so the other commands never load them."""
+    from .serve import serve
+
+    return serve(args)
+
+
 #: What each command of the parser (cli_parser.py) does.
 COMMANDS = {
     "validate": _validate,
@@ -701,6 +708,7 @@ COMMANDS = {
     "plugins": _plugins,
     "template": _template,
     "config": _config,
+    "serve": _serve,
 }
 
 

@@ -78,6 +78,21 @@ _ZH = {
     "every rule: id, pack, title, parameters, source": "列出每条规则：编号、规则包、标题、参数、来源",
     "show what --rules-dir changes from the shipped packs": "显示 --rules-dir 相对内置规则包作了哪些改动",
     "run rule test cases (a folder of YAML cases)": "运行规则测试用例（存放 YAML 用例的文件夹）",
+    # evalkit serve
+    "the self-check and the assessment as web pages (needs the serve extra)": (
+        "以网页提供自查和年度考核（需要安装 serve 扩展）"
+    ),
+    "the address to listen on (default 127.0.0.1: this machine)": "监听的地址（默认 127.0.0.1：仅本机）",
+    "the port to listen on (default 8000)": "监听的端口（默认 8000）",
+    "the office's dataset, for the annual assessment page": "组织办公室的数据集，供年度考核页面使用",
+    "the access token of the annual assessment pages (default: EVALKIT_TOKEN; none: pages off)": (
+        "年度考核页面的访问令牌（默认取环境变量 EVALKIT_TOKEN；未设置时这些页面关闭）"
+    ),
+    "the largest request, in MB (default 50)": "单次请求的最大大小，单位 MB（默认 50）",
+    "keep a copy of every upload in DIR (default: uploads are never kept)": (
+        "把每次上传的副本保存在文件夹 DIR 中（默认：从不保存上传的文件）"
+    ),
+    "processes that run checks, one run each at a time (default 1)": "运行检查的进程数，每个进程一次运行一个（默认 1）",
     "the folder of cases (base.yaml and one file per case)": "用例文件夹（base.yaml，外加每个用例一个文件）",
     "loaded plugins, where each came from, version": "已加载的插件、各自的来源和版本",
     "the day next steps are written as of: days left, or a quarter already ended (default: today)": (

@@ -249,4 +249,34 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
         help="each setting in force (lang, period, tz, rules_dir, plugins_dir) and its source",
     )
     config.add_argument("dataset", nargs="?", help="a dataset folder, whose evalkit.toml counts too")
+    _serve_parser(commands, common)
     return parser
+
+
+def _serve_parser(commands, common: argparse.ArgumentParser) -> None:
+    """`evalkit serve`: the pages (evalkit/serve/, the serve extra)."""
+    serve = commands.add_parser(
+        "serve", parents=[common], help="the self-check and the assessment as web pages (needs the serve extra)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine)")
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on (default 8000)")
+    serve.add_argument(
+        "--dataset", dest="serve_dataset", metavar="DIR", help="the office's dataset, for the annual assessment page"
+    )
+    serve.add_argument(
+        "--token", help="the access token of the annual assessment pages (default: EVALKIT_TOKEN; none: pages off)"
+    )
+    serve.add_argument(
+        "--max-upload", type=_positive, default=50, metavar="MB", help="the largest request, in MB (default 50)"
+    )
+    serve.add_argument(
+        "--keep-uploads", metavar="DIR", help="keep a copy of every upload in DIR (default: uploads are never kept)"
+    )
+    serve.add_argument(
+        "--workers",
+        dest="serve_workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="processes that run checks, one run each at a time (default 1)",
+    )

@@ -198,9 +198,9 @@ def test_lang_and_quiet_before_the_command_and_verbose_after_it(small_dir):
         (
             ["chek"],
             "evalkit: error: argument COMMAND: invalid choice: 'chek' (choose from 'validate', 'check', 'assess', "
-            "'explain', 'diff', 'rules', 'verify', 'plugins', 'template', 'config') (did you mean check?)",
+            "'explain', 'diff', 'rules', 'verify', 'plugins', 'template', 'config', 'serve') (did you mean check?)",
             "evalkit: 错误：参数 COMMAND：无效的选择 'chek'（可选：'validate', 'check', 'assess', 'explain', 'diff', "
-            "'rules', 'verify', 'plugins', 'template', 'config'）（是否应为 check？）",
+            "'rules', 'verify', 'plugins', 'template', 'config', 'serve'）（是否应为 check？）",
         ),
         (
             ["check", "{data}", "--perod", "2024"],
