@@ -503,10 +503,18 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _warn_unused_waivers(evaluation: Evaluation, args: argparse.Namespace) -> None:
-    """Each waiver that waived nothing, on stderr (none with -q); with --strict, any warning so
-    far (these, or a file not read) ends the run with exit 2 before a report is written."""
-    for unused in () if _quiet(args) else evaluation.unused_waivers:
-        print(say("warning: ", args.lang) + unused.text(args.lang), file=sys.stderr)
+    """Each waiver that waived nothing, on stderr (none with -q), the first --max-problems of them
+    as problems are listed (a province's thousand waivers are each in its JSON); with --strict, any
+    warning so far (these, or a file not read) ends the run with exit 2 before a report is written."""
+    unused = () if _quiet(args) else evaluation.unused_waivers
+    for waiver in unused[: args.max_problems]:
+        print(say("warning: ", args.lang) + waiver.text(args.lang), file=sys.stderr)
+    if (more := len(unused) - args.max_problems) > 0:
+        print(
+            say("warning: ", args.lang)
+            + say("{more} more unused waivers not shown (raise --max-problems)", args.lang, more=f"{more:,}"),
+            file=sys.stderr,
+        )
     warnings = len(evaluation.unused_waivers) + sum(note.warning for note in args.dataset_notes)
     if args.strict and warnings:
         raise UsageError(

@@ -124,6 +124,9 @@ _ZH = {
     # the command's messages: the start of a line on stderr
     "error: ": "错误：",
     "warning: ": "警告：",
+    "{more} more unused waivers not shown (raise --max-problems)": (
+        "另有 {more} 条未使用的豁免未列出（可用 --max-problems 调高）"
+    ),
     "note: ": "提示：",
     # validate's line ("sample_data: valid (organizations 30, …; 3 blank row(s) skipped)") and --strict
     "{dataset}: valid ({counts}{skipped})": "{dataset}：校验通过（{counts}{skipped}）",

@@ -154,6 +154,22 @@ def test_an_unused_waiver_is_a_warning_and_strict_refuses_it(tmp_path, small):
     assert assessed.exit_code == 2
 
 
+def test_unused_waivers_are_listed_up_to_max_problems(tmp_path, small):
+    """Three unused waivers (B1 passed OPF05 in Q1, Q2 and Q4): the first two listed, then a count."""
+    b1_without_q3_volunteering(small)
+    small["waivers"] = [waiver(period=f"2024Q{quarter}") for quarter in (1, 2, 4)]
+    folder = write_dataset(tmp_path / "data", small)
+    args = ["check", str(folder), "--period", "2024", "--subject", "B1", "--max-problems", "2"]
+    warnings = [line for line in run_cli(args).stderr.splitlines() if line.startswith("warning: ")]
+    assert [line.split(" is unused")[0] for line in warnings[:2]] == [
+        "warning: waivers.csv:2 (OPF05 B1 2024Q1)",
+        "warning: waivers.csv:3 (OPF05 B1 2024Q2)",
+    ]
+    assert warnings[2:] == ["warning: 1 more unused waivers not shown (raise --max-problems)"]
+    zh = run_cli([*args, "--lang", "zh"]).stderr.splitlines()
+    assert "警告：另有 1 条未使用的豁免未列出（可用 --max-problems 调高）" in zh
+
+
 def test_the_audit_view_ignores_waivers(tmp_path, small):
     b1_without_q3_volunteering(small)
     small["waivers"] = [waiver(approved_on="2024-07-02", expires_on="2024-12-31")]
