@@ -218,11 +218,6 @@ _ZH = {
     ),
     "the earlier output (--format json)": "较早的输出（--format json）",
     "the later output, of the same command and --subject": "较晚的输出，须为同一命令、同一 --subject",
-    "text, markdown, html, csv, json or xlsx (default: the one --output's suffix names, else text); csv and xlsx need "
-    "--output": (
-        "text、markdown、html、csv、json 或 xlsx（默认：--output 后缀对应的格式，否则为 text）；"
-        "csv 和 xlsx 需要 --output"
-    ),
     "{option} compares with an earlier run: add --compare OLD.json": (
         "{option} 用于与此前的结果比较：请加 --compare OLD.json"
     ),

@@ -142,9 +142,8 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     _global_options(parser, before_command=True)
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, before_command=False)
-    evaluating = argparse.ArgumentParser(add_help=False)  # check, assess and explain
-    evaluating.add_argument("dataset", help="the dataset folder")
-    evaluating.add_argument(
+    reporting = argparse.ArgumentParser(add_help=False)  # check, assess, explain and diff
+    reporting.add_argument(
         "-f",
         "--format",
         choices=FORMATS,
@@ -152,15 +151,17 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
         help="text, markdown, html, csv, json or xlsx (default: the one --output's suffix names: .xlsx .html .md "
         ".json .txt, .zip for csv; else text); csv and xlsx need --output",
     )
-    evaluating.add_argument(
+    reporting.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE (atomically; - is stdout) instead of printing"
     )
+    reporting.add_argument("--wide", action="store_true", help=WIDE_HELP)
+    evaluating = argparse.ArgumentParser(add_help=False, parents=[reporting])  # check, assess and explain
+    evaluating.add_argument("dataset", help="the dataset folder")
     evaluating.add_argument(
         "--workers", type=int, metavar="N", help="threads the dataset's queries may use (default: one per core)"
     )
     evaluating.add_argument("--tz", metavar="ZONE", help=TZ_HELP)
     evaluating.add_argument("--generated-at", metavar="TIME", help=GENERATED_AT_HELP)
-    evaluating.add_argument("--wide", action="store_true", help=WIDE_HELP)
     evaluating.add_argument("--executor", help=argparse.SUPPRESS)  # removed: refused with a word on why
     evaluating.add_argument("--partitions", help=argparse.SUPPRESS)
     comparing = argparse.ArgumentParser(add_help=False)  # check, assess and diff
@@ -210,22 +211,12 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     )
 
     diff = commands.add_parser(
-        "diff", parents=[common, comparing], help="what changed from one saved check or assess JSON output to another"
+        "diff",
+        parents=[common, comparing, reporting],
+        help="what changed from one saved check or assess JSON output to another",
     )
     diff.add_argument("old", metavar="OLD.json", help="the earlier output (--format json)")
     diff.add_argument("new", metavar="NEW.json", help="the later output, of the same command and --subject")
-    diff.add_argument(
-        "-f",
-        "--format",
-        choices=FORMATS,
-        metavar="FORMAT",
-        help="text, markdown, html, csv, json or xlsx (default: the one --output's suffix names, else text); csv and "
-        "xlsx need --output",
-    )
-    diff.add_argument(
-        "-o", "--output", metavar="FILE", help="write to FILE (atomically; - is stdout) instead of printing"
-    )
-    diff.add_argument("--wide", action="store_true", help=WIDE_HELP)
     diff.add_argument("--exit-zero", action="store_true", help="exit 0 even when --exit-on new found new failures")
     rules = commands.add_parser("rules", parents=[common], help="every rule: id, pack, title, parameters, source")
     rules.add_argument("--diff", action="store_true", help="show what --rules-dir changes from the shipped packs")
