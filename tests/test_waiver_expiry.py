@@ -56,6 +56,25 @@ def test_a_waiver_expired_the_day_before_leaves_the_finding_failed_and_says_so(t
     assert "[waivers.csv:3 (OPF05 B1) expired on 2024-09-29]" in text
 
 
+def test_two_waivers_files_cite_one_whole_waiver(tmp_path, small):
+    """Row 2 of two waivers files both waive B1's OPF05 of 2024Q3: the finding cites the first
+    by file name (`waivers (1).csv` before `waivers.csv`), its reason with its file and row, never
+    one waiver's reason beside the other's file."""
+    b1_without_q3_volunteering(small)
+    small["waivers"] = [waiver()]
+    folder = write_dataset(tmp_path, small)
+    (folder / "waivers (1).csv").write_text(
+        "rule,subject_id,period,reason,approved_by\nOPF05,B1,2024Q3,typhoon,H\n", encoding="utf-8"
+    )
+    code, data = check(folder, "--period", "2024", "--subject", "B1")
+    assert code == 0
+    assert finding(data, "OPF05", "2024Q3")["waiver"] == {
+        "reason": "typhoon",
+        "approved_by": "H",
+        "source": "waivers (1).csv:2",
+    }
+
+
 def test_a_yearly_verdict_needs_a_waiver_through_the_last_day_of_the_year(tmp_path, small):
     full_branch_year(small)
     small["activities"] = [a for a in small["activities"] if a["id"] not in ("A11", "A41")]  # OPF03 Q1, Q4 fail
@@ -116,6 +135,16 @@ def test_a_waiver_longer_than_the_packs_maximum_is_refused(tmp_path, small):
         "(by 2024-09-29: the pack of rule OPF05 sets max_waiver_days 90; this waiver holds 91 days)"
     ]
     assert run_cli(["validate", str(folder)]).exit_code == 0  # the shipped pack sets no maximum
+
+
+def test_a_waiver_expiring_before_its_approval_is_refused(tmp_path, small):
+    small["waivers"] = [waiver(period=None, approved_on="2024-07-01", expires_on="2024-06-30")]
+    result = run_cli(["validate", str(write_dataset(tmp_path, small)), "--lang", "zh"])
+    assert result.exit_code == 2
+    problems = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert problems == [
+        "waivers.csv:2 [expires_on] '2024-06-30'：应为不早于审批日期 2024-07-01 的日期（豁免不能在审批前到期）"
+    ]
 
 
 def test_an_unused_waiver_is_a_warning_and_strict_refuses_it(tmp_path, small):

@@ -434,8 +434,9 @@ def _waivers(dataset: Dataset, known_rules: set[str] | None, outside: list[Outsi
 
 def _waiver_expiries(dataset: Dataset, waiver_days: dict[str, int]) -> Iterator[Problem]:
     """A waiver's expires_on is not before the first day of its own period (it would waive
-    nothing it names), and, when it gives approved_on and its rule's pack a max_waiver_days, at
-    most that many days after approval: an office's waiver is renewed, not granted for good."""
+    nothing it names), nor before its approved_on, and, when its rule's pack sets a
+    max_waiver_days, at most that many days after approval: an office's waiver is renewed, not
+    granted for good."""
     table = dataset.tables["waivers"]
     query = f"""SELECT CAST(_file AS VARCHAR), _row, rule, period, approved_on, expires_on
                 FROM {dataset.view("waivers")} WHERE expires_on IS NOT NULL"""
@@ -451,6 +452,15 @@ def _waiver_expiries(dataset: Dataset, waiver_days: dict[str, int]) -> Iterator[
                 value,
                 f"a date on or after {first.isoformat()}, the first day of the waiver's period {period}",
                 f"不早于豁免期间 {period} 首日 {first.isoformat()} 的日期",
+            )
+        elif approved_on is not None and expires_on < approved_on:
+            yield Problem(
+                file,
+                number,
+                column,
+                value,
+                f"a date on or after approved_on {approved_on.isoformat()} (it cannot expire before its approval)",
+                f"不早于审批日期 {approved_on.isoformat()} 的日期（豁免不能在审批前到期）",
             )
         elif approved_on is not None and (most := waiver_days.get(rule)) is not None:
             days = (expires_on - approved_on).days

@@ -103,9 +103,10 @@ def _findings(findings: Findings, lang: str) -> Items:
             for key, texts in values.items():
                 pieces += [arrow_text(('",\n' if pieces else "{\n") + f'   "{key}": "'), _escaped(texts)]
             reason, by = _escaped(batch.column("waiver_reason")), _escaped(batch.column("waiver_by"))
-            file, row = _escaped(batch.column("waiver_file")), pc.cast(batch.column("waiver_row"), pa.string())
-            waiver = pc.binary_join_element_wise(*_texts(_WAIVER, reason, _BY, by, _SOURCE, file, ":", row, _END, ""))
-            expired = _expired(batch, file, row, lang)
+            file, row = batch.column("waiver_file"), pc.cast(batch.column("waiver_row"), pa.string())
+            source = (_SOURCE, _escaped(file), ":", row, _END, "")
+            waiver = pc.binary_join_element_wise(*_texts(_WAIVER, reason, _BY, by, *source))
+            expired = _expired(batch, file, row, lang)  # the file's name as it is: the whole text is escaped
             evidence = _evidence(batch.column("evidence"))
             cited = (pc.fill_null(waiver, _NOTHING), pc.fill_null(expired, _NOTHING))
             end = _texts(_EVIDENCE, evidence, *cited, "\n  }", "")

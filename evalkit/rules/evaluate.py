@@ -328,22 +328,20 @@ def _waived(findings: str, waivers: str) -> str:
             FROM (SELECT DISTINCT rule, subject, period, year, quarter FROM found WHERE status = 'fail') found
             JOIN {waivers} w ON w.rule = found.rule AND w.subject_id = found.subject
                  AND (w.period IS NULL OR w.period = found.period OR w.period = CAST(found.year AS VARCHAR))),
-        covering AS (
+        covering AS (  -- the first waiver that holds, else the first that expired, each whole (by file, then row)
             SELECT rule, subject, period,
-                   arg_min(reason, _row) FILTER (WHERE holds) AS waiver_reason,
-                   arg_min(approved_by, _row) FILTER (WHERE holds) AS waiver_by,
-                   arg_min(file, _row) FILTER (WHERE holds) AS held_file, min(_row) FILTER (WHERE holds) AS held_row,
-                   arg_min(file, _row) FILTER (WHERE NOT holds) AS expired_file,
-                   min(_row) FILTER (WHERE NOT holds) AS expired_row,
-                   arg_min(expires_on, _row) FILTER (WHERE NOT holds) AS expired_on
+                   arg_min({{'reason': reason, 'by': approved_by, 'file': file, 'row': _row}}, (file, _row))
+                       FILTER (WHERE holds) AS held,
+                   arg_min({{'file': file, 'row': _row, 'on': expires_on}}, (file, _row))
+                       FILTER (WHERE NOT holds) AS expired
             FROM matching GROUP BY rule, subject, period)
-        SELECT found.* REPLACE (CASE WHEN found.status = 'fail' AND covering.held_row IS NOT NULL
+        SELECT found.* REPLACE (CASE WHEN found.status = 'fail' AND covering.held IS NOT NULL
                                      THEN 'waived' ELSE found.status END AS status),
-               covering.waiver_reason, covering.waiver_by,
-               CASE WHEN found.status = 'fail' THEN coalesce(covering.held_file, covering.expired_file) END
+               covering.held.reason AS waiver_reason, covering.held.by AS waiver_by,
+               CASE WHEN found.status = 'fail' THEN coalesce(covering.held.file, covering.expired.file) END
                    AS waiver_file,
-               CASE WHEN found.status = 'fail' THEN coalesce(covering.held_row, covering.expired_row) END AS waiver_row,
-               CASE WHEN found.status = 'fail' AND covering.held_row IS NULL THEN covering.expired_on END
+               CASE WHEN found.status = 'fail' THEN coalesce(covering.held.row, covering.expired.row) END AS waiver_row,
+               CASE WHEN found.status = 'fail' AND covering.held IS NULL THEN covering.expired.on END
                    AS waiver_expired
         FROM found LEFT JOIN covering USING (rule, subject, period)"""
 
