@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import random
 import re
 import shutil
 import subprocess
@@ -338,3 +339,14 @@ def test_uploads_are_kept_only_where_keep_uploads_says(tmp_path):
     assert sorted(path.name for path in copy.iterdir()) == ["activities (2).csv", "activities.csv"]
     for folder in (upload.folder, again.folder):
         shutil.rmtree(folder)
+
+
+def test_zips_together_unpack_no_more_than_the_limit():
+    """Two zips of 600 KiB each unpack within a limit of 1 MiB alone, not together: refused."""
+    from evalkit.serve.uploads import Refused, store
+
+    limits = UploadLimits(max_bytes=2**20 // 10)  # 10 × 0.1 MiB: 1 MiB unpacked at most
+    member = {"activities.csv": random.Random(0).randbytes(600 * 2**10)}  # incompressible: no zip bomb
+    with pytest.raises(Refused) as refused:
+        store([("a.zip", io.BytesIO(_zip(member))), ("b.zip", io.BytesIO(_zip(member)))], limits)
+    assert refused.value.status == 413 and "解压后超过" in refused.value.zh

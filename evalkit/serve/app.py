@@ -174,7 +174,11 @@ class Pages:
         visit = self.visit(request)
         fields = await self.form(request, visit)
         upload = await self.stored(fields, visit)
-        inspection = await self.workers.run(work.inspect, str(upload.folder), self.settings.rules)
+        try:
+            inspection = await self.workers.run(work.inspect, str(upload.folder), self.settings.rules)
+        except BaseException:  # the folder belongs to no visit yet: nothing else would delete it
+            shutil.rmtree(upload.folder, ignore_errors=True)
+            raise
         if inspection.problems:
             shutil.rmtree(upload.folder, ignore_errors=True)
             lang = self.lang(request)

@@ -79,8 +79,9 @@ def _check_member(info: zipfile.ZipInfo, name: str, limits: UploadLimits) -> Non
         )
 
 
-def unpack(archive: BinaryIO, label: str, limits: UploadLimits) -> list[tuple[str, bytes]]:
-    """The ledger files of a zip, as (name, content), after checking every member first."""
+def unpack(archive: BinaryIO, label: str, limits: UploadLimits, budget: int) -> list[tuple[str, bytes]]:
+    """The ledger files of a zip, as (name, content), after checking every member first; at most
+    `budget` bytes unpacked (what the request's earlier zips left of `limits.max_unpacked`)."""
     try:
         book = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError):
@@ -96,7 +97,7 @@ def unpack(archive: BinaryIO, label: str, limits: UploadLimits) -> list[tuple[st
         named = [(info, _member_name(info)) for info in members]
         for info, name in named:
             _check_member(info, name, limits)
-        if sum(info.file_size for info in members) > limits.max_unpacked:
+        if sum(info.file_size for info in members) > budget:
             raise Refused(
                 413,
                 f"{label}: more than {limits.max_unpacked // 2**20} MB unpacked",
@@ -135,13 +136,29 @@ def store(received: list[tuple[str, BinaryIO]], limits: UploadLimits, keep: Path
     if not received:
         raise Refused(400, "no file chosen", "没有选择文件")
     pieces: list[tuple[str, bytes]] = []
+    unpacked = 0  # by all the request's zips together
     for name, content in received:
         label = _clean_name(name) or "upload"
         if label.lower().endswith(".zip"):
-            pieces += unpack(content, label, limits)
+            members = unpack(content, label, limits, limits.max_unpacked - unpacked)
+            unpacked += sum(len(member) for _, member in members)
+            pieces += members
         else:
             pieces.append((label, content.read()))
     upload = Upload(Path(tempfile.mkdtemp(prefix="evalkit-upload-")))  # mode 0700: this user only
+    try:
+        _write(pieces, upload)
+    except BaseException:  # a folder half written belongs to no visit: nothing else would delete it
+        shutil.rmtree(upload.folder, ignore_errors=True)
+        raise
+    if keep is not None:
+        kept = keep / f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
+        shutil.copytree(upload.folder, kept)
+    return upload
+
+
+def _write(pieces: list[tuple[str, bytes]], upload: Upload) -> None:
+    """The ledger files among `pieces` into the upload's folder, the others listed as ignored."""
     for shown, content in pieces:
         name = _clean_name(shown)
         if not name.lower().endswith(LEDGER_SUFFIXES) or name.startswith((".", "~$")):
@@ -153,10 +170,6 @@ def store(received: list[tuple[str, BinaryIO]], limits: UploadLimits, keep: Path
             target, copy = upload.folder / f"{stem} ({copy}){suffix}", copy + 1
         target.write_bytes(content)
         upload.files.append(shown)
-    if keep is not None:
-        kept = keep / f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
-        shutil.copytree(upload.folder, kept)
-    return upload
 
 
 @dataclass
