@@ -140,12 +140,13 @@ class Session:
         a deadline in a year no calendar covers stops the run there (`CalendarError`)."""
         from .facts import factset
 
+        active = self.active_packs(dataset)  # a pack left out neither counts working days nor has settings
         users = {rule.pack for rule in self.rules if kinds is None or rule.spec.fact in kinds}
-        if (working_days := self.working_days(p for p in self.packs if p.name in users)) is not None:
+        if (working_days := self.working_days(p for p in active if p.name in users)) is not None:
             from .workdays import register_days
 
             register_days(dataset, period, working_days)
-        settings = MappingProxyType({pack.name: MappingProxyType(dict(pack.spec.settings)) for pack in self.packs})
+        settings = MappingProxyType({pack.name: MappingProxyType(dict(pack.spec.settings)) for pack in active})
         read: dict[str, set[str]] = defaultdict(set)
         for rule in self.rules:
             if rule.spec.evidence:
