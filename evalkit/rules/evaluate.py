@@ -23,7 +23,7 @@ from ..facts import FactKind, evidence_column
 from ..periods import Period
 from .engine import EngineRule, RuleEngine, fields_read
 from .findings import Findings
-from .packs import CompiledRule
+from .packs import DECIDED_ROLES, CompiledRule
 
 #: The columns of the findings table, in order (`Findings` reads them).
 FINDING_COLUMNS = (
@@ -247,7 +247,7 @@ def evaluate(
                     continue
                 if rule.role == "check":
                     findings.append(_checked(rule, kind, outcomes))
-                elif rule.role in ("indicator", "adjustment", "veto", "ungraded", "cap"):
+                elif rule.role in DECIDED_ROLES:
                     decisions.append(_decided(rule, rules.index(rule), kind, outcomes))
         checks = " UNION ALL ".join(findings) or _NO_FINDINGS
         connection.execute(f"CREATE OR REPLACE TEMP VIEW evalkit_checked AS {_waived(checks, waivers)}")

@@ -333,6 +333,8 @@ def read_pack(path: str | Path, origin: str) -> Pack:
 
 #: The roles of the rules that feed scores; the decisions of all but quota come from the engine.
 SCORE_ROLES = ("indicator", "adjustment", "veto", "quota", "ungraded", "cap")
+#: The score roles whose rules the engine decides fact by fact (a quota ranks what they decided).
+DECIDED_ROLES = tuple(role for role in SCORE_ROLES if role != "quota")
 _ROLES = {"compliance": ("check", "chain"), "score": SCORE_ROLES}
 #: A setting that is a mapping is a time limit, `{unit: N}`: one of these units, N a whole number
 #: from 1 to `MAX_TIME_LIMIT` (working days are China's, `evalkit.workdays`).

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from ..facts import evidence_column
 from ..rules.evaluate import RunError
-from ..rules.packs import SCORE_ROLES, Band, CompiledRule, ScoringSpec, Text
+from ..rules.packs import DECIDED_ROLES, Band, CompiledRule, ScoringSpec, Text
 
 #: The grade of a subject an `ungraded` rule matched (不确定等次): no band, no rank, no quota.
 UNGRADED = "ungraded"
@@ -295,7 +295,7 @@ def _decided(rules, decisions, facts) -> tuple[dict, dict, dict, dict]:
         return kinds, indicators, items, categories
     for rule in rules:
         spec = rule.spec
-        if rule.role not in SCORE_ROLES or rule.role == "quota":
+        if rule.role not in DECIDED_ROLES:
             continue
         rows = decisions.filter(pc.equal(decisions["rule"], spec.id))
         if not rows.num_rows:
