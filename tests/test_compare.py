@@ -8,13 +8,15 @@ import json
 import re
 import zipfile
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from fixture_data import SMALL
 from test_hostile_plugins import plugin_folder
 
 from evalkit.report import compare as compare_module
-from evalkit.report.compare import change_text, transition
+from evalkit.report.compare import transition
+from evalkit.report.document import Cell
 from evalkit.report.text import display_width
 from evalkit.testing import run_cli, write_dataset
 
@@ -404,7 +406,10 @@ def test_score_changes_hand_computed(tmp_path):
     assert "部门：与上次比较" in zh and re.search(r"1\s+D3\s+新区局\s+90\.00\s+excellent\s+新\s+新", zh)
 
 
-def test_change_text_rounds_the_exact_difference_half_up():
+def test_a_change_cell_rounds_the_exact_difference_half_up():
+    def change_text(change: Decimal) -> str:
+        return Cell(Fraction(change), "change").text()
+
     assert change_text(Decimal("81.0") - Decimal("80.35")) == "+0.65"
     assert change_text(Decimal("81.0") - Decimal("81.5")) == "-0.50"
     assert change_text(Decimal("70.34") - Decimal("70.335")) == "+0.01"

@@ -34,7 +34,6 @@ SCORE_KEYS = ("departments", "cadres")
 #: The largest JSON output read: a province's assessment is hundreds of megabytes; parsed, a file
 #: takes several times its size in memory, so a bigger one is refused rather than exhausting it.
 MAX_OUTPUT_BYTES = 1 << 30
-_CENT = Decimal("0.01")
 _PERIOD = re.compile(r"(\d{4})(Q[1-4])?")
 _SHIFT = re.compile(r"([1-9]\d{0,2})y")
 
@@ -361,10 +360,8 @@ def _decimal(value: object) -> Decimal | None:
 # What a person reads ------------------------------------------------------------------------------
 
 
-def change_text(change: Decimal) -> str:
-    """A change of a total rounded half up to 2 decimals with its sign: +1.25, -0.50, 0.00."""
-    cents = change.quantize(_CENT, ROUND_HALF_UP)
-    return f"{cents:+.2f}" if cents else "0.00"
+#: How a rank moved, after the earlier rank or the change: up when its number fell.
+_ARROWS = {"up": " ↑", "down": " ↓"}
 
 
 def rank_text(row: ScoreChange, lang: str) -> str:
@@ -373,7 +370,7 @@ def rank_text(row: ScoreChange, lang: str) -> str:
     if row.old_total is None:
         return words["new_subject"]
     rank = words["no_rank"] if row.old_rank is None else str(row.old_rank)
-    return rank + {"up": " ↑", "down": " ↓"}.get(row.rank_move or "", "")
+    return rank + _ARROWS.get(row.rank_move or "", "")
 
 
 def change_cell(row: ScoreChange, lang: str) -> Cell:
@@ -437,7 +434,7 @@ def add_bar_changes(bars: list[Bar], rows: list[ScoreChange]) -> None:
         row = by_subject.get(bar.subject)
         if row is not None and row.old_total is not None:
             bar.previous = Fraction(row.old_total)
-            bar.change = change_text(row.change) + {"up": " ↑", "down": " ↓"}.get(row.rank_move or "", "")
+            bar.change = Cell(Fraction(row.change), "change").text() + _ARROWS.get(row.rank_move or "", "")
 
 
 def add_comparison(
