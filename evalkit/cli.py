@@ -37,7 +37,7 @@ from .report.compare import (
 from .report.document import Paragraph
 from .report.json_output import JsonText, assess_json, check_json, explain_json, rules_json
 from .report.text import TEXT_WIDTH, render_text
-from .report.views import Context, assess_document, check_document, explain_document
+from .report.views import Context, assess_document, basis, check_document, explain_document
 from .report.words import WORDS
 from .rules.evaluate import Evaluation
 from .rules.findings import Finding
@@ -561,15 +561,9 @@ def _rules(args: argparse.Namespace) -> int:
     print(tabulate(rows, headers=WORDS[args.lang]["rule_headers"]))
     print()  # each rule's basis in a table of its own: beside the parameters it would pass the 120 cells of a line
     rule_word, _, _, *basis_words = WORDS[args.lang]["basis_headers"]  # rule, (title, pack,) basis kind, basis
-    print(tabulate([_basis_row(rule.spec, args.lang) for rule in session.rules], headers=[rule_word, *basis_words]))
+    rows = [[rule.spec.id, *basis(rule.spec, args.lang)] for rule in session.rules]
+    print(tabulate(rows, headers=[rule_word, *basis_words]))
     return _plugin_failures(session, args.lang)
-
-
-def _basis_row(spec, lang: str) -> list[str]:
-    """A rule's id, the kind of its basis and its basis (— for what its pack does not say)."""
-    words = WORDS[lang]
-    kind = words["basis_kinds"][spec.basis_kind] if spec.basis_kind else words["no_basis"]
-    return [spec.id, kind, spec.basis or words["no_basis"]]
 
 
 def _numbers(spec, effective: dict | None = None, lang: str = "en") -> list[str]:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from ..rules.evaluate import Evaluation, RunError
 from ..rules.findings import Finding, Findings, Today
-from ..rules.packs import CompiledRule, Pack
+from ..rules.packs import CompiledRule, Pack, RuleSpec
 from ..score.assessment import SCORE_TABLES, STATUS_PRECEDENCE, Assessment, ComplianceTable
 from ..score.scoring import Score
 from .document import Bar, Cell, Charts, Document, Paragraph, Table, cells
@@ -127,16 +127,16 @@ def rules_table(ctx: Context) -> Table:
     terminal report leaves it out (`evalkit rules` lists them), the other formats keep it."""
     words, packs = ctx.words, {pack.name for pack in ctx.packs}
     rows = [
-        cells(rule.spec.id, ctx.title(rule.spec.id), rule.pack, *_basis(rule, ctx))
+        cells(rule.spec.id, ctx.title(rule.spec.id), rule.pack, *basis(rule.spec, ctx.lang))
         for rule in ctx.rules
         if rule.pack in packs
     ]
     return Table("rules", words["rules"], list(words["basis_headers"]), rows, detail=True)
 
 
-def _basis(rule: CompiledRule, ctx: Context) -> tuple[str, str]:
+def basis(spec: RuleSpec, lang: str) -> tuple[str, str]:
     """A rule's basis kind in words and its basis, each — when its pack gives none."""
-    words, spec = ctx.words, rule.spec
+    words = WORDS[lang]
     kind = words["basis_kinds"][spec.basis_kind] if spec.basis_kind else words["no_basis"]
     return kind, spec.basis or words["no_basis"]
 
@@ -449,10 +449,10 @@ def _basis_lines(rule_ids: set[str], ctx: Context) -> Paragraph:
     """What each rule that judged the subject (its findings, its score's) enforces, a line each in the rules' order."""
     template = ctx.words["basis_line"]
     lines = [
-        template.format(rule=rule.spec.id, title=ctx.title(rule.spec.id), kind=kind, basis=basis)
+        template.format(rule=rule.spec.id, title=ctx.title(rule.spec.id), kind=kind, basis=text)
         for rule in ctx.rules
         if rule.spec.id in rule_ids
-        for kind, basis in [_basis(rule, ctx)]
+        for kind, text in [basis(rule.spec, ctx.lang)]
     ]
     return Paragraph(lines, ctx.words["basis"])
 
