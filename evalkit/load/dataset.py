@@ -29,7 +29,7 @@ from ..periods import Period
 from ..schema import CORE_RECORD_TYPES, DEFAULT_MAX_CELL_CHARS, LIST, PERIOD, TABLE_SUBJECT_KINDS, Limits, RecordType
 from .cells import Typing, define_macros
 from .checks import validate_dataset
-from .files import find_tables
+from .files import find_tables, shard_names
 
 __all__ = ["DEFAULT_MAX_CELL_CHARS", "Dataset", "Limits", "Table", "load_dataset"]
 
@@ -118,8 +118,11 @@ class Dataset:
         tables: dict[str, Table],
         connection: duckdb.DuckDBPyConnection,
         notes: list[Note] | None = None,
+        shards: Sequence[str] = (),
     ):
         self.folder = folder
+        #: The sub-folders read as shards, in order (empty: one dataset); a file's name starts with its shard's.
+        self.shards = tuple(shards)
         self.notes: list[Note] = notes or []  # how the files were read (rows skipped, files not read, ...)
         self.tables: Mapping[str, Table] = MappingProxyType(tables)
         self.connection = connection
@@ -237,6 +240,11 @@ def load_dataset(
 ) -> Dataset:
     """Load and validate every record type in `folder`; raise `DatasetError` listing every problem.
 
+    A folder of shards (`files.shard_names`: no ledger at its top, a complete dataset in each
+    sub-folder) is loaded as the one dataset its shards' files make one shard after the other,
+    each file named by its shard (`north/requests.csv`), and checked for what crosses shards
+    (checks.py): every shard's problems are listed together.
+
     `known_rules`, when given, are the rule ids a waiver may name; `limits`, how much of a file
     is read before it is refused (default `Limits()`); `threads`, how many threads DuckDB may use (default: one per
     core); `partial`, the dataset is one branch's own ledger: a reference to an organisation,
@@ -266,7 +274,8 @@ def load_dataset(
     problems: list[Problem] = []
     limits = limits or Limits()
     typing, sources = Typing(limits.max_cell_chars), {}
-    for text in find_tables(folder, types.values(), limits):
+    shards = shard_names(folder)
+    for text in find_tables(folder, types.values(), limits, shards):
         if isinstance(text, Note):
             notes.append(text)
         elif isinstance(text, Problem):
@@ -293,7 +302,7 @@ def load_dataset(
         tables[name], found = _concatenated(types[name], files)
         problems += found
         notes += [note for file in files for note in file.notes]
-        if len(files) > 1:
+        if len(files) > 1 and not shards:  # a folder of shards is read so by design
             listed = ", ".join(file.file for file in files)
             notes.append(
                 Note(
@@ -304,7 +313,7 @@ def load_dataset(
             )
     del typing
     pa.default_memory_pool().release_unused()
-    dataset = Dataset(folder, tables, connection, notes)
+    dataset = Dataset(folder, tables, connection, notes, shards)
     problems += validate_dataset(dataset, known_rules, partial, waiver_days)
     if problems:
         raise DatasetError(problems, dataset.notes)
