@@ -199,7 +199,7 @@ class Dataset:
     def digest(self) -> str:
         """SHA-256 over the names and bytes of the files read, so a report can be traced to its inputs."""
         hasher = hashlib.sha256()
-        for name in sorted({table.file.split("#")[0] for table in self.tables.values() if table.file}):
+        for name in sorted({file.split("#")[0] for table in self.tables.values() for file in table.files}):
             hasher.update(name.encode("utf-8") + b"\0")
             with (self.folder / name).open("rb") as file:
                 while chunk := file.read(1 << 20):
