@@ -174,9 +174,10 @@ class _Run:
             if getattr(args, option) is not None:
                 raise UsageError(
                     f"--{option} was removed: evalkit runs in one process, its queries on every core "
-                    "(--workers N sets how many); running across machines is planned as shards, not available yet",
+                    "(--workers N sets how many); a folder of shards is assessed in this process too "
+                    "(docs/scale.md): running its shards across machines is not available yet",
                     f"--{option} 已取消：evalkit 在一个进程中运行，查询使用全部核心（--workers N 指定数量）；"
-                    "跨机器运行（分片）尚在规划中，暂不可用",
+                    "分片文件夹也在本进程中评估（见 docs/scale.md），各分片跨机器运行暂不可用",
                 )
         self.args = args
         self.progress = progress
