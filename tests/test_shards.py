@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from evalkit import load_dataset
 from evalkit.testing import run_cli
@@ -163,3 +164,40 @@ def test_common_holds_the_calendar_every_shard_sees_and_nothing_else(country):
         "belong in a shard",
         "  d1/calendar.csv expected the working-day calendar in _common/, where every shard sees it",
     ]
+
+
+@pytest.mark.parametrize("report_format", ["text", "html", "xlsx"])
+def test_other_formats_are_the_same_but_for_the_dataset_path_and_digest(unwaived, tmp_path, report_format):
+    """Text and HTML as a whole, XLSX cell by cell, with the time pinned and the dataset's folder
+    and digest (the only things that differ, where a format names them) written as placeholders."""
+    pinned = ("--generated-at", "2025-01-15T09:00:00+08:00")
+
+    def report(folder: Path) -> list[str]:
+        digest = load_dataset(folder).digest()
+
+        def set_aside(text: object) -> str:
+            return str(text).replace(str(folder), "DATASET").replace(digest, "DIGEST")
+
+        if report_format != "xlsx":
+            return set_aside(output("assess", folder, "2024", "--format", report_format, *pinned)).splitlines()
+        target = tmp_path / f"{folder.name}.xlsx"
+        output("assess", folder, "2024", "--output", str(target), *pinned)
+        book = load_workbook(target, read_only=True)
+        cells = [
+            f"{sheet.title}: " + " | ".join(map(set_aside, row))
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+        ]
+        book.close()
+        return cells
+
+    shards, whole = unwaived
+    sharded, concatenated = report(shards), report(whole)
+    assert len(sharded) > 30 and sharded == concatenated
+
+
+def test_a_shard_without_ledgers_is_a_problem_naming_it(country):
+    for path in (country / "d1").iterdir():
+        path.unlink()
+    (country / "d1" / "README.txt").write_text("export due Friday", encoding="utf-8")
+    assert problems(country) == ["  d1/ expected a dataset's ledgers in every shard (this folder has none)"]

@@ -624,11 +624,19 @@ def find_tables(
             else:
                 yield found
     for shard in shards:
+        ledgers = 0  # files and sheets of record types, read or refused: none, and a district is missing
         for found in _folder_tables(folder / shard, names, limits, f"{shard}/"):
+            ledgers += not isinstance(found, Note)
             if isinstance(found, TextTable) and found.name in COMMON_RECORD_TYPES:
                 yield _misplaced(found.file, common=True)
             else:
                 yield found
+        if not ledgers:
+            expected = (
+                "a dataset's ledgers in every shard (this folder has none)",
+                "每个分片都应有台账（此文件夹中没有）",
+            )
+            yield Problem(f"{shard}/", None, "", "", *expected)
 
 
 def _misplaced(file: str, common: bool) -> Problem:
