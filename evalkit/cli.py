@@ -187,7 +187,9 @@ class _Run:
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
         self.session.check_engine()
-        self.dataset = self.session.load(args.dataset, _limits(args), args.workers, getattr(args, "partial", False))
+        self.dataset = self.session.load(
+            args.dataset, _limits(args), args.workers, getattr(args, "partial", False), self._shard_read
+        )
         _print_notes(self.dataset.notes, args.lang, _quiet(args))
         args.dataset_notes = self.dataset.notes
         if not _quiet(args) and not self.dataset.has_records_in(self.period):
@@ -199,6 +201,10 @@ class _Run:
             print(say("warning: ", args.lang) + say(nothing, args.lang, period=period), file=sys.stderr)
         self._subjects(args)
         progress.step(WORDS[args.lang]["evaluating"])
+
+    def _shard_read(self, done: int, total: int) -> None:
+        """The progress line of a folder of shards: how many are read."""
+        self.progress.detail = say("{done}/{total} shards", self.args.lang, done=done, total=total)
 
     def _subjects(self, args: argparse.Namespace) -> None:
         """Names, kinds and departments of the subjects; the one `--subject` names must exist."""

@@ -5,6 +5,7 @@ crosses shards is refused, naming both shards' files and rows, and every shard's
 from __future__ import annotations
 
 import csv
+import io
 import re
 import shutil
 import sys
@@ -14,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from evalkit import load_dataset
+from evalkit.progress import Progress
 from evalkit.testing import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -201,3 +203,16 @@ def test_a_shard_without_ledgers_is_a_problem_naming_it(country):
         path.unlink()
     (country / "d1" / "README.txt").write_text("export due Friday", encoding="utf-8")
     assert problems(country) == ["  d1/ expected a dataset's ledgers in every shard (this folder has none)"]
+
+
+def test_a_terminal_is_told_how_many_shards_are_read(unwaived):
+    """The loader tells each shard read; the progress line (on a terminal only) shows it."""
+    told = []
+    load_dataset(unwaived[0], shard_read=lambda done, total: told.append((done, total)))
+    assert told == [(1, SHARDS), (2, SHARDS), (3, SHARDS)]
+    line = io.StringIO()
+    progress = Progress(delay=0, stream=line)
+    progress.step("loading")
+    progress.detail = "2/3 shards"
+    progress.show()
+    assert line.getvalue().startswith("\r\033[Kevalkit: loading… 2/3 shards ")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -237,6 +237,7 @@ def load_dataset(
     threads: int | None = None,
     partial: bool = False,
     waiver_days: dict[str, int] | None = None,
+    shard_read: Callable[[int, int], None] | None = None,
 ) -> Dataset:
     """Load and validate every record type in `folder`; raise `DatasetError` listing every problem.
 
@@ -249,7 +250,8 @@ def load_dataset(
     is read before it is refused (default `Limits()`); `threads`, how many threads DuckDB may use (default: one per
     core); `partial`, the dataset is one branch's own ledger: a reference to an organisation,
     enterprise, department or cadre it does not hold is a note, not a problem (checks.py);
-    `waiver_days`, rule id → its pack's max_waiver_days, how long a waiver of it may hold.
+    `waiver_days`, rule id → its pack's max_waiver_days, how long a waiver of it may hold;
+    `shard_read(done, total)`, told as each shard of a folder of shards is read.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -275,7 +277,7 @@ def load_dataset(
     limits = limits or Limits()
     typing, sources = Typing(limits.max_cell_chars), {}
     shards = shard_names(folder)
-    for text in find_tables(folder, types.values(), limits, shards):
+    for text in find_tables(folder, types.values(), limits, shards, shard_read):
         if isinstance(text, Note):
             notes.append(text)
         elif isinstance(text, Problem):

@@ -24,7 +24,7 @@ import os
 import re
 import stat
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from difflib import get_close_matches
@@ -607,12 +607,17 @@ def shard_names(folder: Path) -> tuple[str, ...]:
 
 
 def find_tables(
-    folder: Path, record_types: Iterable[RecordType], limits: Limits, shards: Sequence[str] = ()
+    folder: Path,
+    record_types: Iterable[RecordType],
+    limits: Limits,
+    shards: Sequence[str] = (),
+    shard_read: Callable[[int, int], None] | None = None,
 ) -> Iterator[TextTable | Problem | Note]:
     """Each record type's files and sheets in `folder` (`_folder_tables`), or with `shards`, in
     `_common/` and then in each shard's sub-folder in turn, every file named by its path from
     `folder` (`north/requests.csv`): each record type's rows are the shards' rows one shard after
-    the other, as in one folder holding the shards' files concatenated in that order."""
+    the other, as in one folder holding the shards' files concatenated in that order.
+    `shard_read(done, total)` is told each time a shard's files are all read (a progress line)."""
     names = Names(record_types)
     if not shards:
         yield from _folder_tables(folder, names, limits)
@@ -623,7 +628,7 @@ def find_tables(
                 yield _misplaced(found.file, common=False)
             else:
                 yield found
-    for shard in shards:
+    for done, shard in enumerate(shards, 1):
         ledgers = 0  # files and sheets of record types, read or refused: none, and a district is missing
         for found in _folder_tables(folder / shard, names, limits, f"{shard}/"):
             ledgers += not isinstance(found, Note)
@@ -637,6 +642,8 @@ def find_tables(
                 "每个分片都应有台账（此文件夹中没有）",
             )
             yield Problem(f"{shard}/", None, "", "", *expected)
+        if shard_read is not None:
+            shard_read(done, len(shards))
 
 
 def _misplaced(file: str, common: bool) -> Problem:
