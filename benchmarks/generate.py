@@ -9,6 +9,7 @@ districts never collide and a size N dataset is N districts side by side.
 
     python benchmarks/generate.py S --out /tmp/evalkit-S      # S: 1 district, M: 100, L: 1000
     python benchmarks/generate.py 7 --out /tmp/evalkit-7      # any number of districts
+    python benchmarks/generate.py 1 --district-offset 5 --out /tmp/shards/d5   # district 5 alone: a shard
 
 Per district: 30 organisations in branches (27 branches, 3 joint branches), 150 enterprises,
 8 departments, 60 cadres, 2,000 requests, 1,500 activities, 1,000 visits. The same seed and
@@ -243,14 +244,17 @@ class District:
                 resolved_ids.append(rid)
 
 
-def generate(districts: int, out: Path, seed: int = 2024) -> Path:
+def generate(districts: int, out: Path, seed: int = 2024, district_offset: int = 0) -> Path:
+    """Write `districts` districts, numbered from `district_offset` on: a district's ids and records
+    depend on its number only, so shards made with disjoint ranges of numbers have disjoint ids,
+    and their files concatenated in order are the dataset of the whole range."""
     out.mkdir(parents=True, exist_ok=True)
     files = {name: open(out / f"{name}.csv", "w", newline="", encoding="utf-8") for name in COLUMNS}
     try:
         writers = {name: csv.writer(file, lineterminator="\n") for name, file in files.items()}
         for name, header in COLUMNS.items():
             writers[name].writerow(header.split(","))
-        for number in range(districts):
+        for number in range(district_offset, district_offset + districts):
             District(number, random.Random(f"{seed}-{number}"), writers).write()
     finally:
         for file in files.values():
@@ -263,9 +267,16 @@ def main() -> None:
     parser.add_argument("size", help="S, M, L or a number of districts")
     parser.add_argument("--out", required=True, help="the dataset folder to write")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument(
+        "--district-offset",
+        type=int,
+        default=0,
+        metavar="K",
+        help="number the districts from K on: shards of one country with disjoint ids (docs/scale.md)",
+    )
     args = parser.parse_args()
     districts = SIZES.get(args.size.upper()) or int(args.size)
-    generate(districts, Path(args.out), args.seed)
+    generate(districts, Path(args.out), args.seed, args.district_offset)
 
 
 if __name__ == "__main__":

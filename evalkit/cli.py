@@ -174,9 +174,10 @@ class _Run:
             if getattr(args, option) is not None:
                 raise UsageError(
                     f"--{option} was removed: evalkit runs in one process, its queries on every core "
-                    "(--workers N sets how many); running across machines is planned as shards, not available yet",
+                    "(--workers N sets how many); a folder of shards is assessed in this process too "
+                    "(docs/scale.md): running its shards across machines is not available yet",
                     f"--{option} 已取消：evalkit 在一个进程中运行，查询使用全部核心（--workers N 指定数量）；"
-                    "跨机器运行（分片）尚在规划中，暂不可用",
+                    "分片文件夹也在本进程中评估（见 docs/scale.md），各分片跨机器运行暂不可用",
                 )
         self.args = args
         self.progress = progress
@@ -186,7 +187,9 @@ class _Run:
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
         self.session.check_engine()
-        self.dataset = self.session.load(args.dataset, _limits(args), args.workers, getattr(args, "partial", False))
+        self.dataset = self.session.load(
+            args.dataset, _limits(args), args.workers, getattr(args, "partial", False), self._shard_read
+        )
         _print_notes(self.dataset.notes, args.lang, _quiet(args))
         args.dataset_notes = self.dataset.notes
         if not _quiet(args) and not self.dataset.has_records_in(self.period):
@@ -198,6 +201,10 @@ class _Run:
             print(say("warning: ", args.lang) + say(nothing, args.lang, period=period), file=sys.stderr)
         self._subjects(args)
         progress.step(WORDS[args.lang]["evaluating"])
+
+    def _shard_read(self, done: int, total: int) -> None:
+        """The progress line of a folder of shards: how many are read."""
+        self.progress.detail = say("{done}/{total} shards", self.args.lang, done=done, total=total)
 
     def _subjects(self, args: argparse.Namespace) -> None:
         """Names, kinds and departments of the subjects; the one `--subject` names must exist."""

@@ -55,7 +55,10 @@ _ZH = {
         "拒绝含有超过 1 MB 且解压后膨胀超过 N 倍的部件的工作簿"
     ),
     "list the first N problems of each file, then how many more": "每个文件列出前 N 个问题，再说明还有多少个",
-    "the dataset folder": "数据集文件夹",
+    "{done}/{total} shards": "已读取 {done}/{total} 个分片",
+    "the dataset folder, or a folder of shards: one dataset per sub-folder (docs/scale.md)": (
+        "数据集文件夹，或分片文件夹：每个子文件夹一个数据集（见 docs/scale.md）"
+    ),
     "text, markdown, html, csv, json or xlsx (default: the one --output's suffix names: .xlsx .html .md .json "
     ".txt, .zip for csv; else text); csv and xlsx need --output": (
         "输出格式：text、markdown、html、csv、json 或 xlsx（默认按 --output 的扩展名确定：.xlsx .html .md .json "

@@ -12,6 +12,9 @@ from .report import FORMATS
 from .report.text import TEXT_WIDTH
 from .schema import Limits
 
+#: A folder of shards is loaded as the one dataset of its sub-folders (load/files.py `shard_names`).
+DATASET_HELP = "the dataset folder, or a folder of shards: one dataset per sub-folder (docs/scale.md)"
+
 
 def _positive(text: str) -> int:
     """A limit's value: a whole number ≥ 1 (commas allowed: 2,000,000)."""
@@ -156,7 +159,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     )
     reporting.add_argument("--wide", action="store_true", help=WIDE_HELP)
     evaluating = argparse.ArgumentParser(add_help=False, parents=[reporting])  # check, assess and explain
-    evaluating.add_argument("dataset", help="the dataset folder")
+    evaluating.add_argument("dataset", help=DATASET_HELP)
     evaluating.add_argument(
         "--workers", type=int, metavar="N", help="threads the dataset's queries may use (default: one per core)"
     )
@@ -172,7 +175,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", parents=[common], help="check files, types, references; list every problem"
     )
-    validate.add_argument("dataset", help="the dataset folder")
+    validate.add_argument("dataset", help=DATASET_HELP)
     validate.add_argument("--strict", action="store_true", help="exit 2 when a warning says a file was not read")
 
     check = commands.add_parser(

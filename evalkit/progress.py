@@ -28,6 +28,7 @@ class Progress:
         self.live = live
         self.timing = timing
         self.stage = ""
+        self.detail = ""  # how far the stage is, when it can tell (shards read / total)
         self.started = self.stage_started = time.monotonic()
         self.shown = False
         self._done = threading.Event()
@@ -42,7 +43,7 @@ class Progress:
 
     def step(self, stage: str) -> None:
         self._timed()
-        self.stage = stage
+        self.stage, self.detail = stage, ""
 
     def _timed(self) -> None:
         """The line of the stage that ends now, when timings are asked for."""
@@ -63,7 +64,8 @@ class Progress:
         elapsed = time.monotonic() - self.started
         if elapsed >= self.delay:
             with self._writing:
-                self.stream.write(f"\r\033[Kevalkit: {self.stage}… {elapsed:.0f} s")
+                detail = f" {self.detail}" if self.detail else ""
+                self.stream.write(f"\r\033[Kevalkit: {self.stage}…{detail} {elapsed:.0f} s")
                 self.stream.flush()
                 self.shown = True
 

@@ -10,7 +10,7 @@ This is the library's entry point; the CLI is a thin layer over it:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -113,16 +113,24 @@ class Session:
         raise RulePackError(f"the {len(self.rules)} rules loaded are more than the rule engine takes at once ({error})")
 
     def load(
-        self, folder: str | Path, limits: Limits | None = None, threads: int | None = None, partial: bool = False
+        self,
+        folder: str | Path,
+        limits: Limits | None = None,
+        threads: int | None = None,
+        partial: bool = False,
+        shard_read: Callable[[int, int], None] | None = None,
     ) -> Dataset:
         """Load and validate a dataset, with the plugins' record types and the loaded rule ids
         (`limits`: how much of a file is read before it is refused, by default `Limits()`;
         `threads`: how many DuckDB may use, by default one per core; `partial`: one branch's own
-        ledger, whose references to subjects it does not hold are notes, not problems)."""
+        ledger, whose references to subjects it does not hold are notes, not problems;
+        `shard_read(done, total)`: told as each shard of a folder of shards is read)."""
         from .load import load_dataset
 
         known_rules = {rule.spec.id for rule in self.rules}
-        return load_dataset(folder, self.record_types, known_rules, limits, threads, partial, self.waiver_days())
+        return load_dataset(
+            folder, self.record_types, known_rules, limits, threads, partial, self.waiver_days(), shard_read
+        )
 
     def waiver_days(self) -> dict[str, int]:
         """Rule id → the max_waiver_days of its pack, for the rules of packs that set one."""

@@ -79,6 +79,7 @@ def validate_dataset(
     problems += _waivers(dataset, known_rules, outside)
     problems += _waiver_expiries(dataset, waiver_days or {})
     problems += _calendar_dates(dataset)
+    problems += _across_shards(dataset)
     dataset.notes.extend(_not_checked(outside or []))
     return problems
 
@@ -247,6 +248,64 @@ def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Pro
             problem = Problem(file, number, dataset.tables[name].header(column), bad, *expected)
         if problem is not None:
             yield problem
+
+
+def _shard(file: str) -> str:
+    """The shard of a row, in SQL, from its file's name (`north/requests.csv` → north)."""
+    return f"split_part(CAST({file} AS VARCHAR), '/', 1)"
+
+
+def _across_shards(dataset: Dataset) -> Iterator[Problem]:
+    """In a folder of shards, every subject and every record about it lie in one shard: a
+    reference (a column naming a record of another table, `reopened_from` among them) to a record
+    of another shard, and a `batch_id` of requests in two shards, are problems naming both files
+    and rows. Ids are unique across the shards already: the shards are one dataset to
+    `_unique_ids`. What no shard crosses, each shard can be judged alone (docs/scale.md)."""
+    if not dataset.shards:
+        return
+    crossings, columns = [], []
+    for name, table in dataset.tables.items():
+        for column in table.type.columns:
+            if column.ref is None or not len(table) or not len(dataset.tables[column.ref.table]):
+                continue
+            value = f"unnest({column.name})" if column.type == "list" else column.name
+            crossings.append(
+                f"SELECT {len(columns)} AS place, CAST(used._file AS VARCHAR), used._row, used.value, "
+                f"CAST(held._file AS VARCHAR), held._row FROM (SELECT _file, _row, {value} AS value "
+                f"FROM {dataset.view(name)}) used JOIN {dataset.view(column.ref.table)} held ON used.value = held.id "
+                f"WHERE {_shard('used._file')} <> {_shard('held._file')}"
+            )
+            columns.append((name, column.name))
+    found = []
+    if crossings:
+        found = dataset.connection.execute(" UNION ALL ".join(crossings)).fetchall()
+    for place, file, number, value, other_file, other_row in found:
+        name, column = columns[place]
+        yield Problem(
+            file,
+            number,
+            dataset.tables[name].header(column),
+            value,
+            f"a record of the same shard ({value} is in {other_file} row {other_row}, another shard)",
+            f"同一分片内的记录（{value} 在另一分片的 {other_file} 第 {other_row} 行）",
+        )
+    if len(dataset.tables["requests"]):
+        query = f"""
+            SELECT file, _row, batch_id, first_file, first_row FROM (
+                SELECT CAST(_file AS VARCHAR) AS file, _row, batch_id, first_value(file) OVER w AS first_file,
+                       first_value(_row) OVER w AS first_row
+                FROM {dataset.view("requests")} WHERE batch_id IS NOT NULL
+                WINDOW w AS (PARTITION BY batch_id ORDER BY {_source(dataset.tables["requests"])}, _row))
+            WHERE {_shard("file")} <> {_shard("first_file")}"""
+        for file, number, batch, first_file, first_row in dataset.connection.execute(query).fetchall():
+            yield Problem(
+                file,
+                number,
+                dataset.tables["requests"].header("batch_id"),
+                batch,
+                f"a batch of one shard (batch {batch} is already used in {first_file} row {first_row}, another shard)",
+                f"同一分片内的批次（批次 {batch} 已在另一分片的 {first_file} 第 {first_row} 行使用）",
+            )
 
 
 def parent_cycles(dataset: Dataset) -> Iterator[Problem]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -29,7 +29,7 @@ from ..periods import Period
 from ..schema import CORE_RECORD_TYPES, DEFAULT_MAX_CELL_CHARS, LIST, PERIOD, TABLE_SUBJECT_KINDS, Limits, RecordType
 from .cells import Typing, define_macros
 from .checks import validate_dataset
-from .files import find_tables
+from .files import find_tables, shard_names
 
 __all__ = ["DEFAULT_MAX_CELL_CHARS", "Dataset", "Limits", "Table", "load_dataset"]
 
@@ -118,8 +118,11 @@ class Dataset:
         tables: dict[str, Table],
         connection: duckdb.DuckDBPyConnection,
         notes: list[Note] | None = None,
+        shards: Sequence[str] = (),
     ):
         self.folder = folder
+        #: The sub-folders read as shards, in order (empty: one dataset); a file's name starts with its shard's.
+        self.shards = tuple(shards)
         self.notes: list[Note] = notes or []  # how the files were read (rows skipped, files not read, ...)
         self.tables: Mapping[str, Table] = MappingProxyType(tables)
         self.connection = connection
@@ -196,7 +199,7 @@ class Dataset:
     def digest(self) -> str:
         """SHA-256 over the names and bytes of the files read, so a report can be traced to its inputs."""
         hasher = hashlib.sha256()
-        for name in sorted({table.file.split("#")[0] for table in self.tables.values() if table.file}):
+        for name in sorted({file.split("#")[0] for table in self.tables.values() for file in table.files}):
             hasher.update(name.encode("utf-8") + b"\0")
             with (self.folder / name).open("rb") as file:
                 while chunk := file.read(1 << 20):
@@ -234,14 +237,21 @@ def load_dataset(
     threads: int | None = None,
     partial: bool = False,
     waiver_days: dict[str, int] | None = None,
+    shard_read: Callable[[int, int], None] | None = None,
 ) -> Dataset:
     """Load and validate every record type in `folder`; raise `DatasetError` listing every problem.
+
+    A folder of shards (`files.shard_names`: no ledger at its top, a complete dataset in each
+    sub-folder) is loaded as the one dataset its shards' files make one shard after the other,
+    each file named by its shard (`north/requests.csv`), and checked for what crosses shards
+    (checks.py): every shard's problems are listed together.
 
     `known_rules`, when given, are the rule ids a waiver may name; `limits`, how much of a file
     is read before it is refused (default `Limits()`); `threads`, how many threads DuckDB may use (default: one per
     core); `partial`, the dataset is one branch's own ledger: a reference to an organisation,
     enterprise, department or cadre it does not hold is a note, not a problem (checks.py);
-    `waiver_days`, rule id → its pack's max_waiver_days, how long a waiver of it may hold.
+    `waiver_days`, rule id → its pack's max_waiver_days, how long a waiver of it may hold;
+    `shard_read(done, total)`, told as each shard of a folder of shards is read.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -266,7 +276,8 @@ def load_dataset(
     problems: list[Problem] = []
     limits = limits or Limits()
     typing, sources = Typing(limits.max_cell_chars), {}
-    for text in find_tables(folder, types.values(), limits):
+    shards = shard_names(folder)
+    for text in find_tables(folder, types.values(), limits, shards, shard_read):
         if isinstance(text, Note):
             notes.append(text)
         elif isinstance(text, Problem):
@@ -293,7 +304,7 @@ def load_dataset(
         tables[name], found = _concatenated(types[name], files)
         problems += found
         notes += [note for file in files for note in file.notes]
-        if len(files) > 1:
+        if len(files) > 1 and not shards:  # a folder of shards is read so by design
             listed = ", ".join(file.file for file in files)
             notes.append(
                 Note(
@@ -304,7 +315,7 @@ def load_dataset(
             )
     del typing
     pa.default_memory_pool().release_unused()
-    dataset = Dataset(folder, tables, connection, notes)
+    dataset = Dataset(folder, tables, connection, notes, shards)
     problems += validate_dataset(dataset, known_rules, partial, waiver_days)
     if problems:
         raise DatasetError(problems, dataset.notes)

@@ -24,8 +24,8 @@ import os
 import re
 import stat
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from difflib import get_close_matches
 from pathlib import Path
@@ -588,8 +588,97 @@ class Names:
         )
 
 
+#: The one sub-folder of a folder of shards that is not a shard: what every shard sees.
+COMMON_FOLDER = "_common"
+#: The record types `_common/` may hold: the working-day calendar, the same for every shard (and
+#: only there: a shard's own calendar would be every shard's once the shards are one dataset).
+COMMON_RECORD_TYPES = ("calendar",)
+
+
+def shard_names(folder: Path) -> tuple[str, ...]:
+    """The shards of `folder`, in sorted order, when it is a folder of shards (docs/scale.md): no
+    spreadsheet at its top and one sub-folder or more, each a complete dataset (a district's).
+    Sub-folders whose names start with `_` or `.` are not shards (`_common/` is read apart).
+    Empty: `folder` is one dataset, whose sub-folders (evidence, documents) are passed over."""
+    entries = sorted(folder.iterdir())
+    if any(path.suffix.lower() in SPREADSHEETS and not _BESIDE.search(path.name) for path in entries):
+        return ()
+    return tuple(path.name for path in entries if path.is_dir() and not path.name.startswith(("_", ".")))
+
+
 def find_tables(
-    folder: Path, record_types: Iterable[RecordType], limits: Limits
+    folder: Path,
+    record_types: Iterable[RecordType],
+    limits: Limits,
+    shards: Sequence[str] = (),
+    shard_read: Callable[[int, int], None] | None = None,
+) -> Iterator[TextTable | Problem | Note]:
+    """Each record type's files and sheets in `folder` (`_folder_tables`), or with `shards`, in
+    `_common/` and then in each shard's sub-folder in turn, every file named by its path from
+    `folder` (`north/requests.csv`): each record type's rows are the shards' rows one shard after
+    the other, as in one folder holding the shards' files concatenated in that order.
+    `shard_read(done, total)` is told each time a shard's files are all read (a progress line)."""
+    names = Names(record_types)
+    if not shards:
+        yield from _folder_tables(folder, names, limits)
+        return
+    if (folder / COMMON_FOLDER).is_dir():
+        for found in _folder_tables(folder / COMMON_FOLDER, names, limits, f"{COMMON_FOLDER}/"):
+            if isinstance(found, TextTable) and found.name not in COMMON_RECORD_TYPES:
+                yield _misplaced(found.file, common=False)
+            else:
+                yield found
+    for done, shard in enumerate(shards, 1):
+        ledgers = 0  # files and sheets of record types, read or refused: none, and a district is missing
+        for found in _folder_tables(folder / shard, names, limits, f"{shard}/"):
+            ledgers += not isinstance(found, Note)
+            if isinstance(found, TextTable) and found.name in COMMON_RECORD_TYPES:
+                yield _misplaced(found.file, common=True)
+            else:
+                yield found
+        if not ledgers:
+            expected = (
+                "a dataset's ledgers in every shard (this folder has none)",
+                "每个分片都应有台账（此文件夹中没有）",
+            )
+            yield Problem(f"{shard}/", None, "", "", *expected)
+        if shard_read is not None:
+            shard_read(done, len(shards))
+
+
+def _misplaced(file: str, common: bool) -> Problem:
+    """A file of a folder of shards in the wrong place (`common`: it belongs in `_common/`)."""
+    if common:
+        return Problem(
+            file,
+            None,
+            "",
+            "",
+            f"the working-day calendar in {COMMON_FOLDER}/, where every shard sees it",
+            f"工作日历（calendar）应放在 {COMMON_FOLDER}/ 中，供所有分片共用",
+        )
+    return Problem(
+        file,
+        None,
+        "",
+        "",
+        f"only the working-day calendar (calendar) in {COMMON_FOLDER}/: other ledgers belong in a shard",
+        f"{COMMON_FOLDER}/ 中只能放工作日历（calendar），其他台账应放在各分片中",
+    )
+
+
+def _placed(found: TextTable | Problem | Note, prefix: str) -> TextTable | Problem | Note:
+    """`found` with its file named from the folder of shards (`prefix`: the shard's folder and `/`)."""
+    if not prefix:
+        return found
+    if isinstance(found, TextTable):
+        unreadable = found.unreadable and replace(found.unreadable, file=prefix + found.unreadable.file)
+        return replace(found, file=prefix + found.file, unreadable=unreadable)
+    return replace(found, file=prefix + found.file)
+
+
+def _folder_tables(
+    folder: Path, names: Names, limits: Limits, prefix: str = ""
 ) -> Iterator[TextTable | Problem | Note]:
     """Each record type's files and sheets in `folder` (or the problem reading one), read one at
     a time in the order of the files' names: a file's text can be typed and let go before the
@@ -597,8 +686,8 @@ def find_tables(
     as is a spreadsheet of a format evalkit does not read; other files (evidence, documents),
     what sits beside ledgers (`_BESIDE`) and sub-folders are passed over in silence. An entry
     named as a ledger that is not a regular file inside the folder is a problem: skipping it
-    would take a record type as empty (all its rules passing on nothing)."""
-    names = Names(record_types)
+    would take a record type as empty (all its rules passing on nothing). Each is named with
+    `prefix` first: its shard's folder, in a folder of shards."""
     inside = folder.resolve()
     for path in sorted(folder.iterdir()):
         suffix = path.suffix.lower()
@@ -607,24 +696,24 @@ def find_tables(
         name = names[path.stem] if suffix == ".csv" else None
         if name is None and suffix not in SPREADSHEETS[1:]:
             if suffix == ".csv":
-                yield names.not_read(path.name, path.stem)
+                yield _placed(names.not_read(path.name, path.stem), prefix)
             elif suffix in _OTHER_SPREADSHEETS:
                 yield Note(
-                    path.name,
+                    prefix + path.name,
                     "not read: evalkit reads .csv, .xlsx and .xls files (save it as .xlsx)",
                     "未读取：只读取 .csv、.xlsx、.xls 文件（请另存为 .xlsx）",
                     warning=True,
                 )
             continue
         if refusal := _not_a_file(path, inside):
-            yield Problem(path.name, None, "", "", *refusal)
+            yield Problem(prefix + path.name, None, "", "", *refusal)
             continue
         try:
             read = [read_csv(path, name, limits)] if name else _sheets(path, names, limits)
         except OSError as error:  # unreadable, or gone since listed
             reason = error.strerror or str(error)
             read = [Problem(path.name, None, "", "", f"a readable file ({reason})", f"可读取的文件（{reason}）")]
-        yield from read
+        yield from (_placed(found, prefix) for found in read)
 
 
 def _sheets(path: Path, names: Names, limits: Limits) -> list[TextTable | Problem | Note]:
