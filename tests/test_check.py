@@ -178,6 +178,18 @@ def test_subject_self_check_text_and_exit_codes(tmp_path, small):
     assert run_cli(["check", str(folder), "--period", "2024", "--subject", "NOPE"]).exit_code == 2
 
 
+def test_a_self_check_words_each_finding_as_the_whole_run_does():
+    """The findings of one subject name the facts of that subject: B06's LIFE03 failure in
+    2024Q3 names its months in both (it once read another branch's fact, and named none)."""
+    whole = run_cli(["check", "sample_data", "--period", "2024", "--format", "json"]).json
+    for subject in ("B06", "B11"):
+        alone = run_cli(["check", "sample_data", "--period", "2024", "--format", "json", "--subject", subject]).json
+        expected = [(f["rule"], f["period"], f["message"]) for f in whole["findings"] if f["subject"] == subject]
+        assert [(f["rule"], f["period"], f["message"]) for f in alone["findings"]] == expected
+    life05 = next(f for f in alone["findings"] if f["rule"] == "LIFE05" and f["period"] == "2024Q1")
+    assert life05["message"] == "no theme party day (主题党日) in 2024-03 (2024Q1)"
+
+
 def test_two_runs_in_one_process_are_identical(tmp_path, small):
     folder = write_dataset(tmp_path, small)
     first = run_cli(["check", str(folder), "--period", "2024", "--format", "json"]).stdout

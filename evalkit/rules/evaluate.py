@@ -228,12 +228,13 @@ def evaluate(
     views: dict[str, str] = {}  # kind → its facts
     try:
         for number, (kind, table) in enumerate(sorted(facts.items())):
+            table = table.append_column("fact", pa.array(range(table.num_rows), pa.int64()))  # its row in `facts`
             if subjects is not None:
                 table = table.filter(
                     pa.compute.is_in(table.column("subject"), value_set=pa.array(sorted(subjects), pa.string()))
                 )
             view = views[kind] = f"evalkit_facts_{number}"
-            connection.register(view, table.append_column("fact", pa.array(range(table.num_rows), pa.int64())))
+            connection.register(view, table)
             outcomes = f"evalkit_outcomes_{number}"
             judge.judged(kind, view, outcomes)
             errors += [
