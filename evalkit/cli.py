@@ -59,6 +59,40 @@ def _session(args: argparse.Namespace, shipped_packs: bool = False) -> Session:
     return session
 
 
+def _where(args: argparse.Namespace):
+    """Where a folder of shards' tasks run (`shards.Where`), or None: the dataset is loaded in
+    this process as one (--jobs and --executor not given)."""
+    jobs, executor = getattr(args, "jobs", None), getattr(args, "executor", None)
+    spill, keep = getattr(args, "spill", None), getattr(args, "keep_spill", False)
+    if jobs is None and executor is None:
+        if spill or keep:
+            raise UsageError(
+                "--spill and --keep-spill are for a folder of shards run as tasks (--jobs N or --executor)",
+                "--spill 和 --keep-spill 用于以任务方式运行的分片文件夹（--jobs N 或 --executor）",
+            )
+        return None
+    if jobs is not None and executor is not None:
+        raise UsageError(
+            "--jobs runs the shards in local processes, --executor on a Dask cluster: name one",
+            "--jobs 在本机进程中运行各分片，--executor 在 Dask 集群上运行：只能选一个",
+        )
+    if getattr(args, "partial", False):
+        raise UsageError(
+            "--partial checks one branch's own ledger, not a folder of shards: leave out --jobs and --executor",
+            "--partial 用于检查一个支部自己的台账，不用于分片文件夹：请去掉 --jobs 和 --executor",
+        )
+    if keep and not spill:
+        raise UsageError("--keep-spill keeps the tables of --spill DIR: name DIR", "--keep-spill 需要配合 --spill DIR")
+    if spill and Path(spill).resolve().is_relative_to(Path(args.dataset).resolve()):
+        raise UsageError(
+            f"--spill {spill}: inside the dataset, which evalkit never writes; name a folder outside it",
+            f"--spill {spill}：位于数据集内，evalkit 从不写入数据集；请指定数据集以外的文件夹",
+        )
+    from .shards import Where
+
+    return Where(jobs or 1, executor, spill, keep)
+
+
 def _limits(args: argparse.Namespace) -> Limits:
     """The input limits the options set (each option is named after its field)."""
     return Limits(**{field.name: getattr(args, field.name) for field in fields(Limits)})
@@ -170,26 +204,56 @@ class _Run:
                 f"--format {args.format} writes files: name one with --output",
                 f"--format {args.format} 会生成文件：请用 --output 指定文件名",
             )
-        for option in ("partitions", "executor"):
-            if getattr(args, option) is not None:
+        for option in ("partitions",):
+            if getattr(args, option, None) is not None:
                 raise UsageError(
                     f"--{option} was removed: evalkit runs in one process, its queries on every core "
-                    "(--workers N sets how many); a folder of shards is assessed in this process too "
-                    "(docs/scale.md): running its shards across machines is not available yet",
+                    "(--workers N sets how many); a folder of shards' shards run as tasks with --jobs N or "
+                    "--executor dask://HOST:PORT (docs/scale.md)",
                     f"--{option} 已取消：evalkit 在一个进程中运行，查询使用全部核心（--workers N 指定数量）；"
-                    "分片文件夹也在本进程中评估（见 docs/scale.md），各分片跨机器运行暂不可用",
+                    "分片文件夹的各分片可用 --jobs N 或 --executor dask://主机:端口 作为任务运行（见 docs/scale.md）",
                 )
         self.args = args
         self.progress = progress
         self.period = _year(args.period) if annual else _period(args.period)
         self.today = _today(getattr(args, "today", None))
         self.generated_at = _generated_at(args)
+        self.where = _where(args)
         progress.step(WORDS[args.lang]["loading"])
         self.session = _session(args)
         self.session.check_engine()
-        self.dataset = self.session.load(
-            args.dataset, _limits(args), args.workers, getattr(args, "partial", False), self._shard_read
+        if self.where is None:
+            self.dataset = self.session.load(
+                args.dataset, _limits(args), args.workers, getattr(args, "partial", False), self._shard_read
+            )
+            self._loaded()
+            progress.step(WORDS[args.lang]["evaluating"])
+
+    def evaluate(self, kinds: tuple[str, ...], subjects: set[str] | None, waivers: bool) -> Evaluation:
+        """The rules of the packs of `kinds` over the dataset, or over each shard as a task
+        (--jobs, --executor: shards.py), whose parts the driver gathers."""
+        if self.where is None:
+            return self.session.check(self.dataset, self.period, subjects, kinds, waivers)
+        from .shards import evaluate_shards
+
+        self.dataset, evaluation = evaluate_shards(
+            self.session,
+            self.args.dataset,
+            self.period,
+            kinds,
+            subjects,
+            waivers,
+            _limits(self.args),
+            self.where,
+            self._shard_done,
         )
+        self._loaded()
+        self.progress.step(WORDS[self.args.lang]["evaluating"])
+        return evaluation
+
+    def _loaded(self) -> None:
+        """What a run says of its dataset once loaded: notes, a period nothing is dated in."""
+        args = self.args
         _print_notes(self.dataset.notes, args.lang, _quiet(args))
         args.dataset_notes = self.dataset.notes
         if not _quiet(args) and not self.dataset.has_records_in(self.period):
@@ -200,11 +264,14 @@ class _Run:
             period = self.period.label(args.lang)
             print(say("warning: ", args.lang) + say(nothing, args.lang, period=period), file=sys.stderr)
         self._subjects(args)
-        progress.step(WORDS[args.lang]["evaluating"])
 
     def _shard_read(self, done: int, total: int) -> None:
         """The progress line of a folder of shards: how many are read."""
         self.progress.detail = say("{done}/{total} shards", self.args.lang, done=done, total=total)
+
+    def _shard_done(self, done: int, total: int) -> None:
+        """The progress line of shards run as tasks: how many are done."""
+        self.progress.detail = say("{done}/{total} shards done", self.args.lang, done=done, total=total)
 
     def _subjects(self, args: argparse.Namespace) -> None:
         """Names, kinds and departments of the subjects; the one `--subject` names must exist."""
@@ -235,9 +302,7 @@ class _Run:
         """The working-day calendar the report names, when one of the `packs` used counts working days."""
         if self.session.working_days(packs) is None:
             return None
-        from .workdays import Calendar
-
-        return Calendar.of(self.dataset).describe()
+        return self.dataset.describe_calendar()
 
     def emit(self, document_or_json) -> None:
         self.progress.step(WORDS[self.args.lang]["rendering"])
@@ -409,7 +474,7 @@ def _check(args: argparse.Namespace) -> int:
         if earlier is not None:
             check_comparable(earlier, "check", args.subject, str(run.period), args.shift_years, args.compare)
         subjects = {args.subject} if args.subject else None
-        evaluation = run.session.check(run.dataset, run.period, subjects, waivers=not args.no_waivers)
+        evaluation = run.evaluate(("compliance",), subjects, not args.no_waivers)
         _warn_unused_waivers(evaluation, args)
         packs = [p for p in run.session.active_packs(run.dataset) if p.spec.kind == "compliance"]
         rules = rules_json(run.session.rules, packs, args.lang)
@@ -447,7 +512,8 @@ def _assess(args: argparse.Namespace) -> int:
         run = _Run(args, progress, annual=True)
         if earlier is not None:
             check_comparable(earlier, "assess", None, str(run.period), args.shift_years, args.compare)
-        assessment = run.session.assess(run.dataset, run.period, waivers=not args.no_waivers)
+        evaluation = run.evaluate(run.session.assessed_kinds(run.period), None, not args.no_waivers)
+        assessment = run.session.scored(evaluation, run.dataset)
         _warn_unused_waivers(assessment.evaluation, args)
         packs = run.session.active_packs(run.dataset)
         rules = rules_json(run.session.rules, packs, args.lang)

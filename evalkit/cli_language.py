@@ -68,6 +68,16 @@ _ZH = {
         "写入文件 FILE（原子写入；- 表示标准输出），而不是打印到屏幕"
     ),
     "threads the dataset's queries may use (default: one per core)": "数据查询可使用的线程数（默认：每个核心一个）",
+    "a folder of shards, each shard a task": "分片文件夹：每个分片作为一个任务",
+    "run the shards as tasks in N local processes (1: this process)": (
+        "在 N 个本机进程中以任务方式运行各分片（1：本进程）"
+    ),
+    "run the shards as tasks on this Dask scheduler's cluster": "在此 Dask 调度器的集群上以任务方式运行各分片",
+    "the tasks write their tables under DIR, a folder every worker can read": (
+        "各任务把结果表写入 DIR（每个工作节点都能读取的文件夹）"
+    ),
+    "keep the tables in --spill DIR after the run": "运行结束后保留 --spill DIR 中的结果表",
+    "{done}/{total} shards done": "已完成 {done}/{total} 个分片",
     "check files, types, references; list every problem": "检查文件、类型和引用；列出每个问题",
     "exit 2 when a warning says a file was not read": "有警告指出某个文件未被读取时，以退出码 2 结束",
     "compliance findings (1+4, councils, coverage)": "合规检查结果（1+4、议事会、覆盖率）",

@@ -119,6 +119,21 @@ def merge_global_options(args: argparse.Namespace) -> None:
             setattr(args, dest, next((value for value in (after, before) if value is not None), default))
 
 
+def _shard_options(command: argparse.ArgumentParser) -> None:
+    """check's and assess's options on a folder of shards run as tasks (docs/scale.md)."""
+    shards = command.add_argument_group("a folder of shards, each shard a task")
+    shards.add_argument(
+        "--jobs", type=_positive, metavar="N", help="run the shards as tasks in N local processes (1: this process)"
+    )
+    shards.add_argument(
+        "--executor", metavar="dask://HOST:PORT", help="run the shards as tasks on this Dask scheduler's cluster"
+    )
+    shards.add_argument(
+        "--spill", metavar="DIR", help="the tasks write their tables under DIR, a folder every worker can read"
+    )
+    shards.add_argument("--keep-spill", action="store_true", help="keep the tables in --spill DIR after the run")
+
+
 def _waiver_options(command: argparse.ArgumentParser) -> None:
     """check's and assess's options on waivers: the audit view, and unused waivers refused."""
     command.add_argument(
@@ -165,8 +180,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     )
     evaluating.add_argument("--tz", metavar="ZONE", help=TZ_HELP)
     evaluating.add_argument("--generated-at", metavar="TIME", help=GENERATED_AT_HELP)
-    evaluating.add_argument("--executor", help=argparse.SUPPRESS)  # removed: refused with a word on why
-    evaluating.add_argument("--partitions", help=argparse.SUPPRESS)
+    evaluating.add_argument("--partitions", help=argparse.SUPPRESS)  # removed: refused with a word on why
     comparing = argparse.ArgumentParser(add_help=False)  # check, assess and diff
     comparing.add_argument("--shift", metavar="Ny", help=SHIFT_HELP)
     comparing.add_argument("--exit-on", choices=["new"], help=EXIT_ON_HELP)
@@ -203,6 +217,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     assess.add_argument("--exit-zero", action="store_true", help="exit 0 even when --exit-on new found new failures")
     for command in (check, assess):
         _waiver_options(command)
+        _shard_options(command)
 
     explain = commands.add_parser(
         "explain", parents=[common, evaluating], help="how one subject's findings and score came about"

@@ -9,6 +9,7 @@ This is the library's entry point; the CLI is a thin layer over it:
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -39,6 +40,17 @@ class Session:
         rules_dir: str | Path | None = None,
         autoload: bool | None = None,
     ):
+        modules, blocked = tuple(modules), tuple(blocked)
+        if autoload is None:
+            autoload = not os.environ.get("EVALKIT_DISABLE_PLUGIN_AUTOLOAD")
+        #: What makes this session again, in another process (a shard's task, shards.py).
+        self.recipe = {
+            "modules": modules,
+            "blocked": blocked,
+            "plugins_dir": plugins_dir and str(plugins_dir),
+            "rules_dir": rules_dir and str(rules_dir),
+            "autoload": autoload,
+        }
         self.plugins = Plugins(modules, blocked, plugins_dir, autoload)
         self.record_types = list(CORE_RECORD_TYPES)
         for _, types in self.plugins.call("evalkit_record_types", RecordType):
@@ -90,9 +102,9 @@ class Session:
 
     def active_packs(self, dataset: Dataset) -> list[Pack]:
         """The packs that judge `dataset`: all but those whose `needs` name a record type it has no
-        file or sheet of (a header-only file counts: the ledger is kept, and empty). A pack left out
+        file or sheet of (`ledgers`; a header-only file counts: the ledger is kept, and empty). A pack left out
         has no findings, no table and is not listed in the reports, as if it were not loaded."""
-        return [pack for pack in self.packs if all(dataset.tables[name].files for name in pack.spec.needs)]
+        return [pack for pack in self.packs if all(name in dataset.ledgers for name in pack.spec.needs)]
 
     def check_engine(self) -> None:
         """Refuse, before any data is read, rules the engine would not take: a rule whose
@@ -119,17 +131,19 @@ class Session:
         threads: int | None = None,
         partial: bool = False,
         shard_read: Callable[[int, int], None] | None = None,
+        shard: str | None = None,
     ) -> Dataset:
         """Load and validate a dataset, with the plugins' record types and the loaded rule ids
         (`limits`: how much of a file is read before it is refused, by default `Limits()`;
         `threads`: how many DuckDB may use, by default one per core; `partial`: one branch's own
         ledger, whose references to subjects it does not hold are notes, not problems;
-        `shard_read(done, total)`: told as each shard of a folder of shards is read)."""
+        `shard_read(done, total)`: told as each shard of a folder of shards is read; `shard`: only
+        that shard of a folder of shards, as its task reads it, shards.py)."""
         from .load import load_dataset
 
         known_rules = {rule.spec.id for rule in self.rules}
         return load_dataset(
-            folder, self.record_types, known_rules, limits, threads, partial, self.waiver_days(), shard_read
+            folder, self.record_types, known_rules, limits, threads, partial, self.waiver_days(), shard_read, shard
         )
 
     def waiver_days(self) -> dict[str, int]:
@@ -256,11 +270,18 @@ class Session:
 
         Scores are annual: for a quarter only the compliance packs are evaluated, with no scores.
         """
-        annual = period.is_year
-        kinds = ("compliance", "score") if annual else ("compliance",)
-        evaluation = self.check(dataset, period, kinds=kinds, waivers=waivers)
-        packs = self.active_packs(dataset)
-        return assess(evaluation, packs, self.rules, self.scoring if annual else None, self.fact_kinds)
+        evaluation = self.check(dataset, period, kinds=self.assessed_kinds(period), waivers=waivers)
+        return self.scored(evaluation, dataset)
+
+    @staticmethod
+    def assessed_kinds(period: Period) -> tuple[str, ...]:
+        """The kinds of packs an assessment of `period` evaluates: scores are annual."""
+        return ("compliance", "score") if period.is_year else ("compliance",)
+
+    def scored(self, evaluation: Evaluation, dataset: Dataset) -> Assessment:
+        """`evaluation` (of `assessed_kinds`) scored: the departments' and cadres' tables."""
+        scoring = self.scoring if evaluation.period.is_year else None
+        return assess(evaluation, self.active_packs(dataset), self.rules, scoring, self.fact_kinds)
 
     def plugin_errors(self, rules) -> list[RunError]:
         """Every plugin failure so far, with the rules whose facts that plugin should have built."""

@@ -60,12 +60,24 @@ class Outside(NamedTuple):
     value: str
 
 
+class Crossing(NamedTuple):
+    """A reference, in one shard loaded as a task (`Dataset.crossings`), to a record the shard
+    does not hold: the driver looks for it in the other shards (`shards.across`). Held by
+    another, it crosses shards; held by none, it is `absent`, the problem it is in one dataset."""
+
+    owners: tuple[str, ...]  # the tables that may hold it
+    value: str
+    absent: Problem
+
+
 def validate_dataset(
     dataset: Dataset, known_rules: set[str] | None, partial: bool = False, waiver_days: dict[str, int] | None = None
 ) -> list[Problem]:
     """Every problem the checks find. With `partial`, references to subjects the dataset does not
     hold are not problems: each such id is added to `dataset.notes` once, where first referenced.
-    `waiver_days` (rule id → its pack's max_waiver_days) bounds how long a waiver of a rule may hold."""
+    A shard loaded alone (`dataset.crossings` a list) keeps its references to records it does not
+    hold in that list, for the driver. `waiver_days` (rule id → its pack's max_waiver_days) bounds
+    how long a waiver of a rule may hold."""
     _all_ids(dataset)
     outside: list[Outside] | None = [] if partial else None
     problems = list(_unique_ids(dataset))
@@ -110,15 +122,25 @@ def _absent(
 ) -> Problem | None:
     """A reference to a subject that no record holds, in row `number` of `file` (of table `name`):
     a problem with the hint to --partial, or, in a partial ledger (`outside` a list), no problem
-    but a place to note."""
+    but a place to note; in a shard loaded alone, a crossing for the driver."""
     table = dataset.tables[name]
     header = table.header(column)
     if outside is None:
-        return Problem(file, number, header, value, f"{expected[0]} ({HINT[0]})", f"{expected[1]}（{HINT[1]}）")
+        problem = Problem(file, number, header, value, f"{expected[0]} ({HINT[0]})", f"{expected[1]}（{HINT[1]}）")
+        return _crossing(dataset, SUBJECT_TABLES, problem)
     columns = [c.name for c in table.type.columns]
     place = columns.index(column) if column in columns else len(columns)
     source = table.files.index(file) if file in table.files else len(table.files)
     outside.append(Outside(list(dataset.tables).index(name), source, number, place, file, header, value))
+    return None
+
+
+def _crossing(dataset: Dataset, owners: tuple[str, ...], absent: Problem) -> Problem | None:
+    """`absent`, a reference to a record the dataset does not hold, or none when the dataset is a
+    shard loaded alone: then a `Crossing` of `owners`' for the driver."""
+    if dataset.crossings is None:
+        return absent
+    dataset.crossings.append(Crossing(owners, absent.value, absent))
     return None
 
 
@@ -193,14 +215,19 @@ def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
         WINDOW w AS (PARTITION BY scope, id ORDER BY place, source, _row)"""
     for place, file, number, id_, first_file, first_row, seen in dataset.connection.execute(query).fetchall():
         if seen > 1:
-            yield Problem(
-                file,
-                number,
-                dataset.tables[names[place]].header("id"),
-                id_,
-                f"a unique id (already used in {first_file} row {first_row})",
-                f"不重复的编号（{first_file} 第 {first_row} 行已用过这个编号）",
-            )
+            yield repeated_id(file, number, dataset.tables[names[place]].header("id"), id_, first_file, first_row)
+
+
+def repeated_id(file: str, row: int, header: str, id_: str, first_file: str, first_row: int) -> Problem:
+    """An id used before, in `first_file` row `first_row` (in this dataset or another shard)."""
+    return Problem(
+        file,
+        row,
+        header,
+        id_,
+        f"a unique id (already used in {first_file} row {first_row})",
+        f"不重复的编号（{first_file} 第 {first_row} 行已用过这个编号）",
+    )
 
 
 def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Problem]:
@@ -224,7 +251,7 @@ def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Pro
                 f"FROM {dataset.view(name)}"
             )
             expected = (ref.describe(), describe_zh(dataset, ref.table, ref.kinds))
-            columns.append((name, column.name, expected, ref.table in SUBJECT_TABLES))
+            columns.append((name, column.name, expected, ref.table))
     if not used:
         return
     known, present = [], []  # ids of the kinds allowed; ids of any kind, where only some are allowed
@@ -241,11 +268,12 @@ def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Pro
              bad AS (SELECT * FROM used ANTI JOIN known ON used.need = known.need AND used.value = known.id)
         SELECT place, CAST(_file AS VARCHAR), _row, value, {held} FROM bad"""
     for place, file, number, bad, held in dataset.connection.execute(query).fetchall():
-        name, column, expected, subject = columns[place]
-        if subject and not held:
+        name, column, expected, owner = columns[place]
+        if owner in SUBJECT_TABLES and not held:
             problem = _absent(dataset, outside, name, file, number, column, bad, expected)
-        else:
+        else:  # a subject of the wrong kind, or no record of a table that is not a subject's
             problem = Problem(file, number, dataset.tables[name].header(column), bad, *expected)
+            problem = problem if held else _crossing(dataset, (owner,), problem)
         if problem is not None:
             yield problem
 
@@ -281,14 +309,7 @@ def _across_shards(dataset: Dataset) -> Iterator[Problem]:
         found = dataset.connection.execute(" UNION ALL ".join(crossings)).fetchall()
     for place, file, number, value, other_file, other_row in found:
         name, column = columns[place]
-        yield Problem(
-            file,
-            number,
-            dataset.tables[name].header(column),
-            value,
-            f"a record of the same shard ({value} is in {other_file} row {other_row}, another shard)",
-            f"同一分片内的记录（{value} 在另一分片的 {other_file} 第 {other_row} 行）",
-        )
+        yield crossing(file, number, dataset.tables[name].header(column), value, other_file, other_row)
     if len(dataset.tables["requests"]):
         query = f"""
             SELECT file, _row, batch_id, first_file, first_row FROM (
@@ -297,15 +318,33 @@ def _across_shards(dataset: Dataset) -> Iterator[Problem]:
                 FROM {dataset.view("requests")} WHERE batch_id IS NOT NULL
                 WINDOW w AS (PARTITION BY batch_id ORDER BY {_source(dataset.tables["requests"])}, _row))
             WHERE {_shard("file")} <> {_shard("first_file")}"""
+        header = dataset.tables["requests"].header("batch_id")
         for file, number, batch, first_file, first_row in dataset.connection.execute(query).fetchall():
-            yield Problem(
-                file,
-                number,
-                dataset.tables["requests"].header("batch_id"),
-                batch,
-                f"a batch of one shard (batch {batch} is already used in {first_file} row {first_row}, another shard)",
-                f"同一分片内的批次（批次 {batch} 已在另一分片的 {first_file} 第 {first_row} 行使用）",
-            )
+            yield shared_batch(file, number, header, batch, first_file, first_row)
+
+
+def crossing(file: str, row: int, header: str, value: str, other_file: str, other_row: int) -> Problem:
+    """A reference to a record of another shard, which holds it in `other_file` row `other_row`."""
+    return Problem(
+        file,
+        row,
+        header,
+        value,
+        f"a record of the same shard ({value} is in {other_file} row {other_row}, another shard)",
+        f"同一分片内的记录（{value} 在另一分片的 {other_file} 第 {other_row} 行）",
+    )
+
+
+def shared_batch(file: str, row: int, header: str, batch: str, first_file: str, first_row: int) -> Problem:
+    """A batch of requests already used in another shard, first in `first_file` row `first_row`."""
+    return Problem(
+        file,
+        row,
+        header,
+        batch,
+        f"a batch of one shard (batch {batch} is already used in {first_file} row {first_row}, another shard)",
+        f"同一分片内的批次（批次 {batch} 已在另一分片的 {first_file} 第 {first_row} 行使用）",
+    )
 
 
 def parent_cycles(dataset: Dataset) -> Iterator[Problem]:

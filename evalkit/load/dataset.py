@@ -123,6 +123,11 @@ class Dataset:
         self.folder = folder
         #: The sub-folders read as shards, in order (empty: one dataset); a file's name starts with its shard's.
         self.shards = tuple(shards)
+        #: The record types with a file or sheet (a pack's `needs`); a shard's task is told the run's.
+        self.ledgers = frozenset(name for name, table in tables.items() if table.files)
+        #: A shard loaded alone (`load_dataset(shard=...)`): its references to records it does not
+        #: hold, for the driver to look for in the other shards (`checks.Crossing`); else None.
+        self.crossings: list | None = None
         self.notes: list[Note] = notes or []  # how the files were read (rows skipped, files not read, ...)
         self.tables: Mapping[str, Table] = MappingProxyType(tables)
         self.connection = connection
@@ -196,18 +201,33 @@ class Dataset:
                     return True
         return False
 
+    def describe_calendar(self) -> dict[str, object]:
+        """The working-day calendar as a report names it (`workdays.Calendar.describe`)."""
+        from ..workdays import Calendar
+
+        return Calendar.of(self).describe()
+
+    def files(self) -> set[str]:
+        """The files read, by their path from the dataset's folder."""
+        return {file.split("#")[0] for table in self.tables.values() for file in table.files}
+
     def digest(self) -> str:
-        """SHA-256 over the names and bytes of the files read, so a report can be traced to its inputs."""
-        hasher = hashlib.sha256()
-        for name in sorted({file.split("#")[0] for table in self.tables.values() for file in table.files}):
-            hasher.update(name.encode("utf-8") + b"\0")
-            with (self.folder / name).open("rb") as file:
-                while chunk := file.read(1 << 20):
-                    hasher.update(chunk)
-        return hasher.hexdigest()
+        return files_digest(self.folder, self.files())
 
     def counts(self) -> dict[str, int]:
         return {name: len(table) for name, table in self.tables.items()}
+
+
+def files_digest(folder: Path, names: Iterable[str]) -> str:
+    """SHA-256 over the names and bytes of the files read (by their path from `folder`), so a
+    report can be traced to its inputs."""
+    hasher = hashlib.sha256()
+    for name in sorted(names):
+        hasher.update(name.encode("utf-8") + b"\0")
+        with (folder / name).open("rb") as file:
+            while chunk := file.read(1 << 20):
+                hasher.update(chunk)
+    return hasher.hexdigest()
 
 
 def _concatenated(record_type: RecordType, files: list) -> tuple[Table, list[Problem]]:
@@ -238,6 +258,7 @@ def load_dataset(
     partial: bool = False,
     waiver_days: dict[str, int] | None = None,
     shard_read: Callable[[int, int], None] | None = None,
+    shard: str | None = None,
 ) -> Dataset:
     """Load and validate every record type in `folder`; raise `DatasetError` listing every problem.
 
@@ -251,7 +272,9 @@ def load_dataset(
     core); `partial`, the dataset is one branch's own ledger: a reference to an organisation,
     enterprise, department or cadre it does not hold is a note, not a problem (checks.py);
     `waiver_days`, rule id → its pack's max_waiver_days, how long a waiver of it may hold;
-    `shard_read(done, total)`, told as each shard of a folder of shards is read.
+    `shard_read(done, total)`, told as each shard of a folder of shards is read; `shard`, one
+    shard of the folder of shards to read (with `_common/`), as a task does: its references to
+    records it does not hold are `dataset.crossings`, for the driver (shards.py).
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -276,7 +299,7 @@ def load_dataset(
     problems: list[Problem] = []
     limits = limits or Limits()
     typing, sources = Typing(limits.max_cell_chars), {}
-    shards = shard_names(folder)
+    shards = shard_names(folder) if shard is None else (shard,)
     for text in find_tables(folder, types.values(), limits, shards, shard_read):
         if isinstance(text, Note):
             notes.append(text)
@@ -316,6 +339,7 @@ def load_dataset(
     del typing
     pa.default_memory_pool().release_unused()
     dataset = Dataset(folder, tables, connection, notes, shards)
+    dataset.crossings = None if shard is None else []
     problems += validate_dataset(dataset, known_rules, partial, waiver_days)
     if problems:
         raise DatasetError(problems, dataset.notes)

@@ -1,0 +1,517 @@
+"""A folder of shards run as tasks: each shard loaded, validated, turned into facts and judged
+where it lies (this process, local processes or a Dask cluster); the driver checks what crosses
+shards and gathers the facts, findings and decisions into the evaluation of one dataset, which
+is scored as one (ranks, quota, tables). docs/scale.md says why the result equals that of the
+shards' files concatenated, and what it costs.
+
+A shard's evaluation is the one-dataset evaluation restricted to its subjects: a rule reads one
+fact, a fact one subject, and every record about a subject lies in its shard (the driver
+refuses what crosses). What is global is an order: fact tables, findings and decisions are
+ordered as `evaluate` orders them, and each finding's `fact_row` and decision's `fact` point
+into the merged fact tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .errors import DatasetError, EvalkitError, Note, Problem, UsageError
+from .load.checks import Crossing, crossing, repeated_id, shared_batch
+from .load.dataset import files_digest
+from .load.files import shard_names
+from .periods import Period
+from .plugins import PluginFailure
+from .rules.evaluate import Evaluation, RunError, UnusedWaiver
+from .rules.findings import Findings
+from .schema import SUBJECT_TABLES, TABLE_SUBJECT_KINDS, Limits
+
+#: Where tasks run: `dask://HOST:PORT` (or `dask+tls://`, certificates from Dask's configuration).
+DASK_SCHEMES = {"dask://": "tcp://", "dask+tls://": "tls://"}
+
+
+class ShardFailed(UsageError):
+    """A shard's task failed twice (its process or worker lost, or an error): nothing is written."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the shards' tasks run: `jobs` local processes (1: this process, one shard after the
+    other), or the Dask scheduler at `executor`; `spill`, a folder the tasks write their tables
+    to (kept with `keep_spill`)."""
+
+    jobs: int = 1
+    executor: str | None = None
+    spill: str | None = None
+    keep_spill: bool = False
+
+
+@dataclass(frozen=True)
+class Task:
+    """One shard's load, validation, facts and rules: what a process or a Dask worker is sent."""
+
+    folder: str
+    shard: str
+    recipe: dict  # the session's (Session.recipe)
+    period: str
+    kinds: tuple[str, ...]
+    waivers: bool
+    subjects: frozenset[str] | None
+    limits: Limits
+    threads: int | None  # DuckDB's; None: the cores of a Dask worker's machine shared by its threads
+    spill: str | None  # this run's spill folder
+    ledgers: frozenset[str] | None = None  # the run's record types with files (None: the shard's own)
+
+
+@dataclass
+class Part:
+    """What a shard's task gives back: its problems, or what the driver needs of its dataset and
+    its evaluation (tables in memory, or Parquet files in the spill folder)."""
+
+    shard: str
+    problems: list[Problem]
+    notes: list[Note]
+    ledgers: frozenset[str] = frozenset()
+    keys: pa.Table | None = None  # owner, scope, place, header, id, file, row: every record's id
+    batches: pa.Table | None = None  # header, batch_id, file, row: the requests of a batch
+    crossings: list[Crossing] = field(default_factory=list)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # subject table → id → name
+    departments: dict[str, str | None] = field(default_factory=dict)
+    dated: bool = False  # has a record dated in the period
+    files: set[str] = field(default_factory=set)
+    calendar: dict | None = None
+    titles: dict = field(default_factory=dict)
+    facts: dict[str, pa.Table | str] = field(default_factory=dict)
+    findings: pa.Table | str | None = None
+    decisions: pa.Table | str | None = None
+    failures: list[PluginFailure] = field(default_factory=list)
+    rule_errors: list[RunError] = field(default_factory=list)
+    unused: list[UnusedWaiver] = field(default_factory=list)
+
+
+def run_shard(task: Task) -> Part:
+    """A shard's task (a top-level function: processes and Dask workers import it)."""
+    from .session import Session
+
+    session = Session(**task.recipe)
+    period = Period.parse(task.period)
+    try:
+        dataset = session.load(task.folder, task.limits, task.threads or _worker_threads(), shard=task.shard)
+    except DatasetError as error:
+        return Part(task.shard, error.problems, error.notes)
+    part = Part(task.shard, [], dataset.notes, dataset.ledgers)
+    if task.ledgers is not None:
+        dataset.ledgers = task.ledgers
+    part.keys, part.batches, part.crossings = _keys(dataset), _batches(dataset), dataset.crossings
+    part.names = {table: dict(dataset.columns(table, "id", "name")) for table in TABLE_SUBJECT_KINDS}
+    part.departments = dict(dataset.columns("cadres", "id", "department_id"))
+    part.dated, part.files = dataset.has_records_in(period), dataset.files()
+    if session.working_days(session.active_packs(dataset)) is not None:
+        part.calendar = dataset.describe_calendar()
+    evaluation = session.check(dataset, period, task.subjects, task.kinds, task.waivers)
+    if task.subjects is not None:
+        part.titles = dataset.dated_titles({id_ for finding in evaluation.findings for id_ in finding.evidence})
+    part.failures = list(session.plugins.failures)
+    part.rule_errors = evaluation.errors[len(part.failures) :]
+    part.unused = evaluation.unused_waivers
+    part.facts = {kind: _spilled(task, f"facts-{n}", table) for n, (kind, table) in enumerate(evaluation.facts.items())}
+    part.findings = _spilled(task, "findings", evaluation.findings.table)
+    part.decisions = None if evaluation.decisions is None else _spilled(task, "decisions", evaluation.decisions)
+    return part
+
+
+def _worker_threads() -> int | None:
+    """DuckDB's threads in a task on a Dask worker: the machine's cores shared by the worker's
+    threads (None elsewhere: DuckDB's default, one per core)."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return None
+    return max(1, (os.cpu_count() or 1) // worker.state.nthreads)
+
+
+def _spilled(task: Task, name: str, table: pa.Table) -> pa.Table | str:
+    """`table`, or with a spill folder the Parquet file it is written to there."""
+    if task.spill is None:
+        return table
+    path = Path(task.spill) / task.shard / f"{name}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return str(path)
+
+
+def _read(table: pa.Table | str) -> pa.Table:
+    return pq.read_table(table, memory_map=True) if isinstance(table, str) else table
+
+
+def _keys(dataset) -> pa.Table:
+    """Every record's id, with its table, the scope it is unique in, its file and row."""
+    parts, params = [], {}
+    for place, (name, table) in enumerate(dataset.tables.items()):
+        if table.type.id_column is not None:
+            parts.append(
+                f"SELECT $n{place} AS owner, $s{place} AS scope, {place} AS place, $h{place} AS header, "
+                f"CAST(id AS VARCHAR) AS id, CAST(_file AS VARCHAR) AS file, _row AS row "
+                f"FROM {dataset.view(name)} WHERE id IS NOT NULL"
+            )
+            scope = "subjects" if name in SUBJECT_TABLES else name
+            params |= {f"n{place}": name, f"s{place}": scope, f"h{place}": table.header("id")}
+    return dataset.connection.sql(" UNION ALL ".join(parts), params=params).to_arrow_table()
+
+
+def _batches(dataset) -> pa.Table:
+    """The requests that name a batch: its id, their file and row."""
+    query = (
+        f"SELECT $header AS header, batch_id, CAST(_file AS VARCHAR) AS file, _row AS row "
+        f"FROM {dataset.view('requests')} WHERE batch_id IS NOT NULL"
+    )
+    header = dataset.tables["requests"].header("batch_id")
+    return dataset.connection.sql(query, params={"header": header}).to_arrow_table()
+
+
+class Shards:
+    """What the reports read of a dataset (its notes, subjects, digest, calendar), gathered from
+    its shards' tasks: the driver's stand-in for the `Dataset` the shards make."""
+
+    def __init__(self, folder: Path, parts: list[Part], notes: list[Note]):
+        self.folder = folder
+        self.shards = tuple(part.shard for part in parts)
+        self.notes = notes
+        self.ledgers = frozenset().union(*(part.ledgers for part in parts))
+        self._parts = parts
+
+    def has_records_in(self, period: Period) -> bool:
+        return any(part.dated for part in self._parts)
+
+    def subjects(self) -> tuple[dict[str, str], dict[str, str], dict[str, str | None]]:
+        """As `Dataset.subjects`, in its order: table by table, each shard's rows in turn."""
+        names, kinds = {}, {}
+        for table, kind in TABLE_SUBJECT_KINDS.items():
+            for part in self._parts:
+                names |= part.names[table]
+                kinds |= dict.fromkeys(part.names[table], kind)
+        return names, kinds, {cadre: dept for part in self._parts for cadre, dept in part.departments.items()}
+
+    def digest(self) -> str:
+        return files_digest(self.folder, set().union(*(part.files for part in self._parts)))
+
+    def describe_calendar(self) -> dict | None:
+        return self._parts[0].calendar
+
+    def dated_titles(self, ids: set[str]) -> dict:
+        return {id_: title for part in self._parts for id_, title in part.titles.items() if id_ in ids}
+
+
+def evaluate_shards(
+    session,
+    folder: str | Path,
+    period: Period,
+    kinds: tuple[str, ...],
+    subjects: set[str] | None,
+    waivers: bool,
+    limits: Limits,
+    where: Where,
+    told: Callable[[int, int], None] | None = None,
+) -> tuple[Shards, Evaluation]:
+    """The evaluation of the folder of shards `folder`, its shards run as tasks `where` says;
+    `DatasetError` listing every shard's problems and those crossing shards. `told(done,
+    total)` as each shard's task ends."""
+    folder = Path(folder).resolve()
+    names = shard_names(folder) if folder.is_dir() else ()
+    if not names:
+        raise UsageError(
+            f"{folder}: not a folder of shards (docs/scale.md): --jobs and --executor run a folder of shards' "
+            "shards as tasks",
+            f"{folder}：不是分片文件夹（见 docs/scale.md）：--jobs 和 --executor 用于把分片文件夹的各分片作为任务运行",
+        )
+    spill = None
+    if where.spill is not None:
+        spill = str(Path(where.spill).resolve() / f"evalkit-{uuid.uuid4().hex[:12]}")
+    threads = max(1, (os.cpu_count() or 1) // where.jobs) if where.executor is None else None
+    subjects = None if subjects is None else frozenset(subjects)
+    recipe = dict(session.recipe)
+    tasks = [
+        Task(str(folder), name, recipe, str(period), kinds, waivers, subjects, limits, threads, spill) for name in names
+    ]
+    try:
+        parts = _run(tasks, where, told)
+        problems = list(dict.fromkeys(problem for part in parts for problem in part.problems))
+        notes = list(dict.fromkeys(note for part in parts for note in part.notes))
+        problems += across([part for part in parts if not part.problems])
+        if problems:
+            raise DatasetError(problems, notes)
+        shards = Shards(folder, parts, notes)
+        active = {pack.name for pack in session.active_packs(shards)}
+        again = [
+            i for i, part in enumerate(parts) if {pack.name for pack in session.active_packs(part)} != active
+        ]  # a pack's `needs` met in some shard only: those without judge it too, as in one dataset
+        for i, part in zip(again, _run([_with_ledgers(tasks[i], shards.ledgers) for i in again], where), strict=True):
+            parts[i] = part
+        return shards, merged(parts, session, period, kinds, waivers)
+    finally:
+        if spill is not None and not where.keep_spill:
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+def _with_ledgers(task: Task, ledgers: frozenset[str]) -> Task:
+    return Task(**{**task.__dict__, "ledgers": ledgers})
+
+
+def _run(tasks: list[Task], where: Where, told: Callable[[int, int], None] | None = None) -> list[Part]:
+    """Each task's part, in the tasks' order."""
+    if not tasks:
+        return []
+    if where.executor is not None:
+        return _on_dask(tasks, where.executor, told)
+    if where.jobs > 1:
+        return _in_processes(tasks, where.jobs, told)
+    parts = []
+    for done, task in enumerate(tasks, 1):
+        parts.append(_attempted(task, run_shard))
+        if told is not None:
+            told(done, len(tasks))
+    return parts
+
+
+def _attempted(task: Task, run: Callable[[Task], Part]) -> Part:
+    """The task run in this process, a second time if it fails (an error of evalkit's is the
+    input's: raised at once)."""
+    for attempt in (1, 2):
+        try:
+            return run(task)
+        except EvalkitError:
+            raise
+        except Exception as error:
+            if attempt == 2:
+                raise _failed([task.shard], error) from None
+    raise AssertionError("unreachable")
+
+
+def _failed(shards: Sequence[str], error: BaseException) -> ShardFailed:
+    listed = ", ".join(shards)
+    what = f"{type(error).__name__}: {error}".rstrip(": ")
+    return ShardFailed(
+        f"shard {listed} failed twice ({what}): nothing was written",
+        f"分片 {listed} 两次运行失败（{what}）：没有写出任何结果",
+    )
+
+
+def _in_processes(tasks: list[Task], jobs: int, told: Callable[[int, int], None] | None) -> list[Part]:
+    """The tasks in a pool of `jobs` processes started afresh (spawn: nothing of this process's
+    state is copied), recreated once if a process is lost (a broken pool loses every task it
+    had: they run again)."""
+    parts: dict[str, Part] = {}
+    for attempt in (1, 2):
+        pending = [task for task in tasks if task.shard not in parts]
+        with ProcessPoolExecutor(min(jobs, len(pending)), mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(run_shard, task): task for task in pending}
+            try:
+                for future in as_completed(futures):
+                    parts[futures[future].shard] = future.result()
+                    if told is not None:
+                        told(len(parts), len(tasks))
+            except BrokenProcessPool as error:
+                if attempt == 2:
+                    lost = [task.shard for task in pending if task.shard not in parts]
+                    raise _failed(lost, error) from None
+                continue
+            except EvalkitError:
+                raise
+            except Exception as error:
+                raise _failed([futures[future].shard], error) from None
+        break
+    return [parts[task.shard] for task in tasks]
+
+
+def _on_dask(tasks: list[Task], executor: str, told: Callable[[int, int], None] | None) -> list[Part]:
+    """The tasks on the Dask cluster whose scheduler `executor` names; each retried once (a lost
+    worker counts against the scheduler's allowed-failures, 1 as docs/scale.md sets it)."""
+    scheme = next((scheme for scheme in DASK_SCHEMES if executor.startswith(scheme)), None)
+    if scheme is None:
+        raise UsageError(
+            f"--executor {executor}: expected dask://HOST:PORT (or dask+tls://HOST:PORT), a Dask scheduler",
+            f"--executor {executor}：应为 dask://主机:端口（或 dask+tls://主机:端口），即 Dask 调度器地址",
+        )
+    try:
+        from distributed import Client
+        from distributed import as_completed as completed
+    except ImportError:
+        raise UsageError(
+            "--executor dask:// needs Dask: pip install -e '.[dask]'",
+            "--executor dask:// 需要 Dask：请运行 pip install -e '.[dask]'",
+        ) from None
+    address = DASK_SCHEMES[scheme] + executor[len(scheme) :]
+    try:
+        client = Client(address, timeout="30s")
+    except OSError as error:
+        raise UsageError(
+            f"--executor {executor}: no Dask scheduler answers there ({error})",
+            f"--executor {executor}：该地址没有 Dask 调度器应答（{error}）",
+        ) from None
+    parts: dict[str, Part] = {}
+    with client:
+        run = uuid.uuid4().hex[:12]
+        keys = [f"evalkit-{run}-{task.shard}" for task in tasks]
+        futures = client.map(run_shard, tasks, key=keys, retries=1, pure=False)
+        shard_of = dict(zip(keys, (task.shard for task in tasks), strict=True))
+        for future in completed(futures):
+            try:
+                parts[shard_of[future.key]] = future.result()
+            except EvalkitError:
+                raise
+            except Exception as error:
+                raise _failed([shard_of[future.key]], error) from None
+            if told is not None:
+                told(len(parts), len(tasks))
+    return [parts[task.shard] for task in tasks]
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """The driver's DuckDB: no extension fetched or loaded, as the loader's."""
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    connection = duckdb.connect(config=config)
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+
+def _numbered(tables: list[pa.Table]) -> pa.Table:
+    """The tables concatenated, each row with its table's place (`shard`)."""
+    return pa.concat_tables(
+        [table.append_column("shard", pa.array([n] * table.num_rows, pa.int64())) for n, table in enumerate(tables)]
+    )
+
+
+def across(parts: list[Part]) -> list[Problem]:
+    """What crosses the shards of `parts` (each valid alone): an id used in two shards, a
+    reference a shard does not hold (a record of another shard, or of none), a batch of requests
+    in two shards. Each names the files and rows of both shards."""
+    if len(parts) < 2 and not any(part.crossings for part in parts):
+        return []
+    connection = _connection()
+    connection.register("evalkit_keys", _numbered([part.keys for part in parts]))
+    connection.register("evalkit_batches", _numbered([part.batches for part in parts]))
+    problems = [
+        repeated_id(*row)
+        for row in connection.execute(
+            """WITH firsts AS (
+                   SELECT scope, id, arg_min({'shard': shard, 'file': file, 'row': row}, (place, shard, row)) AS first
+                   FROM evalkit_keys GROUP BY scope, id HAVING count(DISTINCT shard) > 1)
+               SELECT k.file, k.row, k.header, k.id, first.file, first.row
+               FROM evalkit_keys k JOIN firsts USING (scope, id)
+               WHERE k.shard <> first.shard ORDER BY k.shard, k.place, k.row"""
+        ).fetchall()
+    ]
+    problems += [
+        shared_batch(*row)
+        for row in connection.execute(
+            """WITH firsts AS (
+                   SELECT batch_id, arg_min({'shard': shard, 'file': file, 'row': row}, (shard, row)) AS first
+                   FROM evalkit_batches GROUP BY batch_id HAVING count(DISTINCT shard) > 1)
+               SELECT b.file, b.row, b.header, b.batch_id, first.file, first.row
+               FROM evalkit_batches b JOIN firsts USING (batch_id)
+               WHERE b.shard <> first.shard ORDER BY b.shard, b.row"""
+        ).fetchall()
+    ]
+    wanted = sorted({c.value for part in parts for c in part.crossings})
+    held: dict[tuple[str, str], tuple[str, int]] = {}
+    if wanted:
+        connection.register("evalkit_wanted", pa.table({"id": pa.array(wanted, pa.string())}))
+        for owner, id_, file, row in connection.execute(
+            "SELECT owner, id, file, row FROM evalkit_keys SEMI JOIN evalkit_wanted USING (id) ORDER BY shard, row"
+        ).fetchall():
+            held.setdefault((owner, id_), (file, row))
+    for part in parts:
+        for reference in part.crossings:
+            found = [held[(owner, reference.value)] for owner in reference.owners if (owner, reference.value) in held]
+            absent = reference.absent
+            problems.append(
+                crossing(absent.file, absent.row, absent.column, absent.value, *found[0]) if found else absent
+            )
+    connection.close()
+    return problems
+
+
+def merged(parts: list[Part], session, period: Period, kinds: tuple[str, ...], waivers: bool) -> Evaluation:
+    """The shards' evaluations as the one evaluation of their concatenation: fact tables in
+    their total order (`factset.ordered`), findings and decisions pointing into them and ordered
+    as `evaluate` orders them, a plugin's failures in several shards as one."""
+    from .facts import factset
+
+    connection = _connection()
+    facts, moved = {}, {}  # kind → the table; kind → per shard, each of its rows' place in the table
+    for kind in sorted({kind for part in parts for kind in part.facts}):
+        tables = [_read(part.facts[kind]) if kind in part.facts else None for part in parts]
+        present = [table for table in tables if table is not None]
+        whole = _numbered(present).drop_columns(["year", "quarter"])
+        whole = whole.append_column("_origin", pa.array(range(whole.num_rows), pa.int64()))
+        whole = factset.ordered(connection, session.fact_kinds[kind], whole.drop_columns(["shard"]))
+        place = pc.sort_indices(whole["_origin"])  # each row of the concatenation's place: the inverse order
+        facts[kind] = whole.drop_columns(["_origin"])
+        moved[kind], start = [], 0
+        for table in tables:
+            size = 0 if table is None else table.num_rows
+            moved[kind].append(place.slice(start, size))
+            start += size
+    findings, decisions = [], []
+    for n, part in enumerate(parts):
+        findings.append(_moved(_read(part.findings), "fact_kind", "fact_row", moved, n))
+        if part.decisions is not None:
+            decisions.append(_moved(_read(part.decisions), "kind", "fact", moved, n))
+    connection.register("evalkit_findings", pa.concat_tables(findings))
+    table = connection.sql(
+        "SELECT * FROM evalkit_findings ORDER BY subject, year, coalesce(nullif(quarter, 0), 5), rule, fact_row"
+    ).to_arrow_table()
+    judged = [rule for rule in session.rules_of(kinds) if rule.pack in {p.name for p in session.active_packs(parts[0])}]
+    decided = None
+    if decisions:
+        places = pa.array([rule.spec.id for rule in judged], pa.string())
+        every = pa.concat_tables(decisions)
+        every = every.append_column("place", pc.index_in(every["rule"], value_set=places))
+        connection.register("evalkit_decisions", every)
+        decided = connection.sql("SELECT * EXCLUDE (place) FROM evalkit_decisions ORDER BY place, fact")
+        decided = decided.to_arrow_table()
+    connection.close()
+    failures: dict[tuple[str, str], PluginFailure] = {}
+    for failure in (failure for part in parts for failure in part.failures):
+        first = failures.setdefault((failure.plugin, failure.error), failure)
+        subjects = tuple(sorted(set(first.subjects) | set(failure.subjects)))
+        failures[(failure.plugin, failure.error)] = PluginFailure(first.plugin, first.error, subjects, first.traceback)
+    session.plugins.failures.extend(failures.values())
+    rule_errors = sorted((error for part in parts for error in part.rule_errors), key=lambda error: error.subjects)
+    unused = sorted((waiver for part in parts for waiver in part.unused), key=lambda waiver: (waiver.file, waiver.row))
+    by_id = {rule.spec.id: rule for rule in judged}
+    return Evaluation(
+        period,
+        facts,
+        Findings(table, facts, by_id, period),
+        session.plugin_errors(judged) + rule_errors,
+        decided,
+        unused,
+        audit=not waivers,
+    )
+
+
+def _moved(table: pa.Table, kind_column: str, row_column: str, moved: dict, shard: int) -> pa.Table:
+    """`table` (a shard's findings or decisions) with its rows' facts at their place in the merged tables."""
+    rows = table[row_column]
+    for kind in pc.unique(table[kind_column]).drop_null().to_pylist():
+        mine = pc.equal(table[kind_column], kind)
+        placed = pc.take(moved[kind][shard], pc.if_else(mine, rows, pa.scalar(None, pa.int64())))
+        rows = pc.if_else(mine, placed, rows)
+    return table.set_column(table.schema.get_field_index(row_column), row_column, rows)
