@@ -43,12 +43,13 @@ class Session:
         modules, blocked = tuple(modules), tuple(blocked)
         if autoload is None:
             autoload = not os.environ.get("EVALKIT_DISABLE_PLUGIN_AUTOLOAD")
-        #: What makes this session again, in another process (a shard's task, shards.py).
+        #: What makes this session again, in another process or on another machine (a shard's task,
+        #: shards.py): its folders absolute, autoload decided here.
         self.recipe = {
             "modules": modules,
             "blocked": blocked,
-            "plugins_dir": plugins_dir and str(plugins_dir),
-            "rules_dir": rules_dir and str(rules_dir),
+            "plugins_dir": plugins_dir and str(Path(plugins_dir).resolve()),
+            "rules_dir": rules_dir and str(Path(rules_dir).resolve()),
             "autoload": autoload,
         }
         self.plugins = Plugins(modules, blocked, plugins_dir, autoload)

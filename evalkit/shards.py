@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -263,7 +263,7 @@ def evaluate_shards(
         ]  # a pack's `needs` met in some shard only: those without judge it too, as in one dataset
         for i, part in zip(again, _run([_with_ledgers(tasks[i], shards.ledgers) for i in again], where), strict=True):
             parts[i] = part
-        return shards, merged(parts, session, period, kinds, waivers)
+        return shards, merged(parts, session, period, kinds, waivers, active)
     finally:
         if spill is not None and not where.keep_spill:
             shutil.rmtree(spill, ignore_errors=True)
@@ -274,7 +274,8 @@ def _with_ledgers(task: Task, ledgers: frozenset[str]) -> Task:
 
 
 def _run(tasks: list[Task], where: Where, told: Callable[[int, int], None] | None = None) -> list[Part]:
-    """Each task's part, in the tasks' order."""
+    """Each task's part, in the tasks' order (`jobs` 1: in this process, one after the other, as
+    any run in this process: what fails here ends the run)."""
     if not tasks:
         return []
     if where.executor is not None:
@@ -283,60 +284,52 @@ def _run(tasks: list[Task], where: Where, told: Callable[[int, int], None] | Non
         return _in_processes(tasks, where.jobs, told)
     parts = []
     for done, task in enumerate(tasks, 1):
-        parts.append(_attempted(task, run_shard))
+        parts.append(run_shard(task))
         if told is not None:
             told(done, len(tasks))
     return parts
 
 
-def _attempted(task: Task, run: Callable[[Task], Part]) -> Part:
-    """The task run in this process, a second time if it fails (an error of evalkit's is the
-    input's: raised at once)."""
-    for attempt in (1, 2):
-        try:
-            return run(task)
-        except EvalkitError:
-            raise
-        except Exception as error:
-            if attempt == 2:
-                raise _failed([task.shard], error) from None
-    raise AssertionError("unreachable")
-
-
-def _failed(shards: Sequence[str], error: BaseException) -> ShardFailed:
-    listed = ", ".join(shards)
+def _failed(shard: str, error: BaseException) -> ShardFailed:
     what = f"{type(error).__name__}: {error}".rstrip(": ")
     return ShardFailed(
-        f"shard {listed} failed twice ({what}): nothing was written",
-        f"分片 {listed} 两次运行失败（{what}）：没有写出任何结果",
+        f"shard {shard} failed twice ({what}): nothing was written",
+        f"分片 {shard} 两次运行失败（{what}）：没有写出任何结果",
     )
 
 
 def _in_processes(tasks: list[Task], jobs: int, told: Callable[[int, int], None] | None) -> list[Part]:
     """The tasks in a pool of `jobs` processes started afresh (spawn: nothing of this process's
-    state is copied), recreated once if a process is lost (a broken pool loses every task it
-    had: they run again)."""
+    state is copied). A lost process breaks the pool and every task it had: those run again,
+    each in a process of its own (`jobs` at a time), so a second loss names its shard."""
     parts: dict[str, Part] = {}
-    for attempt in (1, 2):
-        pending = [task for task in tasks if task.shard not in parts]
-        with ProcessPoolExecutor(min(jobs, len(pending)), mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(run_shard, task): task for task in pending}
-            try:
-                for future in as_completed(futures):
-                    parts[futures[future].shard] = future.result()
-                    if told is not None:
-                        told(len(parts), len(tasks))
-            except BrokenProcessPool as error:
-                if attempt == 2:
-                    lost = [task.shard for task in pending if task.shard not in parts]
-                    raise _failed(lost, error) from None
-                continue
-            except EvalkitError:
-                raise
-            except Exception as error:
-                raise _failed([futures[future].shard], error) from None
-        break
+
+    def done(task: Task, part: Part) -> None:
+        parts[task.shard] = part
+        if told is not None:
+            told(len(parts), len(tasks))
+
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(run_shard, task): task for task in tasks}
+        try:
+            for future in as_completed(futures):
+                done(futures[future], future.result())
+        except BrokenProcessPool:
+            pass
+    lost = [task for task in tasks if task.shard not in parts]
+    with ThreadPoolExecutor(jobs) as waiting:  # threads that only wait on the processes
+        for task, part in zip(lost, waiting.map(_alone, lost), strict=True):
+            done(task, part)
     return [parts[task.shard] for task in tasks]
+
+
+def _alone(task: Task) -> Part:
+    """The task in a process of its own: a second attempt."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        try:
+            return pool.submit(run_shard, task).result()
+        except BrokenProcessPool as error:
+            raise _failed(task.shard, error) from None
 
 
 def _on_dask(tasks: list[Task], executor: str, told: Callable[[int, int], None] | None) -> list[Part]:
@@ -376,7 +369,7 @@ def _on_dask(tasks: list[Task], executor: str, told: Callable[[int, int], None] 
             except EvalkitError:
                 raise
             except Exception as error:
-                raise _failed([shard_of[future.key]], error) from None
+                raise _failed(shard_of[future.key], error) from None
             if told is not None:
                 told(len(parts), len(tasks))
     return [parts[task.shard] for task in tasks]
@@ -447,8 +440,10 @@ def across(parts: list[Part]) -> list[Problem]:
     return problems
 
 
-def merged(parts: list[Part], session, period: Period, kinds: tuple[str, ...], waivers: bool) -> Evaluation:
-    """The shards' evaluations as the one evaluation of their concatenation: fact tables in
+def merged(
+    parts: list[Part], session, period: Period, kinds: tuple[str, ...], waivers: bool, active: set[str]
+) -> Evaluation:
+    """The shards' evaluations (of the packs `active`) as the one evaluation of their concatenation: fact tables in
     their total order (`factset.ordered`), findings and decisions pointing into them and ordered
     as `evaluate` orders them, a plugin's failures in several shards as one."""
     from .facts import factset
@@ -477,7 +472,7 @@ def merged(parts: list[Part], session, period: Period, kinds: tuple[str, ...], w
     table = connection.sql(
         "SELECT * FROM evalkit_findings ORDER BY subject, year, coalesce(nullif(quarter, 0), 5), rule, fact_row"
     ).to_arrow_table()
-    judged = [rule for rule in session.rules_of(kinds) if rule.pack in {p.name for p in session.active_packs(parts[0])}]
+    judged = [rule for rule in session.rules_of(kinds) if rule.pack in active]
     decided = None
     if decisions:
         places = pa.array([rule.spec.id for rule in judged], pa.string())

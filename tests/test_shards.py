@@ -118,18 +118,24 @@ def country(unwaived, tmp_path) -> Path:
     return Path(shutil.copytree(unwaived[0], tmp_path / "country"))
 
 
+#: A folder of shards loaded as one dataset in this process, and its shards run as tasks in two
+#: processes (shards.py): the same problems either way.
+MODES = pytest.mark.parametrize("mode", [(), ("--jobs", "2")], ids=["one", "tasks"])
+
+
 def problems(folder: Path, *extra: str) -> list[str]:
     result = run_cli(["check", str(folder), "--period", "2024", "-q", *extra])
     assert result.exit_code == 2 and result.stdout == "", result.stderr
     return result.stderr.splitlines()[1:]
 
 
-def test_a_reference_batch_or_reopened_request_across_shards_names_both_shards_files_and_rows(country):
+@MODES
+def test_a_reference_batch_or_reopened_request_across_shards_names_both_shards_files_and_rows(country, mode):
     enterprise = rows(country / "d0" / "enterprises.csv")[6][0]  # row 7 of d0's enterprises
     edit(country / "d1" / "requests.csv", 2, "enterprise_id", enterprise)
     edit(country / "d1" / "requests.csv", 3, "batch_id", rows(country / "d0" / "requests.csv")[1][15])
     edit(country / "d2" / "requests.csv", 4, "reopened_from", rows(country / "d0" / "requests.csv")[1][0])
-    found = problems(country)
+    found = problems(country, *mode)
     assert found[0] == (
         f"  d1/requests.csv:2 [enterprise_id] '{enterprise}': expected a record of the same shard "
         f"({enterprise} is in d0/enterprises.csv row 7, another shard)"
@@ -137,21 +143,23 @@ def test_a_reference_batch_or_reopened_request_across_shards_names_both_shards_f
     assert found[1].startswith("  d1/requests.csv:3 [batch_id] ") and "d0/requests.csv row 2, another shard" in found[1]
     assert found[2].startswith("  d2/requests.csv:4 [reopened_from] ") and "d0/requests.csv row 2" in found[2]
     assert len(found) == 3
-    chinese = problems(country, "--lang", "zh")
+    chinese = problems(country, "--lang", "zh", *mode)
     assert f"应为同一分片内的记录（{enterprise} 在另一分片的 d0/enterprises.csv 第 7 行）" in chinese[0]
 
 
-def test_an_id_in_two_shards_names_the_first_shards_file_and_row(country):
+@MODES
+def test_an_id_in_two_shards_names_the_first_shards_file_and_row(country, mode):
     first = rows(country / "d0" / "cadres.csv")[1][0]
     edit(country / "d2" / "cadres.csv", 5, "id", first)
-    found = [line for line in problems(country) if line.startswith("  d2/cadres.csv:5 [id]")]
+    found = [line for line in problems(country, *mode) if line.startswith("  d2/cadres.csv:5 [id]")]
     assert found and "already used in d0/cadres.csv row 2" in found[0]
 
 
-def test_every_bad_shards_problems_are_listed_not_only_the_first_shards(country):
+@MODES
+def test_every_bad_shards_problems_are_listed_not_only_the_first_shards(country, mode):
     edit(country / "d0" / "visits.csv", 2, "date", "someday")
     edit(country / "d2" / "requests.csv", 3, "status", "lost")
-    found = problems(country)
+    found = problems(country, *mode)
     assert [line.split(" ")[2] for line in found] == ["d0/visits.csv:2", "d2/requests.csv:3"], found
 
 
@@ -198,11 +206,12 @@ def test_other_formats_are_the_same_but_for_the_dataset_path_and_digest(unwaived
     assert len(sharded) > 30 and sharded == concatenated
 
 
-def test_a_shard_without_ledgers_is_a_problem_naming_it(country):
+@MODES
+def test_a_shard_without_ledgers_is_a_problem_naming_it(country, mode):
     for path in (country / "d1").iterdir():
         path.unlink()
     (country / "d1" / "README.txt").write_text("export due Friday", encoding="utf-8")
-    assert problems(country) == ["  d1/ expected a dataset's ledgers in every shard (this folder has none)"]
+    assert problems(country, *mode) == ["  d1/ expected a dataset's ledgers in every shard (this folder has none)"]
 
 
 def test_a_terminal_is_told_how_many_shards_are_read(unwaived):

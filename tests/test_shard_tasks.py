@@ -1,0 +1,275 @@
+"""A folder of shards run as tasks (shards.py, docs/scale.md): in this process (--jobs 1), in
+local processes (--jobs 2) and on a real local Dask cluster (--executor): the very JSON of the
+shards loaded as one dataset, which tests/test_shards.py shows is that of their concatenation; a
+lost process or worker costs a second attempt, a shard failing twice exits 3 writing nothing."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from evalkit.testing import run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import generate  # noqa: E402  (benchmarks/generate.py: not a package)
+
+PINNED = ("--generated-at", "2025-01-15T09:00:00+08:00", "-q")
+
+
+@pytest.fixture(scope="module")
+def country(tmp_path_factory) -> Path:
+    """Three one-district shards, their waivers kept (each names its shard's file)."""
+    base = tmp_path_factory.mktemp("tasks")
+    for number in range(3):
+        generate.generate(1, base / "country" / f"d{number}", district_offset=number)
+    return base / "country"
+
+
+def run(command: str, folder: Path, period: str, *extra: str):
+    return run_cli([command, str(folder), "--period", period, "--format", "json", *PINNED, *extra])
+
+
+def json_of(command: str, folder: Path, period: str, *extra: str) -> str:
+    result = run(command, folder, period, *extra)
+    assert result.exit_code in (0, 1), result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize(("command", "period"), [("check", "2024"), ("check", "2024Q3"), ("assess", "2024")])
+def test_tasks_in_this_process_or_two_give_the_json_of_one_dataset(country, command, period):
+    one = json_of(command, country, period)
+    assert '"d1/waivers.csv:' in one  # waivers counted, named by their shard's file
+    assert json_of(command, country, period, "--jobs", "1") == one
+    assert json_of(command, country, period, "--jobs", "2") == one
+
+
+def test_the_audit_view_and_the_text_report_are_those_of_one_dataset(country):
+    assert json_of("assess", country, "2024", "--jobs", "2", "--no-waivers") == json_of(
+        "assess", country, "2024", "--no-waivers"
+    )
+    text = [run_cli(["assess", str(country), "--period", "2024", *PINNED, *jobs]) for jobs in ((), ("--jobs", "2"))]
+    assert text[0].exit_code == text[1].exit_code == 0 and text[0].stdout == text[1].stdout
+
+
+def test_a_self_check_of_one_branch_as_tasks_names_its_evidence_as_one_dataset_does(country):
+    branch = "d0001B000"
+    extra = ("--subject", branch, "--format", "text", "--today", "2025-01-06")
+    alone = [
+        run_cli(["check", str(country), "--period", "2024", *PINNED, *extra, *jobs]) for jobs in ((), ("--jobs", "2"))
+    ]
+    assert alone[0].stdout == alone[1].stdout and branch in alone[0].stdout
+
+
+def test_the_spill_folder_holds_each_shards_tables_and_is_removed_unless_kept(country, tmp_path):
+    spill = tmp_path / "spill"
+    one = json_of("assess", country, "2024")
+    assert json_of("assess", country, "2024", "--jobs", "2", "--spill", str(spill)) == one
+    assert list(spill.iterdir()) == []
+    assert json_of("assess", country, "2024", "--jobs", "1", "--spill", str(spill), "--keep-spill") == one
+    (run_folder,) = spill.iterdir()
+    assert sorted(path.name for path in run_folder.iterdir()) == ["d0", "d1", "d2"]
+    assert {"findings.parquet", "decisions.parquet"} <= {path.name for path in (run_folder / "d1").iterdir()}
+
+
+def test_a_pack_whose_ledger_only_some_shards_keep_judges_every_shard(country, tmp_path):
+    """branch_life needs the meetings ledger: kept by d1 only, the pack judges d0's and d2's
+    branches too (they held no meeting), as in the one dataset the shards make."""
+    folder = Path(shutil.copytree(country, tmp_path / "country"))
+    (folder / "d1" / "branch_meetings.csv").write_text(
+        "id,org_id,date,kind,title\nM1,d0001B000,2024-03-05,党员大会,年度计划\n", encoding="utf-8"
+    )
+    one = json_of("assess", folder, "2024")
+    assert '"LIFE01"' in one and '"d0000B000"' in one
+    assert json_of("assess", folder, "2024", "--jobs", "2") == one
+
+
+CRASHING = """\
+import os
+from pathlib import Path
+
+from evalkit import hookimpl
+from evalkit.facts import FactKind
+
+MARK = Path({spill!r}) / "lost-d1"
+PACK = '''
+pack: lost_once
+version: "1"
+title: {{en: Lost once, zh: 丢失一次}}
+rules:
+  - id: LOST01
+    title: {{en: At most 10 members, zh: 党员不超过10名}}
+    severity: low
+    fact: lost_once
+    when: "members > 10"
+    message:
+      pass: {{en: "{{members}} members", zh: "{{members}}名党员"}}
+      fail: {{en: "{{members}} members", zh: "{{members}}名党员"}}
+'''
+
+
+@hookimpl
+def evalkit_fact_kinds():
+    return [FactKind("lost_once", "organization", {{"members": "party members"}})]
+
+
+@hookimpl
+def evalkit_rule_packs():
+    path = Path(__file__).with_name("lost_once.yaml")
+    path.write_text(PACK, encoding="utf-8")
+    return [path]
+
+
+@hookimpl
+def evalkit_facts(dataset):
+    if dataset.shards == ("d1",) and ({always} or not MARK.exists()):
+        MARK.touch()
+        os._exit(1)  # the process or worker is lost, as when the machine kills it
+    return []
+"""
+
+
+def crashing_plugin(folder: Path, spill: Path, always: bool) -> Path:
+    """A plugins folder whose plugin (its facts read by a rule, so asked for in every shard's
+    task) ends the process running shard d1: the first time only (the spill folder keeps the
+    mark) or every time. The shards loaded as one dataset are not d1 alone: nothing ends."""
+    folder.mkdir()
+    (folder / "crash.py").write_text(CRASHING.format(spill=str(spill), always=always), encoding="utf-8")
+    return folder
+
+
+def test_a_lost_process_costs_a_second_attempt_with_the_same_result(country, tmp_path):
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    plugins = crashing_plugin(tmp_path / "plugins", spill, always=False)
+    one = json_of("assess", country, "2024", "--plugins-dir", str(plugins))
+    assert '"LOST01"' in one
+    extra = ("--plugins-dir", str(plugins), "--spill", str(spill))
+    assert json_of("assess", country, "2024", "--jobs", "2", *extra) == one
+    assert (spill / "lost-d1").exists()
+
+
+def test_a_shard_failing_twice_exits_3_naming_it_and_writes_nothing(country, tmp_path):
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    plugins = crashing_plugin(tmp_path / "plugins", spill, always=True)
+    target = tmp_path / "out.json"
+    extra = ("--plugins-dir", str(plugins), "--spill", str(spill), "--output", str(target))
+    result = run("assess", country, "2024", "--jobs", "2", *extra)
+    assert result.exit_code == 3 and not target.exists()
+    assert result.stderr.startswith("error: shard d1 failed twice (BrokenProcessPool: ")
+    assert result.stderr.endswith("): nothing was written\n")
+    assert [path.name for path in spill.iterdir()] == ["lost-d1"]  # the run's tables removed
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--jobs", "2", "--executor", "dask://localhost:8786"), "error: --jobs runs the shards in local processes"),
+        (("--executor", "spark://localhost:7077"), "error: --executor spark://localhost:7077: expected dask://"),
+        (("--spill", "SPILL"), "error: --spill and --keep-spill are for a folder of shards run as tasks"),
+        (("--jobs", "2", "--keep-spill"), "error: --keep-spill keeps the tables of --spill DIR"),
+        (("--jobs", "2", "--spill", "COUNTRY/d0/spill"), "error: --spill COUNTRY/d0/spill: inside the dataset"),
+        (("--jobs", "0"), "usage: evalkit assess"),
+    ],
+)
+def test_options_that_cannot_go_together_are_refused_before_anything_runs(country, tmp_path, extra, message):
+    extra = [item.replace("SPILL", str(tmp_path / "spill")).replace("COUNTRY", str(country)) for item in extra]
+    result = run("assess", country, "2024", *extra)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.replace(str(country), "COUNTRY").startswith(message), result.stderr
+    assert not (country / "d0" / "spill").exists()
+
+
+def test_jobs_on_one_dataset_says_it_is_not_a_folder_of_shards():
+    result = run("assess", ROOT / "sample_data", "2024", "--jobs", "2")
+    assert result.exit_code == 2
+    assert "sample_data: not a folder of shards" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A real local Dask cluster: a scheduler and two worker processes, a task lost with its
+    worker allowed once (as docs/scale.md configures an office's scheduler)."""
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as local:
+            yield local.scheduler_address.replace("tcp://", "dask://")
+
+
+@pytest.fixture(scope="module")
+def ten(tmp_path_factory) -> tuple[Path, Path]:
+    """Ten generated one-district shards, and the ten districts generated as one dataset."""
+    base = tmp_path_factory.mktemp("ten")
+    for number in range(10):
+        generate.generate(1, base / "country" / f"d{number}", district_offset=number)
+        (base / "country" / f"d{number}" / "waivers.csv").unlink()  # their places differ from the whole's
+    generate.generate(10, base / "whole")
+    (base / "whole" / "waivers.csv").unlink()
+    return base / "country", base / "whole"
+
+
+@pytest.mark.slow
+def test_on_a_dask_cluster_ten_shards_give_the_json_of_their_concatenation(cluster, ten, tmp_path):
+    shards, whole = ten
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    assert json_of("assess", shards, "2024", "--executor", cluster, "--spill", str(spill)) == json_of(
+        "assess", whole, "2024"
+    )
+    assert json_of("check", shards, "2024Q3", "--executor", cluster) == json_of("check", whole, "2024Q3")
+
+
+@pytest.mark.slow
+def test_on_a_dask_cluster_a_lost_worker_costs_a_second_attempt(cluster, country, tmp_path):
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    plugins = crashing_plugin(tmp_path / "plugins", spill, always=False)
+    extra = ("--executor", cluster, "--plugins-dir", str(plugins), "--spill", str(spill))
+    one = json_of("assess", country, "2024", "--plugins-dir", str(plugins))
+    assert json_of("assess", country, "2024", *extra) == one
+    assert (spill / "lost-d1").exists()
+
+
+@pytest.mark.slow
+def test_on_a_dask_cluster_bad_shards_and_crossings_exit_2_listing_every_shards_problems(cluster, country, tmp_path):
+    folder = Path(shutil.copytree(country, tmp_path / "country"))
+    lines = (folder / "d2" / "requests.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[3].split(",")
+    row[header.index("status")] = "lost"
+    lines[3] = ",".join(row)
+    (folder / "d2" / "requests.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cadres = (folder / "d0" / "cadres.csv").read_text(encoding="utf-8").splitlines()
+    first = cadres[1].split(",")[0]
+    visits = (folder / "d1" / "visits.csv").read_text(encoding="utf-8").splitlines()
+    header = visits[0].split(",")
+    row = visits[1].split(",")
+    row[header.index("cadre_id")] = first
+    visits[1] = ",".join(row)
+    (folder / "d1" / "visits.csv").write_text("\n".join(visits) + "\n", encoding="utf-8")
+    result = run("assess", folder, "2024", "--executor", cluster)
+    assert result.exit_code == 2 and result.stdout == ""
+    found = result.stderr.splitlines()[1:]
+    assert found[0] == (
+        f"  d1/visits.csv:2 [cadre_id] '{first}': expected a record of the same shard "
+        f"({first} is in d0/cadres.csv row 2, another shard)"
+    )
+    assert found[1].startswith("  d2/requests.csv:4 [status] 'lost'")
+    assert len(found) == 2
+
+
+@pytest.mark.slow
+def test_on_a_dask_cluster_a_shard_failing_twice_exits_3(cluster, country, tmp_path):
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    plugins = crashing_plugin(tmp_path / "plugins", spill, always=True)
+    result = run("assess", country, "2024", "--executor", cluster, "--plugins-dir", str(plugins))
+    assert result.exit_code == 3
+    assert result.stderr.startswith("error: shard d1 failed twice (")
