@@ -148,6 +148,19 @@ def test_a_reference_batch_or_reopened_request_across_shards_names_both_shards_f
 
 
 @MODES
+def test_a_waiver_naming_a_subject_of_another_shard_names_both(country, mode):
+    """In one dataset it would waive; shard by shard it could not: refused either way."""
+    branch = rows(country / "d0" / "organizations.csv")[3][0]  # row 4 of d0's organizations
+    (country / "d1" / "waivers.csv").write_text(
+        f"rule,subject_id,period,reason,approved_by\nOPF01,{branch},2024,新建,组织部\n", encoding="utf-8"
+    )
+    assert problems(country, *mode) == [
+        f"  d1/waivers.csv:2 [subject_id] '{branch}': expected a record of the same shard "
+        f"({branch} is in d0/organizations.csv row 4, another shard)"
+    ]
+
+
+@MODES
 def test_an_id_in_two_shards_names_the_first_shards_file_and_row(country, mode):
     first = rows(country / "d0" / "cadres.csv")[1][0]
     edit(country / "d2" / "cadres.csv", 5, "id", first)

@@ -285,10 +285,11 @@ def _shard(file: str) -> str:
 
 def _across_shards(dataset: Dataset) -> Iterator[Problem]:
     """In a folder of shards, every subject and every record about it lie in one shard: a
-    reference (a column naming a record of another table, `reopened_from` among them) to a record
-    of another shard, and a `batch_id` of requests in two shards, are problems naming both files
-    and rows. Ids are unique across the shards already: the shards are one dataset to
-    `_unique_ids`. What no shard crosses, each shard can be judged alone (docs/scale.md)."""
+    reference (a column naming a record of another table, `reopened_from` among them; a waiver's
+    or an incident's subject) to a record of another shard, and a `batch_id` of requests in two
+    shards, are problems naming both files and rows. Ids are unique across the shards already:
+    the shards are one dataset to `_unique_ids`. What no shard crosses, each shard can be judged
+    alone (docs/scale.md)."""
     if not dataset.shards:
         return
     crossings, columns = [], []
@@ -304,6 +305,15 @@ def _across_shards(dataset: Dataset) -> Iterator[Problem]:
                 f"WHERE {_shard('used._file')} <> {_shard('held._file')}"
             )
             columns.append((name, column.name))
+    subjects = " UNION ALL ".join(f"SELECT id, _file, _row FROM {dataset.view(name)}" for name in SUBJECT_TABLES)
+    for name in ("waivers", "incidents"):  # a subject named by its id, of any subject table
+        if len(dataset.tables[name]):
+            crossings.append(
+                f"SELECT {len(columns)} AS place, CAST(used._file AS VARCHAR), used._row, used.subject_id, "
+                f"CAST(held._file AS VARCHAR), held._row FROM {dataset.view(name)} used JOIN ({subjects}) held "
+                f"ON used.subject_id = held.id WHERE {_shard('used._file')} <> {_shard('held._file')}"
+            )
+            columns.append((name, "subject_id"))
     found = []
     if crossings:
         found = dataset.connection.execute(" UNION ALL ".join(crossings)).fetchall()
