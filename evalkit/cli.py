@@ -90,7 +90,7 @@ def _where(args: argparse.Namespace):
         )
     from .shards import Where
 
-    return Where(jobs or 1, executor, spill, keep)
+    return Where(jobs or 1, executor, spill, keep, args.workers)
 
 
 def _limits(args: argparse.Namespace) -> Limits:

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -52,12 +52,14 @@ class ShardFailed(UsageError):
 class Where:
     """Where the shards' tasks run: `jobs` local processes (1: this process, one shard after the
     other), or the Dask scheduler at `executor`; `spill`, a folder the tasks write their tables
-    to (kept with `keep_spill`)."""
+    to (kept with `keep_spill`); `threads`, DuckDB's in each task (default: the cores shared by
+    the jobs, or by a Dask worker's threads)."""
 
     jobs: int = 1
     executor: str | None = None
     spill: str | None = None
     keep_spill: bool = False
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,8 @@ class Part:
     problems: list[Problem]
     notes: list[Note]
     ledgers: frozenset[str] = frozenset()
-    keys: pa.Table | None = None  # owner, scope, place, header, id, file, row: every record's id
+    keys: pa.Table | None = None  # place, id, file, row: every record's id (`_keys`)
+    places: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # place → owner, scope, header
     batches: pa.Table | None = None  # header, batch_id, file, row: the requests of a batch
     crossings: list[Crossing] = field(default_factory=list)
     names: dict[str, dict[str, str]] = field(default_factory=dict)  # subject table → id → name
@@ -116,7 +119,7 @@ def run_shard(task: Task) -> Part:
     part = Part(task.shard, [], dataset.notes, dataset.ledgers)
     if task.ledgers is not None:
         dataset.ledgers = task.ledgers
-    part.keys, part.batches, part.crossings = _keys(dataset), _batches(dataset), dataset.crossings
+    (part.keys, part.places), part.batches, part.crossings = _keys(dataset), _batches(dataset), dataset.crossings
     part.names = {table: dict(dataset.columns(table, "id", "name")) for table in TABLE_SUBJECT_KINDS}
     part.departments = dict(dataset.columns("cadres", "id", "department_id"))
     part.dated, part.files = dataset.has_records_in(period), dataset.files()
@@ -160,19 +163,19 @@ def _read(table: pa.Table | str) -> pa.Table:
     return pq.read_table(table, memory_map=True) if isinstance(table, str) else table
 
 
-def _keys(dataset) -> pa.Table:
-    """Every record's id, with its table, the scope it is unique in, its file and row."""
-    parts, params = [], {}
+def _keys(dataset) -> tuple[pa.Table, dict[int, tuple[str, str, str]]]:
+    """Every record's id with its table's place (its name, the scope its ids are unique in and
+    its id column's header, by place: told once, not per row), its file and row."""
+    parts, places = [], {}
     for place, (name, table) in enumerate(dataset.tables.items()):
         if table.type.id_column is not None:
             parts.append(
-                f"SELECT $n{place} AS owner, $s{place} AS scope, {place} AS place, $h{place} AS header, "
-                f"CAST(id AS VARCHAR) AS id, CAST(_file AS VARCHAR) AS file, _row AS row "
-                f"FROM {dataset.view(name)} WHERE id IS NOT NULL"
+                f"SELECT {place}::UTINYINT AS place, CAST(id AS VARCHAR) AS id, CAST(_file AS VARCHAR) AS file, "
+                f"_row::UINTEGER AS row FROM {dataset.view(name)} WHERE id IS NOT NULL"
             )
-            scope = "subjects" if name in SUBJECT_TABLES else name
-            params |= {f"n{place}": name, f"s{place}": scope, f"h{place}": table.header("id")}
-    return dataset.connection.sql(" UNION ALL ".join(parts), params=params).to_arrow_table()
+            places[place] = (name, "subjects" if name in SUBJECT_TABLES else name, table.header("id"))
+    keys = dataset.connection.sql(" UNION ALL ".join(parts)).to_arrow_table()
+    return keys.set_column(2, "file", pc.dictionary_encode(keys["file"])), places
 
 
 def _batches(dataset) -> pa.Table:
@@ -243,7 +246,7 @@ def evaluate_shards(
     spill = None
     if where.spill is not None:
         spill = str(Path(where.spill).resolve() / f"evalkit-{uuid.uuid4().hex[:12]}")
-    threads = max(1, (os.cpu_count() or 1) // where.jobs) if where.executor is None else None
+    threads = where.threads or (max(1, (os.cpu_count() or 1) // where.jobs) if where.executor is None else None)
     subjects = None if subjects is None else frozenset(subjects)
     recipe = dict(session.recipe)
     tasks = [
@@ -261,16 +264,12 @@ def evaluate_shards(
         again = [
             i for i, part in enumerate(parts) if {pack.name for pack in session.active_packs(part)} != active
         ]  # a pack's `needs` met in some shard only: those without judge it too, as in one dataset
-        for i, part in zip(again, _run([_with_ledgers(tasks[i], shards.ledgers) for i in again], where), strict=True):
+        for i, part in zip(again, _run([replace(tasks[i], ledgers=shards.ledgers) for i in again], where), strict=True):
             parts[i] = part
         return shards, merged(parts, session, period, kinds, waivers, active)
     finally:
         if spill is not None and not where.keep_spill:
             shutil.rmtree(spill, ignore_errors=True)
-
-
-def _with_ledgers(task: Task, ledgers: frozenset[str]) -> Task:
-    return Task(**{**task.__dict__, "ledgers": ledgers})
 
 
 def _run(tasks: list[Task], where: Where, told: Callable[[int, int], None] | None = None) -> list[Part]:
@@ -385,9 +384,8 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
 def _numbered(tables: list[pa.Table]) -> pa.Table:
     """The tables concatenated, each row with its table's place (`shard`)."""
-    return pa.concat_tables(
-        [table.append_column("shard", pa.array([n] * table.num_rows, pa.int64())) for n, table in enumerate(tables)]
-    )
+    shard = [pa.repeat(pa.scalar(n, pa.uint16()), table.num_rows) for n, table in enumerate(tables)]
+    return pa.concat_tables([table.append_column("shard", column) for table, column in zip(tables, shard, strict=True)])
 
 
 def across(parts: list[Part]) -> list[Problem]:
@@ -397,7 +395,23 @@ def across(parts: list[Part]) -> list[Problem]:
     if len(parts) < 2 and not any(part.crossings for part in parts):
         return []
     connection = _connection()
-    connection.register("evalkit_keys", _numbered([part.keys for part in parts]))
+    places = {place: names for part in parts for place, names in part.places.items()}  # the same in every shard
+    connection.register(
+        "evalkit_places",
+        pa.table(
+            {
+                "place": pa.array(list(places), pa.uint8()),
+                **{
+                    name: [names[n] for names in places.values()] for n, name in enumerate(("owner", "scope", "header"))
+                },
+            }
+        ),
+    )
+    keys = _numbered([part.keys for part in parts])
+    connection.register("evalkit_numbered_keys", keys)
+    connection.execute(
+        "CREATE TEMP VIEW evalkit_keys AS SELECT * FROM evalkit_numbered_keys JOIN evalkit_places USING (place)"
+    )
     connection.register("evalkit_batches", _numbered([part.batches for part in parts]))
     problems = [
         repeated_id(*row)
@@ -451,23 +465,22 @@ def merged(
     connection = _connection()
     facts, moved = {}, {}  # kind → the table; kind → per shard, each of its rows' place in the table
     for kind in sorted({kind for part in parts for kind in part.facts}):
-        tables = [_read(part.facts[kind]) if kind in part.facts else None for part in parts]
-        present = [table for table in tables if table is not None]
-        whole = _numbered(present).drop_columns(["year", "quarter"])
+        # Each part's tables are let go as they are merged (the driver holds the run's facts once).
+        tables = [_read(part.facts.pop(kind)) if kind in part.facts else None for part in parts]
+        whole = pa.concat_tables([table for table in tables if table is not None]).drop_columns(["year", "quarter"])
         whole = whole.append_column("_origin", pa.array(range(whole.num_rows), pa.int64()))
-        whole = factset.ordered(connection, session.fact_kinds[kind], whole.drop_columns(["shard"]))
+        whole = factset.ordered(connection, session.fact_kinds[kind], whole)
         place = pc.sort_indices(whole["_origin"])  # each row of the concatenation's place: the inverse order
         facts[kind] = whole.drop_columns(["_origin"])
-        moved[kind], start = [], 0
-        for table in tables:
-            size = 0 if table is None else table.num_rows
-            moved[kind].append(place.slice(start, size))
-            start += size
+        sizes = [0 if table is None else table.num_rows for table in tables]
+        del tables, whole
+        moved[kind] = [place.slice(sum(sizes[:n]), size) for n, size in enumerate(sizes)]
     findings, decisions = [], []
     for n, part in enumerate(parts):
         findings.append(_moved(_read(part.findings), "fact_kind", "fact_row", moved, n))
         if part.decisions is not None:
             decisions.append(_moved(_read(part.decisions), "kind", "fact", moved, n))
+        part.findings = part.decisions = None
     connection.register("evalkit_findings", pa.concat_tables(findings))
     table = connection.sql(
         "SELECT * FROM evalkit_findings ORDER BY subject, year, coalesce(nullif(quarter, 0), 5), rule, fact_row"

@@ -129,7 +129,7 @@ def test_running_out_of_memory_is_a_clear_error_naming_the_stage(tmp_path, small
     def exhausted(*args, **kwargs):
         raise MemoryError() if raised == "MemoryError" else duckdb.OutOfMemoryException("could not allocate")
 
-    monkeypatch.setattr(Session, "assess", exhausted)
+    monkeypatch.setattr(Session, "scored", exhausted)
     target = tmp_path / "report.json"
     result = run_cli(["assess", str(small_dir), "--period", "2024", "--format", "json", "--output", str(target)])
     assert result.exit_code == 4 and not target.exists()
