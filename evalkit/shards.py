@@ -18,7 +18,6 @@ import shutil
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -299,8 +298,9 @@ def _failed(shard: str, error: BaseException) -> ShardFailed:
 
 def _in_processes(tasks: list[Task], jobs: int, told: Callable[[int, int], None] | None) -> list[Part]:
     """The tasks in a pool of `jobs` processes started afresh (spawn: nothing of this process's
-    state is copied). A lost process breaks the pool and every task it had: those run again,
-    each in a process of its own (`jobs` at a time), so a second loss names its shard."""
+    state is copied). A task that raised, or was lost with its process (which breaks the pool
+    and every task it had), runs again in a process of its own (`jobs` at a time), so a second
+    failure names its shard."""
     parts: dict[str, Part] = {}
 
     def done(task: Task, part: Part) -> None:
@@ -310,11 +310,13 @@ def _in_processes(tasks: list[Task], jobs: int, told: Callable[[int, int], None]
 
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(run_shard, task): task for task in tasks}
-        try:
-            for future in as_completed(futures):
+        for future in as_completed(futures):
+            try:
                 done(futures[future], future.result())
-        except BrokenProcessPool:
-            pass
+            except EvalkitError:
+                raise
+            except Exception:  # lost with its process (the pool broken) or raised: tried again alone
+                continue
     lost = [task for task in tasks if task.shard not in parts]
     with ThreadPoolExecutor(jobs) as waiting:  # threads that only wait on the processes
         for task, part in zip(lost, waiting.map(_alone, lost), strict=True):
@@ -327,7 +329,9 @@ def _alone(task: Task) -> Part:
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
         try:
             return pool.submit(run_shard, task).result()
-        except BrokenProcessPool as error:
+        except EvalkitError:
+            raise
+        except Exception as error:
             raise _failed(task.shard, error) from None
 
 
