@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import DatasetError, EvalkitError, Note, Problem, UsageError
-from .load.checks import Crossing, crossing, repeated_id, shared_batch
+from .load.checks import Crossing, elsewhere
 from .load.dataset import files_digest
 from .load.files import shard_names
 from .periods import Period
@@ -418,7 +418,7 @@ def across(parts: list[Part]) -> list[Problem]:
     )
     connection.register("evalkit_batches", _numbered([part.batches for part in parts]))
     problems = [
-        repeated_id(*row)
+        elsewhere("repeated", *row)
         for row in connection.execute(
             """WITH firsts AS (
                    SELECT scope, id, arg_min({'shard': shard, 'file': file, 'row': row}, (place, shard, row)) AS first
@@ -429,7 +429,7 @@ def across(parts: list[Part]) -> list[Problem]:
         ).fetchall()
     ]
     problems += [
-        shared_batch(*row)
+        elsewhere("batch", *row)
         for row in connection.execute(
             """WITH firsts AS (
                    SELECT batch_id, arg_min({'shard': shard, 'file': file, 'row': row}, (shard, row)) AS first
@@ -451,9 +451,9 @@ def across(parts: list[Part]) -> list[Problem]:
         for reference in part.crossings:
             found = [held[(owner, reference.value)] for owner in reference.owners if (owner, reference.value) in held]
             absent = reference.absent
-            problems.append(
-                crossing(absent.file, absent.row, absent.column, absent.value, *found[0]) if found else absent
-            )
+            if found:  # held by another shard
+                absent = elsewhere("crossing", absent.file, absent.row, absent.column, absent.value, *found[0])
+            problems.append(absent)
     connection.close()
     return problems
 

@@ -60,6 +60,27 @@ class Outside(NamedTuple):
     value: str
 
 
+#: What a problem naming another record expects, by why it names it: the id used before, the
+#: record of another shard referred to, the batch another shard uses (`elsewhere`).
+ELSEWHERE = {
+    "repeated": ("a unique id (already used in {file} row {row})", "不重复的编号（{file} 第 {row} 行已用过这个编号）"),
+    "crossing": (
+        "a record of the same shard ({value} is in {file} row {row}, another shard)",
+        "同一分片内的记录（{value} 在另一分片的 {file} 第 {row} 行）",
+    ),
+    "batch": (
+        "a batch of one shard (batch {value} is already used in {file} row {row}, another shard)",
+        "同一分片内的批次（批次 {value} 已在另一分片的 {file} 第 {row} 行使用）",
+    ),
+}
+
+
+def elsewhere(why: str, file: str, row: int, header: str, value: str, other_file: str, other_row: int) -> Problem:
+    """The problem of `value` in `file` row `row`, naming `other_file` row `other_row` (`ELSEWHERE[why]`)."""
+    en, zh = (text.format(value=value, file=other_file, row=other_row) for text in ELSEWHERE[why])
+    return Problem(file, row, header, value, en, zh)
+
+
 class Crossing(NamedTuple):
     """A reference, in one shard loaded as a task (`Dataset.crossings`), to a record the shard
     does not hold: the driver looks for it in the other shards (`shards.across`). Held by
@@ -215,19 +236,8 @@ def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
         WINDOW w AS (PARTITION BY scope, id ORDER BY place, source, _row)"""
     for place, file, number, id_, first_file, first_row, seen in dataset.connection.execute(query).fetchall():
         if seen > 1:
-            yield repeated_id(file, number, dataset.tables[names[place]].header("id"), id_, first_file, first_row)
-
-
-def repeated_id(file: str, row: int, header: str, id_: str, first_file: str, first_row: int) -> Problem:
-    """An id used before, in `first_file` row `first_row` (in this dataset or another shard)."""
-    return Problem(
-        file,
-        row,
-        header,
-        id_,
-        f"a unique id (already used in {first_file} row {first_row})",
-        f"不重复的编号（{first_file} 第 {first_row} 行已用过这个编号）",
-    )
+            header = dataset.tables[names[place]].header("id")
+            yield elsewhere("repeated", file, number, header, id_, first_file, first_row)
 
 
 def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Problem]:
@@ -319,7 +329,7 @@ def _across_shards(dataset: Dataset) -> Iterator[Problem]:
         found = dataset.connection.execute(" UNION ALL ".join(crossings)).fetchall()
     for place, file, number, value, other_file, other_row in found:
         name, column = columns[place]
-        yield crossing(file, number, dataset.tables[name].header(column), value, other_file, other_row)
+        yield elsewhere("crossing", file, number, dataset.tables[name].header(column), value, other_file, other_row)
     if len(dataset.tables["requests"]):
         query = f"""
             SELECT file, _row, batch_id, first_file, first_row FROM (
@@ -330,31 +340,7 @@ def _across_shards(dataset: Dataset) -> Iterator[Problem]:
             WHERE {_shard("file")} <> {_shard("first_file")}"""
         header = dataset.tables["requests"].header("batch_id")
         for file, number, batch, first_file, first_row in dataset.connection.execute(query).fetchall():
-            yield shared_batch(file, number, header, batch, first_file, first_row)
-
-
-def crossing(file: str, row: int, header: str, value: str, other_file: str, other_row: int) -> Problem:
-    """A reference to a record of another shard, which holds it in `other_file` row `other_row`."""
-    return Problem(
-        file,
-        row,
-        header,
-        value,
-        f"a record of the same shard ({value} is in {other_file} row {other_row}, another shard)",
-        f"同一分片内的记录（{value} 在另一分片的 {other_file} 第 {other_row} 行）",
-    )
-
-
-def shared_batch(file: str, row: int, header: str, batch: str, first_file: str, first_row: int) -> Problem:
-    """A batch of requests already used in another shard, first in `first_file` row `first_row`."""
-    return Problem(
-        file,
-        row,
-        header,
-        batch,
-        f"a batch of one shard (batch {batch} is already used in {first_file} row {first_row}, another shard)",
-        f"同一分片内的批次（批次 {batch} 已在另一分片的 {first_file} 第 {first_row} 行使用）",
-    )
+            yield elsewhere("batch", file, number, header, batch, first_file, first_row)
 
 
 def parent_cycles(dataset: Dataset) -> Iterator[Problem]:
