@@ -450,10 +450,10 @@ def across(parts: list[Part]) -> list[Problem]:
     for part in parts:
         for reference in part.crossings:
             found = [held[(owner, reference.value)] for owner in reference.owners if (owner, reference.value) in held]
-            absent = reference.absent
+            problem = reference.absent  # held by no shard
             if found:  # held by another shard
-                absent = elsewhere("crossing", absent.file, absent.row, absent.column, absent.value, *found[0])
-            problems.append(absent)
+                problem = elsewhere("crossing", problem.file, problem.row, problem.column, problem.value, *found[0])
+            problems.append(problem)
     connection.close()
     return problems
 
