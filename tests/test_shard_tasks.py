@@ -273,3 +273,23 @@ def test_on_a_dask_cluster_a_shard_failing_twice_exits_3(cluster, country, tmp_p
     result = run("assess", country, "2024", "--executor", cluster, "--plugins-dir", str(plugins))
     assert result.exit_code == 3
     assert result.stderr.startswith("error: shard d1 failed twice (")
+
+
+def test_each_shard_done_is_told_for_the_progress_line(country):
+    """The driver tells each task ended (a terminal's progress line shows `2/3 shards done`), and
+    a notebook gets the evaluation and the shards' subjects as from one dataset."""
+    from evalkit.periods import Period
+    from evalkit.schema import Limits
+    from evalkit.session import Session
+    from evalkit.shards import Where, evaluate_shards
+
+    told = []
+    session = Session(autoload=False)
+    period = Period.parse("2024Q3")
+    shards, evaluation = evaluate_shards(
+        session, country, period, ("compliance",), None, True, Limits(), Where(), lambda *done: told.append(done)
+    )
+    assert told == [(1, 3), (2, 3), (3, 3)]
+    one = session.check(session.load(country), period)
+    assert evaluation.findings.table.equals(one.findings.table)
+    assert shards.subjects() == session.load(country).subjects()
