@@ -156,9 +156,7 @@ def _context(session, dataset, packs, period: str, shown_as: str, lang: str, tod
     context = Context(lang, session.rules, names, departments, meta, packs, plugins, today)
     context.records = dataset.dated_titles({i for f in findings for i in f.evidence})
     if session.working_days(packs) is not None:
-        from ..workdays import Calendar
-
-        context.calendar = Calendar.of(dataset).describe()
+        context.calendar = dataset.describe_calendar()
     return context
 
 
