@@ -204,15 +204,14 @@ class _Run:
                 f"--format {args.format} writes files: name one with --output",
                 f"--format {args.format} 会生成文件：请用 --output 指定文件名",
             )
-        for option in ("partitions",):
-            if getattr(args, option, None) is not None:
-                raise UsageError(
-                    f"--{option} was removed: evalkit runs in one process, its queries on every core "
-                    "(--workers N sets how many); a folder of shards' shards run as tasks with --jobs N or "
-                    "--executor dask://HOST:PORT (docs/scale.md)",
-                    f"--{option} 已取消：evalkit 在一个进程中运行，查询使用全部核心（--workers N 指定数量）；"
-                    "分片文件夹的各分片可用 --jobs N 或 --executor dask://主机:端口 作为任务运行（见 docs/scale.md）",
-                )
+        if getattr(args, "partitions", None) is not None:
+            raise UsageError(
+                "--partitions was removed: evalkit runs in one process, its queries on every core "
+                "(--workers N sets how many); a folder of shards' shards run as tasks with --jobs N or "
+                "--executor dask://HOST:PORT (docs/scale.md)",
+                "--partitions 已取消：evalkit 在一个进程中运行，查询使用全部核心（--workers N 指定数量）；"
+                "分片文件夹的各分片可用 --jobs N 或 --executor dask://主机:端口 作为任务运行（见 docs/scale.md）",
+            )
         self.args = args
         self.progress = progress
         self.period = _year(args.period) if annual else _period(args.period)
@@ -248,6 +247,9 @@ class _Run:
             self._shard_done,
         )
         self._loaded()
+        if self.dataset.kept and not _quiet(self.args):
+            kept = say("note: the tasks' tables are kept in {folder}", self.args.lang, folder=self.dataset.kept)
+            print(kept, file=sys.stderr)
         self.progress.step(WORDS[self.args.lang]["evaluating"])
         return evaluation
 

@@ -78,6 +78,7 @@ _ZH = {
     ),
     "keep the tables in --spill DIR after the run": "运行结束后保留 --spill DIR 中的结果表",
     "{done}/{total} shards done": "已完成 {done}/{total} 个分片",
+    "note: the tasks' tables are kept in {folder}": "说明：各任务的结果表保留在 {folder}",
     "check files, types, references; list every problem": "检查文件、类型和引用；列出每个问题",
     "exit 2 when a warning says a file was not read": "有警告指出某个文件未被读取时，以退出码 2 结束",
     "compliance findings (1+4, councils, coverage)": "合规检查结果（1+4、议事会、覆盖率）",

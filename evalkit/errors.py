@@ -62,6 +62,18 @@ class EvalkitError(Exception):
 
     exit_code = 2
 
+    def __reduce__(self):
+        """Pickled whole (its message and attributes, its constructor not called again): a shard's
+        task sends it from another process or machine to the driver, which reports it."""
+        return _rebuilt, (type(self), str(self), self.__dict__)
+
+
+def _rebuilt(kind: type[EvalkitError], message: str, state: dict) -> EvalkitError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class UsageError(EvalkitError):
     """A command line that cannot be carried out (bad period, missing folder, ...).

@@ -130,6 +130,9 @@ def run_shard(task: Task) -> Part:
     part.failures = list(session.plugins.failures)
     part.rule_errors = evaluation.errors[len(part.failures) :]
     part.unused = evaluation.unused_waivers
+    if task.spill is not None:
+        shutil.rmtree(Path(task.spill) / task.shard, ignore_errors=True)
+        (Path(task.spill) / task.shard).mkdir(parents=True)
     part.facts = {kind: _spilled(task, f"facts-{n}", table) for n, (kind, table) in enumerate(evaluation.facts.items())}
     part.findings = _spilled(task, "findings", evaluation.findings.table)
     part.decisions = None if evaluation.decisions is None else _spilled(task, "decisions", evaluation.decisions)
@@ -149,11 +152,11 @@ def _worker_threads() -> int | None:
 
 
 def _spilled(task: Task, name: str, table: pa.Table) -> pa.Table | str:
-    """`table`, or with a spill folder the Parquet file it is written to there."""
+    """`table`, or with a spill folder the Parquet file it is written to there (in the shard's
+    folder, which `run_shard` empties first: a task run again leaves no file of its first run)."""
     if task.spill is None:
         return table
     path = Path(task.spill) / task.shard / f"{name}.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
     return str(path)
 
@@ -169,7 +172,7 @@ def _keys(dataset) -> tuple[pa.Table, dict[int, tuple[str, str, str]]]:
     for place, (name, table) in enumerate(dataset.tables.items()):
         if table.type.id_column is not None:
             parts.append(
-                f"SELECT {place}::UTINYINT AS place, CAST(id AS VARCHAR) AS id, CAST(_file AS VARCHAR) AS file, "
+                f"SELECT {place}::USMALLINT AS place, CAST(id AS VARCHAR) AS id, CAST(_file AS VARCHAR) AS file, "
                 f"_row::UINTEGER AS row FROM {dataset.view(name)} WHERE id IS NOT NULL"
             )
             places[place] = (name, "subjects" if name in SUBJECT_TABLES else name, table.header("id"))
@@ -191,14 +194,16 @@ class Shards:
     """What the reports read of a dataset (its notes, subjects, digest, calendar), gathered from
     its shards' tasks: the driver's stand-in for the `Dataset` the shards make."""
 
-    def __init__(self, folder: Path, parts: list[Part], notes: list[Note]):
+    def __init__(self, folder: Path, parts: list[Part], notes: list[Note], kept: str | None = None):
         self.folder = folder
         self.shards = tuple(part.shard for part in parts)
         self.notes = notes
         self.ledgers = frozenset().union(*(part.ledgers for part in parts))
+        self.kept = kept  # the run's folder in --spill DIR, kept (--keep-spill)
         self._parts = parts
 
     def has_records_in(self, period: Period) -> bool:
+        """Whether a shard has a record dated in `period`, the run's (the tasks were told it)."""
         return any(part.dated for part in self._parts)
 
     def subjects(self) -> tuple[dict[str, str], dict[str, str], dict[str, str | None]]:
@@ -214,6 +219,7 @@ class Shards:
         return files_digest(self.folder, set().union(*(part.files for part in self._parts)))
 
     def describe_calendar(self) -> dict | None:
+        """The working-day calendar: `_common/`'s, the one every shard sees (a shard holds none)."""
         return self._parts[0].calendar
 
     def dated_titles(self, ids: set[str]) -> dict:
@@ -234,17 +240,16 @@ def evaluate_shards(
     """The evaluation of the folder of shards `folder`, its shards run as tasks `where` says;
     `DatasetError` listing every shard's problems and those crossing shards. `told(done,
     total)` as each shard's task ends."""
-    folder = Path(folder).resolve()
+    given, folder = folder, Path(folder).resolve()
     names = shard_names(folder) if folder.is_dir() else ()
     if not names:
         raise UsageError(
-            f"{folder}: not a folder of shards (docs/scale.md): --jobs and --executor run a folder of shards' "
+            f"{given}: not a folder of shards (docs/scale.md): --jobs and --executor run a folder of shards' "
             "shards as tasks",
-            f"{folder}：不是分片文件夹（见 docs/scale.md）：--jobs 和 --executor 用于把分片文件夹的各分片作为任务运行",
+            f"{given}：不是分片文件夹（见 docs/scale.md）：--jobs 和 --executor 用于把分片文件夹的各分片作为任务运行",
         )
-    spill = None
-    if where.spill is not None:
-        spill = str(Path(where.spill).resolve() / f"evalkit-{uuid.uuid4().hex[:12]}")
+    made = where.spill is not None and not Path(where.spill).exists()  # --spill DIR made by this run
+    spill = _spill_folder(where)
     threads = where.threads or (max(1, (os.cpu_count() or 1) // where.jobs) if where.executor is None else None)
     subjects = None if subjects is None else frozenset(subjects)
     recipe = dict(session.recipe)
@@ -255,10 +260,10 @@ def evaluate_shards(
         parts = _run(tasks, where, told)
         problems = list(dict.fromkeys(problem for part in parts for problem in part.problems))
         notes = list(dict.fromkeys(note for part in parts for note in part.notes))
-        problems += across([part for part in parts if not part.problems])
+        problems += across([part for part in parts if not part.problems], complete=not problems)
         if problems:
             raise DatasetError(problems, notes)
-        shards = Shards(folder, parts, notes)
+        shards = Shards(folder, parts, notes, spill if where.keep_spill else None)
         active = {pack.name for pack in session.active_packs(shards)}
         again = [
             i for i, part in enumerate(parts) if {pack.name for pack in session.active_packs(part)} != active
@@ -269,6 +274,24 @@ def evaluate_shards(
     finally:
         if spill is not None and not where.keep_spill:
             shutil.rmtree(spill, ignore_errors=True)
+            if made:
+                shutil.rmtree(where.spill, ignore_errors=True)
+
+
+def _spill_folder(where: Where) -> str | None:
+    """This run's folder in `--spill DIR` (made here, so a DIR that cannot be written is a usage
+    error before any task runs), or None."""
+    if where.spill is None:
+        return None
+    folder = Path(where.spill).resolve() / f"evalkit-{uuid.uuid4().hex[:12]}"
+    try:
+        folder.mkdir(parents=True)
+    except OSError as error:
+        raise UsageError(
+            f"--spill {where.spill}: cannot write there ({error.strerror or error})",
+            f"--spill {where.spill}：无法写入（{error.strerror or error}）",
+        ) from None
+    return str(folder)
 
 
 def _run(tasks: list[Task], where: Where, told: Callable[[int, int], None] | None = None) -> list[Part]:
@@ -314,6 +337,7 @@ def _in_processes(tasks: list[Task], jobs: int, told: Callable[[int, int], None]
             try:
                 done(futures[future], future.result())
             except EvalkitError:
+                pool.shutdown(cancel_futures=True)  # the input's error: the others' results are not wanted
                 raise
             except Exception:  # lost with its process (the pool broken) or raised: tried again alone
                 continue
@@ -388,14 +412,16 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
 def _numbered(tables: list[pa.Table]) -> pa.Table:
     """The tables concatenated, each row with its table's place (`shard`)."""
-    shard = [pa.repeat(pa.scalar(n, pa.uint16()), table.num_rows) for n, table in enumerate(tables)]
+    shard = [pa.repeat(pa.scalar(n, pa.uint32()), table.num_rows) for n, table in enumerate(tables)]
     return pa.concat_tables([table.append_column("shard", column) for table, column in zip(tables, shard, strict=True)])
 
 
-def across(parts: list[Part]) -> list[Problem]:
+def across(parts: list[Part], complete: bool = True) -> list[Problem]:
     """What crosses the shards of `parts` (each valid alone): an id used in two shards, a
     reference a shard does not hold (a record of another shard, or of none), a batch of requests
-    in two shards. Each names the files and rows of both shards."""
+    in two shards. Each names the files and rows of both shards. Not `complete` (other shards
+    have problems of their own, and sent no ids), a reference no shard of `parts` holds may be
+    held by one of those: it is checked once they are fixed."""
     if len(parts) < 2 and not any(part.crossings for part in parts):
         return []
     connection = _connection()
@@ -404,7 +430,7 @@ def across(parts: list[Part]) -> list[Problem]:
         "evalkit_places",
         pa.table(
             {
-                "place": pa.array(list(places), pa.uint8()),
+                "place": pa.array(list(places), pa.uint16()),
                 **{
                     name: [names[n] for names in places.values()] for n, name in enumerate(("owner", "scope", "header"))
                 },
@@ -450,10 +476,11 @@ def across(parts: list[Part]) -> list[Problem]:
     for part in parts:
         for reference in part.crossings:
             found = [held[(owner, reference.value)] for owner in reference.owners if (owner, reference.value) in held]
-            problem = reference.absent  # held by no shard
-            if found:  # held by another shard
-                problem = elsewhere("crossing", problem.file, problem.row, problem.column, problem.value, *found[0])
-            problems.append(problem)
+            absent = reference.absent  # the problem when no shard holds it
+            if found:  # another shard holds it
+                problems.append(elsewhere("crossing", absent.file, absent.row, absent.column, absent.value, *found[0]))
+            elif complete:
+                problems.append(absent)
     connection.close()
     return problems
 
@@ -467,11 +494,18 @@ def merged(
     from .facts import factset
 
     connection = _connection()
+    failures = [failure for part in parts for failure in part.failures]
     facts, moved = {}, {}  # kind → the table; kind → per shard, each of its rows' place in the table
     for kind in sorted({kind for part in parts for kind in part.facts}):
         # Each part's tables are let go as they are merged (the driver holds the run's facts once).
         tables = [_read(part.facts.pop(kind)) if kind in part.facts else None for part in parts]
-        whole = pa.concat_tables([table for table in tables if table is not None]).drop_columns(["year", "quarter"])
+        try:  # a field whole in one shard and fractional in another is fractional, as in one dataset
+            whole = pa.concat_tables([table for table in tables if table is not None], promote_options="permissive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
+            error = f"{kind} facts: a field is of another type in another shard ({error})"
+            failures.append(PluginFailure(session.fact_kind_plugin[kind], error))
+            continue
+        whole = whole.drop_columns(["year", "quarter"])
         whole = whole.append_column("_origin", pa.array(range(whole.num_rows), pa.int64()))
         whole = factset.ordered(connection, session.fact_kinds[kind], whole)
         place = pc.sort_indices(whole["_origin"])  # each row of the concatenation's place: the inverse order
@@ -485,6 +519,10 @@ def merged(
         if part.decisions is not None:
             decisions.append(_moved(_read(part.decisions), "kind", "fact", moved, n))
         part.findings = part.decisions = None
+    unmerged = pa.array(sorted({kind for part in parts for kind in part.facts} - set(moved)), pa.string())
+    if len(unmerged):  # a kind whose facts did not merge has no results, as a failed plugin's
+        findings = [table.filter(~pc.fill_null(pc.is_in(table["fact_kind"], unmerged), False)) for table in findings]
+        decisions = [table.filter(~pc.is_in(table["kind"], unmerged)) for table in decisions]
     connection.register("evalkit_findings", pa.concat_tables(findings))
     table = connection.sql(
         "SELECT * FROM evalkit_findings ORDER BY subject, year, coalesce(nullif(quarter, 0), 5), rule, fact_row"
@@ -499,12 +537,7 @@ def merged(
         decided = connection.sql("SELECT * EXCLUDE (place) FROM evalkit_decisions ORDER BY place, fact")
         decided = decided.to_arrow_table()
     connection.close()
-    failures: dict[tuple[str, str], PluginFailure] = {}
-    for failure in (failure for part in parts for failure in part.failures):
-        first = failures.setdefault((failure.plugin, failure.error), failure)
-        subjects = tuple(sorted(set(first.subjects) | set(failure.subjects)))
-        failures[(failure.plugin, failure.error)] = PluginFailure(first.plugin, first.error, subjects, first.traceback)
-    session.plugins.failures.extend(failures.values())
+    session.plugins.failures.extend(_failures(session, failures))
     rule_errors = sorted((error for part in parts for error in part.rule_errors), key=lambda error: error.subjects)
     unused = sorted((waiver for part in parts for waiver in part.unused), key=lambda waiver: (waiver.file, waiver.row))
     by_id = {rule.spec.id: rule for rule in judged}
@@ -517,6 +550,22 @@ def merged(
         unused,
         audit=not waivers,
     )
+
+
+def _failures(session, failures: list[PluginFailure]) -> list[PluginFailure]:
+    """The shards' plugin failures as one dataset's: each failure once, naming the subjects of
+    all shards it cost; ordered as the facts hook calls the plugins, then by error (as
+    `Session.facts` reports them); none the driver's session has already (a failure in a hook
+    every session calls, `evalkit_record_types`)."""
+    merged: dict[tuple[str, str], PluginFailure] = {}
+    for failure in failures:
+        first = merged.setdefault((failure.plugin, failure.error), failure)
+        subjects = tuple(sorted(set(first.subjects) | set(failure.subjects)))
+        merged[(failure.plugin, failure.error)] = PluginFailure(first.plugin, first.error, subjects, first.traceback)
+    order = {impl.plugin_name: n for n, impl in enumerate(session.plugins.call_order("evalkit_facts"))}
+    known = set(session.plugins.failures)
+    found = [failure for failure in merged.values() if failure not in known]
+    return sorted(found, key=lambda failure: (order.get(failure.plugin, len(order)), failure.error))
 
 
 def _moved(table: pa.Table, kind_column: str, row_column: str, moved: dict, shard: int) -> pa.Table:

@@ -67,8 +67,9 @@ def test_a_self_check_of_one_branch_as_tasks_names_its_evidence_as_one_dataset_d
 def test_the_spill_folder_holds_each_shards_tables_and_is_removed_unless_kept(country, tmp_path):
     spill = tmp_path / "spill"
     one = json_of("assess", country, "2024")
+    spill.mkdir()
     assert json_of("assess", country, "2024", "--jobs", "2", "--spill", str(spill)) == one
-    assert list(spill.iterdir()) == []
+    assert list(spill.iterdir()) == []  # the run's tables removed, the folder it did not make kept
     assert json_of("assess", country, "2024", "--jobs", "1", "--spill", str(spill), "--keep-spill") == one
     (run_folder,) = spill.iterdir()
     assert sorted(path.name for path in run_folder.iterdir()) == ["d0", "d1", "d2"]
@@ -293,3 +294,116 @@ def test_each_shard_done_is_told_for_the_progress_line(country):
     one = session.check(session.load(country), period)
     assert evaluation.findings.table.equals(one.findings.table)
     assert shards.subjects() == session.load(country).subjects()
+
+
+def shifted(country: Path, target: Path, years: int) -> Path:
+    """The shards with every date `years` later (2024 → 2024 + years)."""
+    folder = Path(shutil.copytree(country, target))
+    for path in folder.glob("*/*.csv"):
+        text = path.read_text(encoding="utf-8")
+        for year in (2025, 2024, 2023, 2022, 2021):  # latest first: a year once moved is not moved again
+            text = text.replace(f"{year}-", f"{year + years}-")
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_an_error_of_the_input_in_a_task_is_the_runs_exit_2_not_a_failed_shard(country, tmp_path):
+    """A working-day deadline in a year no calendar covers stops the run (exit 2) in a process of
+    the pool as in this one: the error crosses from the process whole, in both languages."""
+    folder = shifted(country, tmp_path / "country", 4)
+    extra = ("--period", "2028", "--rules-dir", str(ROOT / "examples" / "profiles" / "shandong-hotline"), "-q")
+    for lang, start in (("en", "error: working days of 2029 are unknown"), ("zh", "错误：2029 年的工作日未知")):
+        alone = run_cli(["assess", str(folder), *extra, "--lang", lang])
+        tasks = run_cli(["assess", str(folder), *extra, "--lang", lang, "--jobs", "2"])
+        assert alone.exit_code == tasks.exit_code == 2 and tasks.stderr == alone.stderr
+        assert tasks.stderr.startswith(start), tasks.stderr
+
+
+def test_a_spill_folder_that_cannot_be_written_is_a_usage_error_before_any_task(country, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    result = run("assess", country, "2024", "--jobs", "2", "--spill", str(blocked / "spill"))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"error: --spill {blocked / 'spill'}: cannot write there (")
+    made = tmp_path / "made" / "spill"
+    assert json_of("assess", country, "2024", "--jobs", "1", "--spill", str(made)) == json_of("assess", country, "2024")
+    assert not made.exists()  # made by the run, removed with its tables
+
+
+FLAKY_PLUGIN = """\
+from evalkit import hookimpl
+from evalkit.facts import Fact, FactKind
+
+
+@hookimpl
+def evalkit_record_types():
+    raise RuntimeError("no types today")
+
+
+@hookimpl
+def evalkit_fact_kinds():
+    return [FactKind("sized", "organization", {"n": "a number"})]
+
+
+@hookimpl
+def evalkit_facts(dataset, period):
+    facts = []
+    for id_, kind in dataset.columns("organizations", "id", "kind"):
+        if kind == "branch":
+            whole = id_.startswith("d0000")  # whole in d0, fractional in d1 and d2
+            facts.append(Fact("sized", id_, str(period), {"n": 1 if whole else 1.5}))
+    return facts
+"""
+
+
+def test_plugins_facts_and_failures_meet_at_the_driver_as_in_one_dataset(country, tmp_path):
+    """A field whole in one shard and fractional in others is fractional, as in one dataset; a
+    failure of a hook every session calls is reported once, not once more per shard."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "sized.py").write_text(FLAKY_PLUGIN, encoding="utf-8")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "sized.yaml").write_text(
+        'pack: sized\nversion: "1"\ntitle: {en: Sized, zh: 规模}\nrules:\n'
+        "  - id: SIZE01\n    title: {en: Small, zh: 小}\n    severity: low\n    fact: sized\n"
+        '    when: "n > 1"\n    message:\n      pass: {en: "{n}", zh: "{n}"}\n      fail: {en: "{n}", zh: "{n}"}\n',
+        encoding="utf-8",
+    )
+    extra = ("--plugins-dir", str(plugins), "--rules-dir", str(tmp_path / "rules"))
+    alone, tasks = run("check", country, "2024", *extra), run("check", country, "2024", *extra, "--jobs", "2")
+    assert alone.exit_code == tasks.exit_code == 3
+    assert tasks.stdout == alone.stdout
+    assert alone.json["errors"] == [
+        {
+            "plugin": "sized",
+            "error": "evalkit_record_types raised RuntimeError: no types today",
+            "rules": ["SIZE01"],
+            "subjects": [],
+        }
+    ]
+    messages = {f["message"] for f in alone.json["findings"] if f["rule"] == "SIZE01"}
+    assert messages == {"1.0", "1.5"}
+
+
+def test_a_reference_to_a_record_of_another_kind_in_another_shard_is_of_the_wrong_kind(country, tmp_path):
+    """d1's request names d0's organisation as its enterprise: not an enterprise anywhere, so the
+    problem one dataset gives, not a record to move into d1's shard."""
+    folder = Path(shutil.copytree(country, tmp_path / "country"))
+    lines = (folder / "d1" / "requests.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("enterprise_id")] = "d0000B001"
+    lines[1] = ",".join(row)
+    (folder / "d1" / "requests.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    alone, tasks = (run("check", folder, "2024", *jobs) for jobs in ((), ("--jobs", "2")))
+    assert alone.exit_code == tasks.exit_code == 2 and tasks.stderr == alone.stderr
+    assert "d1/requests.csv:2 [enterprise_id] 'd0000B001': expected the id of a record in enterprises" in alone.stderr
+
+
+def test_a_shard_named_with_a_hash_is_read_and_digested(country, tmp_path):
+    folder = tmp_path / "country"
+    for name, shard in (("#1", "d0"), ("a#b", "d1")):
+        shutil.copytree(country / shard, folder / name)
+    alone = run_cli(["assess", str(folder), "--period", "2024", "--format", "markdown", *PINNED])
+    tasks = run_cli(["assess", str(folder), "--period", "2024", "--format", "markdown", *PINNED, "--jobs", "2"])
+    assert alone.exit_code == tasks.exit_code == 0 and tasks.stdout == alone.stdout

@@ -140,15 +140,17 @@ def _absent(
     column: str,
     value: str,
     expected: tuple[str, str],
+    owners: tuple[str, ...] = SUBJECT_TABLES,
 ) -> Problem | None:
     """A reference to a subject that no record holds, in row `number` of `file` (of table `name`):
     a problem with the hint to --partial, or, in a partial ledger (`outside` a list), no problem
-    but a place to note; in a shard loaded alone, a crossing for the driver."""
+    but a place to note; in a shard loaded alone, a crossing for the driver to look for in the
+    `owners` tables of the other shards."""
     table = dataset.tables[name]
     header = table.header(column)
     if outside is None:
         problem = Problem(file, number, header, value, f"{expected[0]} ({HINT[0]})", f"{expected[1]}（{HINT[1]}）")
-        return _crossing(dataset, SUBJECT_TABLES, problem)
+        return _crossing(dataset, owners, problem)
     columns = [c.name for c in table.type.columns]
     place = columns.index(column) if column in columns else len(columns)
     source = table.files.index(file) if file in table.files else len(table.files)
@@ -280,7 +282,7 @@ def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Pro
     for place, file, number, bad, held in dataset.connection.execute(query).fetchall():
         name, column, expected, owner = columns[place]
         if owner in SUBJECT_TABLES and not held:
-            problem = _absent(dataset, outside, name, file, number, column, bad, expected)
+            problem = _absent(dataset, outside, name, file, number, column, bad, expected, (owner,))
         else:  # a subject of the wrong kind, or no record of a table that is not a subject's
             problem = Problem(file, number, dataset.tables[name].header(column), bad, *expected)
             problem = problem if held else _crossing(dataset, (owner,), problem)
@@ -505,7 +507,9 @@ def _incidents(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Prob
         expected = (f"the id of a {kind} in {tables[kind]}", describe_zh(dataset, tables[kind]))
         if held:
             yield Problem(file, number, column, subject, *expected)
-        elif problem := _absent(dataset, outside, "incidents", file, number, "subject_id", subject, expected):
+        elif problem := _absent(
+            dataset, outside, "incidents", file, number, "subject_id", subject, expected, (tables[kind],)
+        ):
             yield problem
 
 

@@ -14,6 +14,7 @@ plugin fails by name), so no plugin can change what another reads.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -208,14 +209,19 @@ class Dataset:
         return Calendar.of(self).describe()
 
     def files(self) -> set[str]:
-        """The files read, by their path from the dataset's folder."""
-        return {file.split("#")[0] for table in self.tables.values() for file in table.files}
+        """The files read, by their path from the dataset's folder (a sheet's, `book.xlsx#名单`,
+        its workbook's: a folder's name may hold a `#` too)."""
+        return {_SHEET.sub("", file) for table in self.tables.values() for file in table.files}
 
     def digest(self) -> str:
         return files_digest(self.folder, self.files())
 
     def counts(self) -> dict[str, int]:
         return {name: len(table) for name, table in self.tables.items()}
+
+
+#: A sheet's name after its workbook's (`book.xlsx#名单`), as the loader names a sheet it read.
+_SHEET = re.compile(r"(?:(?<=\.xlsx)|(?<=\.xlsm)|(?<=\.xls))#.*\Z", re.IGNORECASE | re.DOTALL)
 
 
 def files_digest(folder: Path, names: Iterable[str]) -> str:
