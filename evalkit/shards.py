@@ -378,7 +378,7 @@ def _on_dask(tasks: list[Task], executor: str, told: Callable[[int, int], None] 
         ) from None
     address = DASK_SCHEMES[scheme] + executor[len(scheme) :]
     try:
-        client = Client(address, timeout="30s")
+        client = Client(address, timeout="10s")
     except OSError as error:
         raise UsageError(
             f"--executor {executor}: no Dask scheduler answers there ({error})",
