@@ -96,20 +96,6 @@ from evalkit import hookimpl
 from evalkit.facts import FactKind
 
 MARK = Path({spill!r}) / "lost-d1"
-PACK = '''
-pack: lost_once
-version: "1"
-title: {{en: Lost once, zh: 丢失一次}}
-rules:
-  - id: LOST01
-    title: {{en: At most 10 members, zh: 党员不超过10名}}
-    severity: low
-    fact: lost_once
-    when: "members > 10"
-    message:
-      pass: {{en: "{{members}} members", zh: "{{members}}名党员"}}
-      fail: {{en: "{{members}} members", zh: "{{members}}名党员"}}
-'''
 
 
 @hookimpl
@@ -119,9 +105,7 @@ def evalkit_fact_kinds():
 
 @hookimpl
 def evalkit_rule_packs():
-    path = Path(__file__).with_name("lost_once.yaml")
-    path.write_text(PACK, encoding="utf-8")
-    return [path]
+    return [Path(__file__).with_name("lost_once.yaml")]  # written once: every process reads it
 
 
 @hookimpl
@@ -133,12 +117,29 @@ def evalkit_facts(dataset):
 """
 
 
+LOST_ONCE = """
+pack: lost_once
+version: "1"
+title: {en: Lost once, zh: 丢失一次}
+rules:
+  - id: LOST01
+    title: {en: At most 10 members, zh: 党员不超过10名}
+    severity: low
+    fact: lost_once
+    when: "members > 10"
+    message:
+      pass: {en: "{members} members", zh: "{members}名党员"}
+      fail: {en: "{members} members", zh: "{members}名党员"}
+"""
+
+
 def crashing_plugin(folder: Path, spill: Path, always: bool) -> Path:
     """A plugins folder whose plugin (its facts read by a rule, so asked for in every shard's
     task) ends the process running shard d1: the first time only (the spill folder keeps the
     mark) or every time. The shards loaded as one dataset are not d1 alone: nothing ends."""
     folder.mkdir()
     (folder / "crash.py").write_text(CRASHING.format(spill=str(spill), always=always), encoding="utf-8")
+    (folder / "lost_once.yaml").write_text(LOST_ONCE, encoding="utf-8")
     return folder
 
 
