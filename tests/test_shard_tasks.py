@@ -16,6 +16,7 @@ from evalkit.testing import run_cli
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import generate  # noqa: E402  (benchmarks/generate.py: not a package)
+from test_shards import edit, rows  # noqa: E402
 
 PINNED = ("--generated-at", "2025-01-15T09:00:00+08:00", "-q")
 
@@ -242,20 +243,9 @@ def test_on_a_dask_cluster_a_lost_worker_costs_a_second_attempt(cluster, country
 @pytest.mark.slow
 def test_on_a_dask_cluster_bad_shards_and_crossings_exit_2_listing_every_shards_problems(cluster, country, tmp_path):
     folder = Path(shutil.copytree(country, tmp_path / "country"))
-    lines = (folder / "d2" / "requests.csv").read_text(encoding="utf-8").splitlines()
-    header = lines[0].split(",")
-    row = lines[3].split(",")
-    row[header.index("status")] = "lost"
-    lines[3] = ",".join(row)
-    (folder / "d2" / "requests.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    cadres = (folder / "d0" / "cadres.csv").read_text(encoding="utf-8").splitlines()
-    first = cadres[1].split(",")[0]
-    visits = (folder / "d1" / "visits.csv").read_text(encoding="utf-8").splitlines()
-    header = visits[0].split(",")
-    row = visits[1].split(",")
-    row[header.index("cadre_id")] = first
-    visits[1] = ",".join(row)
-    (folder / "d1" / "visits.csv").write_text("\n".join(visits) + "\n", encoding="utf-8")
+    edit(folder / "d2" / "requests.csv", 4, "status", "lost")
+    first = rows(folder / "d0" / "cadres.csv")[1][0]
+    edit(folder / "d1" / "visits.csv", 2, "cadre_id", first)
     result = run("assess", folder, "2024", "--executor", cluster)
     assert result.exit_code == 2 and result.stdout == ""
     found = result.stderr.splitlines()[1:]
@@ -390,12 +380,7 @@ def test_a_reference_to_a_record_of_another_kind_in_another_shard_is_of_the_wron
     """d1's request names d0's organisation as its enterprise: not an enterprise anywhere, so the
     problem one dataset gives, not a record to move into d1's shard."""
     folder = Path(shutil.copytree(country, tmp_path / "country"))
-    lines = (folder / "d1" / "requests.csv").read_text(encoding="utf-8").splitlines()
-    header = lines[0].split(",")
-    row = lines[1].split(",")
-    row[header.index("enterprise_id")] = "d0000B001"
-    lines[1] = ",".join(row)
-    (folder / "d1" / "requests.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    edit(folder / "d1" / "requests.csv", 2, "enterprise_id", "d0000B001")
     alone, tasks = (run("check", folder, "2024", *jobs) for jobs in ((), ("--jobs", "2")))
     assert alone.exit_code == tasks.exit_code == 2 and tasks.stderr == alone.stderr
     assert "d1/requests.csv:2 [enterprise_id] 'd0000B001': expected the id of a record in enterprises" in alone.stderr
