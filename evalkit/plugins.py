@@ -26,7 +26,6 @@ import contextlib
 import importlib
 import importlib.util
 import io
-import os
 import sys
 import traceback
 from collections.abc import Iterable
@@ -67,14 +66,15 @@ class PluginFailure:
 
 
 class Plugins:
-    """The registered plugins, what they are, and the ones that failed."""
+    """The registered plugins, what they are, and the ones that failed (`autoload`: also those
+    installed under evalkit's entry point; `Session` decides from EVALKIT_DISABLE_PLUGIN_AUTOLOAD)."""
 
     def __init__(
         self,
         modules: Iterable[str] = (),
         blocked: Iterable[str] = (),
         plugins_dir: str | Path | None = None,
-        autoload: bool | None = None,
+        autoload: bool = False,
     ):
         self.manager = pluggy.PluginManager("evalkit")
         self.manager.add_hookspecs(hookspecs)
@@ -86,8 +86,6 @@ class Plugins:
             self._import(name, module, "builtin", __version__)
         for module in modules:
             self._import(module, module, "-p", "")
-        if autoload is None:
-            autoload = not os.environ.get("EVALKIT_DISABLE_PLUGIN_AUTOLOAD")
         if autoload:
             self._entry_points()
         if plugins_dir is not None:
