@@ -465,7 +465,7 @@ def across(parts: list[Part], complete: bool = True) -> list[Problem]:
                WHERE b.shard <> first.shard ORDER BY b.shard, b.row"""
         ).fetchall()
     ]
-    wanted = sorted({c.value for part in parts for c in part.crossings})
+    wanted = sorted({reference.absent.value for part in parts for reference in part.crossings})
     held: dict[tuple[str, str], tuple[str, int]] = {}
     if wanted:
         connection.register("evalkit_wanted", pa.table({"id": pa.array(wanted, pa.string())}))
@@ -475,7 +475,8 @@ def across(parts: list[Part], complete: bool = True) -> list[Problem]:
             held.setdefault((owner, id_), (file, row))
     for part in parts:
         for reference in part.crossings:
-            found = [held[(owner, reference.value)] for owner in reference.owners if (owner, reference.value) in held]
+            value = reference.absent.value
+            found = [held[(owner, value)] for owner in reference.owners if (owner, value) in held]
             absent = reference.absent  # the problem when no shard holds it
             if found:  # another shard holds it
                 problems.append(elsewhere("crossing", absent.file, absent.row, absent.column, absent.value, *found[0]))

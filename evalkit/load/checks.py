@@ -87,8 +87,7 @@ class Crossing(NamedTuple):
     another, it crosses shards; held by none, it is `absent`, the problem it is in one dataset."""
 
     owners: tuple[str, ...]  # the tables that may hold it
-    value: str
-    absent: Problem
+    absent: Problem  # its place, the value and what one dataset expects
 
 
 def validate_dataset(
@@ -163,7 +162,7 @@ def _crossing(dataset: Dataset, owners: tuple[str, ...], absent: Problem) -> Pro
     shard loaded alone: then a `Crossing` of `owners`' for the driver."""
     if dataset.crossings is None:
         return absent
-    dataset.crossings.append(Crossing(owners, absent.value, absent))
+    dataset.crossings.append(Crossing(owners, absent))
     return None
 
 
