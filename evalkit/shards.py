@@ -426,17 +426,9 @@ def across(parts: list[Part], complete: bool = True) -> list[Problem]:
         return []
     connection = _connection()
     places = {place: names for part in parts for place, names in part.places.items()}  # the same in every shard
-    connection.register(
-        "evalkit_places",
-        pa.table(
-            {
-                "place": pa.array(list(places), pa.uint16()),
-                **{
-                    name: [names[n] for names in places.values()] for n, name in enumerate(("owner", "scope", "header"))
-                },
-            }
-        ),
-    )
+    owners, scopes, headers = zip(*places.values(), strict=True)
+    table = {"place": pa.array(list(places), pa.uint16()), "owner": owners, "scope": scopes, "header": headers}
+    connection.register("evalkit_places", pa.table(table))
     keys = _numbered([part.keys for part in parts])
     connection.register("evalkit_numbered_keys", keys)
     connection.execute(
@@ -473,15 +465,13 @@ def across(parts: list[Part], complete: bool = True) -> list[Problem]:
             "SELECT owner, id, file, row FROM evalkit_keys SEMI JOIN evalkit_wanted USING (id) ORDER BY shard, row"
         ).fetchall():
             held.setdefault((owner, id_), (file, row))
-    for part in parts:
-        for reference in part.crossings:
-            value = reference.absent.value
-            found = [held[(owner, value)] for owner in reference.owners if (owner, value) in held]
-            absent = reference.absent  # the problem when no shard holds it
-            if found:  # another shard holds it
-                problems.append(elsewhere("crossing", absent.file, absent.row, absent.column, absent.value, *found[0]))
-            elif complete:
-                problems.append(absent)
+    for reference in (reference for part in parts for reference in part.crossings):
+        absent = reference.absent  # the problem when no shard holds it
+        found = [held[(owner, absent.value)] for owner in reference.owners if (owner, absent.value) in held]
+        if found:  # another shard holds it
+            problems.append(elsewhere("crossing", absent.file, absent.row, absent.column, absent.value, *found[0]))
+        elif complete:
+            problems.append(absent)
     connection.close()
     return problems
 
