@@ -1,7 +1,8 @@
 """A folder of shards run as tasks (shards.py, docs/scale.md): in this process (--jobs 1), in
 local processes (--jobs 2) and on a real local Dask cluster (--executor): the very JSON of the
 shards loaded as one dataset, which tests/test_shards.py shows is that of their concatenation; a
-lost process or worker costs a second attempt, a shard failing twice exits 3 writing nothing."""
+lost process or worker costs a second attempt, a shard failing twice exits 3 writing nothing.
+The Dask cluster's tests and the longer runs are in the slow set (CI runs it)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def test_tasks_in_this_process_or_two_give_the_json_of_one_dataset(country, comm
     assert json_of(command, country, period, "--jobs", "2") == one
 
 
+@pytest.mark.slow
 def test_the_audit_view_and_the_text_report_are_those_of_one_dataset(country):
     assert json_of("assess", country, "2024", "--jobs", "2", "--no-waivers") == json_of(
         "assess", country, "2024", "--no-waivers"
@@ -65,6 +67,7 @@ def test_a_self_check_of_one_branch_as_tasks_names_its_evidence_as_one_dataset_d
     assert alone[0].stdout == alone[1].stdout and branch in alone[0].stdout
 
 
+@pytest.mark.slow
 def test_the_spill_folder_holds_each_shards_tables_and_is_removed_unless_kept(country, tmp_path):
     spill = tmp_path / "spill"
     one = json_of("assess", country, "2024")
@@ -77,6 +80,7 @@ def test_the_spill_folder_holds_each_shards_tables_and_is_removed_unless_kept(co
     assert {"findings.parquet", "decisions.parquet"} <= {path.name for path in (run_folder / "d1").iterdir()}
 
 
+@pytest.mark.slow
 def test_a_pack_whose_ledger_only_some_shards_keep_judges_every_shard(country, tmp_path):
     """branch_life needs the meetings ledger: kept by d1 only, the pack judges d0's and d2's
     branches too (they held no meeting), as in the one dataset the shards make."""
@@ -298,6 +302,7 @@ def shifted(country: Path, target: Path, years: int) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_an_error_of_the_input_in_a_task_is_the_runs_exit_2_not_a_failed_shard(country, tmp_path):
     """A working-day deadline in a year no calendar covers stops the run (exit 2) in a process of
     the pool as in this one: the error crosses from the process whole, in both languages."""
@@ -386,6 +391,7 @@ def test_a_reference_to_a_record_of_another_kind_in_another_shard_is_of_the_wron
     assert "d1/requests.csv:2 [enterprise_id] 'd0000B001': expected the id of a record in enterprises" in alone.stderr
 
 
+@pytest.mark.slow
 def test_a_shard_named_with_a_hash_is_read_and_digested(country, tmp_path):
     folder = tmp_path / "country"
     for name, shard in (("#1", "d0"), ("a#b", "d1")):
