@@ -603,7 +603,7 @@ def _warn_unused_waivers(evaluation: Evaluation, args: argparse.Namespace) -> No
 def _explain(args: argparse.Namespace) -> int:
     with _stages(args) as progress:
         run = _Run(args, progress)
-        assessment = run.session.assess(run.dataset, run.period)
+        assessment = run.session.assess(run.dataset, run.period, waivers=not args.no_waivers)
         kind = run.kinds[args.subject]
         packs = run.session.active_packs(run.dataset)
         if args.format == "json":

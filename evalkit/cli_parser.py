@@ -134,13 +134,12 @@ def _shard_options(command: argparse.ArgumentParser) -> None:
     shards.add_argument("--keep-spill", action="store_true", help="keep the tables in --spill DIR after the run")
 
 
+NO_WAIVERS_HELP = "the audit view: results as if waivers.csv were empty (a waived finding counts as failed)"
+
+
 def _waiver_options(command: argparse.ArgumentParser) -> None:
     """check's and assess's options on waivers: the audit view, and unused waivers refused."""
-    command.add_argument(
-        "--no-waivers",
-        action="store_true",
-        help="the audit view: results as if waivers.csv were empty (a waived finding counts as failed)",
-    )
+    command.add_argument("--no-waivers", action="store_true", help=NO_WAIVERS_HELP)
     command.add_argument(
         "--strict",
         action="store_true",
@@ -227,6 +226,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     explain.add_argument(
         "--subject", required=True, metavar="ID", help="a department, cadre, organisation or enterprise, by id or name"
     )
+    explain.add_argument("--no-waivers", action="store_true", help=NO_WAIVERS_HELP)
 
     diff = commands.add_parser(
         "diff",

@@ -224,6 +224,24 @@ def test_the_audit_view_ignores_waivers(tmp_path, small):
     assert (b1["compliant_quarters"], b1["waived_quarters"]) == (3, 0)
 
 
+def test_explain_gives_the_audit_view_too(tmp_path, small):
+    """A committee asks how a branch's result stands without its waivers: explain says it."""
+    b1_without_q3_volunteering(small)
+    small["waivers"] = [waiver(approved_on="2024-07-02", expires_on="2024-12-31")]
+    folder = write_dataset(tmp_path, small)
+    args = ["explain", str(folder), "--period", "2024", "--subject", "B1"]
+
+    def opf05_q3(data: dict) -> str:
+        return next(f["status"] for f in data["findings"] if f["rule"] == "OPF05" and f["period"] == "2024Q3")
+
+    waived = run_cli([*args, "--format", "json"]).json
+    assert (opf05_q3(waived), "audit" in waived) == ("waived", False)
+    audit = run_cli([*args, "--format", "json", "--no-waivers"]).json
+    assert (opf05_q3(audit), audit["audit"]) == ("fail", True)
+    assert "（审计视图：不计豁免）" in run_cli([*args, "--no-waivers", "--lang", "zh"]).stdout.splitlines()[0]
+    assert "(audit view: waivers ignored)" in run_cli([*args, "--no-waivers"]).stdout.splitlines()[0]
+
+
 def test_waived_quarters_in_the_branches_table(tmp_path, small):
     b1_without_q3_volunteering(small)
     small["activities"] = [a for a in small["activities"] if a["id"] != "A11"]  # OPF03 fails in Q1 too

@@ -338,5 +338,6 @@ def explain_json(
         "packs": packs_json(packs),
         **({"calendar": calendar} if calendar is not None else {}),
         "errors": [error.to_json() for error in evaluation.errors],
+        **({"audit": True} if evaluation.audit else {}),
     }
     return JsonText(data)

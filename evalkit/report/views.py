@@ -416,7 +416,7 @@ def explain_document(assessment: Assessment, subject: str, subject_kind: str, ct
         kind=KIND_LABELS[ctx.lang].get(subject_kind, subject_kind),
         period=period.label(ctx.lang),
     )
-    doc = ctx.document(title)
+    doc = ctx.document(_audited(title, assessment.evaluation, ctx))
     score = next((s for s in assessment.scores if s.subject == subject), None)
     if score is not None:
         doc.blocks += _score_blocks(assessment, score, ctx)
