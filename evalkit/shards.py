@@ -22,20 +22,19 @@ from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import DatasetError, EvalkitError, Note, Problem, UsageError
-from .load.checks import Crossing, elsewhere
-from .load.dataset import files_digest
+from .load.checks import Crossing, elsewhere, id_scope
+from .load.dataset import connect, files_digest
 from .load.files import shard_names
 from .periods import Period
 from .plugins import PluginFailure
 from .rules.evaluate import Evaluation, RunError, UnusedWaiver
 from .rules.findings import Findings
-from .schema import SUBJECT_TABLES, TABLE_SUBJECT_KINDS, Limits
+from .schema import TABLE_SUBJECT_KINDS, Limits
 
 #: Where tasks run: `dask://HOST:PORT` (or `dask+tls://`, certificates from Dask's configuration).
 DASK_SCHEMES = {"dask://": "tcp://", "dask+tls://": "tls://"}
@@ -175,7 +174,7 @@ def _keys(dataset) -> tuple[pa.Table, dict[int, tuple[str, str, str]]]:
                 f"SELECT {place}::USMALLINT AS place, CAST(id AS VARCHAR) AS id, CAST(_file AS VARCHAR) AS file, "
                 f"_row::UINTEGER AS row FROM {dataset.view(name)} WHERE id IS NOT NULL"
             )
-            places[place] = (name, "subjects" if name in SUBJECT_TABLES else name, table.header("id"))
+            places[place] = (name, id_scope(name), table.header("id"))
     keys = dataset.connection.sql(" UNION ALL ".join(parts)).to_arrow_table()
     return keys.set_column(2, "file", pc.dictionary_encode(keys["file"])), places
 
@@ -402,14 +401,6 @@ def _on_dask(tasks: list[Task], executor: str, told: Callable[[int, int], None] 
     return [parts[task.shard] for task in tasks]
 
 
-def _connection() -> duckdb.DuckDBPyConnection:
-    """The driver's DuckDB: no extension fetched or loaded, as the loader's."""
-    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    connection = duckdb.connect(config=config)
-    connection.execute("SET enable_progress_bar = false")
-    return connection
-
-
 def _numbered(tables: list[pa.Table]) -> pa.Table:
     """The tables concatenated, each row with its table's place (`shard`)."""
     shard = [pa.repeat(pa.scalar(n, pa.uint32()), table.num_rows) for n, table in enumerate(tables)]
@@ -424,7 +415,7 @@ def across(parts: list[Part], complete: bool = True) -> list[Problem]:
     held by one of those: it is checked once they are fixed."""
     if len(parts) < 2 and not any(part.crossings for part in parts):
         return []
-    connection = _connection()
+    connection = connect()
     places = {place: names for part in parts for place, names in part.places.items()}  # the same in every shard
     owners, scopes, headers = zip(*places.values(), strict=True)
     table = {"place": pa.array(list(places), pa.uint16()), "owner": owners, "scope": scopes, "header": headers}
@@ -484,7 +475,7 @@ def merged(
     as `evaluate` orders them, a plugin's failures in several shards as one."""
     from .facts import factset
 
-    connection = _connection()
+    connection = connect()
     failures = [failure for part in parts for failure in part.failures]
     facts, moved = {}, {}  # kind → the table; kind → per shard, each of its rows' place in the table
     for kind in sorted({kind for part in parts for kind in part.facts}):

@@ -216,7 +216,7 @@ def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
     for order, (name, table) in enumerate(dataset.tables.items()):
         if table.type.id_column is None:
             continue
-        scope = "subjects" if name in SUBJECT_TABLES else name
+        scope = id_scope(name)
         scopes.setdefault(scope, []).append(f"SELECT id FROM {dataset.view(name)}")
         parts.append(
             f"SELECT {quoted(scope)} AS scope, {order} AS place, {_source(table)} AS source, _row, "
@@ -239,6 +239,12 @@ def _unique_ids(dataset: Dataset) -> Iterator[Problem]:
         if seen > 1:
             header = dataset.tables[names[place]].header("id")
             yield elsewhere("repeated", file, number, header, id_, first_file, first_row)
+
+
+def id_scope(table: str) -> str:
+    """Where a table's ids must be unique: the subject tables' together (a subject is named by its
+    id alone), any other table's by itself."""
+    return "subjects" if table in SUBJECT_TABLES else table
 
 
 def _references(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Problem]:

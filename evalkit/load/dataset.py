@@ -236,6 +236,22 @@ def files_digest(folder: Path, names: Iterable[str]) -> str:
     return hasher.hexdigest()
 
 
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection as evalkit uses one (the loader's, the shards' driver's): rows keep
+    their file's order through every query; no DuckDB extension is ever fetched or loaded (a run
+    must not reach the network, and gives the same results everywhere); no progress bar on stderr
+    (a long query's, which would mix with evalkit's own messages); `threads`, default one per core."""
+    config = {
+        "preserve_insertion_order": True,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        **({"threads": threads} if threads else {}),
+    }
+    connection = duckdb.connect(config=config)
+    connection.execute("SET enable_progress_bar = false")
+    return connection
+
+
 def _concatenated(record_type: RecordType, files: list) -> tuple[Table, list[Problem]]:
     """One table of the typed rows of a record type's files, in the order read, each row keeping
     its file and row number. Extra columns one file has and another lacks are blank in the latter."""
@@ -289,17 +305,7 @@ def load_dataset(
             f"{folder}：不是文件夹（数据集是存放 .csv/.xlsx 台账文件的文件夹）",
         )
     types = {t.name: t for t in record_types}
-    # Rows keep their file's order through every query; no DuckDB extension is ever fetched or
-    # loaded (a run must not reach the network, and gives the same results everywhere); no
-    # progress bar on stderr (a long query's, which would mix with evalkit's own messages).
-    config = {
-        "preserve_insertion_order": True,
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-        **({"threads": threads} if threads else {}),
-    }
-    connection = duckdb.connect(config=config)
-    connection.execute("SET enable_progress_bar = false")
+    connection = connect(threads)
     define_macros(connection)
     notes: list[Note] = []
     problems: list[Problem] = []
