@@ -203,7 +203,10 @@ def cluster():
     worker allowed once (as docs/scale.md configures an office's scheduler)."""
     dask = pytest.importorskip("dask")
     distributed = pytest.importorskip("distributed")
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    # worker-saturation 1.0: a worker holds only the task it runs, so one that dies costs no other
+    # shard an attempt (at Dask's default 1.1 a queued shard died with it, and was named).
+    config = {"distributed.scheduler.allowed-failures": 1, "distributed.scheduler.worker-saturation": 1.0}
+    with dask.config.set(config):
         with distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as local:
