@@ -310,11 +310,19 @@ def _run(tasks: list[Task], where: Where, told: Callable[[int, int], None] | Non
     return parts
 
 
-def _failed(shard: str, error: BaseException) -> ShardFailed:
-    what = f"{type(error).__name__}: {error}".rstrip(": ")
+def _failed(failures: dict[str, BaseException]) -> ShardFailed:
+    """The run's end when shards failed twice: each named, with the error of its last attempt."""
+    what = {shard: f"{type(error).__name__}: {error}".rstrip(": ") for shard, error in failures.items()}
+    if len(what) == 1:
+        [(shard, error)] = what.items()
+        return ShardFailed(
+            f"shard {shard} failed twice ({error}): nothing was written",
+            f"分片 {shard} 两次运行失败（{error}）：没有写出任何结果",
+        )
     return ShardFailed(
-        f"shard {shard} failed twice ({what}): nothing was written",
-        f"分片 {shard} 两次运行失败（{what}）：没有写出任何结果",
+        f"shards {', '.join(what)} failed twice ({'; '.join(f'{s}: {e}' for s, e in what.items())}): "
+        "nothing was written",
+        f"分片 {'、'.join(what)} 两次运行失败（{'；'.join(f'{s}：{e}' for s, e in what.items())}）：没有写出任何结果",
     )
 
 
@@ -341,21 +349,27 @@ def _in_processes(tasks: list[Task], jobs: int, told: Callable[[int, int], None]
             except Exception:  # lost with its process (the pool broken) or raised: tried again alone
                 continue
     lost = [task for task in tasks if task.shard not in parts]
+    failures = {}
     with ThreadPoolExecutor(jobs) as waiting:  # threads that only wait on the processes
         for task, part in zip(lost, waiting.map(_alone, lost), strict=True):
-            done(task, part)
+            if isinstance(part, Part):
+                done(task, part)
+            else:
+                failures[task.shard] = part
+    if failures:
+        raise _failed(failures)
     return [parts[task.shard] for task in tasks]
 
 
-def _alone(task: Task) -> Part:
-    """The task in a process of its own: a second attempt."""
+def _alone(task: Task) -> Part | Exception:
+    """The task in a process of its own: a second attempt; what it failed with, if it did again."""
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
         try:
             return pool.submit(run_shard, task).result()
         except EvalkitError:
             raise
         except Exception as error:
-            raise _failed(task.shard, error) from None
+            return error
 
 
 def _on_dask(tasks: list[Task], executor: str, told: Callable[[int, int], None] | None) -> list[Part]:
@@ -384,6 +398,7 @@ def _on_dask(tasks: list[Task], executor: str, told: Callable[[int, int], None] 
             f"--executor {executor}：该地址没有 Dask 调度器应答（{error}）",
         ) from None
     parts: dict[str, Part] = {}
+    failures: dict[str, Exception] = {}
     with client:
         run = uuid.uuid4().hex[:12]
         keys = [f"evalkit-{run}-{task.shard}" for task in tasks]
@@ -394,10 +409,13 @@ def _on_dask(tasks: list[Task], executor: str, told: Callable[[int, int], None] 
                 parts[shard_of[future.key]] = future.result()
             except EvalkitError:
                 raise
-            except Exception as error:
-                raise _failed(shard_of[future.key], error) from None
+            except Exception as error:  # every shard that failed twice is named, in the tasks' order
+                failures[shard_of[future.key]] = error
+                continue
             if told is not None:
                 told(len(parts), len(tasks))
+    if failures:
+        raise _failed({task.shard: failures[task.shard] for task in tasks if task.shard in failures})
     return [parts[task.shard] for task in tasks]
 
 

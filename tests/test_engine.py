@@ -93,14 +93,11 @@ def test_asking_once_per_distinct_fact_equals_asking_fact_by_fact(conditions, fa
     import pyarrow as pa
 
     rules = [EngineRule(f"R{n}:when", "k", condition) for n, condition in enumerate(conditions)]
-    connection = duckdb.connect()
-    connection.register(
-        "facts", pa.table({**{name: [f[name] for f in facts] for name in FACT_NAMES}, "n": range(len(facts))})
-    )
-    _Judge(connection, rules).judged("k", "facts", "judged")
+    table = pa.table({**{name: [f[name] for f in facts] for name in FACT_NAMES}, "n": range(len(facts))})
+    judged = _Judge(duckdb.connect(), rules).judged("k", table)
     names = [rule.name for rule in rules]
-    columns = ", ".join(f'"{name}"' for name in names)
-    rows = connection.execute(f"SELECT n, {columns}, _failed FROM judged ORDER BY n").fetchall()
+    assert judged.select(table.column_names) == table  # the facts kept, in their order
+    rows = list(zip(*(judged[name].to_pylist() for name in ["n", *names, "_failed"]), strict=True))
     assert [row[-1] for row in rows] == [None] * len(facts)
     joined = [{name for name, fired in zip(names, row[1:-1], strict=True) if fired} for row in rows]
     engine = RuleEngine(rules)

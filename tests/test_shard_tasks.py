@@ -6,6 +6,7 @@ The Dask cluster's tests and the longer runs are in the slow set (CI runs it).""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -100,7 +101,7 @@ from pathlib import Path
 from evalkit import hookimpl
 from evalkit.facts import FactKind
 
-MARK = Path({spill!r}) / "lost-d1"
+SPILL = Path({spill!r})
 
 
 @hookimpl
@@ -115,8 +116,9 @@ def evalkit_rule_packs():
 
 @hookimpl
 def evalkit_facts(dataset):
-    if dataset.shards == ("d1",) and ({always} or not MARK.exists()):
-        MARK.touch()
+    mark = SPILL / f"lost-{{dataset.shards[0]}}"
+    if len(dataset.shards) == 1 and dataset.shards[0] in {lost!r} and ({always} or not mark.exists()):
+        mark.touch()
         os._exit(1)  # the process or worker is lost, as when the machine kills it
     return []
 """
@@ -138,12 +140,12 @@ rules:
 """
 
 
-def crashing_plugin(folder: Path, spill: Path, always: bool) -> Path:
+def crashing_plugin(folder: Path, spill: Path, always: bool, lost: tuple[str, ...] = ("d1",)) -> Path:
     """A plugins folder whose plugin (its facts read by a rule, so asked for in every shard's
-    task) ends the process running shard d1: the first time only (the spill folder keeps the
-    mark) or every time. The shards loaded as one dataset are not d1 alone: nothing ends."""
+    task) ends the process running a shard of `lost`: the first time only (the spill folder keeps
+    the mark) or every time. The shards loaded as one dataset are not one alone: nothing ends."""
     folder.mkdir()
-    (folder / "crash.py").write_text(CRASHING.format(spill=str(spill), always=always), encoding="utf-8")
+    (folder / "crash.py").write_text(CRASHING.format(spill=str(spill), always=always, lost=lost), encoding="utf-8")
     (folder / "lost_once.yaml").write_text(LOST_ONCE, encoding="utf-8")
     return folder
 
@@ -170,6 +172,19 @@ def test_a_shard_failing_twice_exits_3_naming_it_and_writes_nothing(country, tmp
     assert result.stderr.startswith("error: shard d1 failed twice (BrokenProcessPool: ")
     assert result.stderr.endswith("): nothing was written\n")
     assert [path.name for path in spill.iterdir()] == ["lost-d1"]  # the run's tables removed
+
+
+def test_every_shard_failing_twice_is_named_with_its_error(country, tmp_path):
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    plugins = crashing_plugin(tmp_path / "plugins", spill, always=True, lost=("d2", "d1"))
+    result = run("assess", country, "2024", "--jobs", "2", "--plugins-dir", str(plugins), "--lang", "zh")
+    assert result.exit_code == 3
+    assert re.fullmatch(
+        r"错误：分片 d1、d2 两次运行失败（d1：BrokenProcessPool: [^；]+；d2：BrokenProcessPool: [^；]+）"
+        r"：没有写出任何结果\n",
+        result.stderr,
+    )
 
 
 @pytest.mark.parametrize(
@@ -271,7 +286,8 @@ def test_on_a_dask_cluster_a_shard_failing_twice_exits_3(cluster, country, tmp_p
     plugins = crashing_plugin(tmp_path / "plugins", spill, always=True)
     result = run("assess", country, "2024", "--executor", cluster, "--plugins-dir", str(plugins))
     assert result.exit_code == 3
-    assert result.stderr.startswith("error: shard d1 failed twice (")
+    named = re.match(r"error: shards? (.+?) failed twice \(", result.stderr)
+    assert named and "d1" in named.group(1).split(", ")  # shards lost with d1's worker named too
 
 
 def test_each_shard_done_is_told_for_the_progress_line(country):

@@ -138,9 +138,9 @@ def ordered(connection, kind: FactKind, table: pa.Table) -> pa.Table:
         distinct = (
             f"SELECT count(*) > count(DISTINCT ({', '.join(['subject', 'period', *fields])})) FROM evalkit_unordered"
         )
-        ties = connection.execute(distinct).fetchall()[0][
-            0
-        ]  # equal texts are equal values: no tie in values, none in texts
+        # equal texts are equal values: no tie in values, none in texts; without evidence lists,
+        # nothing is left to break a tie with
+        ties = bool(kind.evidence) and connection.execute(distinct).fetchall()[0][0]
         year = "CAST(left(period, 4) AS BIGINT)"
         quarter = "CASE WHEN length(period) = 6 THEN CAST(right(period, 1) AS BIGINT) ELSE 0 END"
         keys = ["subject", year, f"coalesce(nullif({quarter}, 0), 5)"]

@@ -182,28 +182,32 @@ class _Judge:
             self.of_kind[rule.kind].append(rule.name)
         self.engines = engines(rules)
 
-    def judged(self, kind: str, view: str, target: str) -> None:
-        """Creates the view `target`: `view`'s rows with the outcome columns of `kind`'s rules."""
+    def judged(self, kind: str, table: pa.Table) -> pa.Table:
+        """`table` with the outcome columns of `kind`'s rules. The answers are joined back in SQL
+        as each fact's row among the distinct ones, and taken in Arrow: the facts' own columns
+        are not copied, and the rules read a table rather than a join each."""
         fields = sorted(self.reads.get(kind, ()))
         names = self.of_kind.get(kind, [])
         selected = ", ".join(_name(name) for name in fields) or "1"
-        keys = self.connection.execute(f"SELECT DISTINCT {selected} FROM {view} ORDER BY ALL").fetchall()
+        self.connection.register("evalkit_judged", table.append_column("_at", pa.array(range(table.num_rows))))
+        try:
+            keys = self.connection.execute(f"SELECT DISTINCT {selected} FROM evalkit_judged ORDER BY ALL").fetchall()
+            answers = {name: pa.array([key[index] for key in keys]) for index, name in enumerate(fields)}
+            self.connection.register("evalkit_answers", pa.table({**answers, "_key": pa.array(range(len(keys)))}))
+            join = " AND ".join(f"f.{_name(name)} IS NOT DISTINCT FROM a.{_name(name)}" for name in fields) or "true"
+            at = self.connection.sql(
+                f"SELECT a._key FROM evalkit_judged f JOIN evalkit_answers a ON {join} ORDER BY f._at"
+            ).to_arrow_table()["_key"]
+        finally:
+            self.connection.unregister("evalkit_judged")
+            self.connection.unregister("evalkit_answers")
         engine = self.engines.get(kind) or RuleEngine([])
         fired, failed = engine.judge([{"kind": kind, **dict(zip(fields, key, strict=False))} for key in keys])
         errors = dict(failed)
-        answers = {
-            **{name: pa.array([key[index] for key in keys]) for index, name in enumerate(fields)},
-            **{name: pa.array([name in answer for answer in fired], pa.bool_()) for name in names},
-            "_failed": pa.array([str(errors[n]) if n in errors else None for n in range(len(keys))], pa.string()),
-        }
-        registered = f"evalkit_answers_{target}"
-        self.connection.register(registered, pa.table(answers))
-        join = " AND ".join(f"f.{_name(name)} = a.{_name(name)}" for name in fields) or "true"
-        outcomes = ", ".join(f"a.{_name(name)}" for name in [*names, "_failed"])
-        self.connection.execute(
-            f"CREATE OR REPLACE TEMP VIEW {target} AS "
-            f"SELECT f.*, {outcomes} FROM {view} f JOIN {registered} a ON {join}"
-        )
+        for name in names:
+            table = table.append_column(name, pa.array([name in answer for answer in fired], pa.bool_()).take(at))
+        errors = pa.array([str(errors[n]) if n in errors else None for n in range(len(keys))], pa.string())
+        return table.append_column("_failed", errors.take(at))
 
 
 def evaluate(
@@ -225,7 +229,7 @@ def evaluate(
     compiled = engine_rules(rules)
     judge = _Judge(connection, compiled)
     findings, decisions, errors = [], [], []
-    views: dict[str, str] = {}  # kind → its facts
+    views: dict[str, str] = {}  # kind → its facts with their outcomes (registered tables)
     try:
         for number, (kind, table) in enumerate(sorted(facts.items())):
             table = table.append_column("fact", pa.array(range(table.num_rows), pa.int64()))  # its row in `facts`
@@ -233,10 +237,8 @@ def evaluate(
                 table = table.filter(
                     pa.compute.is_in(table.column("subject"), value_set=pa.array(sorted(subjects), pa.string()))
                 )
-            view = views[kind] = f"evalkit_facts_{number}"
-            connection.register(view, table)
-            outcomes = f"evalkit_outcomes_{number}"
-            judge.judged(kind, view, outcomes)
+            outcomes = views[kind] = f"evalkit_outcomes_{number}"
+            connection.register(outcomes, judge.judged(kind, table))
             errors += [
                 RuleError("(engine)", subject, RuntimeError(error))
                 for subject, error in connection.execute(
@@ -251,7 +253,8 @@ def evaluate(
                 elif rule.role in DECIDED_ROLES:
                     decisions.append(_decided(rule, rules.index(rule), kind, outcomes))
         checks = " UNION ALL ".join(findings) or _NO_FINDINGS
-        connection.execute(f"CREATE OR REPLACE TEMP VIEW evalkit_checked AS {_waived(checks, waivers)}")
+        # a table, not a view: the chained rules read it, and then the findings' query does
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE evalkit_checked AS {_waived(checks, waivers)}")
         chained = _chained(connection, judge, rules, period, views, fact_kinds, waivers)
         table = connection.sql(
             f"SELECT {FINDING_COLUMNS} FROM (SELECT * FROM evalkit_checked{chained}) "
@@ -263,6 +266,7 @@ def evaluate(
     finally:
         for view in views.values():
             connection.unregister(view)
+        connection.execute("DROP TABLE IF EXISTS evalkit_checked")
     errors.sort(key=lambda error: (error.subject, error.rule))
     return table, decided, errors
 
@@ -358,11 +362,12 @@ def _chained(connection, judge: _Judge, rules, period: Period, views: dict[str, 
     ]
     if not chains:
         return ""
-    connection.execute(
-        "CREATE OR REPLACE TEMP VIEW evalkit_derived AS SELECT rule, pack, subject, status, period, year, quarter "
-        "FROM evalkit_checked WHERE status IN ('fail', 'waived')"
-    )
-    judge.judged("finding", "evalkit_derived", "evalkit_derived_outcomes")
+    derived = connection.sql(
+        "SELECT rule, pack, subject, status, period, year, quarter FROM evalkit_checked "
+        "WHERE status IN ('fail', 'waived')"
+    ).to_arrow_table()
+    views["finding"] = "evalkit_derived_outcomes"
+    connection.register(views["finding"], judge.judged("finding", derived))
     parts = []
     for rule in chains:
         spec = rule.spec
