@@ -56,17 +56,17 @@ def render_xlsx(document: Document) -> bytes:
     book = Workbook()
     cover = book.active
     cover.title = _sheet_name(words["sheets"]["cover"], taken)
-    _append(cover, [document.title])
+    add = _rows(cover)
+    add([document.title])
     cover["A1"].font = Font(bold=True, size=14)
     for label, value in document.meta:
-        _append(cover, [label, value])
+        add([label, value])
     for table in document.provenance:
-        cover.append([])
-        _append(cover, [table.title])
-        cover.cell(cover.max_row, 1).font = Font(bold=True)
-        _append(cover, table.headers)
+        add([])
+        add([table.title])[0].font = Font(bold=True)
+        add(table.headers)
         for row in table.rows:
-            _append(cover, [cell.text() for cell in row])
+            add([cell.text() for cell in row])
     _wrap(cover, fit_widths(cover, [[str(c.value or "") for c in row] for row in cover.iter_rows()], COVER_WIDTH))
     _print_setup(cover, document, words["sheets"]["cover"], pages_tall=1)
     bold = Font(bold=True)
@@ -77,13 +77,12 @@ def render_xlsx(document: Document) -> bytes:
         sheet = book.create_sheet(_sheet_name(words["sheets"].get(table.key, table.title), taken))
         texts = [table.headers, *[[cell.text() for cell in row] for row in table.rows]]
         wrapped = fit_widths(sheet, texts, TABLE_WIDTH)
-        _append(sheet, table.headers)
-        for cell in sheet[1]:
+        add = _rows(sheet)
+        for cell in add(table.headers):
             cell.font, cell.fill = bold, header_fill
             cell.alignment = Alignment(wrap_text=cell.column in wrapped, vertical="center")
         for row in table.rows:
-            _append(sheet, [_value(cell) for cell in row])
-            for target, cell in zip(sheet[sheet.max_row], row, strict=False):
+            for target, cell in zip(add([_value(cell) for cell in row]), row, strict=True):
                 target.alignment = body[target.column in wrapped]  # top: a row with a wrapped cell reads across
                 if cell.style == "percent":
                     target.number_format = "0.00%"
@@ -93,8 +92,8 @@ def render_xlsx(document: Document) -> bytes:
                     target.fill = fills[cell.mark]
         _fit_heights(sheet, wrapped)  # the table's rows: a note below it runs across the columns
         for note in table.notes:
-            sheet.append([])
-            _append(sheet, [note])
+            add([])
+            add([note])
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions if table.rows else None
         if table.detail:
@@ -103,8 +102,9 @@ def render_xlsx(document: Document) -> bytes:
         sheet.print_title_rows = "1:1"
     if document.notes():  # explain's arithmetic, check's advice: one line per row
         sheet = book.create_sheet(_sheet_name(words["sheets"]["notes"], taken))
+        add = _rows(sheet)
         for line in document.notes():
-            _append(sheet, [line])
+            add([line])
         sheet.column_dimensions["A"].width = 120
         _wrap(sheet, {1})
         _print_setup(sheet, document, words["sheets"]["notes"], pages_tall=0)
@@ -113,12 +113,24 @@ def render_xlsx(document: Document) -> bytes:
     return buffer.getvalue()
 
 
-def _append(sheet, values: list) -> None:
-    """A row of values, every text stored as text (see the module's docstring)."""
-    sheet.append([visible(value) if isinstance(value, str) else value for value in values])
-    for target in sheet[sheet.max_row]:
-        if isinstance(target.value, str) and formula_like(target.value):
-            target.data_type, target.quotePrefix = "s", True
+def _rows(sheet):
+    """A function that writes a row of values below the last it wrote (every text stored as text,
+    see the module's docstring) and returns its cells. It counts the rows itself: openpyxl's
+    `max_row` scans every cell, which made the sample's workbook take 2.7 s, not 0.5."""
+    written = 0
+
+    def add(values: list) -> list:
+        nonlocal written
+        written += 1
+        cells = []
+        for column, value in enumerate(values, start=1):
+            cell = sheet.cell(written, column, visible(value) if isinstance(value, str) else value)
+            if isinstance(cell.value, str) and formula_like(cell.value):
+                cell.data_type, cell.quotePrefix = "s", True
+            cells.append(cell)
+        return cells
+
+    return add
 
 
 def _value(cell: Cell) -> object:
