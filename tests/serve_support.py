@@ -51,7 +51,7 @@ def finished(client, response, seconds: float = 120):
     """The page a run's page refreshes to once the run is done."""
     deadline = time.monotonic() + seconds
     while 'http-equiv="refresh"' in response.text and time.monotonic() < deadline:
-        time.sleep(0.3)
+        time.sleep(0.05)
         response = client.get(response.url)
     return response
 

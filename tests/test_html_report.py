@@ -20,6 +20,9 @@ from evalkit.cli import main
 from evalkit.report.document import Bar, Charts, Document
 from evalkit.report.html import render_html
 
+#: Tests driving another program (here Debian's chromium) are in the slow set, which CI runs.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 CHROMIUM = Path("/usr/bin/chromium")

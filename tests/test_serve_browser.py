@@ -24,6 +24,9 @@ from openpyxl import load_workbook  # noqa: E402
 
 from evalkit.serve.app import Settings, create_app  # noqa: E402
 
+#: Tests driving another program (here Debian's chromium) are in the slow set, which CI runs.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 TOKEN = "browser-office-token"

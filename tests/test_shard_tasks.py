@@ -2,7 +2,8 @@
 local processes (--jobs 2) and on a real local Dask cluster (--executor): the very JSON of the
 shards loaded as one dataset, which tests/test_shards.py shows is that of their concatenation; a
 lost process or worker costs a second attempt, a shard failing twice exits 3 writing nothing.
-The Dask cluster's tests and the longer runs are in the slow set (CI runs it)."""
+Every test starting processes (--jobs 2, the Dask cluster) and the longer runs are in the slow
+set (CI runs it); the default run has the tasks in this process."""
 
 from __future__ import annotations
 
@@ -42,12 +43,17 @@ def json_of(command: str, folder: Path, period: str, *extra: str) -> str:
     return result.stdout
 
 
+#: The tasks in this process (what the driver makes of the parts) and in a pool of two processes
+#: (what crosses a process's boundary: in the slow set, as every test starting processes).
+JOBS = pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])
+
+
+@JOBS
 @pytest.mark.parametrize(("command", "period"), [("check", "2024"), ("check", "2024Q3"), ("assess", "2024")])
-def test_tasks_in_this_process_or_two_give_the_json_of_one_dataset(country, command, period):
+def test_tasks_in_this_process_or_two_give_the_json_of_one_dataset(country, command, period, jobs):
     one = json_of(command, country, period)
     assert '"d1/waivers.csv:' in one  # waivers counted, named by their shard's file
-    assert json_of(command, country, period, "--jobs", "1") == one
-    assert json_of(command, country, period, "--jobs", "2") == one
+    assert json_of(command, country, period, "--jobs", jobs) == one
 
 
 @pytest.mark.slow
@@ -59,12 +65,12 @@ def test_the_audit_view_and_the_text_report_are_those_of_one_dataset(country):
     assert text[0].exit_code == text[1].exit_code == 0 and text[0].stdout == text[1].stdout
 
 
-def test_a_self_check_of_one_branch_as_tasks_names_its_evidence_as_one_dataset_does(country):
+@JOBS
+def test_a_self_check_of_one_branch_as_tasks_names_its_evidence_as_one_dataset_does(country, jobs):
     branch = "d0001B000"
     extra = ("--subject", branch, "--format", "text", "--today", "2025-01-06")
-    alone = [
-        run_cli(["check", str(country), "--period", "2024", *PINNED, *extra, *jobs]) for jobs in ((), ("--jobs", "2"))
-    ]
+    command = ["check", str(country), "--period", "2024", *PINNED, *extra]
+    alone = [run_cli([*command, *tasks]) for tasks in ((), ("--jobs", jobs))]
     assert alone[0].stdout == alone[1].stdout and branch in alone[0].stdout
 
 
@@ -150,6 +156,7 @@ def crashing_plugin(folder: Path, spill: Path, always: bool, lost: tuple[str, ..
     return folder
 
 
+@pytest.mark.slow
 def test_a_lost_process_costs_a_second_attempt_with_the_same_result(country, tmp_path):
     spill = tmp_path / "spill"
     spill.mkdir()
@@ -161,6 +168,7 @@ def test_a_lost_process_costs_a_second_attempt_with_the_same_result(country, tmp
     assert (spill / "lost-d1").exists()
 
 
+@pytest.mark.slow
 def test_a_shard_failing_twice_exits_3_naming_it_and_writes_nothing(country, tmp_path):
     spill = tmp_path / "spill"
     spill.mkdir()
@@ -174,6 +182,7 @@ def test_a_shard_failing_twice_exits_3_naming_it_and_writes_nothing(country, tmp
     assert [path.name for path in spill.iterdir()] == ["lost-d1"]  # the run's tables removed
 
 
+@pytest.mark.slow
 def test_every_shard_failing_twice_is_named_with_its_error(country, tmp_path):
     spill = tmp_path / "spill"
     spill.mkdir()
@@ -371,7 +380,8 @@ def evalkit_facts(dataset, period):
 """
 
 
-def test_plugins_facts_and_failures_meet_at_the_driver_as_in_one_dataset(country, tmp_path):
+@JOBS
+def test_plugins_facts_and_failures_meet_at_the_driver_as_in_one_dataset(country, tmp_path, jobs):
     """A field whole in one shard and fractional in others is fractional, as in one dataset; a
     failure of a hook every session calls is reported once, not once more per shard."""
     plugins = tmp_path / "plugins"
@@ -385,7 +395,7 @@ def test_plugins_facts_and_failures_meet_at_the_driver_as_in_one_dataset(country
         encoding="utf-8",
     )
     extra = ("--plugins-dir", str(plugins), "--rules-dir", str(tmp_path / "rules"))
-    alone, tasks = run("check", country, "2024", *extra), run("check", country, "2024", *extra, "--jobs", "2")
+    alone, tasks = run("check", country, "2024", *extra), run("check", country, "2024", *extra, "--jobs", jobs)
     assert alone.exit_code == tasks.exit_code == 3
     assert tasks.stdout == alone.stdout
     assert alone.json["errors"] == [
@@ -400,12 +410,13 @@ def test_plugins_facts_and_failures_meet_at_the_driver_as_in_one_dataset(country
     assert messages == {"1.0", "1.5"}
 
 
-def test_a_reference_to_a_record_of_another_kind_in_another_shard_is_of_the_wrong_kind(country, tmp_path):
+@JOBS
+def test_a_reference_to_a_record_of_another_kind_in_another_shard_is_of_the_wrong_kind(country, tmp_path, jobs):
     """d1's request names d0's organisation as its enterprise: not an enterprise anywhere, so the
     problem one dataset gives, not a record to move into d1's shard."""
     folder = Path(shutil.copytree(country, tmp_path / "country"))
     edit(folder / "d1" / "requests.csv", 2, "enterprise_id", "d0000B001")
-    alone, tasks = (run("check", folder, "2024", *jobs) for jobs in ((), ("--jobs", "2")))
+    alone, tasks = (run("check", folder, "2024", *tasks) for tasks in ((), ("--jobs", jobs)))
     assert alone.exit_code == tasks.exit_code == 2 and tasks.stderr == alone.stderr
     assert "d1/requests.csv:2 [enterprise_id] 'd0000B001': expected the id of a record in enterprises" in alone.stderr
 

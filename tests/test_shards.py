@@ -118,9 +118,14 @@ def country(unwaived, tmp_path) -> Path:
     return Path(shutil.copytree(unwaived[0], tmp_path / "country"))
 
 
-#: A folder of shards loaded as one dataset in this process, and its shards run as tasks in two
-#: processes (shards.py): the same problems either way.
-MODES = pytest.mark.parametrize("mode", [(), ("--jobs", "2")], ids=["one", "tasks"])
+#: A folder of shards loaded as one dataset, and its shards run as tasks (shards.py) in this
+#: process and in two processes (in the slow set, as every test starting processes): the same
+#: problems every way.
+MODES = pytest.mark.parametrize(
+    "mode",
+    [(), ("--jobs", "1"), pytest.param(("--jobs", "2"), marks=pytest.mark.slow)],
+    ids=["one", "tasks", "processes"],
+)
 
 
 def problems(folder: Path, *extra: str) -> list[str]:

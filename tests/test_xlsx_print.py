@@ -188,6 +188,7 @@ def pdf_pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![A-Za-z])", pdf))
 
 
+@pytest.mark.slow  # drives another program (LibreOffice), as the slow set's tests do
 def test_the_chinese_assessment_prints_on_at_most_15_pages(sample_files, tmp_path):
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
