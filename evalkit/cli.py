@@ -284,24 +284,11 @@ class _Run:
     def context(self, packs: list[Pack], findings: Iterable[Finding] = ()) -> Context:
         """The report's context; with `findings` (a self-check's), the date and title of the
         records they name as evidence."""
-        words = WORDS[self.args.lang]
-        meta = [
-            (words["period"], self.period.label(self.args.lang)),
-            (words["dataset"], str(self.args.dataset)),
-            (words["generated"], self.generated_at),
-            (words["digest"], self.dataset.digest()),
-        ]
-        plugins = [(i.name, i.version, i.source) for i in self.session.plugins.infos.values()]
-        context = Context(self.args.lang, self.session.rules, self.names, self.departments, meta, packs, plugins)
-        context.calendar = self.calendar(packs)
-        context.today, context.records = (
-            self.today,
-            self.dataset.dated_titles({i for f in findings for i in f.evidence}),
-        )
-        return context
+        about = (self.period.label(self.args.lang), str(self.args.dataset), self.generated_at)
+        return Context.of_run(self.args.lang, self.session, self.dataset, packs, about, self.today, findings)
 
     def calendar(self, packs: list[Pack]) -> dict | None:
-        """The working-day calendar the report names, when one of the `packs` used counts working days."""
+        """The working-day calendar the JSON names, when one of the `packs` used counts working days."""
         if self.session.working_days(packs) is None:
             return None
         return self.dataset.describe_calendar()

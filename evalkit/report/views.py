@@ -45,6 +45,22 @@ class Context:
     records: dict[str, tuple[date, str]] = field(default_factory=dict)  # evidence id → date, title
     calendar: dict | None = None  # the working-day calendar when a pack counts working days (`Calendar.describe`)
 
+    @classmethod
+    def of_run(cls, lang: str, session, dataset, packs: list[Pack], about: tuple[str, ...], today: date, findings=()):
+        """A run's context, as the command and the web page build it: `about` is the period's
+        label, the dataset as its user names it and when the report is made (the cover's first
+        lines, then the input's digest); with `findings` (a self-check's), the date and title of
+        the records they name; the working-day calendar when one of the `packs` counts them."""
+        names, _, departments = dataset.subjects()
+        meta = list(zip((WORDS[lang][key] for key in ("period", "dataset", "generated")), about, strict=True))
+        meta.append((WORDS[lang]["digest"], dataset.digest()))
+        plugins = [(i.name, i.version, i.source) for i in session.plugins.infos.values()]
+        context = cls(lang, session.rules, names, departments, meta, packs, plugins, today)
+        context.records = dataset.dated_titles({i for f in findings for i in f.evidence})
+        if session.working_days(packs) is not None:
+            context.calendar = dataset.describe_calendar()
+        return context
+
     @property
     def words(self) -> dict:
         return WORDS[self.lang]

@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 from ..errors import DatasetError, Note, Problem
 from ..periods import Period
 from ..report.document import Document, Paragraph
-from ..report.words import STATUS_LABELS, WORDS
+from ..report.words import STATUS_LABELS
 from ..session import Session
 
 LANGS = ("zh", "en")
@@ -140,24 +140,13 @@ def _report(documents: dict[str, Document], counts: dict, grid: dict, errors: in
 
 
 def _context(session, dataset, packs, period: str, shown_as: str, lang: str, today: date, findings=()):
-    """The report's context as the command builds it (cli.py `_Run.context`), the upload named as
-    its files, never by the server's temporary folder."""
+    """The report's context as the command builds it, the upload named as its files, never by the
+    server's temporary folder."""
     from ..report.views import Context
 
-    words = WORDS[lang]
-    names, _, departments = dataset.subjects()
-    meta = [
-        (words["period"], Period.parse(period).label(lang)),
-        (words["dataset"], shown_as),
-        (words["generated"], datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")),
-        (words["digest"], dataset.digest()),
-    ]
-    plugins = [(i.name, i.version, i.source) for i in session.plugins.infos.values()]
-    context = Context(lang, session.rules, names, departments, meta, packs, plugins, today)
-    context.records = dataset.dated_titles({i for f in findings for i in f.evidence})
-    if session.working_days(packs) is not None:
-        context.calendar = dataset.describe_calendar()
-    return context
+    generated = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    about = (Period.parse(period).label(lang), shown_as, generated)
+    return Context.of_run(lang, session, dataset, packs, about, today, findings)
 
 
 def _grid(findings, period: Period, session: Session, lang: str) -> dict:
