@@ -133,6 +133,8 @@ ORG_KINDS = _enum(
     ("branch", "党支部"),
     ("joint_branch", "联合党支部"),
 )
+#: The organisations that are party branches: each runs the "1+4" method and its organisational life.
+BRANCH_KINDS = ("branch", "joint_branch")
 SEGMENTS = _enum(("upstream", "上游"), ("midstream", "中游"), ("downstream", "下游"))
 SIZES = _enum(("large", "大型"), ("medium", "中型"), ("small", "小型"), ("micro", "微型"))
 POST_ROLES = _enum(
@@ -238,7 +240,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
             _c("chain_leader", "链主", BOOL),
             _c("employees", "职工人数", INT),
             _c("party_members", "党员人数", INT),
-            _c("party_org_id", "所属党组织", opt=True, ref=Ref("organizations", ("branch", "joint_branch"))),
+            _c("party_org_id", "所属党组织", opt=True, ref=Ref("organizations", BRANCH_KINDS)),
         ),
         doc="chain enterprises",
         aliases=("企业台账", "链上企业"),
@@ -450,7 +452,7 @@ CORE_RECORD_TYPES: tuple[RecordType, ...] = (
         "组织生活台账",
         (
             _c("id", "编号"),
-            _c("org_id", "党组织", ref=Ref("organizations", ("branch", "joint_branch"))),
+            _c("org_id", "党组织", ref=Ref("organizations", BRANCH_KINDS)),
             _c("date", "日期", DATE),
             _c("kind", "类型", LIST, enum=BRANCH_MEETING_KINDS, note="a meeting may be several kinds at once"),
             _c("title", "主题", opt=True),

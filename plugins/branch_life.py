@@ -17,8 +17,8 @@ from pathlib import Path
 
 from evalkit import hookimpl
 from evalkit.facts import FactKind, FactTable
+from evalkit.schema import BRANCH_KINDS
 
-BRANCH_KINDS = ("branch", "joint_branch")
 #: The meetings every checked month needs (a rule each), by the name of their fact fields.
 MONTHLY = {"committee": "committee_meeting", "party_group": "group_meeting", "theme_day": "theme_day"}
 #: The meetings a quarter needs, and those a year needs, by the name of their count field.

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from evalkit import hookimpl
 from evalkit.facts import FactKind, FactTable
+from evalkit.schema import BRANCH_KINDS
 
-BRANCH_KINDS = ("branch", "joint_branch")
 CATEGORIES = ("business_collaboration", "member_education", "model_publicity", "volunteer_service")
 
 
