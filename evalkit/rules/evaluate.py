@@ -203,10 +203,10 @@ class _Judge:
             self.connection.unregister("evalkit_answers")
         engine = self.engines.get(kind) or RuleEngine([])
         fired, failed = engine.judge([{"kind": kind, **dict(zip(fields, key, strict=False))} for key in keys])
-        errors = dict(failed)
         for name in names:
             table = table.append_column(name, pa.array([name in answer for answer in fired], pa.bool_()).take(at))
-        errors = pa.array([str(errors[n]) if n in errors else None for n in range(len(keys))], pa.string())
+        error_of = dict(failed)
+        errors = pa.array([str(error_of[n]) if n in error_of else None for n in range(len(keys))], pa.string())
         return table.append_column("_failed", errors.take(at))
 
 
