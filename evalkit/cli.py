@@ -432,15 +432,19 @@ def _earlier(args: argparse.Namespace) -> dict | None:
     return read_output(args.compare)
 
 
-def _comparison(args: argparse.Namespace, earlier: dict | None, output: Callable[[], JsonText]) -> Comparison | None:
+def _comparison(
+    args: argparse.Namespace, earlier: dict | None, output: Callable[[], JsonText]
+) -> tuple[Comparison | None, JsonText | None]:
     """What changed from the --compare output to this run's JSON output (`output` makes it; it is
-    written to text here and read as the earlier one was, so both sides are compared alike)."""
+    written to text here and read as the earlier one was, so both sides are compared alike), and
+    that output, kept to be written again (None without --compare)."""
     if earlier is None:
-        return None
+        return None, None
+    made = output().kept()
     text: list[str] = []
-    output().write_to(text.append)
+    made.write_to(text.append)
     later = parse_output("".join(text), args.output or "-")
-    return compare(earlier, later, args.shift_years, args.compare, args.output or "-")
+    return compare(earlier, later, args.shift_years, args.compare, args.output or "-"), made
 
 
 def _exit_code(args: argparse.Namespace, failed: bool, comparison: Comparison | None) -> int:
@@ -471,9 +475,9 @@ def _check(args: argparse.Namespace) -> int:
         def output() -> JsonText:
             return check_json(evaluation, packs, args.lang, run.calendar(packs), args.subject, rules)
 
-        comparison = _comparison(args, earlier, output)
+        comparison, made = _comparison(args, earlier, output)
         if args.format == "json":
-            run.emit(_with_comparison(output(), comparison))
+            run.emit(_with_comparison(made or output(), comparison))
         else:
             findings = evaluation.findings if args.subject else ()
             context = run.context(packs, findings)
@@ -511,9 +515,9 @@ def _assess(args: argparse.Namespace) -> int:
             calendar = run.calendar(packs)
             return assess_json(assessment, packs, run.names, run.departments, args.lang, calendar, rules)
 
-        comparison = _comparison(args, earlier, output)
+        comparison, made = _comparison(args, earlier, output)
         if args.format == "json":
-            run.emit(_with_comparison(output(), comparison))
+            run.emit(_with_comparison(made or output(), comparison))
         else:
             context = run.context(packs)
             document = assess_document(assessment, context)

@@ -63,6 +63,10 @@ class JsonText:
                 write(text.replace("\n", "\n "))  # one level deeper (a JSON text has no newline in a string)
         write("\n}\n" if self.data else "{}\n")
 
+    def kept(self) -> JsonText:
+        """This text with its lists' items made now and held, so that it can be written twice."""
+        return JsonText({key: Items(list(v.chunks)) if isinstance(v, Items) else v for key, v in self.data.items()})
+
 
 def _listed(texts: Iterable[str]) -> Items:
     """Values written at the top level, as items of a top-level list (two levels deep)."""
