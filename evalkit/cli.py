@@ -287,12 +287,6 @@ class _Run:
         about = (self.period.label(self.args.lang), str(self.args.dataset), self.generated_at)
         return Context.of_run(self.args.lang, self.session, self.dataset, packs, about, self.today, findings)
 
-    def calendar(self, packs: list[Pack]) -> dict | None:
-        """The working-day calendar the JSON names, when one of the `packs` used counts working days."""
-        if self.session.working_days(packs) is None:
-            return None
-        return self.dataset.describe_calendar()
-
     def emit(self, document_or_json) -> None:
         self.progress.step(WORDS[self.args.lang]["rendering"])
         if isinstance(document_or_json, JsonText):
@@ -473,7 +467,8 @@ def _check(args: argparse.Namespace) -> int:
         rules = rules_json(run.session.rules, packs, args.lang)
 
         def output() -> JsonText:
-            return check_json(evaluation, packs, args.lang, run.calendar(packs), args.subject, rules)
+            calendar = run.session.calendar(run.dataset, packs)
+            return check_json(evaluation, packs, args.lang, calendar, args.subject, rules)
 
         comparison, made = _comparison(args, earlier, output)
         if args.format == "json":
@@ -512,7 +507,7 @@ def _assess(args: argparse.Namespace) -> int:
         rules = rules_json(run.session.rules, packs, args.lang)
 
         def output() -> JsonText:
-            calendar = run.calendar(packs)
+            calendar = run.session.calendar(run.dataset, packs)
             return assess_json(assessment, packs, run.names, run.departments, args.lang, calendar, rules)
 
         comparison, made = _comparison(args, earlier, output)
@@ -598,10 +593,9 @@ def _explain(args: argparse.Namespace) -> int:
         kind = run.kinds[args.subject]
         packs = run.session.active_packs(run.dataset)
         if args.format == "json":
+            calendar = run.session.calendar(run.dataset, packs)
             run.emit(
-                explain_json(
-                    assessment, args.subject, kind, packs, run.names, run.departments, args.lang, run.calendar(packs)
-                )
+                explain_json(assessment, args.subject, kind, packs, run.names, run.departments, args.lang, calendar)
             )
         else:
             run.emit(explain_document(assessment, args.subject, kind, run.context(packs)))

@@ -91,6 +91,11 @@ class Session:
         ]
         return max(limits, default=None)
 
+    def calendar(self, dataset: Dataset, packs: Iterable[Pack]) -> dict | None:
+        """The working-day calendar a report of `packs` names (`Calendar.describe`): None when
+        none of them counts working days."""
+        return dataset.describe_calendar() if self.working_days(packs) is not None else None
+
     def _check_needs(self) -> None:
         """A pack's `needs` names record types that exist (a misspelt one would leave it out for good)."""
         known = {record_type.name for record_type in self.record_types}

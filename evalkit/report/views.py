@@ -57,8 +57,7 @@ class Context:
         plugins = [(i.name, i.version, i.source) for i in session.plugins.infos.values()]
         context = cls(lang, session.rules, names, departments, meta, packs, plugins, today)
         context.records = dataset.dated_titles({i for f in findings for i in f.evidence})
-        if session.working_days(packs) is not None:
-            context.calendar = dataset.describe_calendar()
+        context.calendar = session.calendar(dataset, packs)
         return context
 
     @property
