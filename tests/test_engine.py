@@ -89,12 +89,11 @@ FACT = st.fixed_dictionaries(
 def test_asking_once_per_distinct_fact_equals_asking_fact_by_fact(conditions, facts):
     """Facts of one kind in a table, judged once per distinct combination of the fields the
     rules read (not `noise`) and joined back, get exactly the answers of asking fact by fact."""
-    import duckdb
     import pyarrow as pa
 
     rules = [EngineRule(f"R{n}:when", "k", condition) for n, condition in enumerate(conditions)]
     table = pa.table({**{name: [f[name] for f in facts] for name in FACT_NAMES}, "n": range(len(facts))})
-    judged = _Judge(duckdb.connect(), rules).judged("k", table)
+    judged = _Judge(rules).judged("k", table)
     names = [rule.name for rule in rules]
     assert judged.select(table.column_names) == table  # the facts kept, in their order
     rows = list(zip(*(judged[name].to_pylist() for name in ["n", *names, "_failed"]), strict=True))

@@ -3,8 +3,6 @@ wrapped to a width (a Markdown viewer lays the tables out)."""
 
 from __future__ import annotations
 
-from tabulate import tabulate
-
 from ..errors import visible
 from .document import Document, Paragraph, Table
 
@@ -15,6 +13,8 @@ def _in_cell(text: str) -> str:
 
 
 def _table(table: Table) -> str:
+    from tabulate import tabulate  # 25 ms to import (wcwidth's tables): only for Markdown
+
     rows = [[_in_cell(cell.text()) for cell in row] for row in table.rows]
     headers = [_in_cell(header) for header in table.headers]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)

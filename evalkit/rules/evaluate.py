@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..facts import FactKind, evidence_column
 from ..periods import Period
@@ -173,8 +174,7 @@ class _Judge:
     Each table gets one boolean column per engine rule of its kind (named after the rule), and
     `_failed`: the error of a fact the engine could not judge (or NULL)."""
 
-    def __init__(self, connection, rules: list[EngineRule]):
-        self.connection = connection
+    def __init__(self, rules: list[EngineRule]):
         self.reads: dict[str, set[str]] = defaultdict(set)
         self.of_kind: dict[str, list[str]] = defaultdict(list)
         for rule in rules:
@@ -183,31 +183,33 @@ class _Judge:
         self.engines = engines(rules)
 
     def judged(self, kind: str, table: pa.Table) -> pa.Table:
-        """`table` with the outcome columns of `kind`'s rules. The answers are joined back in SQL
-        as each fact's row among the distinct ones, and taken in Arrow: the facts' own columns
-        are not copied, and the rules read a table rather than a join each."""
+        """`table` with the outcome columns of `kind`'s rules. The engine answers each distinct
+        combination of the fields the rules read once; each fact takes its combination's answer
+        by row, so the facts' own columns are not copied and the rules read a table."""
         fields = sorted(self.reads.get(kind, ()))
-        names = self.of_kind.get(kind, [])
-        selected = ", ".join(_name(name) for name in fields) or "1"
-        self.connection.register("evalkit_judged", table.append_column("_at", pa.array(range(table.num_rows))))
-        try:
-            keys = self.connection.execute(f"SELECT DISTINCT {selected} FROM evalkit_judged ORDER BY ALL").fetchall()
-            answers = {name: pa.array([key[index] for key in keys]) for index, name in enumerate(fields)}
-            self.connection.register("evalkit_answers", pa.table({**answers, "_key": pa.array(range(len(keys)))}))
-            join = " AND ".join(f"f.{_name(name)} IS NOT DISTINCT FROM a.{_name(name)}" for name in fields) or "true"
-            at = self.connection.sql(
-                f"SELECT a._key FROM evalkit_judged f JOIN evalkit_answers a ON {join} ORDER BY f._at"
-            ).to_arrow_table()["_key"]
-        finally:
-            self.connection.unregister("evalkit_judged")
-            self.connection.unregister("evalkit_answers")
+        keys, at = _distinct(table, fields)
         engine = self.engines.get(kind) or RuleEngine([])
-        fired, failed = engine.judge([{"kind": kind, **dict(zip(fields, key, strict=False))} for key in keys])
-        for name in names:
+        fired, failed = engine.judge([{"kind": kind, **dict(zip(fields, key, strict=True))} for key in keys])
+        for name in self.of_kind.get(kind, []):
             table = table.append_column(name, pa.array([name in answer for answer in fired], pa.bool_()).take(at))
         error_of = dict(failed)
         errors = pa.array([str(error_of[n]) if n in error_of else None for n in range(len(keys))], pa.string())
         return table.append_column("_failed", errors.take(at))
+
+
+def _distinct(table: pa.Table, fields: list[str]) -> tuple[list[tuple], pa.Array]:
+    """The distinct combinations of `fields` in `table`, in ascending order (the order the
+    engine is asked them), and each row's number among them. Grouped in Arrow: a fact kind's
+    table is already one, and a query here cost a millisecond or more per kind at any size."""
+    if not fields:  # the rules read no field: one question for every fact
+        return [()] * bool(table.num_rows), pa.repeat(pa.scalar(0, pa.int64()), table.num_rows)
+    rows = table.select(fields).append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+    grouped = rows.group_by(fields, use_threads=False).aggregate([("_row", "list")])
+    grouped = grouped.sort_by([(name, "ascending") for name in fields])
+    members = grouped["_row_list"].combine_chunks()
+    # each group's rows, flattened, are a permutation of the rows: its sort order inverts it
+    at = pc.list_parent_indices(members).take(pc.sort_indices(pc.list_flatten(members)))
+    return list(zip(*(grouped[name].to_pylist() for name in fields), strict=True)), at
 
 
 def evaluate(
@@ -227,7 +229,7 @@ def evaluate(
     the rules the engine could not decide.
     """
     compiled = engine_rules(rules)
-    judge = _Judge(connection, compiled)
+    judge = _Judge(compiled)
     findings, decisions, errors = [], [], []
     views: dict[str, str] = {}  # kind → its facts with their outcomes (registered tables)
     try:
@@ -235,16 +237,18 @@ def evaluate(
             table = table.append_column("fact", pa.array(range(table.num_rows), pa.int64()))  # its row in `facts`
             if subjects is not None:
                 table = table.filter(
-                    pa.compute.is_in(table.column("subject"), value_set=pa.array(sorted(subjects), pa.string()))
+                    pc.is_in(table.column("subject"), value_set=pa.array(sorted(subjects), pa.string()))
                 )
             outcomes = views[kind] = f"evalkit_outcomes_{number}"
-            connection.register(outcomes, judge.judged(kind, table))
-            errors += [
-                RuleError("(engine)", subject, RuntimeError(error))
-                for subject, error in connection.execute(
-                    f"SELECT DISTINCT subject, _failed FROM {outcomes} WHERE _failed IS NOT NULL ORDER BY ALL"
-                ).fetchall()
-            ]
+            judged = judge.judged(kind, table)
+            connection.register(outcomes, judged)
+            if judged["_failed"].null_count < judged.num_rows:
+                errors += [
+                    RuleError("(engine)", subject, RuntimeError(error))
+                    for subject, error in connection.execute(
+                        f"SELECT DISTINCT subject, _failed FROM {outcomes} WHERE _failed IS NOT NULL ORDER BY ALL"
+                    ).fetchall()
+                ]
             for rule in rules:
                 if rule.spec.fact != kind:
                     continue
