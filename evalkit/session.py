@@ -261,13 +261,14 @@ class Session:
     ) -> Evaluation:
         """The rules over the facts (optionally only `subjects`'): findings, decisions, errors and
         the waivers that waived nothing (without `waivers`, none is read: the audit view)."""
-        table_of_waivers = dataset.view("waivers") if waivers else NO_WAIVERS
+        read = waivers and len(dataset.tables["waivers"]) > 0
+        table_of_waivers = dataset.view("waivers") if read else NO_WAIVERS
         table, decisions, rule_errors = evaluate(
             dataset.connection, period, rules, facts, self.fact_kinds, table_of_waivers, subjects
         )
         findings = Findings(table, facts, {rule.spec.id: rule for rule in rules}, period)
         errors = self.plugin_errors(rules) + [self._rule_error(error) for error in rule_errors]
-        unused = unused_waivers(dataset.connection, table, table_of_waivers, period) if waivers else []
+        unused = unused_waivers(dataset.connection, table, table_of_waivers, period) if read else []
         return Evaluation(period, facts, findings, errors, decisions, unused, audit=not waivers)
 
     def assess(self, dataset: Dataset, period: Period, waivers: bool = True) -> Assessment:

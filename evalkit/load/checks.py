@@ -398,6 +398,8 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
     """Each request's fields against its status and each other: the query picks the requests
     with something wrong, Python words what."""
     table = dataset.tables["requests"]
+    if not len(table):
+        return
     wrong = []
     for status, needs in STATUS_FIELDS.items():
         for column, need in zip(STATUS_COLUMNS, needs, strict=True):
@@ -450,6 +452,8 @@ def _requests(dataset: Dataset) -> Iterator[Problem]:
 
 
 def _meetings(dataset: Dataset) -> Iterator[Problem]:
+    if not len(dataset.tables["meetings"]):
+        return
     meetings = dataset.view("meetings")
     query = f"""SELECT CAST(_file AS VARCHAR), _row, issues_resolved, issues_raised FROM {meetings}
                 WHERE issues_resolved > issues_raised"""
@@ -466,6 +470,8 @@ def _meetings(dataset: Dataset) -> Iterator[Problem]:
 
 def _cadre_statuses(dataset: Dataset) -> Iterator[Problem]:
     """A status ends on or after the day it starts (a one-day leave has from_date = to_date)."""
+    if not len(dataset.tables["cadre_status"]):
+        return
     query = f"""SELECT CAST(_file AS VARCHAR), _row, to_date, from_date FROM {dataset.view("cadre_status")}
                 WHERE to_date < from_date"""
     for file, number, to_date, from_date in dataset.connection.execute(query).fetchall():
@@ -496,6 +502,8 @@ def _chain_committees(dataset: Dataset) -> Iterator[Problem]:
 def _incidents(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Problem]:
     """An incident's subject is a subject of its kind: one of another kind is a problem, one
     no subject table holds is `_absent`."""
+    if not len(dataset.tables["incidents"]):
+        return
     tables = dict(zip(SUBJECT_KINDS, ("departments", "cadres", "organizations"), strict=True))
     owners = " ".join(f"WHEN {quoted(kind)} THEN {quoted(owner)}" for kind, owner in tables.items())
     subjects = ", ".join(map(quoted, SUBJECT_TABLES))
@@ -520,6 +528,8 @@ def _incidents(dataset: Dataset, outside: list[Outside] | None) -> Iterator[Prob
 
 def _waivers(dataset: Dataset, known_rules: set[str] | None, outside: list[Outside] | None) -> Iterator[Problem]:
     table = dataset.tables["waivers"]
+    if not len(table):
+        return
     subjects = ", ".join(map(quoted, SUBJECT_TABLES))
     query = f"""SELECT CAST(_file AS VARCHAR), _row, rule, subject_id,
                        subject_id IN (SELECT id FROM evalkit_ids WHERE owner IN ({subjects}))
@@ -541,6 +551,8 @@ def _waiver_expiries(dataset: Dataset, waiver_days: dict[str, int]) -> Iterator[
     max_waiver_days, at most that many days after approval: an office's waiver is renewed, not
     granted for good."""
     table = dataset.tables["waivers"]
+    if not len(table):
+        return
     query = f"""SELECT CAST(_file AS VARCHAR), _row, rule, period, approved_on, expires_on
                 FROM {dataset.view("waivers")} WHERE expires_on IS NOT NULL"""
     column = table.header("expires_on")
