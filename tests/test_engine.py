@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from evalkit.rules.conditions import AllOf, Always, AnyOf, Compare
 from evalkit.rules.engine import FACTS_PER_SID, EngineRule, RuleEngine
-from evalkit.rules.evaluate import _Judge
+from evalkit.rules.evaluate import _distinct, _Judge
 
 RULES = [
     EngineRule("LOW:when", "count", Compare("n", "<", 3)),
@@ -104,6 +104,18 @@ def test_asking_once_per_distinct_fact_equals_asking_fact_by_fact(conditions, fa
 
 
 FACT_NAMES = ("a", "b", "c", "noise")
+
+
+def test_the_distinct_combinations_are_asked_in_order_and_each_fact_finds_its_own():
+    import pyarrow as pa
+
+    table = pa.table({"a": [2, 1, 2, 3], "b": ["x", "y", "x", "x"], "noise": [1, 2, 3, 4]})
+    keys, at = _distinct(table, ["a", "b"])
+    assert keys == [(1, "y"), (2, "x"), (3, "x")] and at.to_pylist() == [1, 0, 1, 2]
+    keys, at = _distinct(table, [])  # rules reading no field: one question for all
+    assert keys == [()] and at.to_pylist() == [0, 0, 0, 0]
+    keys, at = _distinct(table.slice(0, 0), ["a"])
+    assert keys == [] and at.to_pylist() == []
 
 
 def test_more_rules_than_one_native_ruleset_takes_are_split_and_all_decide():

@@ -61,3 +61,27 @@ def test_a_reserved_field_name_is_refused_when_the_kind_is_declared(tmp_path, fi
     result = run_cli(["rules", "--plugins-dir", str(plugins)])
     assert result.exit_code == 2
     assert result.stderr == f"error: plugin mine: fact kind thing: field {field!r} is reserved\n"
+
+
+def test_facts_are_ordered_by_subject_period_values_as_text_then_evidence():
+    """A year after its quarters; values compared as text ("10" before "9"); two facts equal in
+    subject, period and values ordered by their evidence lists, which break no other tie."""
+    import duckdb
+    import pyarrow as pa
+
+    from evalkit.facts import evidence_column
+    from evalkit.facts.factset import ordered
+
+    kind = FactKind("visit", "cadre", {"n": ""}, evidence={"visits": ""})
+    table = pa.table(
+        {
+            "subject": ["K2", "K1", "K1", "K1", "K1", "K1"],
+            "subject_kind": ["cadre"] * 6,
+            "period": ["2024", "2024", "2024Q2", "2024", "2024", "2024"],
+            "n": [1, 9, 5, 10, 9, 9],
+            evidence_column("visits"): [["V1"], ["V9"], ["V5"], ["V10"], ["V2", "V3"], ["V2"]],
+        }
+    )
+    result = ordered(duckdb.connect(), kind, table)
+    assert result[evidence_column("visits")].to_pylist() == [["V5"], ["V10"], ["V2"], ["V2", "V3"], ["V9"], ["V1"]]
+    assert result["quarter"].to_pylist() == [2, 0, 0, 0, 0, 0] and result["year"].to_pylist() == [2024] * 6
