@@ -132,6 +132,7 @@ class Dataset:
         self.notes: list[Note] = notes or []  # how the files were read (rows skipped, files not read, ...)
         self.tables: Mapping[str, Table] = MappingProxyType(tables)
         self.connection = connection
+        self._subjects = None
         for name, table in tables.items():
             connection.register(name, table.relation_table())
 
@@ -169,12 +170,15 @@ class Dataset:
     def subjects(self) -> tuple[dict[str, str], dict[str, str], dict[str, str | None]]:
         """What reports name subjects by: every subject's name and kind (organization,
         enterprise, department, cadre) by id, and each cadre's department. Read as columns, not
-        rows: a province has about 250,000 subjects, and a dict per row took 1.2 s."""
-        names, kinds = {}, {}
-        for table, kind in TABLE_SUBJECT_KINDS.items():
-            for id_, name in self.columns(table, "id", "name"):
-                names[id_], kinds[id_] = name, kind
-        return names, kinds, dict(self.columns("cadres", "id", "department_id"))
+        rows: a province has about 250,000 subjects, and a dict per row took 1.2 s. Read once:
+        the command and each report it makes (the web page makes two) ask for them."""
+        if self._subjects is None:
+            names, kinds = {}, {}
+            for table, kind in TABLE_SUBJECT_KINDS.items():
+                for id_, name in self.columns(table, "id", "name"):
+                    names[id_], kinds[id_] = name, kind
+            self._subjects = names, kinds, dict(self.columns("cadres", "id", "department_id"))
+        return self._subjects
 
     def dated_titles(self, ids: set[str]) -> dict[str, tuple[date, str]]:
         """The date and title of each of `ids` that is the id of a record with both (an activity),
