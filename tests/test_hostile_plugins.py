@@ -68,6 +68,7 @@ def run_with(tmp_path, small_dir, body: str, *options: str):
         ("dataset['incidents'].clear()", "AttributeError"),
         ("dataset.tables.clear()", "AttributeError"),
         ("dataset['cadres'][0]['name'] = 'x'", "TypeError"),
+        ("dataset.subjects()[0]['D01'] = 'x'", "TypeError"),  # the names every report reads
         ("settings['service']['on_time_days'] = 999", "TypeError"),
         ("settings.clear()", "AttributeError"),
         ("dataset.sql('DROP VIEW incidents')", "ValueError: Dataset.sql runs queries (SELECT) only, not DROP"),

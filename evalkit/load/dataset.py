@@ -167,17 +167,19 @@ class Dataset:
     def by_id(self, name: str) -> dict[str, Mapping[str, object]]:
         return {row["id"]: row for row in self.tables[name].rows}
 
-    def subjects(self) -> tuple[dict[str, str], dict[str, str], dict[str, str | None]]:
+    def subjects(self) -> tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str | None]]:
         """What reports name subjects by: every subject's name and kind (organization,
         enterprise, department, cadre) by id, and each cadre's department. Read as columns, not
-        rows: a province has about 250,000 subjects, and a dict per row took 1.2 s. Read once:
-        the command and each report it makes (the web page makes two) ask for them."""
+        rows: a province has about 250,000 subjects, and a dict per row took 1.2 s. Read once
+        (the command and each report it makes ask; the web page makes two), so read-only: a
+        plugin given the dataset changes no report's names."""
         if self._subjects is None:
             names, kinds = {}, {}
             for table, kind in TABLE_SUBJECT_KINDS.items():
                 for id_, name in self.columns(table, "id", "name"):
                     names[id_], kinds[id_] = name, kind
-            self._subjects = names, kinds, dict(self.columns("cadres", "id", "department_id"))
+            departments = dict(self.columns("cadres", "id", "department_id"))
+            self._subjects = tuple(map(MappingProxyType, (names, kinds, departments)))
         return self._subjects
 
     def dated_titles(self, ids: set[str]) -> dict[str, tuple[date, str]]:
