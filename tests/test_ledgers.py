@@ -124,6 +124,36 @@ def test_near_misses_are_refused_with_a_suggestion(tmp_path):
     ]
 
 
+def test_a_date_with_no_such_month_or_day_says_which(tmp_path):
+    """A month past 12 is named (2024-13-05: no month 13), as a day past the month's end is, in
+    a date-time too; a date that is not spelled as one gets the format alone."""
+    folder = write_dataset(tmp_path / "data", _without("activities"))
+    rows = [
+        [1, "A1", "B1", "2024-13-05", "党员教育", "学习会", 10, None],
+        [2, "A2", "B1", "2024-04-00", "党员教育", "学习会", 10, None],
+        [3, "A3", "B1", "2024年4月31日", "党员教育", "学习会", 10, None],
+        [4, "A4", "B1", "四月五日", "党员教育", "学习会", 10, None],
+    ]
+    _ledger(folder, rows)
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(folder)
+    where = "一号支部台账.xlsx#活动台账"
+    assert _problems(raised.value) == [
+        f"{where}:3 [活动日期] '2024-13-05': expected a date YYYY-MM-DD: there is no month 13",
+        f"{where}:4 [活动日期] '2024-04-00': expected a date YYYY-MM-DD: 2024-04 has no day 0",
+        f"{where}:5 [活动日期] '2024年4月31日': expected a date YYYY-MM-DD: 2024-04 has no day 31",
+        f"{where}:6 [活动日期] '四月五日': expected a date YYYY-MM-DD",
+    ]
+    assert _problems(raised.value, "zh")[0] == f"{where}:3 [活动日期] '2024-13-05'：应为日期，如 2024-07-03（没有13月）"
+    tables = _without()
+    tables["requests"][0]["dispatched_at"] = "2024-13-45 10:00"
+    with pytest.raises(DatasetError) as raised:
+        load_dataset(write_dataset(tmp_path / "requests", tables))
+    assert [p.text() for p in raised.value.problems if p.column == "dispatched_at"] == [
+        "requests.csv:2 [dispatched_at] '2024-13-45 10:00': expected a date-time YYYY-MM-DD HH:MM: there is no month 13"
+    ]
+
+
 def test_full_width_ids_are_the_same_ids(tmp_path):
     """Ids are compared in NFKC: `Ｄ１` in a second row of departments is a duplicate of D1."""
     tables = _without()

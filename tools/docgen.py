@@ -55,7 +55,9 @@ writes a blank workbook of every record type, with drop-downs, to fill in.
 - **Blank cells** mean "missing"; blank rows are ignored.
 - **Dates** are written `2024-03-05` (times `2024-03-05 09:30`); `2024/3/5`, `2024.3.5`, `2024年3月5日`
   and Excel date cells are accepted too, and so are Excel serial numbers (days since 1899-12-30, as a
-  CSV export of unformatted date cells shows them) between 10000 and 99999.
+  CSV export of unformatted date cells shows them) between 10000 and 99999. A date spelled so but
+  not on the calendar is refused with the reason: `2024-13-05` (there is no month 13 / 没有13月),
+  `2024-02-30` (2024-02 has no day 30 / 2024年2月没有30日).
 - **Whole numbers** may carry a `.0` (`3.0`), as some Excel exports write them.
 - **Booleans**: true/false, 1/0, yes/no or 是/否; a blank cell means false, but in
   `organizations.has_committee`, where it means "not stated" (its note says what decides then).

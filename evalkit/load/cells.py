@@ -793,12 +793,8 @@ def _expected(fault: str, column: Column | None, value: str, max_chars: int) -> 
         return f"{en}: did you mean {code} ({label})?", f"{zh}——是否应为“{label}”？"
     if column.type == LIST and column.enum is not None:
         return _unknown_choice(column, value, en, zh)
-    if column.type in (DATE, DATETIME) and (day := _no_such_day(value)):
-        year, month, number = day
-        return (
-            f"{en}: {year}-{month:02d} has no day {number}",
-            f"{zh}（{year}年{month}月没有{number}日）",
-        )
+    if column.type in (DATE, DATETIME) and (why := _impossible_date(value)):
+        return f"{en}: {why[0]}", f"{zh}（{why[1]}）"
     return en, zh
 
 
@@ -833,15 +829,20 @@ def _meant(column: Column, value: str) -> tuple[str, str] | None:
 _DAY = re.compile(r"^\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?(?:[ T].*)?$")
 
 
-def _no_such_day(value: str) -> tuple[int, int, int] | None:
-    """(year, month, day) of a date spelled right whose month has no such day (2024-02-30)."""
+def _impossible_date(value: str) -> tuple[str, str] | None:
+    """Why a date spelled right is no day of the calendar, in English and Chinese: its month
+    (2024-13-05: there is no month 13) or its day (2024-02-30: 2024-02 has no day 30)."""
     found = _DAY.match(unicodedata.normalize("NFKC", value))
     if not found:
         return None
     year, month, day = map(int, found.groups())
-    if not (1 <= year and 1 <= month <= 12 and day >= 1):
+    if year < 1:
         return None
-    return (year, month, day) if day > calendar.monthrange(year, month)[1] else None
+    if not 1 <= month <= 12:
+        return f"there is no month {month}", f"没有{month}月"
+    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return f"{year}-{month:02d} has no day {day}", f"{year}年{month}月没有{day}日"
+    return None
 
 
 def _formula_problems(file: str, slots: list[_Slot], formulas: dict[tuple[int, int], str]) -> list[Problem]:
