@@ -106,6 +106,10 @@ def test_indicator_headers_are_the_rules_titles_under_their_ids(sample_assess):
     assert zh[header + 1].split()[3:7] == ["及时接单", "按时办结", "企业满意", "走访企业"]
     assert "SVC01 及时接单" in sample_assess["zh", True]
     assert "SVC03 Satisfaction" in sample_assess["en", True]
+    wide = sample_assess["zh", True].splitlines()
+    # a department has a name (名称), a cadre a person's name (姓名)
+    assert wide[wide.index("部门") + 1].split()[:3] == ["排名", "编号", "名称"]
+    assert wide[wide.index("干部") + 1].split()[:4] == ["排名", "编号", "姓名", "所在部门"]
 
 
 def test_wide_keeps_the_names_the_fitted_table_cuts(sample_assess):

@@ -244,7 +244,7 @@ def _grade_mark(assessment: Assessment, score: Score) -> str:
 def _score_table(assessment: Assessment, kind: str, scores: list[Score], ctx: Context) -> Table:
     words = ctx.words
     indicator_ids = [i.rule for i in scores[0].indicators]
-    headers = [words["rank"], words["subject"], words["name"]]
+    headers = [words["rank"], words["subject"], words["person_name" if kind == "cadre" else "name"]]
     headers += [words["department"]] if kind == "cadre" else []
     headers += [f"{rule} {ctx.title(rule)}" for rule in indicator_ids]  # the id traces it to its pack
     headers += [words[k] for k in ("base", "bonus", "deduction", "total", "grade", "veto")]
