@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
+from types import MappingProxyType
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -200,19 +201,24 @@ class Shards:
         self.ledgers = frozenset().union(*(part.ledgers for part in parts))
         self.kept = kept  # the run's folder in --spill DIR, kept (--keep-spill)
         self._parts = parts
+        self._subjects = None
 
     def has_records_in(self, period: Period) -> bool:
         """Whether a shard has a record dated in `period`, the run's (the tasks were told it)."""
         return any(part.dated for part in self._parts)
 
-    def subjects(self) -> tuple[dict[str, str], dict[str, str], dict[str, str | None]]:
-        """As `Dataset.subjects`, in its order: table by table, each shard's rows in turn."""
-        names, kinds = {}, {}
-        for table, kind in TABLE_SUBJECT_KINDS.items():
-            for part in self._parts:
-                names |= part.names[table]
-                kinds |= dict.fromkeys(part.names[table], kind)
-        return names, kinds, {cadre: dept for part in self._parts for cadre, dept in part.departments.items()}
+    def subjects(self) -> tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str | None]]:
+        """As `Dataset.subjects` (gathered once, read-only), in its order: table by table, each
+        shard's rows in turn."""
+        if self._subjects is None:
+            names, kinds = {}, {}
+            for table, kind in TABLE_SUBJECT_KINDS.items():
+                for part in self._parts:
+                    names |= part.names[table]
+                    kinds |= dict.fromkeys(part.names[table], kind)
+            departments = {cadre: dept for part in self._parts for cadre, dept in part.departments.items()}
+            self._subjects = tuple(map(MappingProxyType, (names, kinds, departments)))
+        return self._subjects
 
     def digest(self) -> str:
         return files_digest(self.folder, set().union(*(part.files for part in self._parts)))
